@@ -1,0 +1,1 @@
+"""Application shell: configuration, the command line and the offline sandbox."""

@@ -1,0 +1,62 @@
+"""The `bulletin-bot` command line: one subcommand per job, each implemented in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bulletin_bot.config import Config, ConfigError, load_config
+
+# name -> (module, help). Each module defines `add_arguments(parser)` and `run(args, load) -> int`,
+# where `load()` returns the Config; commands that need no config (parse) never call it.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("bulletin_bot.cmd_parse", "parse a bulletin document and print it (no database)"),
+    "import": ("bulletin_bot.cmd_archive", "import bulletin documents into the database"),
+    "issues": ("bulletin_bot.cmd_archive", "list stored issues, newest first"),
+    "show": ("bulletin_bot.cmd_archive", "print a stored issue or one of its articles"),
+    "search": ("bulletin_bot.cmd_archive", "search stored articles"),
+    "run": ("bulletin_bot.cmd_run", "run the bot (polling or webhook)"),
+    "sandbox": ("bulletin_bot.sandbox", "offline demo: a local Bot API server, the bot and a terminal chat"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bulletin-bot", description="Distribute a work bulletin over Telegram.")
+    parser.add_argument(
+        "--config", metavar="PATH", help="TOML config file (default: $BULLETIN_BOT_CONFIG, else built-in defaults)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        getattr(module, f"add_{name}_arguments", module.add_arguments)(p)
+        p.set_defaults(_handler=getattr(module, f"run_{name}", getattr(module, "run", None)))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def load() -> Config:
+        cfg = load_config(args.config)
+        logging.basicConfig(
+            level=cfg.logging.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        return cfg
+
+    handler: Callable[[argparse.Namespace, Callable[[], Config]], int] = args._handler
+    try:
+        return handler(args, load)
+    except ConfigError as exc:
+        print(f"bulletin-bot: config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

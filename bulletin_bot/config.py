@@ -1,0 +1,186 @@
+"""The one configuration object, loaded from TOML and passed down explicitly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class ConfigError(Exception):
+    """The configuration is missing, unreadable or has an invalid key; the message names the key."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    api_base_url: str = DEFAULT_API_BASE_URL
+    mode: str = "polling"
+    webhook_url: str = ""
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8443
+    secret_token: str = ""
+    poll_timeout: int = 30
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///bulletin-bot.sqlite3"
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    admins: tuple[int, ...] = ()
+    departments: tuple[str, ...] = ()
+    mode: str = "open"
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    timezone: str = "Asia/Shanghai"
+    default_time: str = "09:00"
+    misfire_grace: str = "12h"
+    rate_per_second: float = 30.0
+    paid_broadcast: bool = False
+    remind_after: str = "24h"
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    push: PushConfig = field(default_factory=PushConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.push.timezone)
+
+
+def parse_duration(text: str, key: str) -> dt.timedelta:
+    """Read '12h', '30m', '45s', '2d' or a plain number of seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip().lower()
+    try:
+        if value and value[-1] in units:
+            return dt.timedelta(seconds=float(value[:-1]) * units[value[-1]])
+        return dt.timedelta(seconds=float(value))
+    except ValueError:
+        raise ConfigError(f"{key}: {text!r} is not a duration such as '12h', '30m' or '45s'") from None
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    origin = get_origin(hint)
+    if origin is tuple:
+        (item_type, _ellipsis) = get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
+        return tuple(_coerce(v, item_type, f"{key}[{i}]") for i, v in enumerate(value))
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _section(cls: type, raw: Any, name: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"[{name}]: expected a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{name}.{key}: unknown key (known keys: {', '.join(sorted(known))})")
+    return cls(**{k: _coerce(v, hints[k], f"{name}.{k}") for k, v in raw.items()})
+
+
+def _validate(cfg: Config) -> None:
+    if cfg.telegram.mode not in ("polling", "webhook"):
+        raise ConfigError(f"telegram.mode: must be 'polling' or 'webhook', got {cfg.telegram.mode!r}")
+    if cfg.telegram.mode == "webhook" and not cfg.telegram.webhook_url:
+        raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+    if not cfg.database.url:
+        raise ConfigError("database.url: must not be empty")
+    if cfg.access.mode not in ("open", "invite", "approval"):
+        raise ConfigError(f"access.mode: must be 'open', 'invite' or 'approval', got {cfg.access.mode!r}")
+    try:
+        ZoneInfo(cfg.push.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"push.timezone: unknown time zone {cfg.push.timezone!r}") from None
+    try:
+        dt.time.fromisoformat(cfg.push.default_time)
+    except ValueError:
+        raise ConfigError(f"push.default_time: {cfg.push.default_time!r} is not a time such as '09:00'") from None
+    parse_duration(cfg.push.misfire_grace, "push.misfire_grace")
+    parse_duration(cfg.push.remind_after, "push.remind_after")
+    if cfg.push.rate_per_second <= 0:
+        raise ConfigError("push.rate_per_second: must be greater than 0")
+    if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
+
+
+def config_from_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+    """Build and validate the config from parsed TOML; env overrides token and database URL."""
+    env = os.environ if env is None else env
+    hints = get_type_hints(Config)
+    known = {f.name for f in fields(Config)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"[{key}]: unknown section (known sections: {', '.join(sorted(known))})")
+    sections = {name: _section(hints[name], raw.get(name, {}), name) for name in known}
+    cfg = Config(**sections)
+    if env.get("BULLETIN_BOT_TOKEN"):
+        cfg = _replace(cfg, "telegram", token=env["BULLETIN_BOT_TOKEN"])
+    if env.get("BULLETIN_BOT_DATABASE_URL"):
+        cfg = _replace(cfg, "database", url=env["BULLETIN_BOT_DATABASE_URL"])
+    _validate(cfg)
+    return cfg
+
+
+def _replace(cfg: Config, section: str, **changes: Any) -> Config:
+    from dataclasses import replace
+
+    return replace(cfg, **{section: replace(getattr(cfg, section), **changes)})
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load the config from PATH, or $BULLETIN_BOT_CONFIG, or the embedded defaults when neither is set."""
+    env = os.environ if env is None else env
+    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
+    if not chosen:
+        return config_from_mapping({}, env)
+    p = Path(chosen)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+    return config_from_mapping(raw, env)
