@@ -1,0 +1,96 @@
+"""The config object: defaults, TOML loading, env overrides and errors that name the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bulletin_bot.config import ConfigError, config_from_mapping, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_without_any_file() -> None:
+    cfg = load_config(None, env={})
+    assert cfg.database.url.startswith("sqlite:///")
+    assert cfg.telegram.api_base_url == "https://api.telegram.org/bot"
+    assert cfg.push.timezone == "Asia/Shanghai"
+
+
+def test_example_config_is_complete_and_valid() -> None:
+    raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    cfg = config_from_mapping(raw, env={})
+    # Every key of every section is documented in the example.
+    from dataclasses import fields
+
+    for section in fields(cfg):
+        documented = set(raw[section.name])
+        known = {f.name for f in fields(getattr(cfg, section.name))}
+        assert documented == known, section.name
+
+
+def test_env_overrides_token_and_database(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[telegram]\ntoken = "from-file"\n', encoding="utf-8")
+    env = {"BULLETIN_BOT_TOKEN": "from-env", "BULLETIN_BOT_DATABASE_URL": "sqlite:///x.db"}
+    cfg = load_config(path, env=env)
+    assert cfg.telegram.token == "from-env"
+    assert cfg.database.url == "sqlite:///x.db"
+
+
+def test_config_path_from_env(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[access]\nadmins = [42]\n', encoding="utf-8")
+    assert load_config(None, env={"BULLETIN_BOT_CONFIG": str(path)}).access.admins == (42,)
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ('[telegram]\ntokn = "x"\n', "telegram.tokn"),
+        ("[databse]\n", "[databse]"),
+        ('[push]\nrate_per_second = "fast"\n', "push.rate_per_second"),
+        ('[push]\ntimezone = "Mars/Olympus"\n', "push.timezone"),
+        ('[push]\ndefault_time = "9 o\'clock"\n', "push.default_time"),
+        ('[push]\nmisfire_grace = "soon"\n', "push.misfire_grace"),
+        ('[access]\nadmins = ["alice"]\n', "access.admins[0]"),
+        ('[access]\nmode = "closed"\n', "access.mode"),
+        ('[telegram]\nmode = "webhook"\n', "telegram.webhook_url"),
+        ("[telegram]\nlisten_port = true\n", "telegram.listen_port"),
+    ],
+)
+def test_invalid_key_is_named(tmp_path: Path, toml: str, named: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert named in str(info.value)
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml", env={})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[telegram\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(bad, env={})
+
+
+def test_cli_reports_config_error_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[push]\nrate_per_second = -1\n', encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bulletin_bot.cli", "--config", str(path), "issues"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "bulletin-bot: config error: push.rate_per_second: must be greater than 0"
+    ]
