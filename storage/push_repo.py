@@ -1,0 +1,332 @@
+"""Repositories for pushes and their delivery ledger. They never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from storage.push_models import Delivery, DeliveryState, Push, PushKind, PushState
+
+
+@dataclass(frozen=True, slots=True)
+class PushInfo:
+    """A snapshot of one push row."""
+
+    id: int
+    issue_id: int
+    kind: str
+    scheduled_at: dt.datetime
+    state: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    claimed_by: str | None
+    heartbeat: dt.datetime | None
+    materialized_at: dt.datetime | None
+    note: str | None
+
+
+def _info(p: Push) -> PushInfo:
+    return PushInfo(
+        p.id, p.issue_id, p.kind, p.scheduled_at, p.state, p.created_at, p.started_at, p.finished_at,
+        p.claimed_by, p.heartbeat, p.materialized_at, p.note,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryInfo:
+    """A snapshot of one ledger row."""
+
+    id: int
+    push_id: int
+    chat_id: int
+    original_chat_id: int
+    chat_type: str
+    lang: str
+    state: str
+    attempts: int
+    message_id: int | None
+    sent_at: dt.datetime | None
+    reason: str | None
+
+
+def _delivery(d: Delivery) -> DeliveryInfo:
+    return DeliveryInfo(
+        d.id, d.push_id, d.chat_id, d.original_chat_id, d.chat_type, d.lang, d.state, d.attempts,
+        d.message_id, d.sent_at, d.reason,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerTarget:
+    """A chat to write into a new ledger."""
+
+    chat_id: int
+    chat_type: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The final result of one ledger row, written in a batch after the request returned."""
+
+    delivery_id: int
+    state: DeliveryState
+    attempts: int
+    message_id: int | None = None
+    sent_at: dt.datetime | None = None
+    reason: str | None = None
+
+
+class PushRepository:
+    """Pushes: scheduling, atomic claiming, state changes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self, issue_id: int, scheduled_at: dt.datetime, *, now: dt.datetime, kind: PushKind = PushKind.PUBLISH
+    ) -> PushInfo:
+        push = Push(
+            issue_id=issue_id, kind=kind.value, scheduled_at=scheduled_at, state=PushState.SCHEDULED.value,
+            created_at=now,
+        )
+        self.session.add(push)
+        self.session.flush()
+        return _info(push)
+
+    def get(self, push_id: int) -> PushInfo | None:
+        push = self.session.get(Push, push_id)
+        return None if push is None else _info(push)
+
+    def for_issue(self, issue_id: int) -> list[PushInfo]:
+        """Every push of ISSUE_ID, oldest first."""
+        rows = self.session.scalars(select(Push).where(Push.issue_id == issue_id).order_by(Push.id))
+        return [_info(p) for p in rows]
+
+    def latest(self) -> PushInfo | None:
+        push = self.session.scalars(select(Push).order_by(Push.id.desc()).limit(1)).first()
+        return None if push is None else _info(push)
+
+    def in_state(self, *states: PushState) -> list[PushInfo]:
+        """Pushes in any of STATES, by scheduled time."""
+        rows = self.session.scalars(
+            select(Push).where(Push.state.in_([s.value for s in states])).order_by(Push.scheduled_at, Push.id)
+        )
+        return [_info(p) for p in rows]
+
+    def due(self, now: dt.datetime) -> list[PushInfo]:
+        """Scheduled pushes whose time has come, oldest first."""
+        rows = self.session.scalars(
+            select(Push)
+            .where(Push.state == PushState.SCHEDULED.value, Push.scheduled_at <= now)
+            .order_by(Push.scheduled_at, Push.id)
+        )
+        return [_info(p) for p in rows]
+
+    def reschedule(self, push_id: int, scheduled_at: dt.datetime) -> bool:
+        """Move a push that has not started; False if it already started or ended."""
+        result = self.session.execute(
+            update(Push)
+            .where(Push.id == push_id, Push.state == PushState.SCHEDULED.value)
+            .values(scheduled_at=scheduled_at)
+        )
+        return _rowcount(result) == 1
+
+    def claim(self, push_id: int, worker: str, now: dt.datetime) -> bool:
+        """Atomically move a scheduled push to running for WORKER; False if someone else got it first."""
+        result = self.session.execute(
+            update(Push)
+            .where(Push.id == push_id, Push.state == PushState.SCHEDULED.value)
+            .values(state=PushState.RUNNING.value, claimed_by=worker, started_at=now, heartbeat=now)
+        )
+        return _rowcount(result) == 1
+
+    def take_over(self, push_id: int, worker: str, previous: str | None, now: dt.datetime) -> bool:
+        """Adopt a running push left by a dead leader (only the current leader calls this)."""
+        cond = Push.claimed_by.is_(None) if previous is None else Push.claimed_by == previous
+        result = self.session.execute(
+            update(Push)
+            .where(Push.id == push_id, Push.state == PushState.RUNNING.value, cond)
+            .values(claimed_by=worker, heartbeat=now)
+        )
+        return _rowcount(result) == 1
+
+    def beat(self, push_id: int, worker: str, now: dt.datetime) -> bool:
+        result = self.session.execute(
+            update(Push).where(Push.id == push_id, Push.claimed_by == worker).values(heartbeat=now)
+        )
+        return _rowcount(result) == 1
+
+    def cancel(self, push_id: int, now: dt.datetime, note: str = "cancelled") -> bool:
+        """Cancel a push that has not started; False if it is running or over."""
+        result = self.session.execute(
+            update(Push)
+            .where(Push.id == push_id, Push.state == PushState.SCHEDULED.value)
+            .values(state=PushState.CANCELLED.value, finished_at=now, note=note)
+        )
+        return _rowcount(result) == 1
+
+    def mark_missed(self, push_id: int, now: dt.datetime, note: str) -> bool:
+        result = self.session.execute(
+            update(Push)
+            .where(Push.id == push_id, Push.state == PushState.SCHEDULED.value)
+            .values(state=PushState.MISSED.value, finished_at=now, note=note)
+        )
+        return _rowcount(result) == 1
+
+    def finish(self, push_id: int, worker: str, now: dt.datetime) -> bool:
+        result = self.session.execute(
+            update(Push)
+            .where(Push.id == push_id, Push.state == PushState.RUNNING.value, Push.claimed_by == worker)
+            .values(state=PushState.DONE.value, finished_at=now, heartbeat=now)
+        )
+        return _rowcount(result) == 1
+
+
+class LedgerRepository:
+    """The delivery ledger of pushes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def materialize(self, push_id: int, targets: Iterable[LedgerTarget], now: dt.datetime) -> int | None:
+        """Write one pending row per target, once per push; None if the ledger was already written."""
+        result = self.session.execute(
+            update(Push).where(Push.id == push_id, Push.materialized_at.is_(None)).values(materialized_at=now)
+        )
+        if _rowcount(result) != 1:
+            return None
+        rows = [
+            {
+                "push_id": push_id, "chat_id": t.chat_id, "original_chat_id": t.chat_id, "chat_type": t.chat_type,
+                "lang": t.lang, "state": DeliveryState.PENDING.value, "attempts": 0, "updated_at": now,
+            }
+            for t in targets
+        ]
+        for start in range(0, len(rows), 5000):
+            self.session.execute(insert(Delivery), rows[start : start + 5000])
+        return len(rows)
+
+    def reset_in_flight(self, push_id: int) -> int:
+        """Rows left 'sending' by a crash go back to pending; their count is the crash's duplicate bound."""
+        result = self.session.execute(
+            update(Delivery)
+            .where(Delivery.push_id == push_id, Delivery.state == DeliveryState.SENDING.value)
+            .values(state=DeliveryState.PENDING.value)
+        )
+        return _rowcount(result)
+
+    def pending_ids(self, push_id: int, *, after_id: int = 0, limit: int = 1000) -> list[DeliveryInfo]:
+        """Pending rows of a push in id order, paged by id."""
+        rows = self.session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.push_id == push_id,
+                Delivery.state == DeliveryState.PENDING.value,
+                Delivery.id > after_id,
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+        return [_delivery(d) for d in rows]
+
+    def mark_sending(self, delivery_ids: Sequence[int], now: dt.datetime) -> None:
+        """Record that requests for these rows are about to go out (committed before sending)."""
+        if delivery_ids:
+            self.session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(list(delivery_ids)), Delivery.state == DeliveryState.PENDING.value)
+                .values(state=DeliveryState.SENDING.value, updated_at=now)
+            )
+
+    def record(self, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
+        """Write final outcomes (sent / failed / skipped) in one statement per batch."""
+        if outcomes:
+            self.session.execute(
+                update(Delivery),
+                [
+                    {
+                        "id": o.delivery_id, "state": o.state.value, "attempts": o.attempts,
+                        "message_id": o.message_id, "sent_at": o.sent_at, "reason": o.reason, "updated_at": now,
+                    }
+                    for o in outcomes
+                ],
+            )
+
+    def move_chat(self, delivery_id: int, new_chat_id: int) -> bool:
+        """Point a row at a migrated chat's new id; False if that chat already has a row in this push."""
+        row = self.session.get(Delivery, delivery_id)
+        if row is None:
+            return False
+        clash = self.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.push_id == row.push_id, Delivery.chat_id == new_chat_id)
+        )
+        if clash:
+            return False
+        row.chat_id = new_chat_id
+        self.session.flush()
+        return True
+
+    def counts(self, push_id: int) -> dict[str, int]:
+        """Rows per state (every state present, zero if none)."""
+        result = {s.value: 0 for s in DeliveryState}
+        for state, n in self.session.execute(
+            select(Delivery.state, func.count()).where(Delivery.push_id == push_id).group_by(Delivery.state)
+        ):
+            result[state] = n
+        return result
+
+    def rows(self, push_id: int, *states: DeliveryState) -> list[DeliveryInfo]:
+        """Rows of a push, optionally only those in STATES, in id order."""
+        query = select(Delivery).where(Delivery.push_id == push_id)
+        if states:
+            query = query.where(Delivery.state.in_([s.value for s in states]))
+        return [_delivery(d) for d in self.session.scalars(query.order_by(Delivery.id))]
+
+    def sent_times(self, push_id: int, since: dt.datetime) -> int:
+        """How many rows of a push were sent at or after SINCE (for the rate shown by `status`)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(
+                    Delivery.push_id == push_id,
+                    Delivery.state == DeliveryState.SENT.value,
+                    Delivery.sent_at >= since,
+                )
+            )
+            or 0
+        )
+
+    def failed_for_issue(self, issue_id: int) -> list[DeliveryInfo]:
+        """Chats whose latest delivery of ISSUE_ID (over all its pushes) failed: the targets of a resend."""
+        latest = (
+            select(Delivery.chat_id, func.max(Delivery.id).label("last_id"))
+            .join(Push, Push.id == Delivery.push_id)
+            .where(
+                Push.issue_id == issue_id,
+                Delivery.state.in_(
+                    [DeliveryState.SENT.value, DeliveryState.FAILED.value, DeliveryState.SKIPPED.value]
+                ),
+            )
+            .group_by(Delivery.chat_id)
+            .subquery()
+        )
+        rows = self.session.scalars(
+            select(Delivery)
+            .join(latest, and_(Delivery.id == latest.c.last_id))
+            .where(Delivery.state == DeliveryState.FAILED.value)
+            .order_by(Delivery.id)
+        )
+        return [_delivery(d) for d in rows]
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
