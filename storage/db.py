@@ -1,0 +1,84 @@
+"""Engine, migrations and transactions: the only place that knows how to open the database."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Every module that defines ORM models; Alembic's target metadata must see all of them.
+MODEL_MODULES = ("storage.models", "storage.push_models")
+
+
+def load_models() -> None:
+    """Import every model module that exists, so that Base.metadata is complete."""
+    for name in MODEL_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL cannot corrupt the database; it only skips an fsync per commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for URL: SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL gets pre-ping."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine | None = None) -> AlembicConfig:
+    """An Alembic config built in code (no alembic.ini), pointing at the packaged migrations."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest revision (idempotent)."""
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """The session factory every repository user opens transactions from."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session in one transaction: committed when the block succeeds, rolled back when it raises."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    """Create the engine for URL, migrate it to the newest revision and return it with a session factory."""
+    engine = create_db_engine(url)
+    migrate(engine)
+    return engine, make_session_factory(engine)

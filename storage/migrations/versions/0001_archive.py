@@ -1,0 +1,103 @@
+"""Archive: issues, 要目 entries, articles, the full-text index, subscribers.
+
+Revision ID: 0001_archive
+Revises:
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import storage.types
+
+revision: str = "0001_archive"
+down_revision: str | None = None
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "issues",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("masthead", sa.String(200), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=True),
+        sa.Column("year_key", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("total_number", sa.Integer(), nullable=True),
+        sa.Column("publisher", sa.String(200), nullable=True),
+        sa.Column("date", sa.Date(), nullable=True),
+        sa.Column("footer", sa.JSON(), nullable=False),
+        sa.Column("warnings", sa.JSON(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("masthead", "year_key", "number", name="uq_issues_identity"),
+    )
+    op.create_index("ix_issues_total_number", "issues", ["total_number"])
+    op.create_table(
+        "toc_entries",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("issue_id", sa.Integer(), sa.ForeignKey("issues.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("section", sa.Text(), nullable=True),
+        sa.UniqueConstraint("issue_id", "position", name="uq_toc_entries_position"),
+    )
+    op.create_table(
+        "articles",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("issue_id", sa.Integer(), sa.ForeignKey("issues.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("search_title", sa.Text(), nullable=False),
+        sa.Column("search_body", sa.Text(), nullable=False),
+        sa.UniqueConstraint("issue_id", "position", name="uq_articles_position"),
+    )
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        # Tokens are produced by storage.textindex (space separated, already folded), so the FTS5 tokenizer only
+        # has to split on spaces: 'ascii' treats every non-ASCII character as part of a token.
+        op.execute("CREATE VIRTUAL TABLE article_search USING fts5(title, body, tokenize='ascii')")
+    else:
+        op.create_table(
+            "article_search",
+            sa.Column(
+                "article_id",
+                sa.Integer(),
+                sa.ForeignKey("articles.id", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            sa.Column("tokens", postgresql.TSVECTOR(), nullable=False),
+        )
+        op.create_index(
+            "ix_article_search_tokens", "article_search", ["tokens"], postgresql_using="gin"
+        )
+    op.create_table(
+        "subscribers",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False, unique=True),
+        sa.Column("chat_type", sa.String(20), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=True),
+        sa.Column("display_name", sa.String(300), nullable=False),
+        sa.Column("language_code", sa.String(35), nullable=True),
+        sa.Column("department", sa.String(200), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("subscribed_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("deactivated_reason", sa.String(200), nullable=True),
+    )
+    op.create_index("ix_subscribers_active", "subscribers", ["active"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_subscribers_active", "subscribers")
+    op.drop_table("subscribers")
+    op.drop_table("article_search")
+    op.drop_table("articles")
+    op.drop_table("toc_entries")
+    op.drop_index("ix_issues_total_number", "issues")
+    op.drop_table("issues")

@@ -1,0 +1,108 @@
+"""ORM models of the archive (issues, their 要目 and articles) and of subscribers.
+
+The full-text index (`article_search`) is dialect specific (an FTS5 virtual table on SQLite, a tsvector table on
+PostgreSQL), so it is created by the migration and written with SQL in storage/archive.py, not mapped here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base
+from storage.types import UTCDateTime, utcnow
+
+
+class IssueRow(Base):
+    """One stored issue; (masthead, year_key, number) identifies it."""
+
+    __tablename__ = "issues"
+    __table_args__ = (UniqueConstraint("masthead", "year_key", "number", name="uq_issues_identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    masthead: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int | None] = mapped_column(Integer)
+    # year, or 0 when the issue line has none: a NULL would never collide in a unique constraint.
+    year_key: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    total_number: Mapped[int | None] = mapped_column(Integer, index=True)
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    footer: Mapped[list[str]] = mapped_column(JSON)
+    warnings: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    toc_entries: Mapped[list[TocEntryRow]] = relationship(
+        back_populates="issue", order_by="TocEntryRow.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    articles: Mapped[list[ArticleRow]] = relationship(
+        back_populates="issue", order_by="ArticleRow.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TocEntryRow(Base):
+    """One 要目 entry of an issue (1-based position), with its section label if any."""
+
+    __tablename__ = "toc_entries"
+    __table_args__ = (UniqueConstraint("issue_id", "position", name="uq_toc_entries_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text)
+
+    issue: Mapped[IssueRow] = relationship(back_populates="toc_entries")
+
+
+class ArticleRow(Base):
+    """One article of an issue (1-based position); body is the paragraphs joined by newlines.
+
+    search_title / search_body hold the folded text (storage.textindex.fold) that search matches and ranks on, so
+    the database never has to know how to fold case or width.
+    """
+
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("issue_id", "position", name="uq_articles_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    search_title: Mapped[str] = mapped_column(Text)
+    search_body: Mapped[str] = mapped_column(Text)
+
+    issue: Mapped[IssueRow] = relationship(back_populates="articles")
+
+
+class SubscriberRow(Base):
+    """A chat that subscribed to the bulletin (private chat, group, supergroup or channel)."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Supergroup ids (-100...) need 52 bits.
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_type: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(300))
+    language_code: Mapped[str | None] = mapped_column(String(35))
+    department: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, index=True)
+    subscribed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deactivated_reason: Mapped[str | None] = mapped_column(String(200))
