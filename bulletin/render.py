@@ -1,8 +1,29 @@
-"""Chat rendering: the contents message and article messages as Telegram HTML (pure functions)."""
+"""Chat rendering: the contents message and article messages as Telegram HTML (pure functions).
+
+Telegram limits a message to 4096 UTF-16 code units of text *after* entity parsing, so lengths here are
+counted on the visible text, never on the tags or the escapes. Markup is built from plain text plus bold
+ranges, so every part produced by a split carries its own balanced tags.
+"""
 
 from __future__ import annotations
 
+import html
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from bulletin.i18n import EN, month_name, t
+from bulletin.model import Issue
+
+MAX_MESSAGE_UTF16 = 4096
+MAX_BUTTON_LABEL = 32
+# PTB and the server cap inline keyboards at 100 buttons; keep room for the navigation row.
+MAX_ARTICLE_BUTTONS = 95
+
+# Sentence ends, in the order of preference used by the splitter, and what may trail them.
+_SENTENCE_ENDS = "。！？；"
+_CLOSERS = "”’」』）)】〕》"
+_PARAGRAPH_SEP = "\n\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +44,266 @@ class Rendered:
 
     text: str
     keyboard: Keyboard = ()
+
+
+# --- callback data: the wire format lives in bot/callbacks.py; render only needs to build it, so the
+# builders are duplicated here as plain string formats that bot/callbacks.py parses (and tests cross-check).
+CALLBACK_VERSION = "1"
+
+
+def cb_article(issue_id: int, position: int) -> str:
+    """Callback data that opens article POSITION of issue ISSUE_ID."""
+    return f"{CALLBACK_VERSION}:a:{issue_id}:{position}"
+
+
+def cb_contents(issue_id: int) -> str:
+    """Callback data that shows the contents message of issue ISSUE_ID."""
+    return f"{CALLBACK_VERSION}:c:{issue_id}"
+
+
+def cb_ack(issue_id: int) -> str:
+    """Callback data of the push's "read" acknowledgement button for ISSUE_ID."""
+    return f"{CALLBACK_VERSION}:k:{issue_id}"
+
+
+# --- text measurement and escaping
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts message length."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def esc(text: str) -> str:
+    """Escape plain text for Telegram HTML (<, > and &; quotes need no escaping outside attributes)."""
+    return html.escape(text, quote=False)
+
+
+def shorten(text: str, limit: int = MAX_BUTTON_LABEL) -> str:
+    """TEXT cut to LIMIT characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- splitting
+
+
+def _hard_end(text: str, start: int, limit: int) -> int:
+    """The largest end such that text[start:end] fits in LIMIT UTF-16 units."""
+    units = 0
+    i = start
+    n = len(text)
+    while i < n:
+        units += 2 if ord(text[i]) > 0xFFFF else 1
+        if units > limit:
+            return i
+        i += 1
+    return n
+
+
+def _joins_previous(ch: str) -> bool:
+    """True for characters that must stay with the one before them (marks, joiners, selectors, skin tones)."""
+    cp = ord(ch)
+    return (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+        or cp in (0x200D, 0x20E3)
+        or 0xFE00 <= cp <= 0xFE0F
+        or 0x1F3FB <= cp <= 0x1F3FF
+        or 0xE0020 <= cp <= 0xE007F
+    )
+
+
+def _break_at(text: str, start: int, end: int) -> int:
+    """Where to end the part that starts at START, given it may not go past END (< len(text))."""
+
+    def usable(b: int) -> bool:
+        return b > start and text[start:b].strip() != ""
+
+    # 1. a paragraph (or line) boundary: the newline run stays at the end of the earlier part
+    b = text.rfind("\n", start, end)
+    while b >= start:
+        if usable(b + 1):
+            return b + 1
+        b = text.rfind("\n", start, b)
+    # 2. the end of a sentence, keeping closing quotes and brackets with it
+    best = -1
+    for mark in _SENTENCE_ENDS:
+        best = max(best, text.rfind(mark, start, end))
+    if best >= start:
+        b = best + 1
+        while b < end and text[b] in _CLOSERS:
+            b += 1
+        if usable(b):
+            return b
+    # 3. a space (for Latin text)
+    b = text.rfind(" ", start, end)
+    if b > start and usable(b + 1):
+        return b + 1
+    # 4. hard split, but not inside a grapheme that is built from several code points
+    b = end
+    while b - 1 > start and (_joins_previous(text[b]) or text[b - 1] == "\u200d"):
+        b -= 1
+    return b if b > start else end
+
+
+def split_plain(text: str, limit: int = MAX_MESSAGE_UTF16) -> list[str]:
+    """Cut TEXT into consecutive pieces of at most LIMIT UTF-16 units that concatenate back to TEXT.
+
+    Cuts fall after a paragraph break if the window has one, else after 。！？； (with trailing quotes),
+    else after a space, else anywhere (never inside a surrogate pair or a combined emoji).
+    """
+    if limit < 2:
+        raise ValueError("limit must be at least 2")
+    parts: list[str] = []
+    start = 0
+    n = len(text)
+    while start < n:
+        end = _hard_end(text, start, limit)
+        if end >= n:
+            parts.append(text[start:])
+            break
+        b = _break_at(text, start, end)
+        parts.append(text[start:b])
+        start = b
+    return parts
+
+
+def _markup(text: str, start: int, end: int, bold: Sequence[tuple[int, int]]) -> str:
+    """HTML for text[start:end], with the parts that fall in a BOLD range wrapped in <b>."""
+    out: list[str] = []
+    pos = start
+    for b_start, b_end in sorted(bold):
+        lo, hi = max(b_start, pos), min(b_end, end)
+        if lo >= hi:
+            continue
+        out.append(esc(text[pos:lo]))
+        out.append("<b>" + esc(text[lo:hi]) + "</b>")
+        pos = hi
+    out.append(esc(text[pos:end]))
+    return "".join(out)
+
+
+def split_html(
+    text: str, *, bold: Sequence[tuple[int, int]] = (), limit: int = MAX_MESSAGE_UTF16
+) -> list[str]:
+    """Split plain TEXT (with BOLD character ranges) into HTML messages of at most LIMIT visible UTF-16 units.
+
+    Each part is self-contained HTML: a bold range that crosses a cut is closed before it and reopened after.
+    """
+    html_parts: list[str] = []
+    pos = 0
+    for piece in split_plain(text, limit):
+        html_parts.append(_markup(text, pos, pos + len(piece), bold))
+        pos += len(piece)
+    return html_parts
+
+
+# --- the contents message
+
+
+def issue_label(issue: Issue, lang: str) -> str:
+    """"2023年第1期（总第1期）" / "2023 No. 1 (No. 1 overall)"."""
+    if issue.year is not None:
+        label = t(lang, "issue_line", year=issue.year, number=issue.number)
+    else:
+        label = t(lang, "issue_line_no_year", number=issue.number)
+    if issue.total_number is not None:
+        label += t(lang, "issue_total", total=issue.total_number)
+    return label
+
+
+def _date_line(issue: Issue, lang: str) -> str:
+    parts: list[str] = []
+    if issue.date is not None:
+        d = issue.date
+        parts.append(t(lang, "date", y=d.year, m=d.month, d=d.day, month=month_name(d.month)))
+    if issue.publisher:
+        parts.append(issue.publisher)
+    return ("　" if lang != EN else " · ").join(parts)
+
+
+def render_contents(
+    stored_issue_id: int,
+    issue: Issue,
+    *,
+    lang: str,
+    previous_issue_id: int | None,
+    ack_button: bool = False,
+) -> Rendered:
+    """The contents message: masthead, issue line, date and publisher, numbered 要目; a button per article."""
+    head = [f"<b>{esc(issue.masthead)}</b>", esc(issue_label(issue, lang))]
+    date_line = _date_line(issue, lang)
+    if date_line:
+        head.append(esc(date_line))
+    lines = ["\n".join(head), f"<b>{esc(t(lang, 'contents_heading'))}</b>"]
+
+    entries: list[tuple[str, str | None]] = [(e.title, e.section) for e in issue.toc]
+    if not entries:
+        entries = [(a.title, None) for a in issue.articles]
+    body: list[str] = []
+    section: str | None = None
+    for number, (title, entry_section) in enumerate(entries, start=1):
+        if entry_section and entry_section != section:
+            body.append(f"【{esc(entry_section)}】")
+        section = entry_section
+        body.append(f"{number}. {esc(title)}")
+    if not body:
+        body.append(esc(t(lang, "contents_empty")))
+
+    # A 要目 long enough to pass the limit is cut at an entry, with a count of what was left out.
+    text = "\n\n".join(lines) + "\n" + "\n".join(body)
+    while utf16_len(_visible(text)) > MAX_MESSAGE_UTF16 and len(body) > 1:
+        body.pop()
+        more = t(lang, "contents_more", count=len(entries) - sum(1 for b in body if not b.startswith("【")))
+        text = "\n\n".join(lines) + "\n" + "\n".join([*body, esc(more)])
+
+    rows: list[tuple[Button, ...]] = []
+    for position, article in enumerate(issue.articles[:MAX_ARTICLE_BUTTONS], start=1):
+        rows.append((Button(shorten(f"{position}. {article.title}"), cb_article(stored_issue_id, position)),))
+    nav: list[Button] = []
+    if previous_issue_id is not None:
+        nav.append(Button(t(lang, "btn_previous_issue"), cb_contents(previous_issue_id)))
+    if ack_button:
+        nav.append(Button(t(lang, "btn_ack"), cb_ack(stored_issue_id)))
+    if nav:
+        rows.append(tuple(nav))
+    return Rendered(text, tuple(rows))
+
+
+def _visible(markup: str) -> str:
+    """The visible text of markup built in this module (only <b> tags and html.escape escapes)."""
+    return html.unescape(markup.replace("<b>", "").replace("</b>", ""))
+
+
+# --- article messages
+
+
+def article_plain_text(title: str, paragraphs: Sequence[str]) -> tuple[str, int]:
+    """The article as one plain text (title, blank line, paragraphs separated by blank lines) and the title length.
+
+    Surrounding whitespace is trimmed and blank paragraphs are left out, as Telegram would trim them anyway.
+    """
+    head = title.strip()
+    body = [p.strip() for p in paragraphs if p.strip()]
+    return _PARAGRAPH_SEP.join([head, *body]) if body else head, len(head)
+
+
+def render_article(issue_id: int, issue: Issue, position: int, *, lang: str) -> list[Rendered]:
+    """Article POSITION (1-based) of ISSUE as one or more messages; navigation buttons on the last one.
+
+    Raises IndexError for a position outside the issue.
+    """
+    if not 1 <= position <= len(issue.articles):
+        raise IndexError(f"issue has no article {position}")
+    article = issue.articles[position - 1]
+    text, title_len = article_plain_text(article.title, article.paragraphs)
+    parts = split_html(text, bold=[(0, title_len)]) or [esc("…")]
+    nav: list[Button] = []
+    if position > 1:
+        nav.append(Button(t(lang, "btn_prev_article"), cb_article(issue_id, position - 1)))
+    if position < len(issue.articles):
+        nav.append(Button(t(lang, "btn_next_article"), cb_article(issue_id, position + 1)))
+    keyboard: Keyboard = (tuple(nav), (Button(t(lang, "btn_contents"), cb_contents(issue_id)),))
+    if not nav:
+        keyboard = keyboard[1:]
+    return [Rendered(p) for p in parts[:-1]] + [Rendered(parts[-1], keyboard)]

@@ -1,0 +1,191 @@
+"""The inline-button callback data scheme, version 1, and its strict parser.
+
+Every callback datum is "<version>:<kind>[:<args>]", at most 64 bytes (Telegram's limit):
+
+    1:a:<issue_id>:<pos>     open article <pos> (1-based) of stored issue <issue_id>
+    1:c:<issue_id>           the contents message of stored issue <issue_id>
+    1:l:<page>               page <page> (1-based) of the issue list
+    1:s:<page>:q:<query>     page <page> of the search for <query>, when the query fits in the 64 bytes
+    1:s:<page>:k:<key>       the same, with the query kept in the chat's data under <key> (long queries)
+    1:d:<index>              subscribe / change department to [access] departments[<index>]
+    1:d:o                    subscribe / change department: "other", the user types it
+    1:k:<issue_id>           the push's "read" acknowledgement (handled by a registered route, see bot/app.py)
+    1:n                      no-op (the page counter between paging buttons)
+
+Extra kinds can be routed by other packages (the push runner): "1:<letter>[:<int>]*" for a letter that is
+not taken above; they parse as ``Routed``. Anything else, including data from an older version, parses
+as ``None`` and the press is answered "this button has expired".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bulletin.render import CALLBACK_VERSION, cb_ack, cb_article, cb_contents
+
+MAX_CALLBACK_BYTES = 64
+_INT = r"(0|[1-9][0-9]{0,17})"
+_KEY = r"([0-9a-z]{1,12})"
+
+__all__ = [
+    "MAX_CALLBACK_BYTES",
+    "Ack",
+    "Callback",
+    "ChooseDepartment",
+    "IssuesPage",
+    "Noop",
+    "OpenArticle",
+    "Routed",
+    "SearchResults",
+    "ShowContents",
+    "cb_ack",
+    "cb_article",
+    "cb_contents",
+    "cb_department",
+    "cb_issues_page",
+    "cb_noop",
+    "cb_search",
+    "parse_callback",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenArticle:
+    issue_id: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShowContents:
+    issue_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssuesPage:
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    page: int
+    query: str | None  # set when the query travels in the callback data
+    key: str | None  # set when the query is kept server-side
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseDepartment:
+    index: int | None  # None: "other", ask the user to type it
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    issue_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Noop:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """A kind owned by another package; ``args`` are its integer arguments."""
+
+    kind: str
+    args: tuple[int, ...]
+
+
+Callback = OpenArticle | ShowContents | IssuesPage | SearchResults | ChooseDepartment | Ack | Noop | Routed
+
+_CORE_KINDS = frozenset("aclsdkn")
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "a": re.compile(rf"a:{_INT}:{_INT}"),
+    "c": re.compile(rf"c:{_INT}"),
+    "l": re.compile(rf"l:{_INT}"),
+    "s": re.compile(rf"s:{_INT}:(?:q:(.+)|k:{_KEY})", re.DOTALL),
+    "d": re.compile(rf"d:(?:{_INT}|(o))"),
+    "k": re.compile(rf"k:{_INT}"),
+    "n": re.compile(r"n"),
+}
+_ROUTED = re.compile(rf"([a-zA-Z])((?::{_INT})*)")
+
+
+def fits(data: str) -> bool:
+    """True when DATA is valid callback data for Telegram (1 to 64 bytes of UTF-8)."""
+    return 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
+
+
+def cb_issues_page(page: int) -> str:
+    """Callback data for page PAGE of the issue list."""
+    return f"{CALLBACK_VERSION}:l:{page}"
+
+
+def cb_search(page: int, *, query: str | None = None, key: str | None = None) -> str | None:
+    """Callback data for a search results page: the query inline when it fits, else the server-side KEY.
+
+    Returns None when QUERY does not fit and no KEY is given.
+    """
+    if query is not None:
+        data = f"{CALLBACK_VERSION}:s:{page}:q:{query}"
+        if fits(data):
+            return data
+    if key is not None:
+        return f"{CALLBACK_VERSION}:s:{page}:k:{key}"
+    return None
+
+
+def cb_department(index: int | None) -> str:
+    """Callback data choosing department INDEX, or "other" for None."""
+    return f"{CALLBACK_VERSION}:d:{'o' if index is None else index}"
+
+
+def cb_noop() -> str:
+    """Callback data of a button that does nothing (a page counter)."""
+    return f"{CALLBACK_VERSION}:n"
+
+
+def cb_routed(kind: str, *args: int) -> str:
+    """Callback data for a kind routed to another package (see ``Routed``)."""
+    if len(kind) != 1 or not kind.isascii() or not kind.isalpha() or kind in _CORE_KINDS:
+        raise ValueError(f"kind {kind!r} is not a free one-letter kind")
+    return ":".join([CALLBACK_VERSION, kind, *(str(a) for a in args)])
+
+
+def parse_callback(data: str | None) -> Callback | None:
+    """The parsed callback DATA, or None for anything malformed, oversized, foreign or from another version."""
+    if not data or not fits(data) or not data.startswith(CALLBACK_VERSION + ":"):
+        return None
+    body = data[len(CALLBACK_VERSION) + 1 :]
+    kind = body[:1]
+    pattern = _PATTERNS.get(kind)
+    if pattern is None:
+        m = _ROUTED.fullmatch(body)
+        if not m:
+            return None
+        args = tuple(int(a) for a in m.group(2).split(":")[1:])
+        return Routed(kind, args)
+    m = pattern.fullmatch(body)
+    if not m:
+        return None
+    g = m.groups()
+    if kind == "a":
+        issue_id, position = int(g[0]), int(g[1])
+        return OpenArticle(issue_id, position) if issue_id > 0 and position > 0 else None
+    if kind == "c":
+        return ShowContents(int(g[0])) if int(g[0]) > 0 else None
+    if kind == "l":
+        return IssuesPage(int(g[0])) if int(g[0]) > 0 else None
+    if kind == "s":
+        page = int(g[0])
+        if page <= 0:
+            return None
+        query = g[1]
+        if query is not None and not query.strip():
+            return None
+        return SearchResults(page, query, g[2])
+    if kind == "d":
+        return ChooseDepartment(None if g[1] else int(g[0]))
+    if kind == "k":
+        return Ack(int(g[0])) if int(g[0]) > 0 else None
+    return Noop()
