@@ -1,1 +1,1 @@
-"""Package."""
+"""Use cases run outside a chat update: importing bulletins, scheduled pushes. Imports storage, never bot/."""

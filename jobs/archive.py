@@ -1,0 +1,65 @@
+"""Import use case: one bulletin file into the archive, in its own transaction."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bulletin.errors import BulletinParseError
+from bulletin.parser import parse_path
+from storage.archive import ImportOutcome, IssueRepository, StoredIssue
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportResult:
+    """What importing one file did; MESSAGE is one line fit for a user (without the file name)."""
+
+    path: str
+    ok: bool
+    message: str
+    stored: StoredIssue | None
+    outcome: ImportOutcome | None
+
+
+def describe(stored: StoredIssue) -> str:
+    """The identity of a stored issue as shown to a user: label and masthead."""
+    return f"{stored.label} {stored.issue.masthead}"
+
+
+_MESSAGES = {
+    ImportOutcome.ADDED: "added {issue}",
+    ImportOutcome.REPLACED: "replaced {issue}",
+    ImportOutcome.UNCHANGED: "unchanged (already stored): {issue}",
+    ImportOutcome.CONFLICT: "{issue} is already stored with different content; nothing changed (use --replace)",
+}
+
+
+def import_file(factory: sessionmaker[Session], path: str | os.PathLike[str], *, replace: bool = False) -> ImportResult:
+    """Parse PATH and store it in one transaction: all of it or nothing."""
+    name = os.fspath(path)
+    try:
+        issue = parse_path(path)
+    except BulletinParseError as exc:
+        return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
+    try:
+        with transaction(factory) as session:
+            stored, outcome = IssueRepository(session).add(issue, replace=replace)
+    except SQLAlchemyError as exc:
+        log.debug("storing %s failed", name, exc_info=True)
+        return ImportResult(
+            path=name, ok=False, message=f"database error ({type(exc).__name__})", stored=None, outcome=None
+        )
+    return ImportResult(
+        path=name,
+        ok=outcome is not ImportOutcome.CONFLICT,
+        message=_MESSAGES[outcome].format(issue=describe(stored)),
+        stored=stored,
+        outcome=outcome,
+    )

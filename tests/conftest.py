@@ -1,0 +1,91 @@
+"""Shared fixtures.
+
+Database tests take `db_url` (or `factory`): always SQLite in a temporary file, and PostgreSQL as well when the
+environment variable BULLETIN_BOT_TEST_PG_URL is set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test).
+Without it no PostgreSQL parameter is generated at all, so nothing shows up as skipped. Each PostgreSQL test gets
+its own schema (unique name, dropped afterwards), so parallel runs against one database never collide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from bulletin.model import Article, Issue, TocEntry
+from storage.db import open_database
+
+PG_URL = os.environ.get("BULLETIN_BOT_TEST_PG_URL", "")
+BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
+    """A URL of an empty database: SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{os.path.join(tmp_path, 'test.sqlite3')}"
+        return
+    with pg_schema_url() as url:
+        yield url
+
+
+class pg_schema_url:  # noqa: N801 - used like a function
+    """Context manager: a fresh schema in the PostgreSQL test database; yields a URL whose search_path is it."""
+
+    def __init__(self) -> None:
+        self.schema = f"test_{uuid.uuid4().hex}"
+        self.admin = create_engine(PG_URL, poolclass=NullPool)
+
+    def __enter__(self) -> str:
+        with self.admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={self.schema}"})
+        return url.render_as_string(hide_password=False)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+        self.admin.dispose()
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on a migrated database (db_url's backend)."""
+    engine, session_factory = open_database(db_url)
+    yield session_factory
+    engine.dispose()
+
+
+def make_issue(
+    number: int = 1,
+    *,
+    year: int | None = 2024,
+    total: int | None = None,
+    masthead: str = "某市文旅工作简报",
+    date: dt.date | None = None,
+    articles: list[tuple[str, list[str]]] | None = None,
+    footer: tuple[str, ...] = ("报：市委办公室", "共印30份"),
+) -> Issue:
+    """A made-up issue; articles given as (title, paragraphs)."""
+    if articles is None:
+        articles = [
+            (f"第{number}期工作动态", ["全市各单位认真落实部署。", f"本期编号{number}。"]),
+            ("景区安全检查", ["市文旅局对全市景区开展安全检查。", "检查发现问题12处，已整改。"]),
+        ]
+    return Issue(
+        masthead=masthead,
+        year=year,
+        number=number,
+        total_number=total,
+        publisher="某市文化和旅游局办公室",
+        date=date if date is not None else (dt.date(year, 1, 1) + dt.timedelta(days=7 * number) if year else None),
+        toc=tuple(TocEntry(title=t, section="工作动态" if i == 0 else None) for i, (t, _) in enumerate(articles)),
+        articles=tuple(Article(title=t, paragraphs=tuple(ps)) for t, ps in articles),
+        footer=footer,
+    )
