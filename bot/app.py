@@ -1,0 +1,214 @@
+"""The composition root: the PTB Application with its handlers, database and background services.
+
+EXTENSION HOOK (for the push runner and other background work)
+---------------------------------------------------------------
+`build_application(..., extensions=...)` takes a list of `ExtensionFactory` callables; when it is not given,
+`default_extensions(config)` supplies them (the push helper adds its factory there). Each factory gets the
+config and the session factory and returns an `Extension`:
+
+  * `handlers`: PTB handlers added (group 0) before the bot's catch-all private-text handler;
+  * `callback_routes`: callback kinds (one letter, see bot/callbacks.py) -> coroutine(update, context, parsed),
+    e.g. "k" for the contents message's "read" button, or a free letter built with `callbacks.cb_routed`;
+  * `services`: objects with `async start(application)` / `async stop()`, started after the bot is
+    initialized and its command menu set (in post_init, or `startup()` for embedded use), stopped on shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers as h
+from bot.settings import BotConfig
+from bulletin.i18n import EN, ZH, t
+from storage.db import open_database
+
+log = logging.getLogger(__name__)
+
+COMMANDS: tuple[str, ...] = (
+    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search"
+)
+
+
+class BackgroundService(Protocol):
+    """Work that runs alongside the bot (e.g. the push runner)."""
+
+    async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Extension:
+    """What an extension factory contributes; see the module docstring."""
+
+    handlers: Sequence[BaseHandler[Any, Any, Any]] = ()
+    callback_routes: Mapping[str, h.CallbackRoute] = field(default_factory=dict)
+    services: Sequence[BackgroundService] = ()
+
+
+ExtensionFactory = Callable[[BotConfig, sessionmaker[Session]], Extension]
+
+
+def default_extensions(config: BotConfig) -> list[ExtensionFactory]:
+    """The extensions `bulletin-bot run` starts with. PUSH HOOK: the push runner's factory goes here."""
+    return []
+
+
+def file_base_url(api_base_url: str) -> str:
+    """The file download base for a Bot API base URL ("…/bot" -> "…/file/bot")."""
+    base = api_base_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def build_application(
+    config: BotConfig,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    extensions: Sequence[ExtensionFactory] | None = None,
+    concurrent_updates: bool | int = True,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot: handlers, error handler, command menu and extensions, on the configured Bot API server.
+
+    Without SESSION_FACTORY the configured database is opened (created and migrated) here, not at import.
+    """
+    if session_factory is None:
+        _engine, session_factory = open_database(config.database.url)
+    application = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.api_base_url)
+        .base_file_url(file_base_url(config.telegram.api_base_url))
+        .concurrent_updates(concurrent_updates)
+        .post_init(startup)
+        .post_shutdown(stop_services)
+        .build()
+    )
+    deps = h.Deps(config=config, session_factory=session_factory)
+    application.bot_data["deps"] = deps
+    services: list[BackgroundService] = []
+    application.bot_data["services"] = services
+
+    message = filters.UpdateType.MESSAGE
+    command_handlers = {
+        "start": h.start,
+        "help": h.help_command,
+        "subscribe": h.subscribe_command,
+        "unsubscribe": h.unsubscribe_command,
+        "settings": h.settings_command,
+        "latest": h.latest,
+        "issues": h.issues_command,
+        "issue": h.issue_command,
+        "article": h.article_command,
+        "search": h.search_command,
+    }
+    for name, callback in command_handlers.items():
+        application.add_handler(CommandHandler(name, callback, filters=message))
+    application.add_handler(CallbackQueryHandler(h.button))
+    for make in default_extensions(config) if extensions is None else extensions:
+        extension = make(config, session_factory)
+        for handler in extension.handlers:
+            application.add_handler(handler)
+        deps.callback_routes.update(extension.callback_routes)
+        services.extend(extension.services)
+    # Last: anything else typed in a private chat gets a pointer to /help; groups stay quiet.
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & message, h.private_text))
+    application.add_error_handler(h.on_error)
+    return application
+
+
+def command_menu(lang: str) -> list[BotCommand]:
+    """The command menu in LANG."""
+    return [BotCommand(name, t(lang, f"cmd_{name}")) for name in COMMANDS]
+
+
+async def set_command_menu(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the command menu: Chinese as the default, plus explicit zh and en lists."""
+    bot = application.bot
+    await bot.set_my_commands(command_menu(ZH))
+    await bot.set_my_commands(command_menu(ZH), language_code="zh")
+    await bot.set_my_commands(command_menu(EN), language_code="en")
+
+
+async def startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_init: set the command menu and start the extensions' background services."""
+    await set_command_menu(application)
+    for service in application.bot_data.get("services", []):
+        await service.start(application)
+
+
+async def stop_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_shutdown: stop the background services, newest first."""
+    for service in reversed(application.bot_data.get("services", [])):
+        try:
+            await service.stop()
+        except Exception:
+            log.exception("background service %r failed to stop", service)
+
+
+@contextlib.asynccontextmanager
+async def running_polling(
+    application: Application[Any, Any, Any, Any, Any, Any], *, poll_interval: float = 0.0, timeout: int = 1
+) -> AsyncIterator[None]:
+    """Run APPLICATION with long polling inside the caller's event loop (tests, the sandbox, benchmarks)."""
+    await application.initialize()
+    await startup(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=poll_interval, timeout=timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+    )
+    try:
+        yield
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await stop_services(application)
+        await application.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def running_webhook(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    listen: str,
+    port: int,
+    url_path: str,
+    webhook_url: str,
+    secret_token: str,
+) -> AsyncIterator[None]:
+    """Run APPLICATION's webhook listener inside the caller's event loop (what run_webhook does, embeddable)."""
+    await application.initialize()
+    await startup(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_webhook(
+        listen=listen,
+        port=port,
+        url_path=url_path,
+        webhook_url=webhook_url,
+        secret_token=secret_token,
+        allowed_updates=Update.ALL_TYPES,
+    )
+    try:
+        yield
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await stop_services(application)
+        await application.shutdown()

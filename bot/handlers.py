@@ -1,0 +1,604 @@
+"""Chat handlers: parse the update, call the repositories in one transaction, render, reply.
+
+Database work runs in a worker thread (`asyncio.to_thread`) inside one `storage.db.transaction` per update,
+and returns plain data, so the event loop never blocks on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot.keyboards import to_markup
+from bot.settings import BotConfig
+from bulletin.i18n import lang_of, t
+from bulletin.render import (
+    Button,
+    Keyboard,
+    Rendered,
+    esc,
+    issue_label,
+    render_article,
+    render_contents,
+    shorten,
+)
+from storage.archive import IssueRepository, SearchPage, StoredIssue
+from storage.db import transaction
+from storage.subscribers import Subscriber, SubscriberRepository
+
+log = logging.getLogger(__name__)
+
+ISSUES_PER_PAGE = 10
+HITS_PER_PAGE = 5
+MAX_DEPARTMENT_CHARS = 64
+MAX_QUERY_CHARS = 100
+_SEARCH_KEYS_KEPT = 50
+_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
+_POSITION = re.compile(r"[0-9]{1,9}")
+_DEEP_ISSUE = re.compile(r"i([0-9]{1,12})")
+_DEEP_ARTICLE = re.compile(r"a([0-9]{1,12})_([0-9]{1,9})")
+
+Ctx = ContextTypes.DEFAULT_TYPE
+CallbackRoute = Callable[[Update, Ctx, "cb.Callback"], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass
+class Deps:
+    """What the handlers need, kept in application.bot_data["deps"]."""
+
+    config: BotConfig
+    session_factory: sessionmaker[Session]
+    # kind letter -> coroutine, for callback kinds owned by other packages (e.g. the push's "read" button "k")
+    callback_routes: dict[str, CallbackRoute] = field(default_factory=dict)
+
+
+def deps(context: Ctx) -> Deps:
+    """The application's dependencies."""
+    value = context.bot_data["deps"]
+    assert isinstance(value, Deps)
+    return value
+
+
+async def in_transaction(context: Ctx, work: Callable[[Session], T]) -> T:
+    """Run WORK(session) in a worker thread inside one transaction (the update's only one)."""
+    factory = deps(context).session_factory
+
+    def run() -> T:
+        with transaction(factory) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
+
+
+def user_lang(update: Update) -> str:
+    """The chat language for the user behind UPDATE."""
+    user = update.effective_user
+    return lang_of(user.language_code if user else None)
+
+
+async def send(context: Ctx, chat_id: int, rendered: Rendered) -> Message:
+    """Send one rendered message as HTML."""
+    return await context.bot.send_message(
+        chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+    )
+
+
+async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered]) -> None:
+    """Send the parts of a split message in order."""
+    for part in parts:
+        await send(context, chat_id, part)
+
+
+async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> None:
+    """Answer in the update's chat with HTML TEXT (already escaped where needed)."""
+    chat = update.effective_chat
+    assert chat is not None
+    await send(context, chat.id, Rendered(text, keyboard))
+
+
+async def edit(query: CallbackQuery, rendered: Rendered) -> None:
+    """Replace the pressed message with RENDERED (an unchanged message is not an error)."""
+    try:
+        await query.edit_message_text(
+            rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+def args_of(context: Ctx) -> list[str]:
+    """The command's arguments (whitespace-separated words)."""
+    return list(context.args or [])
+
+
+# --- what the database calls return (plain data for the event loop)
+
+
+@dataclass(frozen=True)
+class IssueView:
+    stored: StoredIssue
+    previous_id: int | None
+
+
+def _issue_view(repo: IssueRepository, stored: StoredIssue | None) -> IssueView | None:
+    if stored is None:
+        return None
+    previous = repo.previous(stored.id)
+    return IssueView(stored, previous.id if previous else None)
+
+
+def contents_of(view: IssueView, lang: str) -> Rendered:
+    """The contents message of a stored issue."""
+    return render_contents(view.stored.id, view.stored.issue, lang=lang, previous_issue_id=view.previous_id)
+
+
+def unknown_issue(lang: str, ref: str) -> str:
+    return t(lang, "unknown_issue", ref=esc(ref))
+
+
+def unknown_article(lang: str, stored: StoredIssue, position: int) -> str:
+    return t(
+        lang,
+        "unknown_article",
+        label=esc(issue_label(stored.issue, lang)),
+        position=position,
+        count=len(stored.issue.articles),
+    )
+
+
+# --- /start and /help
+
+
+async def start(update: Update, context: Ctx) -> None:
+    """/start: welcome; a deep-link payload "i<issue_id>" or "a<issue_id>_<pos>" opens that issue or article."""
+    lang = user_lang(update)
+    args = args_of(context)
+    if len(args) == 1:
+        if m := _DEEP_ISSUE.fullmatch(args[0]):
+            await show_issue_by_id(update, context, int(m[1]))
+            return
+        if m := _DEEP_ARTICLE.fullmatch(args[0]):
+            await show_article(update, context, int(m[1]), int(m[2]))
+            return
+    user = update.effective_user
+    name = esc(user.first_name) if user else ""
+    await reply(update, context, t(lang, "welcome", name=name))
+
+
+async def help_command(update: Update, context: Ctx) -> None:
+    """/help: every command with an example."""
+    await reply(update, context, t(user_lang(update), "help"))
+
+
+# --- issues and articles
+
+
+async def latest(update: Update, context: Ctx) -> None:
+    """/latest: the newest issue's contents message."""
+    lang = user_lang(update)
+    view = await in_transaction(context, lambda s: _issue_view(IssueRepository(s), IssueRepository(s).latest()))
+    if view is None:
+        await reply(update, context, t(lang, "no_issues"))
+        return
+    await reply_rendered(update, context, contents_of(view, lang))
+
+
+async def reply_rendered(update: Update, context: Ctx, rendered: Rendered) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await send(context, chat.id, rendered)
+
+
+async def issue_command(update: Update, context: Ctx) -> None:
+    """/issue N or /issue 2023-1: that issue's contents message."""
+    lang = user_lang(update)
+    args = args_of(context)
+    if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
+        await reply(update, context, esc(t(lang, "usage_issue")))
+        return
+    ref = args[0]
+
+    def work(s: Session) -> IssueView | None:
+        repo = IssueRepository(s)
+        return _issue_view(repo, repo.resolve(ref))
+
+    view = await in_transaction(context, work)
+    if view is None:
+        await reply(update, context, unknown_issue(lang, ref))
+        return
+    await reply_rendered(update, context, contents_of(view, lang))
+
+
+async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
+    """Send the contents message of stored issue ISSUE_ID; False (after saying so) when there is none."""
+    lang = user_lang(update)
+
+    def work(s: Session) -> IssueView | None:
+        repo = IssueRepository(s)
+        return _issue_view(repo, repo.get(issue_id))
+
+    view = await in_transaction(context, work)
+    if view is None:
+        await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
+        return False
+    await reply_rendered(update, context, contents_of(view, lang))
+    return True
+
+
+async def article_command(update: Update, context: Ctx) -> None:
+    """/article N K: article K of issue N."""
+    lang = user_lang(update)
+    args = args_of(context)
+    if len(args) != 2 or not _ISSUE_REF.fullmatch(args[0]) or not _POSITION.fullmatch(args[1]):
+        await reply(update, context, esc(t(lang, "usage_article")))
+        return
+    ref, position = args[0], int(args[1])
+    stored = await in_transaction(context, lambda s: IssueRepository(s).resolve(ref))
+    if stored is None:
+        await reply(update, context, unknown_issue(lang, ref))
+        return
+    await send_article(update, context, stored, position)
+
+
+async def show_article(update: Update, context: Ctx, issue_id: int, position: int) -> bool:
+    """Send article POSITION of stored issue ISSUE_ID; False (after saying so) when either is unknown."""
+    lang = user_lang(update)
+    stored = await in_transaction(context, lambda s: IssueRepository(s).get(issue_id))
+    if stored is None:
+        await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
+        return False
+    return await send_article(update, context, stored, position)
+
+
+async def send_article(update: Update, context: Ctx, stored: StoredIssue, position: int) -> bool:
+    lang = user_lang(update)
+    chat = update.effective_chat
+    assert chat is not None
+    if not 1 <= position <= len(stored.issue.articles):
+        await reply(update, context, unknown_article(lang, stored, position))
+        return False
+    await send_all(context, chat.id, render_article(stored.id, stored.issue, position, lang=lang))
+    return True
+
+
+def _issues_page(lang: str, items: list[StoredIssue], total: int, page: int) -> Rendered:
+    pages = max(1, -(-total // ISSUES_PER_PAGE))
+    lines = [t(lang, "issues_heading", total=total, page=page, pages=pages)]
+    rows: list[tuple[Button, ...]] = []
+    first = (page - 1) * ISSUES_PER_PAGE
+    for n, stored in enumerate(items, start=first + 1):
+        issue = stored.issue
+        date = f"　{issue.date.isoformat()}" if issue.date else ""
+        lines.append(f"{n}. {esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}")
+        rows.append((Button(shorten(f"{n}. {issue_label(issue, lang)}"), cb.cb_contents(stored.id)),))
+    nav: list[Button] = []
+    if page > 1:
+        nav.append(Button(t(lang, "btn_prev_page"), cb.cb_issues_page(page - 1)))
+    if pages > 1:
+        nav.append(Button(t(lang, "btn_page", page=page, pages=pages), cb.cb_noop()))
+    if page < pages:
+        nav.append(Button(t(lang, "btn_next_page"), cb.cb_issues_page(page + 1)))
+    if nav:
+        rows.append(tuple(nav))
+    return Rendered("\n".join(lines), tuple(rows))
+
+
+async def _load_issues_page(context: Ctx, page: int) -> tuple[list[StoredIssue], int]:
+    def work(s: Session) -> tuple[list[StoredIssue], int]:
+        repo = IssueRepository(s)
+        return repo.page((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE), repo.count()
+
+    return await in_transaction(context, work)
+
+
+async def issues_command(update: Update, context: Ctx) -> None:
+    """/issues [page]: past issues, newest first, 10 per page, with paging buttons."""
+    lang = user_lang(update)
+    args = args_of(context)
+    if len(args) > 1 or (args and not _POSITION.fullmatch(args[0])) or (args and int(args[0]) < 1):
+        await reply(update, context, esc(t(lang, "usage_issues")))
+        return
+    page = int(args[0]) if args else 1
+    items, total = await _load_issues_page(context, page)
+    if total == 0:
+        await reply(update, context, t(lang, "no_issues"))
+        return
+    pages = -(-total // ISSUES_PER_PAGE)
+    if page > pages:
+        await reply(update, context, t(lang, "issues_page_out_of_range", page=page, pages=pages))
+        return
+    await reply_rendered(update, context, _issues_page(lang, items, total, page))
+
+
+# --- search
+
+
+def _search_key(context: Ctx, query: str) -> str:
+    """A short key under which the chat keeps QUERY, for paging buttons when it is too long to travel."""
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    stored: dict[str, str] = chat_data.setdefault("search_queries", {})
+    for key, value in stored.items():
+        if value == query:
+            return key
+    counter = int(chat_data.get("search_counter", 0)) + 1
+    chat_data["search_counter"] = counter
+    key = _base36(counter)
+    stored[key] = query
+    while len(stored) > _SEARCH_KEYS_KEPT:
+        del stored[next(iter(stored))]
+    return key
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+def _search_page(lang: str, query: str, result: SearchPage, page: int, context: Ctx) -> Rendered:
+    if result.total == 0:
+        return Rendered(t(lang, "search_none", query=esc(query)))
+    pages = -(-result.total // HITS_PER_PAGE)
+    lines = [t(lang, "search_heading", query=esc(query), total=result.total, page=page, pages=pages)]
+    rows: list[tuple[Button, ...]] = []
+    for n, hit in enumerate(result.hits, start=(page - 1) * HITS_PER_PAGE + 1):
+        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(hit.issue_label)}\n{esc(hit.snippet)}")
+        rows.append((Button(shorten(f"{n}. {hit.article_title}"), cb.cb_article(hit.issue_id, hit.article_position)),))
+
+    def page_data(p: int) -> str:
+        data = cb.cb_search(p, query=query)
+        return data if data is not None else f"{cb.cb_search(p, key=_search_key(context, query))}"
+
+    nav: list[Button] = []
+    if page > 1:
+        nav.append(Button(t(lang, "btn_prev_results"), page_data(page - 1)))
+    if pages > 1:
+        nav.append(Button(t(lang, "btn_page", page=page, pages=pages), cb.cb_noop()))
+    if page < pages:
+        nav.append(Button(t(lang, "btn_next_results"), page_data(page + 1)))
+    if nav:
+        rows.append(tuple(nav))
+    return Rendered("\n".join(lines), tuple(rows))
+
+
+async def _run_search(context: Ctx, query: str, page: int) -> SearchPage:
+    offset = (page - 1) * HITS_PER_PAGE
+    return await in_transaction(context, lambda s: IssueRepository(s).search(query, offset=offset, limit=HITS_PER_PAGE))
+
+
+async def search_command(update: Update, context: Ctx) -> None:
+    """/search words: ranked hits with a snippet, paged, each with a button that opens the article."""
+    lang = user_lang(update)
+    query = " ".join(args_of(context))
+    if not query or len(query) > MAX_QUERY_CHARS:
+        await reply(update, context, esc(t(lang, "usage_search")))
+        return
+    result = await _run_search(context, query, 1)
+    await reply_rendered(update, context, _search_page(lang, query, result, 1, context))
+
+
+# --- subscriptions
+
+
+def _department_keyboard(config: BotConfig, lang: str) -> Keyboard:
+    rows = [(Button(shorten(name), cb.cb_department(i)),) for i, name in enumerate(config.access.departments)]
+    rows.append((Button(t(lang, "btn_other_department"), cb.cb_department(None)),))
+    return tuple(rows)
+
+
+def _clean_department(text: str) -> str | None:
+    name = " ".join(text.split())
+    return name if 1 <= len(name) <= MAX_DEPARTMENT_CHARS else None
+
+
+def _display_name(chat: Chat, user: User | None) -> str:
+    if chat.type != ChatType.PRIVATE:
+        return chat.title or str(chat.id)
+    return user.full_name if user else str(chat.id)
+
+
+async def _subscribe(update: Update, context: Ctx, department: str) -> str:
+    """Subscribe the update's chat with DEPARTMENT (or change the department of an active subscription)."""
+    lang = user_lang(update)
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None
+
+    def work(s: Session) -> bool:
+        repo = SubscriberRepository(s)
+        current = repo.get(chat.id)
+        if current is not None and current.active:
+            repo.set_department(chat.id, department)
+            return False
+        repo.subscribe(
+            chat.id,
+            chat_type=chat.type,
+            user_id=user.id if user else None,
+            display_name=_display_name(chat, user),
+            language_code=user.language_code if user else None,
+            department=department,
+        )
+        return True
+
+    created = await in_transaction(context, work)
+    key = "subscribed" if created else "department_changed"
+    return t(lang, key, department=esc(department))
+
+
+async def subscribe_command(update: Update, context: Ctx) -> None:
+    """/subscribe [department]: subscribe, choosing the department on a keyboard or typing it."""
+    lang = user_lang(update)
+    args = args_of(context)
+    if args:
+        department = _clean_department(" ".join(args))
+        if department is None:
+            await reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
+            return
+        await reply(update, context, await _subscribe(update, context, department))
+        return
+    await reply(update, context, t(lang, "subscribe_choose"), _department_keyboard(deps(context).config, lang))
+
+
+async def unsubscribe_command(update: Update, context: Ctx) -> None:
+    """/unsubscribe: stop the subscription of this chat."""
+    lang = user_lang(update)
+    chat = update.effective_chat
+    assert chat is not None
+    done = await in_transaction(context, lambda s: SubscriberRepository(s).unsubscribe(chat.id))
+    if context.chat_data is not None:
+        context.chat_data.pop("awaiting_department", None)
+    await reply(update, context, t(lang, "unsubscribed" if done else "not_subscribed"))
+
+
+async def settings_command(update: Update, context: Ctx) -> None:
+    """/settings: show the department and offer to change it."""
+    lang = user_lang(update)
+    chat = update.effective_chat
+    assert chat is not None
+    current: Subscriber | None = await in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+    if current is None or not current.active:
+        await reply(update, context, t(lang, "not_subscribed"))
+        return
+    text = t(lang, "settings_current", department=esc(current.department or "—"))
+    await reply(update, context, text, _department_keyboard(deps(context).config, lang))
+
+
+async def private_text(update: Update, context: Ctx) -> None:
+    """Private non-command text: the typed department after "其他", else a pointer to /help."""
+    lang = user_lang(update)
+    message = update.effective_message
+    if context.chat_data is not None and context.chat_data.get("awaiting_department") and message and message.text:
+        department = _clean_department(message.text)
+        if department is None:
+            await reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
+            return
+        context.chat_data.pop("awaiting_department", None)
+        await reply(update, context, await _subscribe(update, context, department))
+        return
+    await reply(update, context, t(lang, "pointer_to_help"))
+
+
+# --- buttons
+
+
+async def expired(query: CallbackQuery, lang: str) -> None:
+    """Tell the presser the button no longer works."""
+    await query.answer(t(lang, "button_expired"), show_alert=False)
+
+
+async def button(update: Update, context: Ctx) -> None:
+    """Any inline button press: strictly parsed; unknown, forged or stale data is answered as expired."""
+    query = update.callback_query
+    assert query is not None
+    lang = user_lang(update)
+    data = cb.parse_callback(query.data)
+    if data is None or update.effective_chat is None:
+        await expired(query, lang)
+        return
+    if isinstance(data, cb.Noop):
+        await query.answer()
+    elif isinstance(data, cb.OpenArticle):
+        stored = await in_transaction(context, lambda s: IssueRepository(s).get(data.issue_id))
+        if stored is None or data.position > len(stored.issue.articles):
+            await expired(query, lang)
+            return
+        await query.answer()
+        await send_article(update, context, stored, data.position)
+    elif isinstance(data, cb.ShowContents):
+
+        def work(s: Session) -> IssueView | None:
+            repo = IssueRepository(s)
+            return _issue_view(repo, repo.get(data.issue_id))
+
+        view = await in_transaction(context, work)
+        if view is None:
+            await expired(query, lang)
+            return
+        await query.answer()
+        await reply_rendered(update, context, contents_of(view, lang))
+    elif isinstance(data, cb.IssuesPage):
+        items, total = await _load_issues_page(context, data.page)
+        if not items:
+            await expired(query, lang)
+            return
+        await query.answer()
+        await edit(query, _issues_page(lang, items, total, data.page))
+    elif isinstance(data, cb.SearchResults):
+        text = data.query
+        if text is None and context.chat_data is not None:
+            text = context.chat_data.get("search_queries", {}).get(data.key)
+        if text is None:
+            await expired(query, lang)
+            return
+        result = await _run_search(context, text, data.page)
+        if not result.hits:
+            await expired(query, lang)
+            return
+        await query.answer()
+        await edit(query, _search_page(lang, text, result, data.page, context))
+    elif isinstance(data, cb.ChooseDepartment):
+        await _choose_department(update, context, query, data, lang)
+    else:
+        kind = "k" if isinstance(data, cb.Ack) else data.kind
+        route = deps(context).callback_routes.get(kind)
+        if route is None:
+            await expired(query, lang)
+            return
+        await route(update, context, data)
+
+
+async def _choose_department(
+    update: Update, context: Ctx, query: CallbackQuery, data: cb.ChooseDepartment, lang: str
+) -> None:
+    departments = deps(context).config.access.departments
+    chat = update.effective_chat
+    assert chat is not None
+    if data.index is None:
+        await query.answer()
+        if chat.type == ChatType.PRIVATE:
+            if context.chat_data is not None:
+                context.chat_data["awaiting_department"] = True
+            await edit(query, Rendered(t(lang, "subscribe_type_department")))
+        else:
+            await edit(query, Rendered(t(lang, "subscribe_type_department_group")))
+        return
+    if data.index >= len(departments):
+        await expired(query, lang)
+        return
+    await query.answer()
+    await edit(query, Rendered(await _subscribe(update, context, departments[data.index])))
+
+
+# --- errors
+
+
+async def on_error(update: object, context: Ctx) -> None:
+    """Log the failure and tell the user, politely, once; never show them the traceback."""
+    log.error("error while handling update %s", getattr(update, "update_id", None), exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    lang = user_lang(update)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(t(lang, "error"))
+        elif update.effective_chat is not None and update.effective_message is not None:
+            await context.bot.send_message(update.effective_chat.id, t(lang, "error"))
+    except TelegramError as exc:  # the chat may be gone, or the query too old; nothing more to do
+        log.warning("could not report the error to the user: %s", exc)

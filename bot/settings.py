@@ -1,0 +1,39 @@
+"""The slice of the configuration the bot reads, as structural types.
+
+bot/ may not import bulletin_bot/ (layering), so the composition root takes any object shaped like
+bulletin_bot.config.Config; the real Config satisfies these protocols.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TelegramSettings(Protocol):
+    @property
+    def token(self) -> str: ...
+    @property
+    def api_base_url(self) -> str: ...
+    @property
+    def poll_timeout(self) -> int: ...
+
+
+class DatabaseSettings(Protocol):
+    @property
+    def url(self) -> str: ...
+
+
+class AccessSettings(Protocol):
+    @property
+    def departments(self) -> tuple[str, ...]: ...
+    @property
+    def admins(self) -> tuple[int, ...]: ...
+
+
+class BotConfig(Protocol):
+    @property
+    def telegram(self) -> TelegramSettings: ...
+    @property
+    def database(self) -> DatabaseSettings: ...
+    @property
+    def access(self) -> AccessSettings: ...

@@ -1,0 +1,51 @@
+"""`bulletin-bot run`: the bot, by long polling (default) or behind a webhook."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from telegram import Update
+
+from bulletin_bot.config import Config, ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode", choices=("polling", "webhook"), help="override [telegram] mode for this run"
+    )
+
+
+def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
+    """Run the bot until SIGINT or SIGTERM (PTB stops cleanly on both)."""
+    config = load()
+    telegram = config.telegram
+    if not telegram.token:
+        raise ConfigError("telegram.token: required to run the bot (or set the env BULLETIN_BOT_TOKEN)")
+    mode = args.mode or telegram.mode
+    if mode == "webhook" and not telegram.webhook_url:
+        raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+
+    from bot.app import build_application  # late: telegram and the database are only needed here
+
+    application = build_application(config)
+    if mode == "webhook":
+        path = urlsplit(telegram.webhook_url).path.lstrip("/")
+        log.info("webhook mode: listening on %s:%s, public URL %s", telegram.listen_host, telegram.listen_port,
+                 telegram.webhook_url)
+        application.run_webhook(
+            listen=telegram.listen_host,
+            port=telegram.listen_port,
+            url_path=path,
+            webhook_url=telegram.webhook_url,
+            secret_token=telegram.secret_token or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        log.info("polling mode: %s", telegram.api_base_url)
+        application.run_polling(timeout=telegram.poll_timeout, allowed_updates=Update.ALL_TYPES)
+    return 0
