@@ -6,34 +6,18 @@ import datetime as dt
 import warnings
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions
 from telegram import error as tg
 from telegram.constants import ParseMode
 
-from bulletin.render import Keyboard, Rendered
+from bot.keyboards import to_markup
+from bulletin.render import Rendered
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, TransientError
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 # 400 descriptions that mean the chat is unreachable for good (PTB lowercases after the first letter).
 _GONE_400 = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked", "not enough rights")
-
-
-def keyboard_markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    """Our pure Keyboard as PTB's InlineKeyboardMarkup (None for no buttons)."""
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.label, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.label, callback_data=b.callback_data)
-                for b in row
-            ]
-            for row in keyboard
-        ]
-    )
 
 
 def _retry_seconds(exc: tg.RetryAfter) -> float:
@@ -67,7 +51,7 @@ class TelegramSender:
                 chat_id,
                 rendered.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard_markup(rendered.keyboard),
+                reply_markup=to_markup(rendered.keyboard),
                 link_preview_options=_NO_PREVIEW,
                 protect_content=protect,
                 allow_paid_broadcast=paid or None,
@@ -99,7 +83,7 @@ class TelegramSender:
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard_markup(rendered.keyboard),
+                reply_markup=to_markup(rendered.keyboard),
                 link_preview_options=_NO_PREVIEW,
             )
         except tg.RetryAfter as exc:

@@ -5,38 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
-from sqlalchemy.engine import Dialect
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """An aware UTC datetime, stored naive-UTC so that SQLite and PostgreSQL compare it the same way."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        return None if value is None else value.replace(tzinfo=dt.UTC)
+from storage.types import UTCDateTime
 
 
 class PushState(enum.StrEnum):

@@ -1,0 +1,535 @@
+"""The push engine: deliver an issue's contents message to every chat in a push's ledger, exactly once.
+
+Crash safety. Every ledger row goes pending -> sending -> sent|failed|skipped. Rows are marked 'sending' in a
+committed transaction *before* their requests go out, and their outcome is committed shortly after the answer.
+At most `PushSettings.window` rows are 'sending' at any moment. After a crash (SIGKILL, power loss, lost
+leadership) the next run turns 'sending' rows back to pending and sends them again: only those can reach a chat
+twice, so the duplicates of one crash are bounded by the window. A request that timed out or whose connection
+dropped may also have arrived; its retry is the other (documented) duplicate case, noted in the row's reason.
+
+Rate limits: an overall grid (RateLimiter) at [push] rate_per_second, or 1000/s with paid broadcast, and per-chat
+spacing (ChatSpacing: 1 s for private chats, 20 per minute for groups and channels). A 429 pauses every send for
+retry_after seconds and the message is sent again; it is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bulletin.i18n import lang_of
+from bulletin.render import Rendered, render_contents
+from jobs.ports import ChatGone, ChatMigrated, PermanentError, PushPort, RetryAfter, SendError, TransientError
+from jobs.push_limits import ChatSpacing, RateLimiter
+from jobs.push_messages import FailedChat, Progress, progress_text, summary_text
+from storage.archive import IssueRepository, StoredIssue
+from storage.db import transaction
+from storage.push_models import DeliveryState, PushKind, PushState
+from storage.push_repo import DeliveryInfo, LedgerRepository, LedgerTarget, Outcome, PushInfo, PushRepository
+from storage.subscribers import SubscriberRepository
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+UtcClock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class PublishError(Exception):
+    """A publish/unpublish/resend request that cannot be honoured; the message is fit for the operator."""
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """Everything the push needs from [push] and [access], as plain values (jobs/ never reads Config)."""
+
+    rate_per_second: float = 30.0
+    paid_broadcast: bool = False
+    paid_rate_per_second: float = 1000.0
+    # Rows 'sending' at once: the crash duplicate bound. None: 32, or 256 with paid broadcast.
+    window: int | None = None
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    private_interval: float = 1.05
+    group_interval: float = 3.15
+    protect_content: bool = False
+    ack_button: bool = False
+    admins: tuple[int, ...] = ()
+    progress_interval: float = 5.0
+    flush_interval: float = 0.02
+    misfire_grace: dt.timedelta = dt.timedelta(hours=12)
+    poll_interval: float = 3.0
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def effective_rate(self) -> float:
+        return self.paid_rate_per_second if self.paid_broadcast else self.rate_per_second
+
+    @property
+    def in_flight_window(self) -> int:
+        if self.window is not None:
+            return max(1, self.window)
+        return 256 if self.paid_broadcast else 32
+
+    @property
+    def batch(self) -> int:
+        return max(1, self.in_flight_window // 4)
+
+
+@dataclass
+class PushReport:
+    """What one run of a push did."""
+
+    push_id: int
+    counts: dict[str, int]
+    elapsed: float
+    resent_after_crash: int = 0
+    retry_after_seen: int = 0
+    transient_errors: int = 0
+    ambiguous_attempts: int = 0
+
+
+# ---- use cases called by the CLI and the bot (one Session = the caller's transaction)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    push: PushInfo
+    rescheduled: bool
+
+
+def publish(session: Session, issue_id: int, at: dt.datetime, now: dt.datetime) -> PublishResult:
+    """Schedule the publication push of ISSUE_ID at AT (UTC), or move the one not started yet."""
+    pushes = PushRepository(session)
+    for existing in reversed(pushes.for_issue(issue_id)):
+        if existing.kind != PushKind.PUBLISH.value:
+            continue
+        if existing.state == PushState.SCHEDULED.value:
+            pushes.reschedule(existing.id, at)
+            updated = pushes.get(existing.id)
+            assert updated is not None
+            return PublishResult(updated, rescheduled=True)
+        if existing.state == PushState.RUNNING.value:
+            raise PublishError(f"this issue is being pushed right now (push #{existing.id})")
+        if existing.state == PushState.DONE.value:
+            raise PublishError(
+                f"this issue was already pushed (push #{existing.id}); "
+                f"use `bulletin-bot resend {issue_id} --failed` for the chats it failed to reach"
+            )
+    return PublishResult(pushes.create(issue_id, at, now=now), rescheduled=False)
+
+
+def unpublish(session: Session, issue_id: int, now: dt.datetime) -> PushInfo:
+    """Cancel the scheduled (not yet started) push of ISSUE_ID."""
+    pushes = PushRepository(session)
+    for existing in reversed(pushes.for_issue(issue_id)):
+        if existing.state == PushState.SCHEDULED.value:
+            if not pushes.cancel(existing.id, now, note="unpublished"):
+                raise PublishError("the push started just now; it can no longer be cancelled")
+            cancelled = pushes.get(existing.id)
+            assert cancelled is not None
+            return cancelled
+        if existing.state == PushState.RUNNING.value:
+            raise PublishError(f"the push of this issue is already running (push #{existing.id}); too late to cancel")
+    raise PublishError("this issue has no scheduled push")
+
+
+def resend_failed(session: Session, issue_id: int, now: dt.datetime) -> tuple[PushInfo, int]:
+    """Create a push, due now, to exactly the chats whose latest delivery of ISSUE_ID failed."""
+    pushes = PushRepository(session)
+    if any(p.state in (PushState.SCHEDULED.value, PushState.RUNNING.value) for p in pushes.for_issue(issue_id)):
+        raise PublishError("a push of this issue is scheduled or running; resend after it has finished")
+    ledger = LedgerRepository(session)
+    failed = ledger.failed_for_issue(issue_id)
+    if not failed:
+        raise PublishError("no chat failed to receive this issue; nothing to resend")
+    push = pushes.create(issue_id, now, now=now, kind=PushKind.RESEND)
+    ledger.materialize(push.id, [LedgerTarget(d.chat_id, d.chat_type, d.lang) for d in failed], now)
+    return push, len(failed)
+
+
+# ---- the engine
+
+
+@dataclass
+class _Counters:
+    retry_after: int = 0
+    transient: int = 0
+    ambiguous: int = 0
+    sent_times: list[float] = field(default_factory=list)
+
+
+class PushEngine:
+    """Runs one push to completion (or until cancelled), driven by its ledger."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        port: PushPort,
+        settings: PushSettings,
+        *,
+        worker: str,
+        clock: UtcClock = utcnow,
+        limiter: RateLimiter | None = None,
+        spacing: ChatSpacing | None = None,
+    ) -> None:
+        self.factory = factory
+        self.port = port
+        self.settings = settings
+        self.worker = worker
+        self.clock = clock
+        self.limiter = limiter or RateLimiter(settings.effective_rate)
+        self.spacing = spacing or ChatSpacing(
+            private_interval=settings.private_interval, group_interval=settings.group_interval
+        )
+        self._renders: dict[str, Rendered] = {}
+        self._counters = _Counters()
+        self._paused_until = 0.0
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        def run() -> T:
+            with transaction(self.factory) as session:
+                return fn(session, *args)
+
+        # Blocking database work stays off the event loop so that sends keep their slots.
+        return await asyncio.to_thread(run)
+
+    # -- preparation
+
+    def _load(self, session: Session, push_id: int) -> tuple[PushInfo, StoredIssue, int | None]:
+        push = PushRepository(session).get(push_id)
+        if push is None:
+            raise PublishError(f"push #{push_id} does not exist")
+        issues = IssueRepository(session)
+        stored = issues.get(push.issue_id)
+        if stored is None:
+            raise PublishError(f"issue #{push.issue_id} of push #{push_id} no longer exists")
+        previous = issues.previous(push.issue_id)
+        return push, stored, previous.id if previous else None
+
+    def _materialize(self, session: Session, push_id: int) -> int | None:
+        targets = [
+            LedgerTarget(s.chat_id, s.chat_type, lang_of(s.language_code))
+            for s in SubscriberRepository(session).active()
+        ]
+        return LedgerRepository(session).materialize(push_id, targets, self.clock())
+
+    # -- one delivery
+
+    async def _deliver(self, row: DeliveryInfo, rendered: Rendered) -> Outcome:
+        chat_id = row.chat_id
+        attempts = row.attempts
+        transient = 0
+        notes: list[str] = []
+        s = self.settings
+        while True:
+            await self.spacing.acquire(chat_id)
+            await self.limiter.acquire()
+            attempts += 1
+            try:
+                message_id = await self.port.send(
+                    chat_id, rendered, protect=s.protect_content, paid=s.paid_broadcast
+                )
+            except RetryAfter as exc:
+                # Never dropped: everyone waits, then this message goes again.
+                self._counters.retry_after += 1
+                self.limiter.pause(exc.seconds + 0.1)
+                self._paused_until = time.monotonic() + exc.seconds
+                log.warning("429 from Telegram for chat %s: waiting %.1f s", chat_id, exc.seconds)
+                continue
+            except ChatMigrated as exc:
+                old, new = chat_id, exc.new_chat_id
+                moved = await self._db(self._migrate, row.id, old, new)
+                if not moved:
+                    return Outcome(
+                        row.id, DeliveryState.SKIPPED, attempts,
+                        reason=f"group migrated to {new}, which receives this push on its own",
+                    )
+                log.info("chat %s migrated to %s: sending there", old, new)
+                notes.append(f"migrated from {old}")
+                chat_id = new
+                continue
+            except ChatGone as exc:
+                gone = chat_id
+                await self._db(_deactivate, gone, exc.reason)
+                log.info("chat %s unreachable (%s): subscriber deactivated", gone, exc.reason)
+                return Outcome(row.id, DeliveryState.SKIPPED, attempts, reason=exc.reason)
+            except TransientError as exc:
+                transient += 1
+                self._counters.transient += 1
+                if exc.ambiguous:
+                    self._counters.ambiguous += 1
+                    notes.append(f"attempt {attempts} may have arrived ({exc.reason})")
+                if transient >= s.max_attempts:
+                    return Outcome(
+                        row.id, DeliveryState.FAILED, attempts,
+                        reason=f"{exc.reason} (gave up after {transient} attempts)",
+                    )
+                delay = min(s.backoff_max, s.backoff_base * 2 ** (transient - 1)) * random.uniform(0.75, 1.25)
+                await asyncio.sleep(delay)
+                continue
+            except PermanentError as exc:
+                return Outcome(row.id, DeliveryState.FAILED, attempts, reason=exc.reason)
+            except SendError as exc:  # pragma: no cover - every port error is one of the above
+                return Outcome(row.id, DeliveryState.FAILED, attempts, reason=exc.reason)
+            self._counters.sent_times.append(time.monotonic())
+            return Outcome(
+                row.id, DeliveryState.SENT, attempts, message_id=message_id, sent_at=self.clock(),
+                reason="; ".join(notes) or None,
+            )
+
+    def _migrate(self, session: Session, delivery_id: int, old: int, new: int) -> bool:
+        SubscriberRepository(session).migrate_chat(old, new)
+        return LedgerRepository(session).move_chat(delivery_id, new)
+
+    # -- the whole push
+
+    async def run(self, push_id: int) -> PushReport:
+        """Deliver push PUSH_ID (already claimed by this worker) and mark it done."""
+        started = time.monotonic()
+        push, stored, previous_id = await self._db(lambda s: self._load(s, push_id))
+        if push.materialized_at is None:
+            written = await self._db(lambda s: self._materialize(s, push_id))
+            log.info("push #%s: ledger written with %s chats", push_id, written)
+        resent = await self._db(lambda s: LedgerRepository(s).reset_in_flight(push_id))
+        if resent:
+            log.warning(
+                "push #%s: %s deliveries were in flight when the previous run stopped; sending them again "
+                "(these chats may get the message twice)", push_id, resent,
+            )
+
+        def render(lang: str) -> Rendered:
+            if lang not in self._renders:
+                self._renders[lang] = render_contents(
+                    stored.id, stored.issue, lang=lang, previous_issue_id=previous_id,
+                    ack_button=self.settings.ack_button,
+                )
+            return self._renders[lang]
+
+        admin = _AdminReporter(self, stored.label, push_id)
+        await admin.start()
+        progress = asyncio.create_task(admin.loop())
+        try:
+            await self._send_all(push_id, render)
+        finally:
+            progress.cancel()
+            await asyncio.gather(progress, return_exceptions=True)
+        now = self.clock()
+        await self._db(lambda s: PushRepository(s).finish(push_id, self.worker, now))
+        counts = await self._db(lambda s: LedgerRepository(s).counts(push_id))
+        elapsed = time.monotonic() - started
+        await admin.finish(stored.id, counts, dt.timedelta(seconds=elapsed))
+        log.info("push #%s done in %.1f s: %s", push_id, elapsed, counts)
+        return PushReport(
+            push_id, counts, elapsed, resent_after_crash=resent, retry_after_seen=self._counters.retry_after,
+            transient_errors=self._counters.transient, ambiguous_attempts=self._counters.ambiguous,
+        )
+
+    async def _send_all(self, push_id: int, render: Callable[[str], Rendered]) -> None:
+        window = asyncio.Semaphore(self.settings.in_flight_window)
+        done: list[Outcome] = []
+        wake = asyncio.Event()
+        finished = False
+
+        async def flusher() -> None:
+            # Outcomes are committed in batches; a row's window slot is freed only once its outcome is durable,
+            # so 'sending' rows in the database never exceed the window.
+            while True:
+                if not done:
+                    if finished:
+                        return
+                    wake.clear()
+                    try:
+                        await asyncio.wait_for(wake.wait(), timeout=0.5)
+                    except TimeoutError:
+                        pass
+                    continue
+                await asyncio.sleep(self.settings.flush_interval)
+                batch = done[:]
+                del done[: len(batch)]
+                now = self.clock()
+                await self._db(_record, batch, now)
+                for _ in batch:
+                    window.release()
+
+        async def one(row: DeliveryInfo) -> None:
+            try:
+                outcome = await self._deliver(row, render(row.lang))
+            except Exception as exc:  # a bug or a database error: keep going, leave a reason in the ledger
+                log.exception("push #%s: delivery to chat %s crashed", push_id, row.chat_id)
+                outcome = Outcome(row.id, DeliveryState.FAILED, row.attempts + 1, reason=f"internal error: {exc}")
+            done.append(outcome)
+            wake.set()
+
+        flush_task = asyncio.create_task(flusher())
+        tasks: set[asyncio.Task[None]] = set()
+        after_id = 0
+        try:
+            while True:
+                page = await self._db(_pending, push_id, after_id, self.settings.batch)
+                if not page:
+                    break
+                after_id = page[-1].id
+                for _ in page:
+                    await window.acquire()
+                ids = [row.id for row in page]
+                now = self.clock()
+                await self._db(_mark_sending, ids, now)
+                for row in page:
+                    task = asyncio.create_task(one(row))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+            if tasks:
+                await asyncio.gather(*tasks)
+            finished = True
+            wake.set()
+            await flush_task
+        finally:
+            if not flush_task.done():
+                flush_task.cancel()
+            for task in list(tasks):
+                task.cancel()
+
+    def recent_rate(self, seconds: float = 10.0) -> float:
+        """Messages per second over the last SECONDS (or since the first send, if shorter)."""
+        times = self._counters.sent_times
+        if not times:
+            return 0.0
+        now = time.monotonic()
+        cutoff = now - seconds
+        # Trim what no rate window will look at again, so memory stays flat.
+        while len(times) > 1 and times[0] < cutoff - 60:
+            del times[: max(1, len(times) // 2)]
+        recent = [t for t in times if t >= cutoff]
+        span = min(seconds, max(now - times[0], 1e-3))
+        return len(recent) / span
+
+    def retrying(self) -> bool:
+        return time.monotonic() < self._paused_until
+
+
+def _deactivate(session: Session, chat_id: int, reason: str) -> None:
+    SubscriberRepository(session).deactivate(chat_id, reason[:200])
+
+
+def _record(session: Session, batch: list[Outcome], now: dt.datetime) -> None:
+    LedgerRepository(session).record(batch, now)
+
+
+def _pending(session: Session, push_id: int, after_id: int, limit: int) -> list[DeliveryInfo]:
+    return LedgerRepository(session).pending_ids(push_id, after_id=after_id, limit=limit)
+
+
+def _mark_sending(session: Session, ids: list[int], now: dt.datetime) -> None:
+    LedgerRepository(session).mark_sending(ids, now)
+
+
+class _AdminReporter:
+    """One progress message per admin, edited in place, and a summary at the end; never breaks the push."""
+
+    def __init__(self, engine: PushEngine, label: str, push_id: int) -> None:
+        self.engine = engine
+        self.label = label
+        self.push_id = push_id
+        self.messages: dict[int, int] = {}
+        self._last_text = ""
+
+    async def _progress(self) -> Progress:
+        counts = await self.engine._db(lambda s: LedgerRepository(s).counts(self.push_id))
+        return Progress(
+            total=sum(counts.values()), sent=counts["sent"], pending=counts["pending"], sending=counts["sending"],
+            failed=counts["failed"], skipped=counts["skipped"], rate=self.engine.recent_rate(),
+        )
+
+    async def _send(self, chat_id: int, rendered: Rendered) -> int | None:
+        await self.engine.spacing.acquire(chat_id)
+        await self.engine.limiter.acquire()
+        try:
+            return await self.engine.port.send(chat_id, rendered)
+        except RetryAfter as exc:
+            self.engine.limiter.pause(exc.seconds + 0.1)
+        except SendError as exc:
+            log.warning("could not send push progress to admin %s: %s", chat_id, exc.reason)
+        return None
+
+    async def start(self) -> None:
+        """Send the initial progress message to every admin."""
+        if not self.engine.settings.admins:
+            return
+        rendered = progress_text(self.label, await self._progress())
+        for admin in self.engine.settings.admins:
+            message_id = await self._send(admin, rendered)
+            if message_id is not None:
+                self.messages[admin] = message_id
+        self._last_text = rendered.text
+
+    async def update(self) -> None:
+        """Edit the progress messages if anything changed."""
+        if not self.messages:
+            return
+        rendered = progress_text(self.label, await self._progress(), retrying=self.engine.retrying())
+        if rendered.text == self._last_text:
+            return
+        self._last_text = rendered.text
+        for admin, message_id in self.messages.items():
+            await self.engine.spacing.acquire(admin)
+            await self.engine.limiter.acquire()
+            try:
+                await self.engine.port.edit(admin, message_id, rendered)
+            except RetryAfter as exc:
+                self.engine.limiter.pause(exc.seconds + 0.1)
+            except SendError as exc:
+                log.warning("could not edit push progress for admin %s: %s", admin, exc.reason)
+
+    async def loop(self) -> None:
+        """Refresh the progress messages every progress_interval seconds."""
+        while True:
+            await asyncio.sleep(self.engine.settings.progress_interval)
+            try:
+                await self.update()
+            except Exception:  # progress is best effort
+                log.exception("push progress update failed")
+
+    async def finish(self, issue_id: int, counts: dict[str, int], elapsed: dt.timedelta) -> None:
+        """Final progress edit, then the summary naming the failed and skipped chats."""
+        if not self.engine.settings.admins:
+            return
+        await self.update()
+
+        def lists(session: Session) -> tuple[list[FailedChat], list[FailedChat]]:
+            ledger = LedgerRepository(session)
+            subs = SubscriberRepository(session)
+
+            def named(rows: list[DeliveryInfo]) -> list[FailedChat]:
+                out = []
+                for row in rows[:50]:
+                    sub = subs.get(row.chat_id)
+                    out.append(FailedChat(row.chat_id, sub.display_name if sub else None, row.reason or "?"))
+                return out
+
+            return (
+                named(ledger.rows(self.push_id, DeliveryState.FAILED)),
+                named(ledger.rows(self.push_id, DeliveryState.SKIPPED)),
+            )
+
+        failed, skipped = await self.engine._db(lists)
+        progress = Progress(
+            total=sum(counts.values()), sent=counts["sent"], pending=counts["pending"], sending=counts["sending"],
+            failed=counts["failed"], skipped=counts["skipped"], rate=0.0,
+        )
+        rendered = summary_text(self.label, issue_id, progress, failed, skipped, elapsed)
+        for admin in self.engine.settings.admins:
+            await self._send(admin, rendered)
