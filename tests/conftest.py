@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -35,23 +36,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterat
         yield url
 
 
-class pg_schema_url:  # noqa: N801 - used like a function
-    """Context manager: a fresh schema in the PostgreSQL test database; yields a URL whose search_path is it."""
-
-    def __init__(self) -> None:
-        self.schema = f"test_{uuid.uuid4().hex}"
-        self.admin = create_engine(PG_URL, poolclass=NullPool)
-
-    def __enter__(self) -> str:
-        with self.admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={self.schema}"})
-        return url.render_as_string(hide_password=False)
-
-    def __exit__(self, *exc: object) -> None:
-        with self.admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-        self.admin.dispose()
+@contextmanager
+def pg_schema_url() -> Iterator[str]:
+    """A fresh schema in the PostgreSQL test database, dropped afterwards; yields a URL whose search_path is it."""
+    schema = f"test_{uuid.uuid4().hex}"
+    admin = create_engine(PG_URL, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

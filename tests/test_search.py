@@ -1,0 +1,237 @@
+"""Search: substring semantics for 1- and 2-character Chinese words, phrases and several words, ranking, snippets;
+the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from conftest import PG_URL, make_issue, pg_schema_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from bulletin.model import Issue
+from storage.archive import IssueRepository, SearchPage
+from storage.db import open_database, transaction
+from storage.textindex import fold, fts5_match, index_tokens, query_words, tsquery, tsvector
+
+# -- the tokenizer (pure) ----------------------------------------------------------------------------------------
+
+
+def test_index_tokens_are_bigrams_of_each_run_plus_its_last_character() -> None:
+    assert index_tokens("景区管理，A-12") == ["景区", "区管", "管理", "理", "a", "12", "2"]
+    assert index_tokens("景") == ["景"]
+    assert index_tokens("") == []
+    assert index_tokens("，。！ ") == []
+
+
+def test_fold_lowers_and_narrows_without_changing_length() -> None:
+    text = "ＡＰＰ预约　WiFi１２３ ㈠ ß"
+    assert fold(text) == "app预约 wifi123 ㈠ ß"
+    assert len(fold(text)) == len(text)
+
+
+def test_query_words_split_on_white_space_fold_and_deduplicate() -> None:
+    assert query_words("  景区　WiFi 景区 wifi ") == ["景区", "wifi"]
+    assert query_words(" \t ") == []
+
+
+def test_index_queries_for_each_backend() -> None:
+    words = query_words("景区管理 景 Wi-Fi")
+    assert fts5_match(words) == '"景区 区管 管理" AND "景"* AND "wi" AND "fi"'
+    assert tsquery(words) == "'景区' & '区管' & '管理' & '景':* & 'wi' & 'fi'"
+    assert fts5_match(["。"]) is None
+    assert tsquery(["。"]) is None
+    assert tsvector("景区景区") == "'区' '区景' '景区'"
+
+
+# -- search over a small archive ---------------------------------------------------------------------------------
+
+
+def _archive(factory: sessionmaker[Session]) -> dict[str, int]:
+    issues = {
+        "a": make_issue(
+            1,
+            date=dt.date(2024, 1, 8),
+            articles=[
+                ("景区安全检查", ["市文旅局对全市景区开展安全检查。", "检查景区15个。"]),
+                ("河道治理", ["开展河道清淤，沿河景观提升。"]),
+            ],
+        ),
+        "b": make_issue(
+            2,
+            date=dt.date(2024, 1, 15),
+            articles=[
+                ("工作动态", ["全市旅游市场平稳。", "景区客流同比增长，游客都说好风景"]),
+                ("Wi-Fi覆盖", ["主要景区实现WiFi全覆盖，ＡＰＰ预约上线。"]),
+            ],
+        ),
+        "c": make_issue(5, year=2023, date=dt.date(2023, 6, 1), articles=[("景区门票", ["景区门票价格公示。"])]),
+    }
+    ids = {}
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for key, issue in issues.items():
+            ids[key] = repo.add(issue)[0].id
+    return ids
+
+
+def _search(factory: sessionmaker[Session], query: str, offset: int = 0, limit: int = 10) -> SearchPage:
+    with transaction(factory) as session:
+        return IssueRepository(session).search(query, offset=offset, limit=limit)
+
+
+def _titles(page: SearchPage) -> list[str]:
+    return [h.article_title for h in page.hits]
+
+
+def test_two_character_word_ranked_by_title_then_occurrences(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    page = _search(factory, "景区")
+    # title hits weigh 10, body hits 1: 12, 11, then two articles with 1 in the same issue, by position
+    assert _titles(page) == ["景区安全检查", "景区门票", "工作动态", "Wi-Fi覆盖"]
+    assert [h.score for h in page.hits] == [12.0, 11.0, 1.0, 1.0]
+    assert page.total == 4
+    first = page.hits[0]
+    assert (first.issue_label, first.article_position) == ("2024年第1期", 1)
+
+
+def test_one_character_word_also_at_the_end_of_a_run(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    # 工作动态 has 景 twice, once as the last character of "好风景"; 河道治理 only in 景观; the last two tie at 1
+    # and the newer issue comes first
+    assert _titles(_search(factory, "景")) == ["景区安全检查", "景区门票", "工作动态", "Wi-Fi覆盖", "河道治理"]
+    assert _titles(_search(factory, "观")) == ["河道治理"]
+    assert _titles(_search(factory, "风景")) == ["工作动态"]
+
+
+def test_phrase_and_several_words(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    assert _titles(_search(factory, "安全检查")) == ["景区安全检查"]
+    assert _titles(_search(factory, "景区 门票")) == ["景区门票"]
+    assert _titles(_search(factory, "门票 景区")) == ["景区门票"]
+    # each word matches somewhere, but never both in one article
+    assert _search(factory, "景区 河道").total == 0
+    # a phrase must be contiguous: 景区 and 检查 both occur, "景区检查" does not
+    assert _search(factory, "景区检查").total == 0
+
+
+def test_no_hits_and_empty_query(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    assert _search(factory, "机场") == SearchPage(hits=[], total=0)
+    assert _search(factory, "   ") == SearchPage(hits=[], total=0)
+
+
+def test_latin_is_case_and_width_insensitive_and_punctuation_is_literal(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    assert _titles(_search(factory, "wifi")) == ["Wi-Fi覆盖"]
+    assert _titles(_search(factory, "WI-FI")) == ["Wi-Fi覆盖"]
+    assert _titles(_search(factory, "app")) == ["Wi-Fi覆盖"]
+    assert _titles(_search(factory, "15个")) == ["景区安全检查"]
+    assert _titles(_search(factory, "清淤，沿河")) == ["河道治理"]
+    # a word with no letters or digits cannot use the index and is still matched literally
+    assert _titles(_search(factory, "景区 ，")) == ["工作动态", "Wi-Fi覆盖"]
+
+
+def test_paging(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    page = _search(factory, "景区", offset=1, limit=2)
+    assert _titles(page) == ["景区门票", "工作动态"]
+    assert page.total == 4
+    assert _search(factory, "景区", offset=10) == SearchPage(hits=[], total=4)
+
+
+def test_ties_go_to_the_newer_issue(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for number, day in ((1, 1), (3, 20), (2, 10)):
+            repo.add(make_issue(number, date=dt.date(2024, 5, day), articles=[(f"动态{number}", ["召开调度会。"])]))
+    assert _titles(_search(factory, "调度")) == ["动态3", "动态2", "动态1"]
+
+
+def test_snippet_is_cut_around_the_first_hit(factory: sessionmaker[Session]) -> None:
+    body = "前" * 50 + "河长制" + "后" * 50
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(1, articles=[("长文", [body]), ("河长制落实", ["短正文。"])]))
+    hits = {h.article_title: h.snippet for h in _search(factory, "河长制").hits}
+    long_snippet = hits["长文"]
+    assert long_snippet.startswith("…") and long_snippet.endswith("…")
+    assert "河长制" in long_snippet
+    assert len(long_snippet) == 60 + 2
+    # a title-only hit shows the start of the body, uncut
+    assert hits["河长制落实"] == "短正文。"
+
+
+def test_snippet_joins_paragraphs_with_spaces(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(1, articles=[("标题", ["第一段讲景区。", "第二段。"])]))
+    assert [h.snippet for h in _search(factory, "景区").hits] == ["第一段讲景区。 第二段。"]
+
+
+# -- identical answers on both backends --------------------------------------------------------------------------
+
+_VOCAB = "景区 旅游 安全 检查 工作 会议 市场 河道 治理 文物 保护 游客 服务 质量 提升 全市 开展 推进 落实 部署".split()
+_QUERIES = ["景", "区", "景区", "安全检查", "景区 安全", "工作 会议 市场", "旅游市场", "文物保护", "保", "质量 景",
+            "无此词"]
+
+
+def _random_issues(seed: int) -> list[Issue]:
+    rng = random.Random(seed)
+    issues = []
+    for n in range(1, 41):
+        articles = [
+            (
+                "".join(rng.choices(_VOCAB, k=2)),
+                ["".join(rng.choices(_VOCAB, k=rng.randint(3, 12))) + "。" for _ in range(rng.randint(1, 3))],
+            )
+            for _ in range(rng.randint(1, 4))
+        ]
+        date = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 20))
+        issues.append(make_issue(n, date=date, articles=articles))
+    return issues
+
+
+def _all_results(url: str) -> dict[str, list[tuple[str, int, str, str, float]]]:
+    engine, factory = open_database(url)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for issue in _random_issues(7):
+            repo.add(issue)
+    results = {}
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for query in _QUERIES:
+            page = repo.search(query, limit=1000)
+            assert page.total == len(page.hits)
+            results[query] = [
+                (h.issue_label, h.article_position, h.article_title, h.snippet, h.score) for h in page.hits
+            ]
+    engine.dispose()
+    return results
+
+
+def test_results_match_a_plain_substring_scan(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        stored = [repo.add(issue)[0] for issue in _random_issues(3)]
+    for query in _QUERIES:
+        words = query.split()
+        expected = {
+            (s.id, pos)
+            for s in stored
+            for pos, article in enumerate(s.issue.articles, start=1)
+            if all(w in article.title or w in "\n".join(article.paragraphs) for w in words)
+        }
+        page = _search(factory, query, limit=1000)
+        assert {(h.issue_id, h.article_position) for h in page.hits} == expected, query
+        assert page.total == len(expected)
+
+
+if PG_URL:
+    # Only generated when PostgreSQL is configured (see conftest); the tests above already run on both backends.
+
+    def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
+        sqlite = _all_results(f"sqlite:///{tmp_path}/cmp.sqlite3")
+        with pg_schema_url() as url:
+            postgres = _all_results(url)
+        assert sum(len(v) for v in sqlite.values()) > 100
+        assert postgres == sqlite
