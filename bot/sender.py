@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import httpx
-from telegram import Bot, LinkPreviewOptions
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot, LinkPreviewOptions, Update
 from telegram import error as tg
 from telegram.constants import ParseMode
+from telegram.ext import Application, ContextTypes
+from telegram.request import HTTPXRequest
 
+from bot.app import Extension
+from bot.callbacks import Routed
 from bot.keyboards import to_markup
+from bulletin.i18n import lang_of
 from bulletin.render import Rendered
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, TransientError
+from jobs.push import PublishError, PushSettings, resend_failed, utcnow
+from jobs.push_messages import RESEND_KIND
+from jobs.runner import PushRunner
+from storage.db import transaction
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -98,3 +111,86 @@ class TelegramSender:
             raise TransientError(str(exc), ambiguous=_ambiguous(exc)) from exc
         except tg.TelegramError as exc:
             raise PermanentError(str(exc)) from exc
+
+
+# ---- wiring into the bot (bot/app.py extension hook)
+
+
+def make_push_bot(
+    token: str, api_base_url: str, *, read_timeout: float = 10.0, connect_timeout: float = 5.0, pool_size: int = 256
+) -> Bot:
+    """A PTB Bot for sending pushes outside the Application (push-worker, tests, benchmark)."""
+    request = HTTPXRequest(
+        connection_pool_size=pool_size, read_timeout=read_timeout, write_timeout=read_timeout,
+        connect_timeout=connect_timeout, pool_timeout=read_timeout,
+    )
+    return Bot(token, base_url=api_base_url, request=request)
+
+
+class PushService:
+    """BackgroundService running the push runner with the application's Bot."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: PushSettings) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.runner: PushRunner | None = None
+
+    async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Start polling the pushes table."""
+        self.runner = PushRunner(self.factory, TelegramSender(application.bot), self.settings)
+        await self.runner.start()
+
+    async def stop(self) -> None:
+        """Stop; an interrupted push resumes from its ledger on the next start."""
+        if self.runner is not None:
+            await self.runner.stop()
+
+
+def _resend_answer(lang: str, key: str, **kw: object) -> str:
+    zh = {
+        "not_admin": "只有管理员可以重发。",
+        "scheduled": "已安排重发给 {count} 个会话，稍后开始。",
+        "busy": "该期正在推送或已排期，请在结束后再重发。",
+        "nothing": "没有发送失败的会话，无需重发。",
+    }
+    en = {
+        "not_admin": "Only admins can resend.",
+        "scheduled": "Resend to {count} chats scheduled; it starts shortly.",
+        "busy": "This issue is being pushed or scheduled; resend when it has finished.",
+        "nothing": "No chat failed to receive this issue; nothing to resend.",
+    }
+    return (en if lang == "en" else zh)[key].format(**kw)
+
+
+async def resend_button(update: Update, context: ContextTypes.DEFAULT_TYPE, data: object) -> None:
+    """The summary's "resend to failed chats" button (admins only)."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 1:
+        return
+    lang = lang_of(user.language_code)
+    admins = context.bot_data["deps"].config.access.admins
+    if user.id not in admins:
+        await query.answer(_resend_answer(lang, "not_admin"), show_alert=True)
+        return
+    factory: sessionmaker[Session] = context.bot_data["deps"].session_factory
+
+    def work() -> tuple[str, int]:
+        with transaction(factory) as session:
+            try:
+                _push, count = resend_failed(session, data.args[0], utcnow())
+            except PublishError as exc:
+                return ("nothing" if "nothing to resend" in str(exc) else "busy"), 0
+            return "scheduled", count
+
+    key, count = await asyncio.to_thread(work)
+    await query.answer(_resend_answer(lang, key, count=count), show_alert=key != "scheduled")
+
+
+def push_extension(settings: PushSettings) -> Callable[[Any, sessionmaker[Session]], Extension]:
+    """An ExtensionFactory for bot/app.py: the push runner service and the resend button route."""
+
+    def make(_config: Any, factory: sessionmaker[Session]) -> Extension:
+        return Extension(services=[PushService(factory, settings)], callback_routes={RESEND_KIND: resend_button})
+
+    return make

@@ -1,0 +1,357 @@
+"""`bulletin-bot publish | schedule | unpublish | status | resend | push-worker`: pushes from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bulletin_bot.config import Config, ConfigError, parse_duration
+from jobs.leader import Leadership, LeadershipError, LeadershipLost
+from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
+from jobs.push_messages import format_duration
+from jobs.runner import PushRunner
+from jobs.schedule import ScheduleError, next_default_slot, parse_at, parse_clock
+from storage.archive import IssueRepository, StoredIssue
+from storage.db import open_database, transaction
+from storage.push_models import PushState
+from storage.push_repo import LedgerRepository, PushInfo, PushRepository
+from storage.subscribers import SubscriberRepository
+
+log = logging.getLogger(__name__)
+
+Load = Callable[[], Config]
+
+
+def push_settings(config: Config) -> PushSettings:
+    """The push engine's settings from [push] and [access]."""
+    return PushSettings(
+        rate_per_second=config.push.rate_per_second,
+        paid_broadcast=config.push.paid_broadcast,
+        admins=config.access.admins,
+        misfire_grace=parse_duration(config.push.misfire_grace, "push.misfire_grace"),
+        timezone=config.push.timezone,
+    )
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"bulletin-bot: {message}", file=sys.stderr)
+    return code
+
+
+def _issue_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("issue", metavar="ISSUE", help='issue: cumulative number ("15") or year-number ("2023-1")')
+
+
+def _resolve(session: Session, ref: str) -> StoredIssue | None:
+    return IssueRepository(session).resolve(ref.strip())
+
+
+def _local(config: Config, when: dt.datetime) -> str:
+    return when.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+
+
+# ---- publish
+
+
+def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
+    _issue_arg(parser)
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', help="push at this time, read in [push] timezone")
+    when.add_argument("--now", action="store_true", help="push at once")
+
+
+def schedule_issue(
+    factory: sessionmaker[Session], config: Config, ref: str, *, at: str | None, now_flag: bool,
+    out: TextIO = sys.stdout, now: dt.datetime | None = None,
+) -> int:
+    """Schedule the push of issue REF (also used by `import --publish`); prints one line, returns an exit code."""
+    now = now or utcnow()
+    warnings: tuple[str, ...] = ()
+    try:
+        if now_flag:
+            when = now
+        elif at is not None:
+            when = parse_at(at, config.tz)
+        else:
+            slot = next_default_slot(now, tz=config.tz, default_time=parse_clock(config.push.default_time))
+            when, warnings = slot.at_utc, slot.warnings
+    except ScheduleError as exc:
+        return _fail(f"--at: {exc}", 2)
+    if at is not None and when < now - dt.timedelta(minutes=1):
+        return _fail(f"--at: {at} ({config.push.timezone}) is in the past; use --now to push at once", 2)
+    with transaction(factory) as session:
+        stored = _resolve(session, ref)
+        if stored is None:
+            return _fail(f"no stored issue matches {ref!r} (see `bulletin-bot issues`)", 2)
+        try:
+            result = publish(session, stored.id, when, now)
+        except PublishError as exc:
+            return _fail(f"{stored.label}: {exc}")
+        audience = SubscriberRepository(session).count_active()
+    for warning in warnings:
+        print(f"warning: {warning}; pass --at to choose the time yourself", file=sys.stderr)
+    verb = "rescheduled" if result.rescheduled else "scheduled"
+    moment = "now" if now_flag else f"at {_local(config, when)} ({config.push.timezone})"
+    print(f"{stored.label}: push #{result.push.id} {verb} {moment}; {audience} active subscribers", file=out)
+    return 0
+
+
+def run_publish(args: argparse.Namespace, load: Load) -> int:
+    """Schedule an issue's push: --at, --now, or the next working-day default time."""
+    config = load()
+    engine, factory = open_database(config.database.url)
+    try:
+        return schedule_issue(factory, config, args.issue, at=args.at, now_flag=args.now)
+    finally:
+        engine.dispose()
+
+
+# ---- schedule
+
+
+def add_schedule_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", help="also list finished, cancelled and missed pushes")
+
+
+def run_schedule(args: argparse.Namespace, load: Load) -> int:
+    """List pending (scheduled and running) pushes."""
+    config = load()
+    engine, factory = open_database(config.database.url)
+    try:
+        with transaction(factory) as session:
+            pushes = PushRepository(session)
+            states = list(PushState) if args.all else [PushState.SCHEDULED, PushState.RUNNING]
+            rows = pushes.in_state(*states)
+            issues = IssueRepository(session)
+            labels = {p.issue_id: (s.label if (s := issues.get(p.issue_id)) else f"#{p.issue_id}") for p in rows}
+        if not rows:
+            print("no pending pushes" if not args.all else "no pushes")
+            return 0
+        for p in rows:
+            extra = f"  ({p.note})" if p.note else ""
+            print(f"#{p.id:<5} {_local(config, p.scheduled_at)}  {p.state:<9} {p.kind:<7} {labels[p.issue_id]}{extra}")
+        return 0
+    finally:
+        engine.dispose()
+
+
+# ---- unpublish
+
+
+def add_unpublish_arguments(parser: argparse.ArgumentParser) -> None:
+    _issue_arg(parser)
+
+
+def run_unpublish(args: argparse.Namespace, load: Load) -> int:
+    """Cancel an issue's push that has not started."""
+    config = load()
+    engine, factory = open_database(config.database.url)
+    try:
+        with transaction(factory) as session:
+            stored = _resolve(session, args.issue)
+            if stored is None:
+                return _fail(f"no stored issue matches {args.issue!r} (see `bulletin-bot issues`)", 2)
+            try:
+                push = unpublish(session, stored.id, utcnow())
+            except PublishError as exc:
+                return _fail(f"{stored.label}: {exc}")
+        print(f"{stored.label}: push #{push.id} (was due {_local(config, push.scheduled_at)}) cancelled")
+        return 0
+    finally:
+        engine.dispose()
+
+
+# ---- resend
+
+
+def add_resend_arguments(parser: argparse.ArgumentParser) -> None:
+    _issue_arg(parser)
+    parser.add_argument("--failed", action="store_true", required=True,
+                        help="send again to exactly the chats whose delivery failed")
+
+
+def run_resend(args: argparse.Namespace, load: Load) -> int:
+    """Resend an issue to the chats whose delivery failed (a new push, due now)."""
+    config = load()
+    engine, factory = open_database(config.database.url)
+    try:
+        with transaction(factory) as session:
+            stored = _resolve(session, args.issue)
+            if stored is None:
+                return _fail(f"no stored issue matches {args.issue!r} (see `bulletin-bot issues`)", 2)
+            try:
+                push, count = resend_failed(session, stored.id, utcnow())
+            except PublishError as exc:
+                return _fail(f"{stored.label}: {exc}")
+        print(f"{stored.label}: push #{push.id} will resend to {count} chats whose delivery failed")
+        return 0
+    finally:
+        engine.dispose()
+
+
+# ---- status
+
+
+def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("issue", metavar="ISSUE", nargs="?", help="issue (default: the most recent push)")
+    parser.add_argument("--once", action="store_true", help="print once, even at a terminal")
+
+
+def _status_snapshot(
+    factory: sessionmaker[Session], ref: str | None
+) -> tuple[PushInfo, str, dict[str, int], float] | str:
+    with transaction(factory) as session:
+        pushes = PushRepository(session)
+        if ref is not None:
+            stored = _resolve(session, ref)
+            if stored is None:
+                return f"no stored issue matches {ref!r} (see `bulletin-bot issues`)"
+            candidates = pushes.for_issue(stored.id)
+            if not candidates:
+                return f"{stored.label} has never been published"
+            push = candidates[-1]
+        else:
+            running = pushes.in_state(PushState.RUNNING)
+            latest = running[-1] if running else pushes.latest()
+            if latest is None:
+                return "no pushes yet"
+            push = latest
+        issue = IssueRepository(session).get(push.issue_id)
+        label = issue.label if issue else f"#{push.issue_id}"
+        ledger = LedgerRepository(session)
+        counts = ledger.counts(push.id)
+        now = utcnow()
+        window = dt.timedelta(seconds=30)
+        if push.started_at is not None and now - push.started_at < window:
+            window = max(now - push.started_at, dt.timedelta(seconds=1))
+        rate = ledger.sent_times(push.id, now - window) / window.total_seconds() if push.state == "running" else 0.0
+    return push, label, counts, rate
+
+
+def _status_lines(config: Config, push: PushInfo, label: str, counts: dict[str, int], rate: float) -> list[str]:
+    total = sum(counts.values())
+    left = counts["pending"] + counts["sending"]
+    lines = [
+        f"{label}: push #{push.id} ({push.kind}) {push.state}, due {_local(config, push.scheduled_at)}",
+        f"  sent {counts['sent']}  pending {left}  failed {counts['failed']}  skipped {counts['skipped']}"
+        f"  (of {total})",
+    ]
+    if push.state == PushState.RUNNING.value:
+        eta = format_duration(left / rate) if rate > 0 else "unknown"
+        lines.append(f"  rate {rate:.1f}/s, time left {eta}")
+    if push.note:
+        lines.append(f"  note: {push.note}")
+    return lines
+
+
+def run_status(args: argparse.Namespace, load: Load) -> int:
+    """Show a push's progress; at a terminal, follow a running push with a progress bar."""
+    config = load()
+    engine, factory = open_database(config.database.url)
+    try:
+        snap = _status_snapshot(factory, args.issue)
+        if isinstance(snap, str):
+            return _fail(snap, 2)
+        push, label, counts, rate = snap
+        for line in _status_lines(config, push, label, counts, rate):
+            print(line)
+        if args.once or not sys.stdout.isatty() or push.state != PushState.RUNNING.value:
+            return 0
+        from tqdm import tqdm
+
+        total = sum(counts.values())
+        with tqdm(total=total, unit="msg", desc=f"push #{push.id}", dynamic_ncols=True) as bar:
+            while True:
+                done = counts["sent"] + counts["failed"] + counts["skipped"]
+                bar.update(done - bar.n)
+                bar.set_postfix(failed=counts["failed"], skipped=counts["skipped"], rate=f"{rate:.1f}/s")
+                if push.state != PushState.RUNNING.value:
+                    break
+                time.sleep(1.0)
+                again = _status_snapshot(factory, args.issue if args.issue else str(push.issue_id))
+                if isinstance(again, str) or again[0].id != push.id:
+                    break
+                push, label, counts, rate = again
+        return 0
+    finally:
+        engine.dispose()
+
+
+# ---- push-worker
+
+
+def add_push_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exit-when-idle", action="store_true",
+                        help="exit once no push is scheduled or running (for scripts and tests)")
+
+
+async def _worker(config: Config, exit_when_idle: bool) -> int:
+    from bot.sender import TelegramSender, make_push_bot  # late: telegram only when a worker runs
+    engine, factory = open_database(config.database.url)
+    leadership = Leadership(engine)
+    try:
+        await leadership.acquire(wait=True)
+    except LeadershipError as exc:
+        engine.dispose()
+        return _fail(str(exc))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    bot = make_push_bot(config.telegram.token, config.telegram.api_base_url)
+    settings = push_settings(config)
+    try:
+        async with bot:
+            runner = PushRunner(factory, TelegramSender(bot), settings)
+            watch = asyncio.create_task(leadership.watch())
+            loop_task = asyncio.create_task(_drive(runner, stop, exit_when_idle, factory))
+            done, _pending = await asyncio.wait({watch, loop_task}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (watch, loop_task):
+                task.cancel()
+            await asyncio.gather(watch, loop_task, return_exceptions=True)
+            if watch in done and isinstance(watch.exception(), LeadershipLost):
+                return _fail("lost leadership (database connection broken); exiting so that another takes over")
+        return 0
+    finally:
+        leadership.release()
+        engine.dispose()
+
+
+async def _drive(
+    runner: PushRunner, stop: asyncio.Event, exit_when_idle: bool, factory: sessionmaker[Session]
+) -> None:
+    while not stop.is_set():
+        await runner.tick()
+        if exit_when_idle and not await asyncio.to_thread(_busy, factory):
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=runner.settings.poll_interval)
+
+
+def _busy(factory: sessionmaker[Session]) -> bool:
+    with transaction(factory) as session:
+        return bool(PushRepository(session).in_state(PushState.SCHEDULED, PushState.RUNNING))
+
+
+def run_push_worker(args: argparse.Namespace, load: Load) -> int:
+    """Run only the push runner (no polling), under the same leadership rules as `run`."""
+    config = load()
+    if not config.telegram.token:
+        raise ConfigError("telegram.token: required to send pushes (or set the env BULLETIN_BOT_TOKEN)")
+    return asyncio.run(_worker(config, args.exit_when_idle))
+
+
+# `push-worker` has a hyphen, so the dispatcher falls back to these names for it.
+add_arguments = add_push_worker_arguments
+run = run_push_worker
