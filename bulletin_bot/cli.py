@@ -19,6 +19,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("bulletin_bot.cmd_archive", "print a stored issue or one of its articles"),
     "search": ("bulletin_bot.cmd_archive", "search stored articles"),
     "run": ("bulletin_bot.cmd_run", "run the bot (polling or webhook)"),
+    "publish": ("bulletin_bot.cmd_push", "schedule an issue's push (--at, --now, or the next working-day slot)"),
+    "schedule": ("bulletin_bot.cmd_push", "list pending pushes"),
+    "unpublish": ("bulletin_bot.cmd_push", "cancel an issue's push that has not started"),
+    "status": ("bulletin_bot.cmd_push", "show a push's progress"),
+    "resend": ("bulletin_bot.cmd_push", "resend an issue to the chats whose delivery failed"),
+    "push-worker": ("bulletin_bot.cmd_push", "run only the push sender (no polling), under the leadership lock"),
     "sandbox": ("bulletin_bot.sandbox", "offline demo: a local Bot API server, the bot and a terminal chat"),
 }
 
