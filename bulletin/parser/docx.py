@@ -1,0 +1,125 @@
+""".docx bulletins: paragraphs in document order (tables and text boxes included), with bold/centred/size hints."""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from bulletin.errors import BulletinParseError
+from bulletin.parser.blocks import Block
+from bulletin.parser.textutil import strip_all
+
+logger = logging.getLogger(__name__)
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_DAMAGED = "not a valid .docx file (it is not a Word document or it is damaged)"
+_CENTRED = {WD_ALIGN_PARAGRAPH.CENTER}
+
+
+def docx_blocks(data: bytes) -> list[Block]:
+    """Read a .docx file into blocks; a damaged or non-Word file raises BulletinParseError."""
+    try:
+        document = docx.Document(io.BytesIO(data))
+        paragraphs = list(_paragraphs(document))
+        styled = [(p, _paragraph_info(p)) for p in paragraphs]
+    except BulletinParseError:
+        raise
+    except zipfile.BadZipFile:
+        raise BulletinParseError(_DAMAGED, "damaged") from None
+    except Exception as exc:  # python-docx/lxml raise many types on damaged packages
+        logger.debug("docx read failed: %r", exc)
+        raise BulletinParseError(_DAMAGED, "damaged") from None
+    sizes: Counter[float] = Counter()
+    for _p, (text, _bold, _centred, size) in styled:
+        if size is not None:
+            sizes[size] += len(text)
+    body_size = sizes.most_common(1)[0][0] if sizes else None
+    blocks: list[Block] = []
+    for _p, (text, bold, centred, size) in styled:
+        large = body_size is not None and size is not None and size > body_size * 1.1
+        # A soft line break (Shift+Enter) separates lines such as 报： and 送： inside one paragraph.
+        for line in text.split("\n"):
+            stripped = strip_all(line)
+            if stripped:
+                blocks.append(Block(stripped, bold=bold, centred=centred, large=large))
+    return blocks
+
+
+def _paragraphs(document: Any) -> Iterator[Paragraph]:
+    for item in document.iter_inner_content():
+        yield from _expand(item)
+
+
+def _expand(item: Paragraph | Table) -> Iterator[Paragraph]:
+    if isinstance(item, Paragraph):
+        # Mastheads are often drawn in text boxes, which python-docx does not list as paragraphs.
+        yield from _text_box_paragraphs(item)
+        yield item
+        return
+    seen: set[int] = set()
+    for row in item.rows:
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # merged cells repeat the same element
+                continue
+            seen.add(id(cell._tc))
+            for inner in cell.iter_inner_content():
+                yield from _expand(inner)
+
+
+def _text_box_paragraphs(paragraph: Paragraph) -> Iterator[Paragraph]:
+    boxes = paragraph._p.findall(f".//{{{_W}}}txbxContent")
+    seen_text: set[str] = set()
+    for box in boxes:
+        # Word writes each text box twice (DrawingML and a VML fallback): keep the first copy.
+        text = "".join(box.itertext())
+        if text in seen_text:
+            continue
+        seen_text.add(text)
+        for p in box.findall(f"{{{_W}}}p"):
+            yield Paragraph(p, paragraph._parent)
+
+
+def _paragraph_info(paragraph: Paragraph) -> tuple[str, bool, bool, float | None]:
+    text = paragraph.text
+    runs = [r for item in paragraph.iter_inner_content() for r in (item.runs if hasattr(item, "runs") else [item])]
+    visible = [r for r in runs if r.text.strip()]
+    style_bold = _style_attr(paragraph.style, lambda s: s.font.bold)
+    bold = bool(visible) and all(_run_bold(r, style_bold) for r in visible)
+    alignment = paragraph.alignment
+    if alignment is None:
+        alignment = _style_attr(paragraph.style, lambda s: s.paragraph_format.alignment)
+    centred = alignment in _CENTRED
+    style_size = _style_attr(paragraph.style, lambda s: s.font.size)
+    sizes = [r.font.size or style_size for r in visible]
+    known = [s.pt for s in sizes if s is not None]
+    size = max(known) if known else None
+    return text, bold, centred, size
+
+
+def _run_bold(run: Any, style_bold: bool | None) -> bool:
+    if run.bold is not None:
+        return bool(run.bold)
+    if run.style is not None and run.style.font.bold is not None:
+        return bool(run.style.font.bold)
+    return bool(style_bold)
+
+
+def _style_attr(style: Any, get: Any) -> Any:
+    """An attribute of a style, inherited along its base styles."""
+    depth = 0
+    while style is not None and depth < 20:
+        value = get(style)
+        if value is not None:
+            return value
+        style = style.base_style
+        depth += 1
+    return None

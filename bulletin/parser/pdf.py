@@ -1,0 +1,227 @@
+"""PDF bulletins with a text layer: lines -> paragraphs using line geometry, font size and punctuation.
+
+A PDF has no paragraphs, only positioned lines. Lines are joined back into paragraphs unless something
+separates them: a change of font size or weight, a vertical gap larger than the line spacing, a first-line
+indent, a short previous line (the paragraph ended before the right margin) or a sentence end followed by an
+indented line. Page numbers ("— 2 —", "-2-", "第2页") and running headers/footers repeated on most pages
+are dropped first, and the spaces extraction puts between Chinese characters and digits are removed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+from bulletin.errors import BulletinParseError
+from bulletin.parser.blocks import Block
+from bulletin.parser.textutil import collapse_spaces, is_wide, join_wrapped, remove_cjk_digit_spaces
+
+logger = logging.getLogger(__name__)
+
+_PAGE_NUMBER_RE = re.compile(
+    r"^[\s\-—–－‒―~～·•_]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[\s\-—–－‒―~～·•_]*$"
+    r"|^(?:page\s*)?\d{1,4}\s*(?:/|of)\s*\d{1,4}$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = "。！？!?；;…"
+_CLOSERS = "”’」』）)】〕》"
+_OPENERS = set("（(【〔《「『“‘[〈")
+_NO_START = set("，。、；：？！）)】〕》」』”’…—%·,.;:?!〉]")
+_DAMAGED = "not a valid PDF file (it is damaged or not a PDF)"
+
+
+@dataclass
+class _Line:
+    page: int
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+    lead_width: float  # width of the first unbreakable run (what could not fit on the previous line)
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 1.0)
+
+
+def pdf_blocks(data: bytes) -> list[Block]:
+    """Read the text layer of a PDF into paragraph blocks."""
+    pages = _read_lines(data)
+    if not any(pages):
+        raise BulletinParseError(
+            "the PDF has no text layer: it looks like a scan; send the original document or a PDF with text",
+            "scan",
+        )
+    lines = _drop_page_furniture(pages)
+    if not lines:
+        return []
+    return _paragraphs(lines)
+
+
+def _read_lines(data: bytes) -> list[list[_Line]]:
+    pages: list[list[_Line]] = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for number, page in enumerate(pdf.pages):
+                page_lines: list[_Line] = []
+                for raw in page.extract_text_lines(return_chars=True, strip=True):
+                    line = _make_line(number, raw)
+                    if line is not None:
+                        page_lines.append(line)
+                pages.append(page_lines)
+    except PDFPasswordIncorrect:
+        raise BulletinParseError("the PDF is password-protected", "encrypted") from None
+    except BulletinParseError:
+        raise
+    except Exception as exc:  # pdfminer raises many exception types on damaged files
+        if "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower():
+            raise BulletinParseError("the PDF is password-protected", "encrypted") from None
+        logger.debug("pdf read failed: %r", exc)
+        raise BulletinParseError(_DAMAGED, "damaged") from None
+    return pages
+
+
+def _make_line(page: int, raw: dict[str, Any]) -> _Line | None:
+    text = collapse_spaces(str(raw.get("text", "")))
+    if not text:
+        return None
+    chars = [c for c in raw.get("chars", []) if str(c.get("text", "")).strip()]
+    sizes = [float(c.get("size", 0.0)) for c in chars]
+    size = round(median(sizes), 1) if sizes else round(float(raw["bottom"]) - float(raw["top"]), 1)
+    bold_count = sum(1 for c in chars if _is_bold_font(str(c.get("fontname", ""))))
+    return _Line(
+        page=page,
+        text=remove_cjk_digit_spaces(text),
+        x0=float(raw["x0"]),
+        x1=float(raw["x1"]),
+        top=float(raw["top"]),
+        bottom=float(raw["bottom"]),
+        size=size,
+        bold=bool(chars) and bold_count * 2 > len(chars),
+        lead_width=_lead_width(chars),
+    )
+
+
+def _lead_width(chars: list[dict[str, Any]]) -> float:
+    """Width of the line's leading run up to its first line-break opportunity (CJK line-breaking rules)."""
+    if not chars:
+        return 0.0
+    end = len(chars) - 1
+    for i in range(len(chars) - 1):
+        a, b = str(chars[i]["text"]), str(chars[i + 1]["text"])
+        if a in _OPENERS or b in _NO_START:
+            continue
+        if (is_wide(a) or is_wide(b)) or not (a.isalnum() and b.isalnum()):
+            end = i
+            break
+    return float(chars[end]["x1"]) - float(chars[0]["x0"])
+
+
+def _is_bold_font(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in ("bold", "heavy", "black", "demi", "-hei", "heiti"))
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", text.replace(" ", ""))
+
+
+def _drop_page_furniture(pages: list[list[_Line]]) -> list[_Line]:
+    """Drop page numbers and headers/footers that repeat on most pages (only at the top or bottom of a page)."""
+    repeated: set[str] = set()
+    page_count = sum(1 for p in pages if p)
+    if page_count >= 2:
+        seen: Counter[str] = Counter()
+        for lines in pages:
+            edge = {_furniture_key(line.text) for line in lines[:2] + lines[-2:]}
+            seen.update(edge)
+        needed = max(2, math.ceil(page_count * 0.6))
+        repeated = {key for key, count in seen.items() if count >= needed}
+    kept: list[_Line] = []
+    for lines in pages:
+        for index, line in enumerate(lines):
+            at_edge = index < 2 or index >= len(lines) - 2
+            if at_edge and (_PAGE_NUMBER_RE.match(line.text) or _furniture_key(line.text) in repeated):
+                continue
+            kept.append(line)
+    return kept
+
+
+def _paragraphs(lines: list[_Line]) -> list[Block]:
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        sizes[line.size] += len(line.text)
+    body_size = sizes.most_common(1)[0][0]
+    body_lines = [line for line in lines if abs(line.size - body_size) <= 0.5] or lines
+    x0s = Counter(round(line.x0) for line in body_lines)
+    left = float(x0s.most_common(1)[0][0])
+    left = min(left, min(line.x0 for line in body_lines))
+    right = max(line.x1 for line in body_lines)
+    middle = (left + right) / 2
+
+    def about_middle(line: _Line) -> bool:
+        return abs((line.x0 + line.x1) / 2 - middle) < 0.3 * line.size
+
+    def centred(group: list[_Line]) -> bool:
+        first = group[0]
+        first_line_indent = (
+            abs(first.size - body_size) <= 0.5 and abs(first.x0 - left - 2 * body_size) < 0.5 * body_size
+        )
+        return (
+            all(about_middle(line) for line in group)
+            and any(line.x0 - left > 0.8 * line.size for line in group)
+            and not (len(group) == 1 and first_line_indent)
+        )
+
+    groups: list[list[_Line]] = []
+    for line in lines:
+        if groups and _continues(groups[-1][-1], line, left, right, about_middle):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    blocks: list[Block] = []
+    for group in groups:
+        text = group[0].text
+        for line in group[1:]:
+            text = join_wrapped(text, line.text)
+        text = remove_cjk_digit_spaces(text)
+        first = group[0]
+        blocks.append(
+            Block(
+                text,
+                bold=all(line.bold for line in group),
+                centred=centred(group),
+                large=first.size > body_size * 1.08,
+            )
+        )
+    return blocks
+
+
+def _continues(prev: _Line, line: _Line, left: float, right: float, about_middle: Any) -> bool:
+    """Whether `line` continues the paragraph that `prev` belongs to."""
+    char = max(min(prev.size, line.size), 1.0)
+    if abs(prev.size - line.size) > 0.5 or prev.bold != line.bold:
+        return False
+    if line.page == prev.page:
+        gap = line.top - prev.bottom
+        if gap < -0.5 * char or gap > 0.7 * min(prev.height, line.height):
+            return False
+    heading_wrap = about_middle(prev) and about_middle(line) and line.x0 - left > 0.8 * char
+    if line.x0 - left > 0.8 * char and not heading_wrap:
+        return False  # a first-line indent (or centred text) starts a new paragraph
+    if prev.x1 + line.lead_width + char < right:
+        return False  # the start of this line would have fitted on the previous one: that paragraph ended
+    ends_sentence = prev.text.rstrip(_CLOSERS)[-1:] in _SENTENCE_END
+    return not (ends_sentence and prev.x1 < right - 1.5 * char)

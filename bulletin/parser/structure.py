@@ -1,0 +1,657 @@
+"""The format-independent part of the parser: a stream of blocks -> an Issue.
+
+Layout of a work bulletin (工作简报), top to bottom: masthead (刊头), issue line (2023年第1期（总第1期）),
+publisher and date (often on one line), a rule, the table of contents (本期要目) with optional section labels
+(【工作动态】), the articles (heading + paragraphs), and a footer (报：/送：/发：, 共印…份, 责任编辑, 签发).
+Every block after the contents is either an article heading, an article paragraph, a section label, a rule
+or a footer line; nothing is dropped silently and nothing is invented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bulletin.errors import BulletinParseError
+from bulletin.model import Article, Issue, TocEntry
+from bulletin.parser.blocks import Block
+from bulletin.parser.textutil import cn_number, collapse_spaces, is_rule, join_wrapped, match_key, strip_all
+
+# --- patterns ------------------------------------------------------------------------------------------
+
+_OPEN = r"[(（\[【〔〖]"
+_CLOSE = r"[)）\]】〕〗]"
+_CN_YEAR = r"[〇零○Ｏ一二三四五六七八九]{4}"
+_CN_NUM = r"[〇零一二三四五六七八九十百千两]{1,8}"
+_ISSUE_CORE = (
+    rf"(?:(?P<year>\d{{4}}|{_CN_YEAR})\s*年\s*(?:度\s*)?)?"
+    rf"第\s*(?P<number>\d{{1,4}}|{_CN_NUM})\s*期"
+)
+_TOTAL = (
+    rf"(?:[\s,，、;；]*{_OPEN}?\s*总\s*(?:第\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})\s*期\s*{_CLOSE}?)?"
+)
+_ISSUE_FULL = re.compile(rf"^{_OPEN}?\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}$")
+_ISSUE_START = re.compile(rf"^{_OPEN}?\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}(?=\s)")
+_ISSUE_END = re.compile(rf"(?:{_OPEN}|\s)\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}$")
+
+_DATE_PATTERNS = (
+    re.compile(r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
+    re.compile(
+        rf"(?P<y>{_CN_YEAR})\s*年\s*(?P<m>[一二三四五六七八九十]{{1,3}})\s*月\s*(?P<d>[一二三四五六七八九十]{{1,3}})\s*日"
+    ),
+    re.compile(r"(?<![\d.])(?P<y>\d{4})\s*(?P<sep>[-/.．])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?![\d.])"),
+)
+
+_TOC_HEADINGS = {"本期要目", "本期目录", "目录", "要目", "本期导读", "本期提要", "目次", "本期目次"}
+_DECORATION = "≡═=～~—–-_*＊·•●○◆◇■□★☆▲△▼▽【】[]〖〗〔〕<>＜＞《》|｜ \t\u3000:：()（）"
+_SECTION_RE = re.compile(r"^[【〖\[]\s*(?P<name>[^】〗\]]{1,20}?)\s*[】〗\]]")
+_BULLETS = "☆★●○◆◇■□▲△▶►•·▪‣⁃◎√✓✔※→-–—*＊◉◈❖"
+_MARK_RE = re.compile(
+    rf"^(?:[{re.escape(_BULLETS)}]+\s*"
+    r"|(?:\d{1,2}\s*[.、．,，)）](?!\d)"
+    r"|[(（]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[)）]"
+    r"|[一二三四五六七八九十]{1,3}\s*[、.．]"
+    r"|[①-⑳⑴-⒇⒈-⒛])\s*)+"
+)
+_CN_HEADING_NUM = re.compile(r"^(?P<n>[一二三四五六七八九十]{1,3})\s*[、.．]")
+_LEADER_RE = re.compile(r"(?:[\s.·…．_-]{2,}|\t+)\d{1,3}$")
+_LABEL_WORDS = (
+    "内部资料", "内部刊物", "内部参阅", "注意保存", "妥善保管", "秘密", "机密", "绝密", "此件", "特急", "加急",
+)  # fmt: skip
+_FOOTER_RE = re.compile(
+    r"^[\s(（]*(?:抄\s*报|抄\s*送|报\s*送|分\s*送|主\s*送|发\s*送|印\s*发|报|送|发)\s*[:：]"
+    r"|共印\s*[\d一二三四五六七八九十百]+\s*份"
+    r"|责任编辑|签\s*发\s*[:：]|签发人"
+    r"|^(?:编\s*辑|校\s*对|审\s*核|审\s*签|主\s*编|核\s*稿|编\s*审|联\s*系\s*人|联系电话|电\s*话|投稿邮箱)\s*[:：]"
+)
+_ORG_SUFFIX = re.compile(
+    r"(?:办公室|办|局|委员会|委|厅|部|处|科|中心|政府|小组|组|院|所|站|队|馆|社|公司|集团|协会|联合会|党委|支部|编辑部)$"
+)
+_PUBLISHER_PREFIX = re.compile(r"^(?:主办单位|主办|编印单位|编印|编发|主编单位|编辑单位|编辑|编)\s*[:：]\s*")
+_PUBLISHER_SUFFIX = re.compile(r"\s*(?:编印|编发|主办|编)$")
+_SENTENCE_END = "。！？!?；;…"
+_CLOSERS = "”’」』）)】〕》\"'"
+_HEADING_END_BAD = _SENTENCE_END + "，,、：:"
+
+MAX_FRONT_BLOCKS = 15
+MAX_TITLE_CHARS = 80
+
+
+@dataclass
+class _Entry:
+    title: str
+    section: str | None
+    marked: bool
+    block: Block
+
+
+@dataclass
+class _Match:
+    entry: int
+    start: int  # heading occupies body[start:end]
+    end: int
+    title: str
+    section: str | None = None
+
+
+@dataclass
+class _Front:
+    masthead: str = ""
+    year: int | None = None
+    number: int = 0
+    total: int | None = None
+    publisher: str | None = None
+    date: dt.date | None = None
+    end: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- entry point ---------------------------------------------------------------------------------------
+
+
+def build_issue(blocks: Sequence[Block], *, styled: bool) -> Issue:
+    """Turn a block stream into an Issue; `styled` says whether layout hints (bold/centred/size) are real."""
+    blocks = [b for b in blocks if strip_all(b.text)]
+    front = _parse_front(blocks)
+    warnings = front.warnings
+    footer_start = _find_footer(blocks, front.end)
+    footer = tuple(collapse_spaces(b.text) for b in blocks[footer_start:] if not is_rule(b.text))
+
+    toc_at = _find_toc_heading(blocks, front.end, footer_start)
+    entries: list[_Entry] = []
+    body_start = front.end
+    if toc_at is not None:
+        for b in blocks[front.end : toc_at]:
+            if not is_rule(b.text) and not _is_label(b.text):
+                warnings.append(f'unrecognised line before the 要目: "{_short(b.text)}"')
+        entries, body_start = _parse_toc(blocks, toc_at, footer_start)
+    body = [b for b in blocks[body_start:footer_start] if not is_rule(b.text)]
+
+    matches: list[_Match] = []
+    if entries:
+        matches = _match_entries(entries, body, warnings)
+        if not matches:
+            warnings.append("no 要目 entry matched a heading; headings were taken from the document structure")
+    if not matches:
+        if not entries:
+            warnings.append("no 要目 found; the contents were built from the headings")
+        matches = _derive_headings(body, styled=styled)
+    if not matches:
+        raise BulletinParseError("not a bulletin: no articles found after the issue line", "no_articles")
+    if entries and styled:
+        matches = _add_unlisted_articles(body, matches, warnings)
+
+    sections = {e.section for e in entries if e.section} | {m.section for m in matches if m.section}
+    articles, toc = _assemble(body, matches, sections, entries, warnings)
+    if front.date is None:
+        warnings.append("no date found")
+    if front.publisher is None:
+        warnings.append("no publisher found")
+    if not front.masthead:
+        warnings.append("no masthead found")
+    year = front.year if front.year is not None else (front.date.year if front.date else None)
+    return Issue(
+        masthead=front.masthead,
+        year=year,
+        number=front.number,
+        total_number=front.total,
+        publisher=front.publisher,
+        date=front.date,
+        toc=tuple(toc),
+        articles=tuple(articles),
+        footer=footer,
+        warnings=tuple(warnings),
+    )
+
+
+# --- front matter --------------------------------------------------------------------------------------
+
+
+def _parse_front(blocks: list[Block]) -> _Front:
+    front = _Front()
+    issue_at: int | None = None
+    rest = ""
+    prefix = ""
+    for index, block in enumerate(blocks[:MAX_FRONT_BLOCKS]):
+        text = collapse_spaces(block.text)
+        m = _ISSUE_FULL.match(text)
+        if m is None:
+            m = _ISSUE_START.match(text)
+            if m is not None:
+                rest = text[m.end() :]
+        if m is None:
+            m = _ISSUE_END.search(text)
+            if m is not None:
+                prefix = text[: m.start()]
+        if m is not None:
+            issue_at = index
+            break
+    if issue_at is None or m is None:
+        raise BulletinParseError("not a bulletin: no issue line such as 2023年第1期 found", "not_bulletin")
+    front.number = cn_number(m.group("number")) or 0
+    if m.group("year"):
+        front.year = cn_number(m.group("year"))
+    if m.group("total"):
+        front.total = cn_number(m.group("total"))
+    front.masthead = _masthead(blocks[:issue_at], prefix)
+
+    if rest:
+        _take_publisher_date(front, rest, standalone=True)
+    j = issue_at + 1
+    content_seen = 0
+    while j < len(blocks) and content_seen < 3:
+        block = blocks[j]
+        text = block.text
+        if is_rule(text):
+            j += 1
+            if front.date is not None or front.publisher is not None:
+                break
+            continue
+        if _is_toc_heading(text) or _is_label(text):
+            if _is_label(text):
+                j += 1
+                continue
+            break
+        found = _find_date(text)
+        if found is not None and front.date is None:
+            _take_publisher_date(front, text, standalone=False)
+            j += 1
+            content_seen += 1
+            continue
+        if front.publisher is None and front.date is None and _publisher_like(blocks, j):
+            front.publisher = _clean_publisher(text)
+            j += 1
+            content_seen += 1
+            continue
+        break
+    front.end = j
+    return front
+
+
+def _masthead(before: list[Block], prefix: str) -> str:
+    run: list[Block] = []
+    if prefix.strip():
+        run.append(Block(prefix))
+    for block in reversed(before):
+        text = collapse_spaces(block.text)
+        if is_rule(text) or _is_label(text):
+            if run:
+                break
+            continue
+        if len(text) > 40 or any(ch in text for ch in ">»|›") or _find_date(text):
+            break
+        run.insert(0, block)
+        if len(run) == 3:
+            break
+    if any(b.styled for b in run) and not all(b.styled for b in run):
+        run = [b for b in run if b.styled]
+    masthead = ""
+    for b in run:
+        masthead = join_wrapped(masthead, collapse_spaces(b.text))
+    return masthead
+
+
+def _find_date(text: str) -> tuple[dt.date, int, int] | None:
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            year, month, day = (cn_number(m.group(g)) for g in ("y", "m", "d"))
+            if year is None or month is None or day is None or not 1900 <= year <= 2200:
+                continue
+            try:
+                return dt.date(year, month, day), m.start(), m.end()
+            except ValueError:
+                continue
+    return None
+
+
+def _take_publisher_date(front: _Front, text: str, *, standalone: bool) -> None:
+    found = _find_date(text)
+    remainder = text
+    if found is not None:
+        front.date = found[0]
+        remainder = text[: found[1]] + " " + text[found[2] :]
+    remainder = collapse_spaces(remainder)
+    if remainder and front.publisher is None and len(remainder) <= 60:
+        front.publisher = _clean_publisher(remainder)
+
+
+def _clean_publisher(text: str) -> str:
+    text = collapse_spaces(text)
+    text = _PUBLISHER_PREFIX.sub("", text)
+    return _PUBLISHER_SUFFIX.sub("", text) or text
+
+
+def _publisher_like(blocks: list[Block], index: int) -> bool:
+    text = collapse_spaces(blocks[index].text)
+    if len(text) > 50 or text.rstrip(_CLOSERS)[-1:] in _SENTENCE_END:
+        return False
+    following = blocks[index + 1] if index + 1 < len(blocks) else None
+    if following is not None and _find_date(following.text) and len(following.text) <= 30:
+        return True
+    if _PUBLISHER_PREFIX.match(text):
+        return True
+    # Without a date beside it, only a line that closes the front matter counts (else it may be a heading).
+    closes = following is None or is_rule(following.text) or _is_toc_heading(following.text)
+    return closes and bool(_ORG_SUFFIX.search(_PUBLISHER_SUFFIX.sub("", text)))
+
+
+def _is_label(text: str) -> bool:
+    stripped = collapse_spaces(text)
+    return len(stripped) <= 20 and any(word in stripped for word in _LABEL_WORDS)
+
+
+# --- table of contents ---------------------------------------------------------------------------------
+
+
+def _is_toc_heading(text: str) -> bool:
+    core = strip_all(text).strip(_DECORATION)
+    core = re.sub(r"\s+", "", core)
+    return core in _TOC_HEADINGS
+
+
+def _find_toc_heading(blocks: list[Block], start: int, stop: int) -> int | None:
+    for index in range(start, min(stop, start + 6)):
+        if _is_toc_heading(blocks[index].text):
+            return index
+        if _body_like(blocks[index].text):
+            return None
+    return None
+
+
+def _strip_marks(text: str) -> tuple[str, bool]:
+    """Remove bullets and list numbering from the start; say whether there were any."""
+    text = strip_all(text)
+    m = _MARK_RE.match(text)
+    if m is None or m.end() == len(text):
+        return text, False
+    return strip_all(text[m.end() :]), True
+
+
+def _section_of(text: str) -> tuple[str | None, str]:
+    m = _SECTION_RE.match(strip_all(text))
+    if m is None:
+        return None, text
+    return collapse_spaces(m.group("name")), strip_all(strip_all(text)[m.end() :])
+
+
+def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entry], int]:
+    entries: list[_Entry] = []
+    section: str | None = None
+    index = heading + 1
+    while index < stop:
+        block = blocks[index]
+        text = collapse_spaces(block.text)
+        if is_rule(text):
+            index += 1
+            if entries:
+                break
+            continue
+        if entries and _ends_toc(block, text, entries):
+            break
+        label, remainder = _section_of(text)
+        if label is not None:
+            section = label
+            if not remainder:
+                index += 1
+                continue
+            text = remainder
+        title, marked = _strip_marks(text)
+        title = collapse_spaces(_LEADER_RE.sub("", title))
+        if not title:
+            index += 1
+            continue
+        mostly_marked = entries and sum(e.marked for e in entries) * 2 > len(entries)
+        if not marked and label is None and mostly_marked and entries[-1].section == section:
+            entries[-1].title = join_wrapped(entries[-1].title, title)  # an entry wrapped onto a second line
+        else:
+            entries.append(_Entry(title, section, marked, block))
+        index += 1
+    return entries, index
+
+
+def _ends_toc(block: Block, text: str, entries: list[_Entry]) -> bool:
+    key = _heading_key(text)
+    if key:
+        for entry in entries:
+            entry_key = match_key(entry.title)
+            if key == entry_key or (len(key) >= 4 and entry_key.startswith(key)):
+                return True  # the first article heading repeats an entry: the contents are over
+    if _body_like(text):
+        return True
+    signature = {(e.block.bold, e.block.centred, e.block.large) for e in entries}
+    return block.styled and (block.bold, block.centred, block.large) not in signature
+
+
+def _body_like(text: str) -> bool:
+    stripped = strip_all(text)
+    return len(stripped) > 80 or (len(stripped) >= 15 and stripped.rstrip(_CLOSERS)[-1:] in "。！？!?")
+
+
+# --- matching entries to headings ----------------------------------------------------------------------
+
+
+def _heading_key(text: str) -> str:
+    return match_key(_strip_marks(text)[0])
+
+
+def _match_entries(entries: list[_Entry], body: list[Block], warnings: list[str]) -> list[_Match]:
+    keys = [_heading_key(b.text) for b in body]
+    matches: list[_Match] = []
+    cursor = 0
+    index = 0
+    unmatched: list[int] = []
+    while index < len(entries):
+        entry = entries[index]
+        span = _find_heading(keys, cursor, match_key(entry.title))
+        if span is None and index + 1 < len(entries) and not entries[index + 1].marked:
+            # Unbulleted contents: an entry may have wrapped onto the next line.
+            merged = join_wrapped(entry.title, entries[index + 1].title)
+            span = _find_heading(keys, cursor, match_key(merged))
+            if span is not None:
+                entry.title = merged
+                del entries[index + 1]
+        if span is None:
+            unmatched.append(index)
+        else:
+            matches.append(_Match(index, span[0], span[1], entry.title, entry.section))
+            cursor = span[1]
+        index += 1
+    # Second pass: near-identical headings between the neighbours' positions (a changed word or two).
+    for entry_index in unmatched:
+        entry = entries[entry_index]
+        before = [m for m in matches if m.entry < entry_index]
+        after = [m for m in matches if m.entry > entry_index]
+        low = before[-1].end if before else 0
+        high = after[0].start if after else len(body)
+        found = _fuzzy_heading(body, keys, low, high, match_key(entry.title))
+        if found is None:
+            warnings.append(f'要目 entry "{_short(entry.title)}" has no matching article')
+            continue
+        warnings.append(f'heading "{_short(body[found].text)}" differs from its 要目 entry "{_short(entry.title)}"')
+        matches.append(_Match(entry_index, found, found + 1, entry.title, entry.section))
+        matches.sort(key=lambda m: m.start)
+    return matches
+
+
+def _find_heading(keys: list[str], cursor: int, target: str) -> tuple[int, int] | None:
+    if not target:
+        return None
+    for start in range(cursor, len(keys)):
+        key = keys[start]
+        if key == target:
+            return start, start + 1
+        if len(key) >= 2 and target.startswith(key):
+            joined, end = key, start + 1
+            while end < len(keys) and end - start < 4 and len(joined) < len(target):
+                joined += keys[end]
+                end += 1
+                if joined == target:
+                    return start, end
+    return None
+
+
+def _fuzzy_heading(body: list[Block], keys: list[str], low: int, high: int, target: str) -> int | None:
+    best: tuple[float, int] | None = None
+    for index in range(low, high):
+        if not _heading_shaped(body[index].text) or not keys[index]:
+            continue
+        ratio = difflib.SequenceMatcher(None, keys[index], target, autojunk=False).ratio()
+        if ratio >= 0.75 and (best is None or ratio > best[0]):
+            best = (ratio, index)
+    return best[1] if best else None
+
+
+def _heading_shaped(text: str) -> bool:
+    stripped = strip_all(text)
+    return 0 < len(stripped) <= MAX_TITLE_CHARS and stripped.rstrip(_CLOSERS)[-1:] not in _HEADING_END_BAD
+
+
+def _add_unlisted_articles(body: list[Block], matches: list[_Match], warnings: list[str]) -> list[_Match]:
+    """In styled documents, a block styled like the matched headings is an article missing from the 要目."""
+    signatures = {(body[m.start].bold, body[m.start].centred, body[m.start].large) for m in matches}
+    if len(signatures) != 1:
+        return matches
+    signature = next(iter(signatures))
+    if not any(signature):
+        return matches
+    taken = {i for m in matches for i in range(m.start, m.end)}
+    extra: list[_Match] = []
+    index = 0
+    while index < len(body):
+        block = body[index]
+        if index in taken or (block.bold, block.centred, block.large) != signature:
+            index += 1
+            continue
+        if not _heading_shaped(block.text) or _SECTION_RE.fullmatch(strip_all(block.text)):
+            index += 1
+            continue
+        end = index + 1
+        while end < len(body) and end not in taken and end - index < 3:
+            nxt = body[end]
+            if (nxt.bold, nxt.centred, nxt.large) != signature or not _heading_shaped(nxt.text):
+                break
+            end += 1
+        title = _join_titles(body[index:end])
+        warnings.append(f'article "{_short(title)}" has no 要目 entry')
+        extra.append(_Match(-1, index, end, title))
+        index = end
+    return sorted(matches + extra, key=lambda m: m.start)
+
+
+# --- headings from structure (no 要目) ------------------------------------------------------------------
+
+
+def _derive_headings(body: list[Block], *, styled: bool) -> list[_Match]:
+    candidates: list[int] = []
+    if styled:
+        strong = [i for i, b in enumerate(body) if (b.large or (b.bold and b.centred)) and _heading_shaped(b.text)]
+        weak = [i for i, b in enumerate(body) if (b.bold or b.centred) and _heading_shaped(b.text)]
+        candidates = strong or weak
+    if not candidates:
+        numbered = [i for i, b in enumerate(body) if _CN_HEADING_NUM.match(strip_all(b.text)) and _short_line(b.text)]
+        values = [cn_number(_CN_HEADING_NUM.match(strip_all(body[i].text)).group("n")) for i in numbered]  # type: ignore[union-attr]
+        if numbered and values == list(range(1, len(values) + 1)) and _only_sections_before(body, numbered[0]):
+            candidates = numbered
+    if not candidates:
+        plain = [i for i in range(len(body)) if _short_line(body[i].text) and _leads_text(body, i)]
+        unnumbered = [i for i in plain if not _CN_HEADING_NUM.match(strip_all(body[i].text))]
+        candidates = unnumbered or plain
+    matches: list[_Match] = []
+    section: str | None = None
+    index = 0
+    chosen = set(candidates)
+    while index < len(body):
+        label, remainder = _section_of(body[index].text)
+        if label is not None and not remainder:
+            section = label
+            index += 1
+            continue
+        if index not in chosen:
+            index += 1
+            continue
+        end = index + 1
+        # A heading broken over two lines: consecutive heading blocks with no text between them.
+        while end < len(body) and end - index < 3 and _continues_heading(body, index, end, chosen):
+            end += 1
+        matches.append(_Match(-1, index, end, _join_titles(body[index:end]), section))
+        index = end
+    return matches
+
+
+def _continues_heading(body: list[Block], start: int, index: int, chosen: set[int]) -> bool:
+    block = body[index]
+    if not _heading_shaped(block.text):
+        return False
+    if index in chosen:
+        first = body[start]
+        return (block.bold, block.centred, block.large) == (first.bold, first.centred, first.large) and (
+            index + 1 >= len(body) or index + 1 not in chosen
+        )
+    # Plain text: a short line directly followed by body text continues the heading above it.
+    return not any((body[start].bold, body[start].centred, body[start].large)) and _short_line(block.text) and (
+        index + 1 < len(body) and not _short_line(body[index + 1].text)
+    )
+
+
+def _short_line(text: str) -> bool:
+    stripped = strip_all(text)
+    return 0 < len(stripped) <= 40 and stripped.rstrip(_CLOSERS)[-1:] not in _HEADING_END_BAD
+
+
+def _leads_text(body: list[Block], index: int) -> bool:
+    """A short line is a heading when body text follows it (directly or after one more short line)."""
+    for offset in (1, 2):
+        if index + offset >= len(body):
+            return False
+        text = body[index + offset].text
+        if not _short_line(text):
+            return True
+        if _SECTION_RE.fullmatch(strip_all(text)):
+            return False
+    return False
+
+
+def _only_sections_before(body: list[Block], index: int) -> bool:
+    return all(_SECTION_RE.fullmatch(strip_all(b.text)) for b in body[:index])
+
+
+def _join_titles(blocks: Sequence[Block]) -> str:
+    title = ""
+    for block in blocks:
+        title = join_wrapped(title, collapse_spaces(block.text))
+    return _strip_marks(title)[0]
+
+
+# --- assembly ------------------------------------------------------------------------------------------
+
+
+def _assemble(
+    body: list[Block],
+    matches: list[_Match],
+    sections: set[str],
+    entries: list[_Entry],
+    warnings: list[str],
+) -> tuple[list[Article], list[TocEntry]]:
+    articles: list[Article] = []
+    first = matches[0].start
+    lead = [b for b in body[:first] if not _is_section_label(b.text, sections)]
+    if lead:
+        if _heading_shaped(lead[0].text) and len(lead) > 1:
+            title = _strip_marks(collapse_spaces(lead[0].text))[0]
+            warnings.append(f'article "{_short(title)}" has no 要目 entry')
+            articles.append(Article(title, tuple(strip_all(b.text) for b in lead[1:])))
+        else:
+            warnings.append(f'text before the first article: "{_short(lead[0].text)}"')
+            articles.append(Article("", tuple(strip_all(b.text) for b in lead)))
+    for position, match in enumerate(matches):
+        stop = matches[position + 1].start if position + 1 < len(matches) else len(body)
+        paragraphs = tuple(
+            strip_all(b.text) for b in body[match.end : stop] if not _is_section_label(b.text, sections)
+        )
+        if not paragraphs:
+            warnings.append(f'article "{_short(match.title)}" has no text')
+        articles.append(Article(match.title, paragraphs))
+    if entries:
+        toc = [TocEntry(e.title, e.section) for e in entries]
+    else:
+        toc = [TocEntry(m.title, m.section) for m in matches]
+    return articles, toc
+
+
+def _is_section_label(text: str, sections: set[str]) -> bool:
+    label, remainder = _section_of(text)
+    return label is not None and not remainder and label in sections
+
+
+def _short(text: str, limit: int = 30) -> str:
+    text = collapse_spaces(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- footer --------------------------------------------------------------------------------------------
+
+
+def _find_footer(blocks: list[Block], start: int) -> int:
+    """Index where the footer (报：/送：/共印…份/责任编辑…) begins, or len(blocks) when there is none."""
+    end = len(blocks)
+    low = max(start, end - 25)
+    for index in range(low, end):
+        if not _FOOTER_RE.search(collapse_spaces(blocks[index].text)):
+            continue
+        tail = blocks[index + 1 :]
+        if all(_footer_tail(b.text) for b in tail):
+            # A closing rule just above the footer belongs to it.
+            while index > start and is_rule(blocks[index - 1].text):
+                index -= 1
+            return index
+    return end
+
+
+def _footer_tail(text: str) -> bool:
+    stripped = collapse_spaces(text)
+    if is_rule(stripped) or _FOOTER_RE.search(stripped):
+        return True
+    return len(stripped) <= 80 and not _body_like(stripped)

@@ -1,0 +1,94 @@
+"""Small text helpers shared by the format readers and the structure parser."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Wide characters: CJK ideographs, CJK punctuation, full-width forms and the curly quotes Chinese text uses.
+_WIDE = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef“”‘’"
+WIDE_CHAR = f"[{_WIDE}]"
+_WIDE_RE = re.compile(WIDE_CHAR)
+_SPACE_BEFORE_DIGIT = re.compile(rf"(?<={WIDE_CHAR})[ \t\u00a0]+(?=[0-9])")
+_SPACE_AFTER_DIGIT = re.compile(rf"(?<=[0-9])[ \t\u00a0]+(?={WIDE_CHAR})")
+_WS_RUN = re.compile(r"\s+")
+_CN_DIGITS = {
+    "〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0,
+    "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+}  # fmt: skip
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+# Decoration that surrounds headings and rules: never content on its own.
+RULE_CHARS = set("-—–―‒─━═=_~～·•.*＊※ \t\u3000─┄┅┈┉")
+
+
+def is_wide(ch: str) -> bool:
+    """True for a CJK character or CJK/full-width punctuation."""
+    return bool(_WIDE_RE.match(ch))
+
+
+def strip_all(text: str) -> str:
+    """Strip ordinary and ideographic white space (and a stray BOM) from both ends."""
+    return text.strip(" \t\r\n\f\v\u3000\u00a0\ufeff\u200b\u2002\u2003")
+
+
+def collapse_spaces(text: str) -> str:
+    """Collapse runs of white space to one space and strip the ends."""
+    return strip_all(_WS_RUN.sub(" ", text))
+
+
+def remove_cjk_digit_spaces(text: str) -> str:
+    """Drop the spaces PDF extraction puts between Chinese characters and digits ("2023 年" -> "2023年")."""
+    if " " not in text and "\t" not in text and "\u00a0" not in text:
+        return text
+    return _SPACE_AFTER_DIGIT.sub("", _SPACE_BEFORE_DIGIT.sub("", text))
+
+
+def join_wrapped(left: str, right: str) -> str:
+    """Join two pieces of one line that layout wrapped: no space in Chinese text, one space between words."""
+    if not left:
+        return right
+    if not right:
+        return left
+    a, b = left[-1], right[0]
+    if a.isascii() and b.isascii() and a.isalpha() and b.isalpha():
+        return f"{left} {right}"
+    return left + right
+
+
+def is_rule(text: str) -> bool:
+    """A line made only of rule/decoration characters (a horizontal rule such as ———— or ====)."""
+    stripped = strip_all(text)
+    return len(stripped) >= 3 and all(ch in RULE_CHARS for ch in stripped)
+
+
+def match_key(text: str) -> str:
+    """A comparison key that ignores white space, punctuation, quote styles and full/half width."""
+    norm = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in norm if unicodedata.category(ch)[0] in "LN")
+
+
+def cn_number(text: str) -> int | None:
+    """Parse an Arabic or Chinese numeral ("12", "十二", "一百零五", "二〇二三") into an int."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    if all(ch in _CN_DIGITS for ch in text):
+        # Digit-by-digit form, as years are written: 二〇二三.
+        value = 0
+        for ch in text:
+            value = value * 10 + _CN_DIGITS[ch]
+        return value
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            total += (current or 1) * unit
+            current = 0
+        else:
+            return None
+    return total + current
