@@ -101,7 +101,7 @@ CONTROL_METHODS = frozenset(
         "add_bot", "add_user", "add_group", "send_text", "send_document", "press_button", "block", "unblock",
         "deactivate_user", "kick", "unkick", "migrate_group", "messages", "user_messages", "callback_answers",
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
-        "pending_updates", "webhook_info", "wait_messages", "chats",
+        "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "user_messages",
     }
 )  # fmt: skip
 
@@ -1673,6 +1673,11 @@ class LocalBotApi:
     def reset_counts(self) -> None:
         with self._lock:
             self._counts.clear()
+
+    def polling(self, token: str) -> bool:
+        """True while a getUpdates request of this bot is waiting for updates."""
+        with self._lock:
+            return self._bot(token).active_poll is not None
 
     def pending_updates(self, token: str) -> int:
         with self._lock:
