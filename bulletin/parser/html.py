@@ -43,7 +43,8 @@ _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BOLD_TAGS = {"b", "strong"}
 _ISSUE_HINT = re.compile(r"第\s*[\d〇零一二三四五六七八九十百两]+\s*期")
 _BULLETIN_FOOTER_HINT = re.compile(r"(?:^|\s)(?:报|送|发|抄送|抄报)\s*[:：]|共印|责任编辑|签发")
-_NEWLINE_BETWEEN_WIDE = re.compile(rf"(?<={WIDE_CHAR})[ \t\r\f]*\n\s*(?={WIDE_CHAR})")
+# A source line break next to Chinese text is not a word space (CMS editors wrap lines mid-sentence).
+_NEWLINE_BY_WIDE = re.compile(rf"(?<={WIDE_CHAR})[ \t\r\f]*\n\s*|[ \t\r\f]*\n\s*(?={WIDE_CHAR})")
 
 
 @dataclass
@@ -172,7 +173,7 @@ class _Walker:
         parts = self.buffer.parts
         if parts:
             raw = "".join(text for text, _ in parts)
-            raw = _NEWLINE_BETWEEN_WIDE.sub("", raw)
+            raw = _NEWLINE_BY_WIDE.sub("", raw)
             text = collapse_spaces(raw)
             if text:
                 visible = [(strip_all(t), b) for t, b in parts if strip_all(t)]

@@ -136,8 +136,7 @@ def build_issue(blocks: Sequence[Block], *, styled: bool) -> Issue:
         if not matches:
             warnings.append("no 要目 entry matched a heading; headings were taken from the document structure")
     if not matches:
-        if not entries:
-            warnings.append("no 要目 found; the contents were built from the headings")
+        # No 要目 (or none of it matched): the headings come from the layout and become the contents.
         matches = _derive_headings(body, styled=styled)
     if not matches:
         raise BulletinParseError("not a bulletin: no articles found after the issue line", "no_articles")
@@ -350,6 +349,9 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
                 break
             continue
         if entries and _ends_toc(block, text, entries):
+            if _body_like(text) and index - 1 > heading and not _matches_entry(blocks[index - 1].text, entries):
+                # Body text right after a "contents" line: that line was an unlisted article's heading.
+                return _parse_toc(blocks, heading, index - 1)
             break
         label, remainder = _section_of(text)
         if label is not None:
@@ -372,13 +374,19 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
     return entries, index
 
 
-def _ends_toc(block: Block, text: str, entries: list[_Entry]) -> bool:
+def _matches_entry(text: str, entries: list[_Entry]) -> bool:
     key = _heading_key(text)
     if key:
         for entry in entries:
             entry_key = match_key(entry.title)
             if key == entry_key or (len(key) >= 4 and entry_key.startswith(key)):
-                return True  # the first article heading repeats an entry: the contents are over
+                return True
+    return False
+
+
+def _ends_toc(block: Block, text: str, entries: list[_Entry]) -> bool:
+    if _matches_entry(text, entries):
+        return True  # the first article heading repeats an entry: the contents are over
     if _body_like(text):
         return True
     signature = {(e.block.bold, e.block.centred, e.block.large) for e in entries}
