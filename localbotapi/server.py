@@ -101,7 +101,7 @@ CONTROL_METHODS = frozenset(
         "add_bot", "add_user", "add_group", "send_text", "send_document", "press_button", "block", "unblock",
         "deactivate_user", "kick", "unkick", "migrate_group", "messages", "user_messages", "callback_answers",
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
-        "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "user_messages",
+        "pending_updates", "webhook_info", "wait_messages", "chats", "polling",
     }
 )  # fmt: skip
 
