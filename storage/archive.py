@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, column, delete, func, literal, select, text, tuple_
+from sqlalchemy import BigInteger, Integer, Select, column, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
+from storage.types import utcnow
 
 # Newest first: date (unknown dates last), year (unknown last), number, id. All descending, so one row-value
 # comparison finds the next-older issue.
 _DATE_FLOOR = dt.date(1, 1, 1)
-_TITLE_WEIGHT = 10
 _SNIPPET_CHARS = 60
 _SNIPPET_BEFORE = 20
 
@@ -205,174 +206,276 @@ class IssueRepository:
     # -- writing -------------------------------------------------------------------------------------------------
 
     def add(self, issue: Issue, *, replace: bool = False) -> tuple[StoredIssue, ImportOutcome]:
-        """Store ISSUE; an issue with the same identity is left alone unless REPLACE and the content differs."""
-        existing = self._find_row(issue.masthead, issue.year, issue.number)
+        """Store ISSUE; an issue with the same identity is left alone unless REPLACE and the content differs.
+
+        Raises ArchiveError (nothing written) if the issue cannot be ordered for search (see search_key).
+        """
+        issue = canonical(issue)
+        existing = self._session.scalar(
+            select(IssueRow.id).where(
+                IssueRow.masthead == issue.masthead,
+                IssueRow.year_key == (issue.year or 0),
+                IssueRow.number == issue.number,
+            )
+        )
         if existing is None:
-            row = IssueRow(masthead=issue.masthead, year_key=issue.year or 0, number=issue.number)
-            self._fill(row, issue)
-            self._session.add(row)
-            self._session.flush()
-            self._index(row)
-            return self._stored(row), ImportOutcome.ADDED
-        stored = self._stored(existing)
+            slot = self._rank_slot(issue, None)
+            issue_id = self._session.scalar(
+                insert(IssueRow).values(**self._issue_values(issue, slot)).returning(IssueRow.id)
+            )
+            assert issue_id is not None
+            self._insert_contents(issue_id, issue, slot)
+            return StoredIssue(id=issue_id, issue=issue), ImportOutcome.ADDED
+        stored = self.get(existing)
+        assert stored is not None
         if stored.issue == issue:
             return stored, ImportOutcome.UNCHANGED
         if not replace:
             return stored, ImportOutcome.CONFLICT
-        self._clear(existing)
-        self._fill(existing, issue)
-        self._session.flush()
-        self._index(existing)
-        return self._stored(existing), ImportOutcome.REPLACED
+        self._delete_contents(existing)
+        slot = self._rank_slot(issue, existing)
+        self._session.execute(
+            update(IssueRow)
+            .where(IssueRow.id == existing)
+            .values(**self._issue_values(issue, slot), updated_at=utcnow())
+        )
+        self._insert_contents(existing, issue, slot)
+        # Rows loaded before the replacement must not be served from the identity map.
+        self._session.expire_all()
+        return StoredIssue(id=existing, issue=issue), ImportOutcome.REPLACED
 
-    def _fill(self, row: IssueRow, issue: Issue) -> None:
-        row.year = issue.year
-        row.total_number = issue.total_number
-        row.publisher = issue.publisher
-        row.date = issue.date
-        row.footer = list(issue.footer)
-        row.warnings = list(issue.warnings)
-        row.toc_entries = [
-            TocEntryRow(position=i, title=e.title, section=e.section) for i, e in enumerate(issue.toc, start=1)
-        ]
-        row.articles = [
-            ArticleRow(
-                position=i,
-                title=a.title,
-                body="\n".join(a.paragraphs),
-                search_title=textindex.fold(a.title),
-                search_body=textindex.fold("\n".join(a.paragraphs)),
+    @staticmethod
+    def _issue_values(issue: Issue, slot: int) -> dict[str, Any]:
+        return {
+            "masthead": issue.masthead,
+            "year": issue.year,
+            "year_key": issue.year or 0,
+            "number": issue.number,
+            "total_number": issue.total_number,
+            "publisher": issue.publisher,
+            "date": issue.date,
+            "rank_slot": slot,
+            "footer": list(issue.footer),
+            "warnings": list(issue.warnings),
+        }
+
+    def _rank_slot(self, issue: Issue, issue_id: int | None) -> int:
+        """The lowest free slot among stored issues (of other mastheads) with the same date, year and number."""
+        stmt = select(IssueRow.rank_slot).where(
+            IssueRow.date.is_(None) if issue.date is None else IssueRow.date == issue.date,
+            IssueRow.year_key == (issue.year or 0),
+            IssueRow.number == issue.number,
+        )
+        if issue_id is not None:
+            stmt = stmt.where(IssueRow.id != issue_id)
+        taken = set(self._session.scalars(stmt))
+        slot = min(set(range(len(taken) + 1)) - taken)
+        if slot >= _SLOTS:
+            raise ArchiveError(f"more than {_SLOTS} bulletins share the date, year and number of this issue")
+        return slot
+
+    def _insert_contents(self, issue_id: int, issue: Issue, slot: int) -> None:
+        if len(issue.articles) > _MAX_POSITION:
+            raise ArchiveError(
+                f"an issue can have at most {_MAX_POSITION} articles, this one has {len(issue.articles)}"
             )
+        if issue.toc:
+            self._session.execute(
+                insert(TocEntryRow),
+                [
+                    {"issue_id": issue_id, "position": i, "title": e.title, "section": e.section}
+                    for i, e in enumerate(issue.toc, start=1)
+                ],
+            )
+        if not issue.articles:
+            return
+        rows: list[dict[str, Any]] = [
+            {
+                "issue_id": issue_id,
+                "position": i,
+                "search_key": search_key(issue, slot, i),
+                "title": a.title,
+                "search_title": textindex.fold(a.title),
+                "body": "\n".join(a.paragraphs),
+            }
             for i, a in enumerate(issue.articles, start=1)
         ]
-
-    def _clear(self, row: IssueRow) -> None:
-        # Delete with SQL before the new rows are flushed: the unit of work would insert the new (issue, position)
-        # rows before deleting the old ones and trip the unique constraints.
-        key = "rowid" if self._dialect == "sqlite" else "article_id"
-        self._session.execute(
-            text(f"DELETE FROM article_search WHERE {key} IN (SELECT id FROM articles WHERE issue_id = :issue_id)"),
-            {"issue_id": row.id},
-        )
-        self._session.execute(delete(ArticleRow).where(ArticleRow.issue_id == row.id))
-        self._session.execute(delete(TocEntryRow).where(TocEntryRow.issue_id == row.id))
-        self._session.expire(row, ["articles", "toc_entries"])
-
-    def _index(self, row: IssueRow) -> None:
-        if not row.articles:
-            return
         if self._dialect == "sqlite":
+            self._session.execute(insert(ArticleRow), rows)
             self._session.execute(
-                text("INSERT INTO article_search (rowid, title, body) VALUES (:id, :title, :body)"),
+                text("INSERT INTO article_search (rowid, title, body) VALUES (:key, :title, :body)"),
                 [
-                    {"id": a.id, "title": textindex.index_document(a.title), "body": textindex.index_document(a.body)}
-                    for a in row.articles
+                    {
+                        "key": r["search_key"],
+                        "title": textindex.index_document(r["title"]),
+                        "body": textindex.index_document(r["body"]),
+                    }
+                    for r in rows
                 ],
             )
         else:
+            ids = self._session.scalars(
+                insert(ArticleRow).returning(ArticleRow.id, sort_by_parameter_order=True), rows
+            ).all()
             self._session.execute(
                 text("INSERT INTO article_search (article_id, tokens) VALUES (:id, CAST(:tokens AS tsvector))"),
-                [{"id": a.id, "tokens": textindex.tsvector(a.title + "\n" + a.body)} for a in row.articles],
+                [
+                    {"id": article_id, "tokens": textindex.tsvector(r["title"] + "\n" + r["body"])}
+                    for article_id, r in zip(ids, rows, strict=True)
+                ],
             )
+
+    def _delete_contents(self, issue_id: int) -> None:
+        if self._dialect == "sqlite":
+            # A contentless FTS5 table forgets a row only when given the exact tokens it was indexed with.
+            old = self._session.execute(
+                select(ArticleRow.search_key, ArticleRow.title, ArticleRow.body).where(ArticleRow.issue_id == issue_id)
+            ).all()
+            if old:
+                self._session.execute(
+                    text(
+                        "INSERT INTO article_search (article_search, rowid, title, body) "
+                        "VALUES ('delete', :key, :title, :body)"
+                    ),
+                    [
+                        {
+                            "key": r.search_key,
+                            "title": textindex.index_document(r.title),
+                            "body": textindex.index_document(r.body),
+                        }
+                        for r in old
+                    ],
+                )
+        # PostgreSQL's article_search rows go with their articles (ON DELETE CASCADE).
+        self._session.execute(delete(ArticleRow).where(ArticleRow.issue_id == issue_id))
+        self._session.execute(delete(TocEntryRow).where(TocEntryRow.issue_id == issue_id))
 
     # -- search --------------------------------------------------------------------------------------------------
 
-    def _candidates(self, words: list[str]) -> ColumnElement[bool] | None:
-        """A filter on ArticleRow.id from the full-text index; every true match passes it."""
+    def search(self, query: str, *, offset: int = 0, limit: int = 10) -> SearchPage:
+        """Articles containing every word of QUERY (case-insensitive substring of the title or of the body).
+
+        Ranking: articles with every word in the title first, then newer issues first (date, year, number), then
+        article order. Words made only of punctuation are ignored. SQLite answers exact queries from the index
+        alone; everything else is verified in Python against the folded text, so both backends agree exactly.
+        """
+        words = [w for w in textindex.query_words(query) if textindex.runs(w)]
+        if not words or limit <= 0:
+            return SearchPage(hits=[], total=0)
+        offset = max(0, offset)
+        if self._dialect == "sqlite" and all(len(textindex.runs(w)) == 1 for w in words):
+            total, ranked = self._search_fts_exact(words, offset, limit)
+        else:
+            total, ranked = self._search_verified(words, offset, limit)
+        return SearchPage(hits=self._hits(ranked, words), total=total)
+
+    def _search_fts_exact(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
+        """(total, [(search_key, all words in title)]) straight from FTS5, newest first without sorting."""
+        match_all = textindex.fts5_match(words)
+        match_title = f"{{title}} : ({match_all})"
+        match_rest = f"({match_all}) NOT ({match_title})"
+        count = text("SELECT count(*) FROM article_search WHERE article_search MATCH :m")
+        keys = text(
+            "SELECT rowid FROM article_search WHERE article_search MATCH :m "
+            "ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
+        )
+        total = self._session.scalar(count, {"m": match_all}) or 0
+        in_title = self._session.scalar(count, {"m": match_title}) or 0
+        ranked: list[tuple[int, bool]] = []
+        if offset < in_title:
+            found = self._session.scalars(keys, {"m": match_title, "limit": limit, "offset": offset})
+            ranked += [(key, True) for key in found]
+        if len(ranked) < limit and offset + len(ranked) < total:
+            rest_offset = max(0, offset - in_title)
+            found = self._session.scalars(keys, {"m": match_rest, "limit": limit - len(ranked), "offset": rest_offset})
+            ranked += [(key, False) for key in found]
+        return total, ranked
+
+    def _search_verified(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
+        """(total, page) from index candidates checked word by word against the folded title and body."""
         if self._dialect == "sqlite":
             match = textindex.fts5_match(words)
-            if match is None:
-                return None
-            ids = text("SELECT rowid FROM article_search WHERE article_search MATCH :match").bindparams(match=match)
-            return ArticleRow.id.in_(ids.columns(column("rowid", Integer)))
-        query = textindex.tsquery(words)
-        if query is None:
-            return None
-        ids = text("SELECT article_id FROM article_search WHERE tokens @@ CAST(:query AS tsquery)").bindparams(
-            query=query
-        )
-        return ArticleRow.id.in_(ids.columns(column("article_id", Integer)))
-
-    def _contains(self, col: Any, word: str) -> ColumnElement[bool]:
-        position = func.instr(col, word) if self._dialect == "sqlite" else func.strpos(col, word)
-        return position > 0
-
-    @staticmethod
-    def _occurrences(col: Any, word: str) -> ColumnElement[int]:
-        removed: ColumnElement[int] = func.length(col) - func.length(func.replace(col, word, ""))
-        return removed // len(word)
-
-    def search(self, query: str, *, offset: int = 0, limit: int = 10) -> SearchPage:
-        """Articles containing every word of QUERY (substring of title or body), best first.
-
-        Score: per word, 10 per occurrence in the title plus 1 per occurrence in the body; ties go to the newer
-        issue, then the earlier article. Integer arithmetic on pre-folded text, so both backends agree exactly.
-        """
-        words = textindex.query_words(query)
-        if not words:
-            return SearchPage(hits=[], total=0)
-        conditions: list[ColumnElement[bool]] = [
-            self._contains(ArticleRow.search_title, w) | self._contains(ArticleRow.search_body, w) for w in words
-        ]
-        candidates = self._candidates(words)
-        if candidates is not None:
-            conditions.insert(0, candidates)
-        score: ColumnElement[int] = sum(
-            (
-                self._occurrences(ArticleRow.search_title, w) * _TITLE_WEIGHT
-                + self._occurrences(ArticleRow.search_body, w)
-                for w in words
-            ),
-            start=literal(0),
-        ).label("score")
-        stmt = (
-            select(
-                ArticleRow.id,
-                ArticleRow.issue_id,
-                ArticleRow.position,
-                ArticleRow.title,
-                score,
-                func.count().over().label("total"),
-            )
-            .join(IssueRow, IssueRow.id == ArticleRow.issue_id)
-            .where(*conditions)
-            .order_by(score.desc(), *(key.desc() for key in self._order_key()), ArticleRow.position)
-            .offset(offset)
-            .limit(limit)
-        )
-        rows = self._session.execute(stmt).all()
-        if rows:
-            total = int(rows[0].total)
+            candidates = text("SELECT rowid FROM article_search WHERE article_search MATCH :m").bindparams(m=match)
+            where = ArticleRow.search_key.in_(candidates.columns(column("rowid", BigInteger)))
+            exact = False
         else:
-            count = select(func.count()).select_from(ArticleRow).where(*conditions)
-            total = self._session.scalar(count) or 0
-        if not rows:
-            return SearchPage(hits=[], total=total)
-        bodies = {
-            a.id: a.body
-            for a in self._session.execute(
-                select(ArticleRow.id, ArticleRow.body).where(ArticleRow.id.in_([r.id for r in rows]))
+            tsq = textindex.tsquery(words)
+            candidates = text("SELECT article_id FROM article_search WHERE tokens @@ CAST(:q AS tsquery)").bindparams(
+                q=tsq
+            )
+            where = ArticleRow.id.in_(candidates.columns(column("article_id", Integer)))
+            # Without positions the index is exact only for words of one run of at most two characters.
+            exact = all(len(r) <= 2 for w in words for r in textindex.runs(w)) and all(
+                len(textindex.runs(w)) == 1 for w in words
+            )
+        cols: list[Any] = [ArticleRow.search_key, ArticleRow.search_title]
+        if not exact:
+            cols.append(ArticleRow.body)
+        matches: list[tuple[int, bool]] = []
+        for row in self._session.execute(select(*cols).where(where)):
+            title = row.search_title
+            if not exact:
+                body = textindex.fold(row.body)
+                if not all(w in title or w in body for w in words):
+                    continue
+            matches.append((row.search_key, all(w in title for w in words)))
+        matches.sort(key=lambda m: (not m[1], -m[0]))
+        return len(matches), matches[offset : offset + limit]
+
+    def _hits(self, ranked: list[tuple[int, bool]], words: list[str]) -> list[SearchHit]:
+        if not ranked:
+            return []
+        rows = {
+            r.search_key: r
+            for r in self._session.execute(
+                select(ArticleRow.search_key, ArticleRow.position, ArticleRow.title, ArticleRow.body, IssueRow)
+                .join(IssueRow, IssueRow.id == ArticleRow.issue_id)
+                .where(ArticleRow.search_key.in_([key for key, _ in ranked]))
             )
         }
-        issues = {
-            row.id: issue_label(_to_issue_header(row))
-            for row in self._session.scalars(select(IssueRow).where(IssueRow.id.in_({r.issue_id for r in rows})))
-        }
-        hits = [
+        return [
             SearchHit(
-                issue_id=r.issue_id,
-                issue_label=issues[r.issue_id],
-                article_position=r.position,
-                article_title=r.title,
-                snippet=_snippet(bodies[r.id], words),
-                score=float(r.score),
+                issue_id=rows[key].IssueRow.id,
+                issue_label=issue_label(_header(rows[key].IssueRow)),
+                article_position=rows[key].position,
+                article_title=rows[key].title,
+                snippet=_snippet(rows[key].body, words),
+                score=1.0 if in_title else 0.0,
             )
-            for r in rows
+            for key, in_title in ranked
         ]
-        return SearchPage(hits=hits, total=total)
 
 
-def _to_issue_header(row: IssueRow) -> Issue:
+class ArchiveError(Exception):
+    """An issue cannot be stored; the message is fit to show a user."""
+
+
+# search_key: date (22 bits), year (14), number (12), slot (5), 1023 - position (10) = 63 bits. Descending order of
+# the key is: newer date, newer year, higher number, later-stored masthead, earlier article.
+_SLOTS = 32
+_MAX_POSITION = 1023
+
+
+def search_key(issue: Issue, slot: int, position: int) -> int:
+    """The search order key of article POSITION (1-based) of ISSUE stored in rank slot SLOT."""
+    date = issue.date.toordinal() if issue.date else 0
+    year = min(max(issue.year or 0, 0), (1 << 14) - 1)
+    number = min(max(issue.number, 0), (1 << 12) - 1)
+    return (((date << 14 | year) << 12 | number) << 5 | slot) << 10 | (_MAX_POSITION - position)
+
+
+def canonical(issue: Issue) -> Issue:
+    """ISSUE as it reads back from storage: a body is paragraphs joined by newlines, so none may contain one."""
+    articles = tuple(
+        Article(title=a.title, paragraphs=tuple("\n".join(a.paragraphs).split("\n")) if a.paragraphs else ())
+        for a in issue.articles
+    )
+    if articles == issue.articles:
+        return issue
+    return dataclasses.replace(issue, articles=articles)
+
+
+def _header(row: IssueRow) -> Issue:
     """The identity fields of ROW as an Issue without contents (enough for a label)."""
     return Issue(
         masthead=row.masthead,

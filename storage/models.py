@@ -32,14 +32,16 @@ class IssueRow(Base):
     __table_args__ = (UniqueConstraint("masthead", "year_key", "number", name="uq_issues_identity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    masthead: Mapped[str] = mapped_column(String(200))
+    masthead: Mapped[str] = mapped_column(Text)
     year: Mapped[int | None] = mapped_column(Integer)
     # year, or 0 when the issue line has none: a NULL would never collide in a unique constraint.
     year_key: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
     total_number: Mapped[int | None] = mapped_column(Integer, index=True)
-    publisher: Mapped[str | None] = mapped_column(String(200))
+    publisher: Mapped[str | None] = mapped_column(Text)
     date: Mapped[dt.date | None] = mapped_column(Date)
+    # Disambiguates issues of different mastheads sharing date, year and number in ArticleRow.search_key.
+    rank_slot: Mapped[int] = mapped_column(Integer)
     footer: Mapped[list[str]] = mapped_column(JSON)
     warnings: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -71,8 +73,9 @@ class TocEntryRow(Base):
 class ArticleRow(Base):
     """One article of an issue (1-based position); body is the paragraphs joined by newlines.
 
-    search_title / search_body hold the folded text (storage.textindex.fold) that search matches and ranks on, so
-    the database never has to know how to fold case or width.
+    search_key orders search results (newer issue first, then article order; see storage.archive.search_key) and
+    is the rowid of the article in the SQLite full-text index. search_title is the folded title
+    (storage.textindex.fold) that ranking compares with.
     """
 
     __tablename__ = "articles"
@@ -81,10 +84,11 @@ class ArticleRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
+    search_key: Mapped[int] = mapped_column(BigInteger, unique=True)
     title: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
     search_title: Mapped[str] = mapped_column(Text)
-    search_body: Mapped[str] = mapped_column(Text)
+    # Last, so that reading the columns before it never touches the overflow pages of a long body.
+    body: Mapped[str] = mapped_column(Text)
 
     issue: Mapped[IssueRow] = relationship(back_populates="articles")
 
@@ -99,10 +103,10 @@ class SubscriberRow(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     chat_type: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(BigInteger)
-    display_name: Mapped[str] = mapped_column(String(300))
+    display_name: Mapped[str] = mapped_column(Text)
     language_code: Mapped[str | None] = mapped_column(String(35))
-    department: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, index=True)
     subscribed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    deactivated_reason: Mapped[str | None] = mapped_column(String(200))
+    deactivated_reason: Mapped[str | None] = mapped_column(Text)

@@ -84,12 +84,12 @@ def _titles(page: SearchPage) -> list[str]:
     return [h.article_title for h in page.hits]
 
 
-def test_two_character_word_ranked_by_title_then_occurrences(factory: sessionmaker[Session]) -> None:
+def test_two_character_word_ranked_title_hits_first_then_newest(factory: sessionmaker[Session]) -> None:
     _archive(factory)
     page = _search(factory, "景区")
-    # title hits weigh 10, body hits 1: 12, 11, then two articles with 1 in the same issue, by position
+    # title hits first (newer issue first), then body hits: newest issue first, then article order
     assert _titles(page) == ["景区安全检查", "景区门票", "工作动态", "Wi-Fi覆盖"]
-    assert [h.score for h in page.hits] == [12.0, 11.0, 1.0, 1.0]
+    assert [h.score for h in page.hits] == [1.0, 1.0, 0.0, 0.0]
     assert page.total == 4
     first = page.hits[0]
     assert (first.issue_label, first.article_position) == ("2024年第1期", 1)
@@ -97,8 +97,7 @@ def test_two_character_word_ranked_by_title_then_occurrences(factory: sessionmak
 
 def test_one_character_word_also_at_the_end_of_a_run(factory: sessionmaker[Session]) -> None:
     _archive(factory)
-    # 工作动态 has 景 twice, once as the last character of "好风景"; 河道治理 only in 景观; the last two tie at 1
-    # and the newer issue comes first
+    # 景 is the last character of "好风景" in 工作动态; 河道治理 has it only in 景观
     assert _titles(_search(factory, "景")) == ["景区安全检查", "景区门票", "工作动态", "Wi-Fi覆盖", "河道治理"]
     assert _titles(_search(factory, "观")) == ["河道治理"]
     assert _titles(_search(factory, "风景")) == ["工作动态"]
@@ -128,8 +127,9 @@ def test_latin_is_case_and_width_insensitive_and_punctuation_is_literal(factory:
     assert _titles(_search(factory, "app")) == ["Wi-Fi覆盖"]
     assert _titles(_search(factory, "15个")) == ["景区安全检查"]
     assert _titles(_search(factory, "清淤，沿河")) == ["河道治理"]
-    # a word with no letters or digits cannot use the index and is still matched literally
-    assert _titles(_search(factory, "景区 ，")) == ["工作动态", "Wi-Fi覆盖"]
+    # words made only of punctuation are ignored
+    assert _titles(_search(factory, "景区 ，")) == _titles(_search(factory, "景区"))
+    assert _search(factory, "， 。") == SearchPage(hits=[], total=0)
 
 
 def test_paging(factory: sessionmaker[Session]) -> None:
@@ -138,6 +138,17 @@ def test_paging(factory: sessionmaker[Session]) -> None:
     assert _titles(page) == ["景区门票", "工作动态"]
     assert page.total == 4
     assert _search(factory, "景区", offset=10) == SearchPage(hits=[], total=4)
+
+
+def test_several_words_title_tier_needs_every_word_in_the_title(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        repo.add(make_issue(1, date=dt.date(2024, 5, 1), articles=[("景区门票", ["安全提示。"])]))
+        repo.add(make_issue(2, date=dt.date(2024, 5, 2), articles=[("门票", ["景区安全。"])]))
+        repo.add(make_issue(3, date=dt.date(2024, 4, 1), articles=[("景区安全门票", ["正文。"])]))
+    page = _search(factory, "景区 门票 安全")
+    assert _titles(page) == ["景区安全门票", "门票", "景区门票"]
+    assert [h.score for h in page.hits] == [1.0, 0.0, 0.0]
 
 
 def test_ties_go_to_the_newer_issue(factory: sessionmaker[Session]) -> None:
@@ -181,7 +192,11 @@ def _random_issues(seed: int) -> list[Issue]:
         articles = [
             (
                 "".join(rng.choices(_VOCAB, k=2)),
-                ["".join(rng.choices(_VOCAB, k=rng.randint(3, 12))) + "。" for _ in range(rng.randint(1, 3))],
+                [
+                    "".join(w + ("，" if rng.random() < 0.2 else "") for w in rng.choices(_VOCAB, k=rng.randint(3, 12)))
+                    + "。"
+                    for _ in range(rng.randint(1, 3))
+                ],
             )
             for _ in range(rng.randint(1, 4))
         ]
@@ -209,21 +224,38 @@ def _all_results(url: str) -> dict[str, list[tuple[str, int, str, str, float]]]:
     return results
 
 
-def test_results_match_a_plain_substring_scan(factory: sessionmaker[Session]) -> None:
+def test_results_and_order_match_a_plain_substring_scan(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as session:
         repo = IssueRepository(session)
         stored = [repo.add(issue)[0] for issue in _random_issues(3)]
-    for query in _QUERIES:
+    # a word with punctuation inside is a superset query for the index and is verified against the text
+    text = stored[0].issue.articles[0].paragraphs[0]
+    comma = text.index("，") if "，" in text else 2
+    with_punctuation = text[max(0, comma - 2) : comma + 3]
+    for query in [*_QUERIES, "景区-安全", with_punctuation]:
         words = query.split()
-        expected = {
-            (s.id, pos)
-            for s in stored
-            for pos, article in enumerate(s.issue.articles, start=1)
-            if all(w in article.title or w in "\n".join(article.paragraphs) for w in words)
-        }
+        expected = sorted(
+            (
+                (
+                    all(w in article.title for w in words),
+                    s.issue.date,
+                    s.issue.number,
+                    -pos,
+                    (s.id, pos),
+                )
+                for s in stored
+                for pos, article in enumerate(s.issue.articles, start=1)
+                if all(w in article.title or w in "\n".join(article.paragraphs) for w in words)
+            ),
+            reverse=True,
+        )
         page = _search(factory, query, limit=1000)
-        assert {(h.issue_id, h.article_position) for h in page.hits} == expected, query
+        assert query != with_punctuation or page.total > 0
+        assert [(h.issue_id, h.article_position) for h in page.hits] == [e[-1] for e in expected], query
         assert page.total == len(expected)
+        # pages are slices of the whole ranking
+        if page.total > 3:
+            assert _search(factory, query, offset=2, limit=2).hits == page.hits[2:4]
 
 
 if PG_URL:

@@ -23,13 +23,14 @@ def upgrade() -> None:
     op.create_table(
         "issues",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("masthead", sa.String(200), nullable=False),
+        sa.Column("masthead", sa.Text(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=True),
         sa.Column("year_key", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("total_number", sa.Integer(), nullable=True),
-        sa.Column("publisher", sa.String(200), nullable=True),
+        sa.Column("publisher", sa.Text(), nullable=True),
         sa.Column("date", sa.Date(), nullable=True),
+        sa.Column("rank_slot", sa.Integer(), nullable=False),
         sa.Column("footer", sa.JSON(), nullable=False),
         sa.Column("warnings", sa.JSON(), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
@@ -51,17 +52,19 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("issue_id", sa.Integer(), sa.ForeignKey("issues.id", ondelete="CASCADE"), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("search_key", sa.BigInteger(), nullable=False, unique=True),
         sa.Column("title", sa.Text(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
         sa.Column("search_title", sa.Text(), nullable=False),
-        sa.Column("search_body", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.UniqueConstraint("issue_id", "position", name="uq_articles_position"),
     )
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         # Tokens are produced by storage.textindex (space separated, already folded), so the FTS5 tokenizer only
-        # has to split on spaces: 'ascii' treats every non-ASCII character as part of a token.
-        op.execute("CREATE VIRTUAL TABLE article_search USING fts5(title, body, tokenize='ascii')")
+        # has to split on spaces: 'ascii' treats every non-ASCII character as part of a token. Contentless (the
+        # text is in articles); rows are removed with the 'delete' command and the recomputed tokens. The rowid is
+        # articles.search_key, so "ORDER BY rowid DESC LIMIT n" returns the newest matches without a sort.
+        op.execute("CREATE VIRTUAL TABLE article_search USING fts5(title, body, content='', tokenize='ascii')")
     else:
         op.create_table(
             "article_search",
@@ -82,13 +85,13 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), nullable=False, unique=True),
         sa.Column("chat_type", sa.String(20), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
-        sa.Column("display_name", sa.String(300), nullable=False),
+        sa.Column("display_name", sa.Text(), nullable=False),
         sa.Column("language_code", sa.String(35), nullable=True),
-        sa.Column("department", sa.String(200), nullable=True),
+        sa.Column("department", sa.Text(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("subscribed_at", storage.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", storage.types.UTCDateTime(), nullable=False),
-        sa.Column("deactivated_reason", sa.String(200), nullable=True),
+        sa.Column("deactivated_reason", sa.Text(), nullable=True),
     )
     op.create_index("ix_subscribers_active", "subscribers", ["active"])
 
