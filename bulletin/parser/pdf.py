@@ -23,7 +23,14 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 
 from bulletin.errors import BulletinParseError
 from bulletin.parser.blocks import Block
-from bulletin.parser.textutil import collapse_spaces, is_wide, join_wrapped, remove_cjk_digit_spaces
+from bulletin.parser.textutil import (
+    FOOTER_RE,
+    collapse_spaces,
+    is_rule,
+    is_wide,
+    join_wrapped,
+    remove_cjk_digit_spaces,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +93,9 @@ def _read_lines(data: bytes) -> list[list[_Line]]:
     except BulletinParseError:
         raise
     except Exception as exc:  # pdfminer raises many exception types on damaged files
-        if "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower():
+        # pdfplumber wraps pdfminer's errors: look at the wrapped one too.
+        causes = (exc, *exc.args, exc.__cause__, exc.__context__)
+        if any(isinstance(c, PDFPasswordIncorrect) for c in causes):
             raise BulletinParseError("the PDF is password-protected", "encrypted") from None
         logger.debug("pdf read failed: %r", exc)
         raise BulletinParseError(_DAMAGED, "damaged") from None
@@ -168,7 +177,9 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
     x0s = Counter(round(line.x0) for line in body_lines)
     left = float(x0s.most_common(1)[0][0])
     left = min(left, min(line.x0 for line in body_lines))
-    right = max(line.x1 for line in body_lines)
+    # The right margin from most body lines, not the widest: one overlong line must not make all others "short".
+    ends = sorted(line.x1 for line in body_lines)
+    right = ends[int(0.85 * (len(ends) - 1))]
     middle = (left + right) / 2
 
     def about_middle(line: _Line) -> bool:
@@ -214,6 +225,8 @@ def _continues(prev: _Line, line: _Line, left: float, right: float, about_middle
     char = max(min(prev.size, line.size), 1.0)
     if abs(prev.size - line.size) > 0.5 or prev.bold != line.bold:
         return False
+    if is_rule(prev.text) or is_rule(line.text) or FOOTER_RE.match(line.text):
+        return False  # rules and footer lines (报：/送：/责任编辑…) stand alone however wide they are
     if line.page == prev.page:
         gap = line.top - prev.bottom
         if gap < -0.5 * char or gap > 0.7 * min(prev.height, line.height):

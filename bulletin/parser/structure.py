@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from bulletin.errors import BulletinParseError
 from bulletin.model import Article, Issue, TocEntry
 from bulletin.parser.blocks import Block
-from bulletin.parser.textutil import cn_number, collapse_spaces, is_rule, join_wrapped, match_key, strip_all
+from bulletin.parser.textutil import (
+    FOOTER_RE,
+    cn_number,
+    collapse_spaces,
+    is_rule,
+    join_wrapped,
+    match_key,
+    strip_all,
+)
 
 # --- patterns ------------------------------------------------------------------------------------------
 
@@ -61,12 +69,6 @@ _LEADER_RE = re.compile(r"(?:[\s.·…．_-]{2,}|\t+)\d{1,3}$")
 _LABEL_WORDS = (
     "内部资料", "内部刊物", "内部参阅", "注意保存", "妥善保管", "秘密", "机密", "绝密", "此件", "特急", "加急",
 )  # fmt: skip
-_FOOTER_RE = re.compile(
-    r"^[\s(（]*(?:抄\s*报|抄\s*送|报\s*送|分\s*送|主\s*送|发\s*送|印\s*发|报|送|发)\s*[:：]"
-    r"|共印\s*[\d一二三四五六七八九十百]+\s*份"
-    r"|责任编辑|签\s*发\s*[:：]|签发人"
-    r"|^(?:编\s*辑|校\s*对|审\s*核|审\s*签|主\s*编|核\s*稿|编\s*审|联\s*系\s*人|联系电话|电\s*话|投稿邮箱)\s*[:：]"
-)
 _ORG_SUFFIX = re.compile(
     r"(?:办公室|办|局|委员会|委|厅|部|处|科|中心|政府|小组|组|院|所|站|队|馆|社|公司|集团|协会|联合会|党委|支部|编辑部)$"
 )
@@ -647,7 +649,7 @@ def _find_footer(blocks: list[Block], start: int) -> int:
     end = len(blocks)
     low = max(start, end - 25)
     for index in range(low, end):
-        if not _FOOTER_RE.search(collapse_spaces(blocks[index].text)):
+        if not FOOTER_RE.search(collapse_spaces(blocks[index].text)):
             continue
         tail = blocks[index + 1 :]
         if all(_footer_tail(b.text) for b in tail):
@@ -660,6 +662,6 @@ def _find_footer(blocks: list[Block], start: int) -> int:
 
 def _footer_tail(text: str) -> bool:
     stripped = collapse_spaces(text)
-    if is_rule(stripped) or _FOOTER_RE.search(stripped):
+    if is_rule(stripped) or FOOTER_RE.search(stripped):
         return True
     return len(stripped) <= 80 and not _body_like(stripped)

@@ -18,6 +18,14 @@ _CN_DIGITS = {
 }  # fmt: skip
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
+# Footer lines: distribution (报：/送：/发：), print run (共印…份), editor and signer.
+FOOTER_RE = re.compile(
+    r"^[\s(（]*(?:抄\s*报|抄\s*送|报\s*送|分\s*送|主\s*送|发\s*送|印\s*发|报|送|发)\s*[:：]"
+    r"|共印\s*[\d一二三四五六七八九十百]+\s*份"
+    r"|责任编辑|签\s*发\s*[:：]|签发人"
+    r"|^(?:编\s*辑|校\s*对|审\s*核|审\s*签|主\s*编|核\s*稿|编\s*审|联\s*系\s*人|联系电话|电\s*话|投稿邮箱)\s*[:：]"
+)
+
 # Decoration that surrounds headings and rules: never content on its own.
 RULE_CHARS = set("-—–―‒─━═=_~～·•.*＊※ \t\u3000─┄┅┈┉")
 
