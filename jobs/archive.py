@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.errors import BulletinParseError
 from bulletin.parser import parse_path
-from storage.archive import ImportOutcome, IssueRepository, StoredIssue
+from storage.archive import ArchiveError, ImportOutcome, IssueRepository, StoredIssue
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ def import_file(factory: sessionmaker[Session], path: str | os.PathLike[str], *,
     try:
         with transaction(factory) as session:
             stored, outcome = IssueRepository(session).add(issue, replace=replace)
+    except ArchiveError as exc:
+        return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
     except SQLAlchemyError as exc:
         log.debug("storing %s failed", name, exc_info=True)
         return ImportResult(

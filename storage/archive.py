@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, Select, column, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
+from bulletin import render
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
@@ -26,10 +27,7 @@ _SNIPPET_BEFORE = 20
 
 def issue_label(issue: Issue) -> str:
     """'2023年第1期（总第1期）' style label of ISSUE (year and cumulative number only when known)."""
-    label = f"{issue.year}年第{issue.number}期" if issue.year is not None else f"第{issue.number}期"
-    if issue.total_number is not None:
-        label += f"（总第{issue.total_number}期）"
-    return label
+    return render.issue_label(issue, "zh")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,8 +12,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -60,9 +64,20 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
 def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest revision (idempotent)."""
     cfg = alembic_config()
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    # Alembic chats at INFO on every start; we log one line only when something was upgraded.
+    alembic_log.setLevel(max(level, logging.WARNING))
+    try:
+        with engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+            after = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        alembic_log.setLevel(level)
+    if before != after:
+        log.info("database migrated from %s to %s", before or "empty", after)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

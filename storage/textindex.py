@@ -8,6 +8,7 @@ the same folded text is used to verify candidates, which is what keeps results i
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 
@@ -46,7 +47,7 @@ def index_tokens(text: str) -> list[str]:
     """The tokens indexed for TEXT: each run's bigrams in order, then its last character."""
     tokens: list[str] = []
     for run in runs(text):
-        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+        tokens.extend(map(operator.add, run[:-1], run[1:]))
         tokens.append(run[-1])
     return tokens
 

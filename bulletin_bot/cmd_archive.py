@@ -1,0 +1,233 @@
+"""`bulletin-bot import | issues | show | search`: the archive from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from bulletin_bot.config import Config
+from jobs.archive import import_file
+from storage.archive import IssueRepository, StoredIssue
+from storage.db import open_database, transaction
+
+Load = Callable[[], Config]
+
+
+class DatabaseUnavailable(Exception):
+    """The configured database cannot be opened or migrated."""
+
+
+def _utf8() -> None:
+    # Chinese output must not depend on the locale (a C/POSIX locale would fail to encode it).
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8")
+
+
+@contextmanager
+def _database(load: Load) -> Iterator[sessionmaker[Session]]:
+    cfg = load()
+    try:
+        engine, factory = open_database(cfg.database.url)
+    except SQLAlchemyError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseUnavailable(f"cannot open the database: {first_line}") from None
+    try:
+        yield factory
+    finally:
+        engine.dispose()
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"bulletin-bot: {message}", file=sys.stderr)
+    return code
+
+
+def _guarded(body: Callable[[sessionmaker[Session]], int], load: Load) -> int:
+    _utf8()
+    try:
+        with _database(load) as factory:
+            return body(factory)
+    except DatabaseUnavailable as exc:
+        return _fail(str(exc), 1)
+    except SQLAlchemyError as exc:
+        return _fail(f"database error: {type(exc).__name__}", 1)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Not used: every subcommand here has its own add_<name>_arguments.
+
+    bulletin_bot.cli evaluates `module.add_arguments` as the getattr default, so the name must exist.
+    """
+
+
+# -- import ------------------------------------------------------------------------------------------------------
+
+
+def add_import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", metavar="FILE", nargs="+", help="bulletin documents (.txt, .docx, .pdf, .html)")
+    parser.add_argument(
+        "--replace", action="store_true", help="replace an issue already stored with different content"
+    )
+
+
+def run_import(args: argparse.Namespace, load: Load) -> int:
+    """Import each FILE in its own transaction; one line per file; exit 1 if any file failed."""
+
+    def body(factory: sessionmaker[Session]) -> int:
+        files: list[str] = args.files
+        show_bar = len(files) > 1 and sys.stderr.isatty()
+        failed = 0
+        with tqdm(total=len(files), unit="file", disable=not show_bar, file=sys.stderr) as bar:
+            for path in files:
+                result = import_file(factory, path, replace=args.replace)
+                stream: TextIO = sys.stdout if result.ok else sys.stderr
+                line = f"{path}: {result.message}" if result.ok else f"{path}: error: {result.message}"
+                tqdm.write(line, file=stream)
+                stream.flush()
+                failed += not result.ok
+                bar.update()
+        return 1 if failed else 0
+
+    return _guarded(body, load)
+
+
+# -- issues ------------------------------------------------------------------------------------------------------
+
+
+def add_issues_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="list only the newest N issues")
+
+
+def run_issues(args: argparse.Namespace, load: Load) -> int:
+    """List stored issues, newest first, with the reference `show` takes."""
+
+    def body(factory: sessionmaker[Session]) -> int:
+        limit = args.limit
+        if limit is not None and limit < 0:
+            return _fail("--limit must not be negative", 2)
+        printed = 0
+        batch = 200
+        with transaction(factory) as session:
+            repo = IssueRepository(session)
+            while limit is None or printed < limit:
+                size = batch if limit is None else min(batch, limit - printed)
+                page = repo.page(printed, size)
+                for stored in page:
+                    print(_issue_line(stored))
+                printed += len(page)
+                if len(page) < size:
+                    break
+        if printed == 0:
+            print("No issues stored yet (add some with `bulletin-bot import FILE...`).")
+        return 0
+
+    return _guarded(body, load)
+
+
+def _issue_line(stored: StoredIssue) -> str:
+    issue = stored.issue
+    date = issue.date.isoformat() if issue.date else "----------"
+    return f"{stored.ref:<9} {date}  {stored.label}  {issue.masthead}  ({len(issue.articles)} articles)"
+
+
+# -- show --------------------------------------------------------------------------------------------------------
+
+
+def add_show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("issue", metavar="ISSUE", help='cumulative number ("1") or year-number ("2023-1")')
+    parser.add_argument("article", metavar="ARTICLE", nargs="?", type=int, help="article position (1-based)")
+
+
+def run_show(args: argparse.Namespace, load: Load) -> int:
+    """Print a stored issue (contents and article list) or one of its articles."""
+
+    def body(factory: sessionmaker[Session]) -> int:
+        with transaction(factory) as session:
+            stored = IssueRepository(session).resolve(args.issue)
+        if stored is None:
+            return _fail(
+                f"no stored issue {args.issue!r} (give the cumulative number like 1 or year-number like 2023-1; "
+                "`bulletin-bot issues` lists them)",
+                2,
+            )
+        if args.article is None:
+            print(_issue_text(stored))
+            return 0
+        articles = stored.issue.articles
+        if not 1 <= args.article <= len(articles):
+            return _fail(f"{stored.label} has {len(articles)} articles; there is no article {args.article}", 2)
+        article = articles[args.article - 1]
+        print("\n\n".join([article.title, *article.paragraphs]))
+        return 0
+
+    return _guarded(body, load)
+
+
+def _issue_text(stored: StoredIssue) -> str:
+    issue = stored.issue
+    lines = [issue.masthead, stored.label]
+    byline = "  ".join(p for p in (issue.publisher, issue.date.isoformat() if issue.date else None) if p)
+    if byline:
+        lines.append(byline)
+    if issue.toc:
+        lines += ["", "本期要目"]
+        section: str | None = None
+        for entry in issue.toc:
+            if entry.section and entry.section != section:
+                lines.append(f"【{entry.section}】")
+            section = entry.section
+            lines.append(f"  ☆{entry.title}")
+    lines += ["", "Articles:"]
+    lines += [f"  {i}. {a.title}" for i, a in enumerate(issue.articles, start=1)]
+    if issue.footer:
+        lines += ["", *issue.footer]
+    lines += ["", f"Read one with: bulletin-bot show {stored.ref} ARTICLE"]
+    return "\n".join(lines)
+
+
+# -- search ------------------------------------------------------------------------------------------------------
+
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("words", metavar="WORD", nargs="+", help="every word must occur in the title or body")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="hits to show (default 20)")
+    parser.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N hits")
+
+
+def run_search(args: argparse.Namespace, load: Load) -> int:
+    """Print the ranked articles that contain every word, each with a snippet."""
+    query = " ".join(args.words)
+    if not query.strip():
+        _utf8()
+        return _fail("search needs at least one word", 2)
+    if args.limit < 1 or args.offset < 0:
+        _utf8()
+        return _fail("--limit must be at least 1 and --offset not negative", 2)
+
+    def body(factory: sessionmaker[Session]) -> int:
+        with transaction(factory) as session:
+            page = IssueRepository(session).search(query, offset=args.offset, limit=args.limit)
+        if page.total == 0:
+            print(f"No articles match {query!r}.")
+            return 0
+        first, last = args.offset + 1, args.offset + len(page.hits)
+        shown = f"; showing {first}-{last}" if (first, last) != (1, page.total) else ""
+        matches = "1 article matches" if page.total == 1 else f"{page.total} articles match"
+        print(f"{matches} {query!r}{shown}:")
+        for rank, hit in enumerate(page.hits, start=first):
+            print(f"{rank}. {hit.issue_label} · article {hit.article_position} · {hit.article_title}")
+            print(f"   {hit.snippet}")
+        if last < page.total:
+            print(f"More: bulletin-bot search {query} --offset {last}")
+        return 0
+
+    return _guarded(body, load)
