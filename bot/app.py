@@ -35,6 +35,7 @@ from telegram.ext import (
 
 from bot import handlers as h
 from bot.settings import BotConfig
+from bot.updates import PerChatOrderedProcessor
 from bulletin.i18n import EN, ZH, t
 from storage.db import open_database
 
@@ -81,7 +82,7 @@ def build_application(
     *,
     session_factory: sessionmaker[Session] | None = None,
     extensions: Sequence[ExtensionFactory] | None = None,
-    concurrent_updates: bool | int = True,
+    max_concurrent_updates: int = 256,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot: handlers, error handler, command menu and extensions, on the configured Bot API server.
 
@@ -94,7 +95,7 @@ def build_application(
         .token(config.telegram.token)
         .base_url(config.telegram.api_base_url)
         .base_file_url(file_base_url(config.telegram.api_base_url))
-        .concurrent_updates(concurrent_updates)
+        .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
         .post_init(startup)
         .post_shutdown(stop_services)
         .build()

@@ -7,6 +7,7 @@ and returns plain data, so the event loop never blocks on the database.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
@@ -44,6 +45,8 @@ HITS_PER_PAGE = 5
 MAX_DEPARTMENT_CHARS = 64
 MAX_QUERY_CHARS = 100
 _SEARCH_KEYS_KEPT = 50
+_FLOOD_ATTEMPTS = 5
+_MAX_FLOOD_WAIT = 60.0
 _ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
 _POSITION = re.compile(r"[0-9]{1,9}")
 _DEEP_ISSUE = re.compile(r"i([0-9]{1,12})")
@@ -88,10 +91,27 @@ def user_lang(update: Update) -> str:
     return lang_of(user.language_code if user else None)
 
 
+async def flood_safe(call: Callable[[], Awaitable[T]]) -> T:
+    """Make CALL, waiting out Telegram's flood control (429 retry_after) a few times instead of failing."""
+    for attempt in range(1, _FLOOD_ATTEMPTS + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay)
+            if attempt == _FLOOD_ATTEMPTS or seconds > _MAX_FLOOD_WAIT:
+                raise
+            log.info("flood control: waiting %.1f s before retrying", seconds)
+            await asyncio.sleep(seconds + 0.05)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 async def send(context: Ctx, chat_id: int, rendered: Rendered) -> Message:
     """Send one rendered message as HTML."""
-    return await context.bot.send_message(
-        chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+    return await flood_safe(
+        lambda: context.bot.send_message(
+            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+        )
     )
 
 
@@ -111,8 +131,10 @@ async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()
 async def edit(query: CallbackQuery, rendered: Rendered) -> None:
     """Replace the pressed message with RENDERED (an unchanged message is not an error)."""
     try:
-        await query.edit_message_text(
-            rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+        await flood_safe(
+            lambda: query.edit_message_text(
+                rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+            )
         )
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
@@ -599,6 +621,7 @@ async def on_error(update: object, context: Ctx) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(t(lang, "error"))
         elif update.effective_chat is not None and update.effective_message is not None:
-            await context.bot.send_message(update.effective_chat.id, t(lang, "error"))
+            chat_id = update.effective_chat.id
+            await flood_safe(lambda: context.bot.send_message(chat_id, t(lang, "error")))
     except TelegramError as exc:  # the chat may be gone, or the query too old; nothing more to do
         log.warning("could not report the error to the user: %s", exc)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -30,9 +32,23 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     if mode == "webhook" and not telegram.webhook_url:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
 
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import build_application  # late: telegram and the database are only needed here
 
     application = build_application(config)
+    try:
+        _run(application, config, mode)
+    except InvalidToken:
+        raise ConfigError("telegram.token: the Bot API rejected this token") from None
+    except NetworkError as exc:
+        print(f"bulletin-bot run: cannot reach the Bot API at {telegram.api_base_url}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(application: Any, config: Config, mode: str) -> None:
+    telegram = config.telegram
     if mode == "webhook":
         path = urlsplit(telegram.webhook_url).path.lstrip("/")
         log.info("webhook mode: listening on %s:%s, public URL %s", telegram.listen_host, telegram.listen_port,
@@ -48,4 +64,3 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     else:
         log.info("polling mode: %s", telegram.api_base_url)
         application.run_polling(timeout=telegram.poll_timeout, allowed_updates=Update.ALL_TYPES)
-    return 0

@@ -95,7 +95,7 @@ async def running_bot(
     server: Any, factory: sessionmaker[Session], mode: str
 ) -> AsyncIterator[dict[str, Any]]:
     """The real Application against SERVER, polling or behind a webhook; yields facts about the run."""
-    app = build_application(bot_config(server), session_factory=factory, concurrent_updates=False)
+    app = build_application(bot_config(server), session_factory=factory)
     if mode == "polling":
         async with running_polling(app, poll_interval=0.0, timeout=1):
             yield {"mode": mode}
@@ -168,10 +168,10 @@ class ChatUser:
 
 
 @contextlib.contextmanager
-def started_server() -> Iterator[Any]:
+def started_server(*, limits: bool = False) -> Iterator[Any]:
     from localbotapi import Limits, LocalBotApi
 
-    with LocalBotApi(limits=Limits(enabled=False)) as server:
+    with LocalBotApi(limits=Limits(enabled=limits)) as server:
         server.add_bot(TOKEN, username=BOT_USERNAME, first_name="工作简报")
         server.add_user(ZH_USER, "张三", language_code="zh-hans")
         server.add_user(EN_USER, "Alice", language_code="en-US")
@@ -547,3 +547,23 @@ async def test_webhook_requests_without_the_secret_are_refused(bot: dict[str, An
     # the local server's own deliveries carry the secret and are accepted
     [reply] = await zh.send("/help")
     assert reply.text.startswith("命令一览")
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_under_flood_control_a_quick_user_gets_every_answer_in_order(
+    mode: str, factory: sessionmaker[Session]
+) -> None:
+    # Telegram's limits switched on (1 message per second per private chat): the bot waits out the 429s.
+    seed_archive(factory, count=3)
+    with started_server(limits=True) as server:
+        user = ChatUser(server, ZH_USER, ZH_USER)
+        async with running_bot(server, factory, mode):
+            for command in ("/help", "/latest", "/issue 102", "/issues"):
+                server.send_text(TOKEN, ZH_USER, ZH_USER, command)
+            assert await server.await_for(lambda: len(user.messages()) >= 4, timeout=20)
+        texts = [m.text for m in user.messages()]
+        assert texts[0].startswith("命令一览")
+        assert texts[1].startswith(f"{MASTHEAD}\n2024年第3期")
+        assert texts[2].startswith(f"{MASTHEAD}\n2024年第2期")
+        assert texts[3].startswith("往期简报（共3期")
+        assert server.method_counts()[("sendMessage", 429)] >= 1  # flood control did happen, and was waited out
