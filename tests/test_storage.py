@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.model import Article, Issue, TocEntry
-from storage.archive import ImportOutcome, IssueRepository
+from storage.archive import ArchiveError, ImportOutcome, IssueRepository
 from storage.base import Base
 from storage.db import alembic_config, create_db_engine, load_models, migrate, open_database, transaction
 from storage.subscribers import Subscriber, SubscriberRepository
@@ -329,3 +329,36 @@ def test_articles_keep_paragraphs_and_empty_articles(factory: sessionmaker[Sessi
     assert again is not None
     assert again.issue.articles[0].paragraphs == ()
     assert again.issue.articles[1].paragraphs == ("第一段。", "", "第三段。")
+
+
+def test_an_issue_that_cannot_be_stored_leaves_nothing_behind(factory: sessionmaker[Session]) -> None:
+    huge = make_issue(1, articles=[(f"第{i}篇", ["正文。"]) for i in range(1, 1025)])
+    with pytest.raises(ArchiveError, match="at most 1023 articles"), transaction(factory) as session:
+        IssueRepository(session).add(huge)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        assert repo.count() == 0
+        assert repo.search("正文").total == 0
+
+
+def test_paragraphs_with_newlines_are_stored_as_they_read_back(factory: sessionmaker[Session]) -> None:
+    issue = make_issue(1, articles=[("标题", ["第一行\n第二行", "第三段"])])
+    with transaction(factory) as session:
+        stored, _ = IssueRepository(session).add(issue)
+    assert stored.issue.articles[0].paragraphs == ("第一行", "第二行", "第三段")
+    with transaction(factory) as session:
+        assert IssueRepository(session).add(issue)[1] is ImportOutcome.UNCHANGED
+        assert IssueRepository(session).get(stored.id) == stored
+
+
+def test_same_date_and_number_in_two_mastheads(factory: sessionmaker[Session]) -> None:
+    day = dt.date(2024, 3, 1)
+    first, second = _add_all(
+        factory,
+        make_issue(2, masthead="甲简报", date=day, articles=[("甲", ["共同词。"])]),
+        make_issue(2, masthead="乙简报", date=day, articles=[("乙", ["共同词。"])]),
+    )
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        assert [s.id for s in repo.page(0, 5)] == [second, first]
+        assert [h.issue_id for h in repo.search("共同").hits] == [second, first]
