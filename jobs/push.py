@@ -15,11 +15,12 @@ retry_after seconds and the message is sent again; it is never dropped.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -169,7 +170,7 @@ class _Counters:
     retry_after: int = 0
     transient: int = 0
     ambiguous: int = 0
-    sent_times: list[float] = field(default_factory=list)
+    sent_times: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=20_000))
 
 
 class PushEngine:
@@ -221,11 +222,7 @@ class PushEngine:
         return push, stored, previous.id if previous else None
 
     def _materialize(self, session: Session, push_id: int) -> int | None:
-        targets = [
-            LedgerTarget(s.chat_id, s.chat_type, lang_of(s.language_code))
-            for s in SubscriberRepository(session).active()
-        ]
-        return LedgerRepository(session).materialize(push_id, targets, self.clock())
+        return LedgerRepository(session).materialize_from_subscribers(push_id, lang_of, self.clock())
 
     # -- one delivery
 
@@ -236,12 +233,10 @@ class PushEngine:
         notes: list[str] = []
         s = self.settings
         while True:
-            await self.spacing.acquire(chat_id)
-            await self.limiter.acquire()
             attempts += 1
             try:
-                message_id = await self.port.send(
-                    chat_id, rendered, protect=s.protect_content, paid=s.paid_broadcast
+                message_id = await self.paced(
+                    chat_id, self.port.send(chat_id, rendered, protect=s.protect_content, paid=s.paid_broadcast)
                 )
             except RetryAfter as exc:
                 # Never dropped: everyone waits, then this message goes again.
@@ -290,6 +285,20 @@ class PushEngine:
                 row.id, DeliveryState.SENT, attempts, message_id=message_id, sent_at=self.clock(),
                 reason="; ".join(notes) or None,
             )
+
+    async def paced(self, chat_id: int, request: Coroutine[Any, Any, T]) -> T:
+        """Await REQUEST (not started yet) when the chat's spacing and the overall rate allow it."""
+        try:
+            await self.spacing.acquire(chat_id)
+            ticket = await self.limiter.acquire()
+        except BaseException:
+            request.close()
+            raise
+        try:
+            return await request
+        finally:
+            self.limiter.done(ticket)
+            self.spacing.done(chat_id)
 
     def _migrate(self, session: Session, delivery_id: int, old: int, new: int) -> bool:
         SubscriberRepository(session).migrate_chat(old, new)
@@ -410,9 +419,6 @@ class PushEngine:
             return 0.0
         now = time.monotonic()
         cutoff = now - seconds
-        # Trim what no rate window will look at again, so memory stays flat.
-        while len(times) > 1 and times[0] < cutoff - 60:
-            del times[: max(1, len(times) // 2)]
         recent = [t for t in times if t >= cutoff]
         span = min(seconds, max(now - times[0], 1e-3))
         return len(recent) / span
@@ -455,10 +461,8 @@ class _AdminReporter:
         )
 
     async def _send(self, chat_id: int, rendered: Rendered) -> int | None:
-        await self.engine.spacing.acquire(chat_id)
-        await self.engine.limiter.acquire()
         try:
-            return await self.engine.port.send(chat_id, rendered)
+            return await self.engine.paced(chat_id, self.engine.port.send(chat_id, rendered))
         except RetryAfter as exc:
             self.engine.limiter.pause(exc.seconds + 0.1)
         except SendError as exc:
@@ -485,10 +489,8 @@ class _AdminReporter:
             return
         self._last_text = rendered.text
         for admin, message_id in self.messages.items():
-            await self.engine.spacing.acquire(admin)
-            await self.engine.limiter.acquire()
             try:
-                await self.engine.port.edit(admin, message_id, rendered)
+                await self.engine.paced(admin, self.engine.port.edit(admin, message_id, rendered))
             except RetryAfter as exc:
                 self.engine.limiter.pause(exc.seconds + 0.1)
             except SendError as exc:

@@ -1,9 +1,7 @@
 """Client-side rate limiting for pushes: an overall rate on a fixed grid, plus per-chat spacing.
 
-Telegram (and localbotapi) count sends in a sliding one-second window. Sends are spaced on a fixed grid of
-(1 + margin) / rate seconds, and, as a second guard against event-loop lag bunching them up, no more than
-floor(rate) sends are let out within any (1 + margin) seconds. Both use a monotonic clock; the margin (2 %)
-absorbs jitter between our clock and the server's arrival times.
+Telegram (and localbotapi) count sends in a sliding one-second window, by the time each request is handled.
+See RateLimiter for how our sends stay within it whatever the network delay.
 """
 
 from __future__ import annotations
@@ -18,11 +16,29 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class Ticket:
+    """One send let through by a RateLimiter; `done()` it when the answer (or error) came back."""
+
+    __slots__ = ("finished", "finished_at")
+
+    def __init__(self) -> None:
+        self.finished = asyncio.Event()
+        self.finished_at = 0.0
+
+
 class RateLimiter:
-    """At most `rate` acquisitions per second, evenly spaced; `pause()` holds everyone (after a 429)."""
+    """At most `rate` sends per second as the server counts them; `pause()` holds everyone (after a 429).
+
+    Sends are spaced on a grid of (1 + margin) / rate seconds. Because requests reach the server after a variable
+    delay (new connections, a busy machine), the dispatch time alone does not bound what the server sees; so the
+    n-th send also waits until the send `floor(rate)` places before it has been *answered*, plus one window.
+    The server handled that earlier request before it answered, and handles the new one after it is sent, so
+    the two are always more than one window apart in the server's own clock: no sliding window ever holds more
+    than floor(rate) of our sends.
+    """
 
     def __init__(
-        self, rate: float, *, margin: float = 0.02, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+        self, rate: float, *, margin: float = 0.01, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -34,7 +50,7 @@ class RateLimiter:
         self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
-        self._recent: collections.deque[float] = collections.deque(maxlen=self.burst)
+        self._recent: collections.deque[Ticket] = collections.deque()
 
     def pause(self, seconds: float) -> None:
         """Let nobody through for SECONDS from now (Telegram's retry_after)."""
@@ -42,23 +58,37 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, until)
         self._next = max(self._next, self._paused_until)
 
-    async def acquire(self) -> None:
-        """Wait for this caller's slot on the grid, then for room in the sliding window."""
+    async def acquire(self) -> Ticket:
+        """Wait for this caller's slot on the grid and for the window; the returned ticket must be done()."""
         now = self._clock()
         # Reserved without awaiting in between, so concurrent callers get distinct slots.
         slot = max(now, self._next, self._paused_until)
         self._next = slot + self.interval
         if slot > now:
             await self._sleep(slot - now)
+        ticket = Ticket()
+        # Taking our place in the queue now (no await since the check) keeps the order of the grid.
+        if len(self._recent) >= self.burst:
+            earlier = self._recent[len(self._recent) - self.burst]
+        else:
+            earlier = None
+        self._recent.append(ticket)
+        if len(self._recent) > self.burst:
+            self._recent.popleft()
         while True:
-            now = self._clock()
-            wait = self._paused_until - now
-            if len(self._recent) == self.burst:
-                wait = max(wait, self._recent[0] + self.window - now)
+            wait = self._paused_until - self._clock()
+            if earlier is not None:
+                if not earlier.finished.is_set():
+                    await earlier.finished.wait()
+                wait = max(wait, earlier.finished_at + self.window - self._clock())
             if wait <= 0:
-                break
+                return ticket
             await self._sleep(wait)
-        self._recent.append(now)
+
+    def done(self, ticket: Ticket) -> None:
+        """The request of TICKET was answered (or failed)."""
+        ticket.finished_at = self._clock()
+        ticket.finished.set()
 
 
 class ChatSpacing:
@@ -82,6 +112,10 @@ class ChatSpacing:
     def _interval(self, chat_id: int) -> float:
         # Negative ids are groups, supergroups and channels; Telegram's group limit applies to all of them.
         return self.group_interval if chat_id < 0 else self.private_interval
+
+    def done(self, chat_id: int) -> None:
+        """The request to CHAT_ID was answered: count its spacing from now (the server saw it before)."""
+        self._next[chat_id] = max(self._next.get(chat_id, 0.0), self._clock() + self._interval(chat_id))
 
     async def acquire(self, chat_id: int) -> None:
         """Wait until CHAT_ID may receive another message, and reserve the slot after it."""

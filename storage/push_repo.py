@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage.models import SubscriberRow
 from storage.push_models import Delivery, DeliveryState, Push, PushKind, PushState
+
+_CHUNK = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,16 +204,39 @@ class LedgerRepository:
         )
         if _rowcount(result) != 1:
             return None
-        rows = [
-            {
-                "push_id": push_id, "chat_id": t.chat_id, "original_chat_id": t.chat_id, "chat_type": t.chat_type,
-                "lang": t.lang, "state": DeliveryState.PENDING.value, "attempts": 0, "updated_at": now,
-            }
-            for t in targets
-        ]
-        for start in range(0, len(rows), 5000):
-            self.session.execute(insert(Delivery), rows[start : start + 5000])
-        return len(rows)
+        written = 0
+        chunk: list[dict[str, object]] = []
+        # In chunks, so that 100,000 subscribers never sit in memory at once.
+        for t in targets:
+            chunk.append(
+                {
+                    "push_id": push_id, "chat_id": t.chat_id, "original_chat_id": t.chat_id,
+                    "chat_type": t.chat_type, "lang": t.lang, "state": DeliveryState.PENDING.value, "attempts": 0,
+                    "updated_at": now,
+                }
+            )
+            if len(chunk) == _CHUNK:
+                self.session.execute(insert(Delivery), chunk)
+                written += len(chunk)
+                chunk = []
+        if chunk:
+            self.session.execute(insert(Delivery), chunk)
+            written += len(chunk)
+        return written
+
+    def materialize_from_subscribers(
+        self, push_id: int, lang_of: Callable[[str | None], str], now: dt.datetime
+    ) -> int | None:
+        """Write the ledger of a publication push: one pending row per active subscriber at this moment."""
+        rows = self.session.execute(
+            select(SubscriberRow.chat_id, SubscriberRow.chat_type, SubscriberRow.language_code)
+            .where(SubscriberRow.active.is_(True))
+            .order_by(SubscriberRow.id)
+            .execution_options(yield_per=_CHUNK)
+        )
+        return self.materialize(
+            push_id, (LedgerTarget(chat_id, chat_type, lang_of(code)) for chat_id, chat_type, code in rows), now
+        )
 
     def reset_in_flight(self, push_id: int) -> int:
         """Rows left 'sending' by a crash go back to pending; their count is the crash's duplicate bound."""
