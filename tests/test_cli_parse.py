@@ -1,0 +1,151 @@
+"""`bulletin-bot parse FILE [--json]` through the real entry point (a subprocess running the CLI module)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixtures.bulletin_builders import expected_issue, render_docx, render_pdf, render_scanned_pdf, render_text
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "bulletin_bot" / "data" / "sample-bulletin.txt"
+SHARED = ROOT.parent / "shared" / "samples"
+JSON_KEYS = ["masthead", "year", "number", "total_number", "publisher", "date", "toc", "articles", "footer", "warnings"]
+
+
+def run_cli(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
+    # A C locale and no PYTHONIOENCODING: the output must still be UTF-8.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PYTHONIOENCODING", "BULLETIN_BOT"))}
+    env.update(LANG="C", LC_ALL="C")
+    return subprocess.run(
+        [sys.executable, "-m", "bulletin_bot.cli", "parse", *map(str, args)],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_json_is_exactly_the_documented_object_in_utf8() -> None:
+    result = run_cli(SAMPLE, "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr == b""
+    text = result.stdout.decode("utf-8")
+    assert "\\u" not in text  # Chinese is written as is, not ASCII-escaped
+    data = json.loads(text)
+    assert list(data) == JSON_KEYS
+    assert data["masthead"] == "某市文化和旅游工作简报"
+    assert (data["year"], data["number"], data["total_number"]) == (2024, 6, 58)
+    assert data["date"] == "2024-06-17"
+    assert data["publisher"] == "某市文化和旅游局办公室"
+    assert len(data["toc"]) == 5 and all(isinstance(t, str) for t in data["toc"])
+    assert [a["title"] for a in data["articles"]] == data["toc"]
+    assert all(list(a) == ["title", "paragraphs"] and a["paragraphs"] for a in data["articles"])
+    assert data["footer"][0] == "报：市委办公室，市政府办公室"
+    assert data["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("fixture.txt", lambda: render_text().encode("gb18030")),
+        ("fixture.docx", render_docx),
+        ("fixture.pdf", render_pdf),
+    ],
+)
+def test_json_of_each_format_matches_the_expected_issue(tmp_path: Path, name: str, make) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_bytes(make())
+    result = run_cli(path, "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    assert json.loads(result.stdout.decode("utf-8")) == expected_issue().to_json_dict()
+
+
+def test_summary_is_readable() -> None:
+    result = run_cli(SAMPLE)
+    assert result.returncode == 0
+    out = result.stdout.decode("utf-8")
+    lines = out.splitlines()
+    assert lines[0] == "某市文化和旅游工作简报"
+    assert lines[1] == "2024年第6期（总第58期）"
+    assert lines[2] == "某市文化和旅游局办公室  2024-06-17"
+    assert "要目 (5 entries):" in lines
+    assert "  【工作动态】" in lines
+    assert "  1. 全市启动暑期旅游景区安全隐患排查整治" in lines
+    assert "Articles (5):" in lines
+    assert "  1. 全市启动暑期旅游景区安全隐患排查整治 — 3 paragraphs, 243 characters" in lines
+    assert "Footer:" in lines
+    assert "Warnings" not in out
+
+
+def test_summary_lists_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "warn.txt"
+    path.write_text(
+        "某市工作简报\n2023年第1期\n本期要目\n☆标题甲\n☆标题乙\n标题甲\n正文第一段，内容如下。\n", encoding="utf-8"
+    )
+    result = run_cli(path)
+    assert result.returncode == 0
+    out = result.stdout.decode("utf-8")
+    assert "Warnings (3):" in out
+    assert '  - 要目 entry "标题乙" has no matching article' in out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("empty.txt", b"", "the file is empty"),
+        ("memo.txt", "会议纪要\n今天开会。\n".encode(), "not a bulletin: no issue line such as 2023年第1期 found"),
+        ("random.pdf", os.urandom(2048), "not a valid PDF file"),
+        ("scan.pdf", None, "the PDF has no text layer: it looks like a scan"),
+        ("binary.txt", bytes(range(256)) * 4, "not a text file in a known encoding"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "unsupported file type"),
+        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "save the document as .docx"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_the_file(
+    tmp_path: Path, name: str, content: bytes | None, problem: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(render_scanned_pdf() if content is None else content)
+    # --json changes nothing for errors; half the cases use it (each run is a whole process start).
+    extra = ["--json"] if len(name) % 2 else []
+    result = run_cli(path, *extra)
+    assert result.returncode == 2
+    assert result.stdout == b""
+    err = result.stderr.decode("utf-8")
+    assert err.count("\n") == 1 and err.endswith("\n")
+    assert err.startswith(f"bulletin-bot: {path}: ")
+    assert problem in err
+
+
+def test_missing_file_and_directory_exit_2(tmp_path: Path) -> None:
+    missing = run_cli(tmp_path / "nope.txt")
+    assert (missing.returncode, missing.stderr.decode()) == (
+        2,
+        f"bulletin-bot: {tmp_path / 'nope.txt'}: no such file\n",
+    )
+    directory = run_cli(tmp_path)
+    assert directory.returncode == 2
+    assert directory.stderr.decode() == f"bulletin-bot: {tmp_path}: it is a directory, not a file\n"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"../shared/samples not present ({SHARED})")
+def test_shared_samples_give_identical_json() -> None:
+    outputs = {
+        name: run_cli(SHARED / name, "--json").stdout
+        for name in (
+            "bulletin-2023-01.txt",
+            "bulletin-2023-01.gb18030.txt",
+            "bulletin-2023-01.docx",
+            "bulletin-2023-01.pdf",
+        )
+    }
+    assert len(set(outputs.values())) == 1
+    data = json.loads(next(iter(outputs.values())).decode("utf-8"))
+    assert (data["year"], data["number"], data["total_number"], data["date"]) == (2023, 1, 1, "2023-05-08")
+    assert len(data["toc"]) == 5 and len(data["articles"]) == 5
