@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -30,7 +31,8 @@ def docx_blocks(data: bytes) -> list[Block]:
     try:
         document = docx.Document(io.BytesIO(data))
         paragraphs = list(_paragraphs(document))
-        styled = [(p, _paragraph_info(p)) for p in paragraphs]
+        styles = _Styles(document)
+        styled = [(p, _paragraph_info(p, styles)) for p in paragraphs]
     except BulletinParseError:
         raise
     except zipfile.BadZipFile:
@@ -88,28 +90,61 @@ def _text_box_paragraphs(paragraph: Paragraph) -> Iterator[Paragraph]:
             yield Paragraph(p, paragraph._parent)
 
 
-def _paragraph_info(paragraph: Paragraph) -> tuple[str, bool, bool, float | None]:
+class _Styles:
+    """Style look-ups by id, cached: python-docx resolves `paragraph.style` by scanning every style each time."""
+
+    def __init__(self, document: Any) -> None:
+        self._by_id: dict[str, Any] = {}
+        self._default_paragraph: Any = None
+        for style in document.styles:
+            if style.style_id:
+                self._by_id[style.style_id] = style
+            if style.type == WD_STYLE_TYPE.PARAGRAPH and getattr(style, "_element", None) is not None:
+                if style._element.get(f"{{{_W}}}default") in ("1", "true", "on"):
+                    self._default_paragraph = style
+        self._cache: dict[tuple[str, str | None], Any] = {}
+
+    def paragraph(self, style_id: str | None) -> tuple[bool | None, Any, Any]:
+        key = ("p", style_id)
+        if key not in self._cache:
+            style = self._by_id.get(style_id) if style_id else None
+            style = style or self._default_paragraph
+            self._cache[key] = (
+                _style_attr(style, lambda s: s.font.bold),
+                _style_attr(style, lambda s: s.paragraph_format.alignment),
+                _style_attr(style, lambda s: s.font.size),
+            )
+        return self._cache[key]
+
+    def run_bold(self, style_id: str | None) -> bool | None:
+        if not style_id:
+            return None
+        key = ("r", style_id)
+        if key not in self._cache:
+            self._cache[key] = _style_attr(self._by_id.get(style_id), lambda s: s.font.bold)
+        return self._cache[key]
+
+
+def _paragraph_info(paragraph: Paragraph, styles: _Styles) -> tuple[str, bool, bool, float | None]:
     text = paragraph.text
     runs = [r for item in paragraph.iter_inner_content() for r in (item.runs if hasattr(item, "runs") else [item])]
     visible = [r for r in runs if r.text.strip()]
-    style_bold = _style_attr(paragraph.style, lambda s: s.font.bold)
-    bold = bool(visible) and all(_run_bold(r, style_bold) for r in visible)
-    alignment = paragraph.alignment
-    if alignment is None:
-        alignment = _style_attr(paragraph.style, lambda s: s.paragraph_format.alignment)
+    style_bold, style_alignment, style_size = styles.paragraph(paragraph._p.style)
+    bold = bool(visible) and all(_run_bold(r, style_bold, styles) for r in visible)
+    alignment = paragraph.alignment if paragraph.alignment is not None else style_alignment
     centred = alignment in _CENTRED
-    style_size = _style_attr(paragraph.style, lambda s: s.font.size)
     sizes = [r.font.size or style_size for r in visible]
     known = [s.pt for s in sizes if s is not None]
     size = max(known) if known else None
     return text, bold, centred, size
 
 
-def _run_bold(run: Any, style_bold: bool | None) -> bool:
+def _run_bold(run: Any, style_bold: bool | None, styles: _Styles) -> bool:
     if run.bold is not None:
         return bool(run.bold)
-    if run.style is not None and run.style.font.bold is not None:
-        return bool(run.style.font.bold)
+    char_bold = styles.run_bold(run._r.style)
+    if char_bold is not None:
+        return bool(char_bold)
     return bool(style_bold)
 
 

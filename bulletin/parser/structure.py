@@ -408,7 +408,9 @@ def _heading_key(text: str) -> str:
 
 
 def _match_entries(entries: list[_Entry], body: list[Block], warnings: list[str]) -> list[_Match]:
-    keys = [_heading_key(b.text) for b in body]
+    # Paragraphs far longer than any entry cannot be its heading: skip normalising them.
+    longest = max(len(e.title) for e in entries) * 2 + 10
+    keys = [_heading_key(b.text) if len(b.text) <= longest else "" for b in body]
     matches: list[_Match] = []
     cursor = 0
     index = 0

@@ -12,6 +12,7 @@ _WIDE_RE = re.compile(WIDE_CHAR)
 _SPACE_BEFORE_DIGIT = re.compile(rf"(?<={WIDE_CHAR})[ \t\u00a0]+(?=[0-9])")
 _SPACE_AFTER_DIGIT = re.compile(rf"(?<=[0-9])[ \t\u00a0]+(?={WIDE_CHAR})")
 _WS_RUN = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[\W_]+")
 _CN_DIGITS = {
     "〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0,
     "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
@@ -72,8 +73,7 @@ def is_rule(text: str) -> bool:
 
 def match_key(text: str) -> str:
     """A comparison key that ignores white space, punctuation, quote styles and full/half width."""
-    norm = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in norm if unicodedata.category(ch)[0] in "LN")
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def cn_number(text: str) -> int | None:
