@@ -211,7 +211,12 @@ async def help_command(update: Update, context: Ctx) -> None:
 async def latest(update: Update, context: Ctx) -> None:
     """/latest: the newest issue's contents message."""
     lang = user_lang(update)
-    view = await in_transaction(context, lambda s: _issue_view(IssueRepository(s), IssueRepository(s).latest()))
+
+    def work(s: Session) -> IssueView | None:
+        newest = IssueRepository(s).page(0, 2)  # the newest and, in the same query, the one before it
+        return IssueView(newest[0], newest[1].id if len(newest) > 1 else None) if newest else None
+
+    view = await in_transaction(context, work)
     if view is None:
         await reply(update, context, t(lang, "no_issues"))
         return

@@ -32,6 +32,9 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     if mode == "webhook" and not telegram.webhook_url:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
 
+    if config.logging.level.upper() != "DEBUG":
+        # httpx logs every request at INFO, i.e. every long poll and every reply; keep that for DEBUG only.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application  # late: telegram and the database are only needed here

@@ -1,0 +1,247 @@
+"""Reply latency of the bot through the local Bot API server, with 10,000 issues stored.
+
+The bot runs as in production: its own process (`bulletin-bot run`, polling), on an SQLite archive seeded
+through the storage repository. This process holds the local Bot API server and the users. Latency is measured
+from the moment a user's command is queued at the server (what Telegram does when a user sends it) to the
+moment the bot's answer reaches the server's sendMessage:
+  * 1 user, back to back;
+  * 50 concurrent users, each sending its next command as soon as the answer arrives (closed loop, no think
+    time): this is the saturation throughput, "commands/s sustained";
+  * 50 concurrent users at a paced offered load (each user thinks ~2.5 s between commands, exponential),
+    i.e. a busy office, reported against the target.
+Baselines from the same run: the raw HTTP round trip of the local server (getMe), and /help, which touches no
+database.
+
+    .venv/bin/python bench/bench_reply.py [--issues 10000] [--commands 2000] [--db sqlite|URL]
+
+Target: p99 <= 100 ms at 50 concurrent users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bulletin.model import Article, Issue, TocEntry
+from localbotapi import Limits, LocalBotApi
+from storage.archive import IssueRepository
+from storage.db import open_database, transaction
+
+TOKEN = "5555:bench-token"
+FIRST_USER = 700_000
+
+
+class TimedServer(LocalBotApi):
+    """The local server, noting when each bot message arrives so waiting users wake at once (no polling)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.arrivals: dict[int, list[float]] = defaultdict(list)
+        self.arrived = threading.Condition()
+
+    def _m_sendMessage(self, bot: Any, p: Any) -> dict[str, Any]:
+        result: dict[str, Any] = super()._m_sendMessage(bot, p)
+        now = time.perf_counter()
+        with self.arrived:
+            self.arrivals[int(result["chat"]["id"])].append(now)
+            self.arrived.notify_all()
+        return result
+
+
+def synthetic_issue(n: int, rng: random.Random) -> Issue:
+    words = ["景区", "安全", "检查", "春耕", "审批", "改革", "环境", "整治", "会议", "调研", "项目", "服务"]
+    articles = []
+    for k in range(1, 4):
+        body = "".join(rng.choice(words) + "工作稳步推进，" for _ in range(40)) + "成效明显。"
+        articles.append(Article(f"第{n}期第{k}篇：{rng.choice(words)}{rng.choice(words)}工作动态", (body, body[:80])))
+    return Issue(
+        masthead="某市工作简报",
+        year=1990 + n // 400,
+        number=n % 400 + 1,
+        total_number=n,
+        publisher="某市人民政府办公室",
+        date=dt.date(1990, 1, 1) + dt.timedelta(days=n),
+        toc=tuple(TocEntry(a.title, "工作动态") for a in articles),
+        articles=tuple(articles),
+    )
+
+
+def seed(factory: Any, count: int) -> float:
+    rng = random.Random(7)
+    started = time.perf_counter()
+    n = 1
+    while n <= count:
+        with transaction(factory) as session:
+            repo = IssueRepository(session)
+            for _ in range(min(500, count - n + 1)):
+                repo.add(synthetic_issue(n, rng))
+                n += 1
+    return time.perf_counter() - started
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def commands_for(rng: random.Random, issues: int) -> list[str]:
+    pool: list[Callable[[], str]] = [
+        lambda: "/latest",
+        lambda: f"/issue {rng.randint(1, issues)}",
+        lambda: f"/article {rng.randint(1, issues)} {rng.randint(1, 3)}",
+        lambda: f"/issues {rng.randint(1, 50)}",
+        lambda: "/search " + rng.choice(["景区", "安全 检查", "春耕", "审批 改革", "环境整治"]),
+        lambda: "/help",
+    ]
+    return [rng.choice(pool)() for _ in range(100_000)]
+
+
+class Load:
+    def __init__(self, server: TimedServer) -> None:
+        self.server = server
+
+    def one(self, user: int, command: str) -> float:
+        with self.server.arrived:
+            expected = len(self.server.arrivals[user]) + 1
+        started = time.perf_counter()
+        self.server.send_text(TOKEN, user, user, command)
+        with self.server.arrived:
+            if not self.server.arrived.wait_for(lambda: len(self.server.arrivals[user]) >= expected, timeout=30):
+                raise RuntimeError(f"no reply to {command!r}")
+            return self.server.arrivals[user][expected - 1] - started
+
+    def run(
+        self, users: list[int], commands: list[str], think: float = 0.0
+    ) -> tuple[list[tuple[str, float]], float]:
+        results: list[tuple[str, float]] = []
+        lock = threading.Lock()
+        queue = iter(commands)
+
+        def worker(user: int) -> None:
+            rng = random.Random(user)
+            if think:
+                time.sleep(rng.uniform(0, think))  # users do not all start at the same instant
+            while True:
+                with lock:
+                    command = next(queue, None)
+                if command is None:
+                    return
+                latency = self.one(user, command)
+                with lock:
+                    results.append((command.split()[0], latency))
+                if think:
+                    time.sleep(rng.expovariate(1 / think))
+
+        threads = [threading.Thread(target=worker, args=(u,)) for u in users]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results, time.perf_counter() - started
+
+
+def report(title: str, results: list[tuple[str, float]], elapsed: float) -> None:
+    ms = [lat * 1000 for _, lat in results]
+    print(f"{title}: {len(ms)} commands in {elapsed:.1f} s = {len(ms) / elapsed:.0f} commands/s; "
+          f"p50 {statistics.median(ms):.1f} ms, p90 {pct(ms, 0.9):.1f} ms, p99 {pct(ms, 0.99):.1f} ms, "
+          f"max {max(ms):.1f} ms")
+    by: dict[str, list[float]] = defaultdict(list)
+    for name, lat in results:
+        by[name].append(lat * 1000)
+    for name in sorted(by):
+        v = by[name]
+        print(f"    {name:<9} n={len(v):<5} p50 {statistics.median(v):6.1f} ms   p99 {pct(v, 0.99):6.1f} ms")
+
+
+def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[bytes]:
+    config = Path(tmp) / "bench.toml"
+    config.write_text(
+        "[telegram]\n"
+        f'token = "{TOKEN}"\n'
+        f'api_base_url = "{server.api_base_url()}"\n'
+        "poll_timeout = 10\n"
+        "[database]\n"
+        f'url = "{db_url}"\n'
+        "[logging]\n"
+        'level = "WARNING"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_BOT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulletin_bot.cli", "--config", str(config), "run"], env=env, cwd=tmp
+    )
+    if not server.wait_for(lambda: process.poll() is not None or bool(server.commands(TOKEN)), timeout=120):
+        raise RuntimeError("the bot did not start")
+    if process.poll() is not None:
+        raise RuntimeError(f"the bot exited with {process.returncode}")
+    return process
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--issues", type=int, default=10_000)
+    parser.add_argument("--commands", type=int, default=2000, help="commands in each 50-user phase")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--think", type=float, default=2.5, help="mean think time (s) in the paced phase")
+    parser.add_argument("--db", default="sqlite", help='"sqlite" (a temporary file) or a database URL')
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-reply-") as tmp, TimedServer(
+        limits=Limits(enabled=False)
+    ) as server:
+        url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}" if args.db == "sqlite" else args.db
+        engine, factory = open_database(url)
+        seconds = seed(factory, args.issues)
+        engine.dispose()
+        print(f"stored {args.issues} issues ({args.issues * 3} articles) in {seconds:.1f} s on {engine.dialect.name}")
+        server.add_bot(TOKEN, username="bench_bot")
+        users = [FIRST_USER + i for i in range(args.users)]
+        for u in users:
+            server.add_user(u, f"用户{u}", language_code="zh-hans")
+        bot = start_bot(tmp, server, url)
+        try:
+            with httpx.Client() as client:
+                raw = []
+                for _ in range(200):
+                    t0 = time.perf_counter()
+                    client.post(f"{server.api_base_url()}{TOKEN}/getMe").raise_for_status()
+                    raw.append((time.perf_counter() - t0) * 1000)
+            print(f"baseline: local server getMe round trip p50 {statistics.median(raw):.2f} ms, "
+                  f"p99 {pct(raw, 0.99):.2f} ms")
+            rng = random.Random(11)
+            commands = commands_for(rng, args.issues)
+            load = Load(server)
+            load.run(users[:10], commands[:100])  # warm-up: connections, caches, first-call imports
+            results, elapsed = load.run(users[:1], commands[100:400])
+            report("1 user, back to back", results, elapsed)
+            n = args.commands
+            results, elapsed = load.run(users, commands[400 : 400 + n])
+            report(f"{args.users} users, closed loop (saturation)", results, elapsed)
+            results, elapsed = load.run(users, commands[400 + n : 400 + 2 * n], think=args.think)
+            report(f"{args.users} users, ~{args.think:g} s think time", results, elapsed)
+            p99 = pct([lat * 1000 for _, lat in results], 0.99)
+            print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
+                  f"({p99:.1f} ms)")
+        finally:
+            bot.terminate()
+            bot.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
