@@ -47,7 +47,8 @@ COMMON_CHARS = (
     "组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金"
 )
 _rng = random.Random(7)
-_pseudo = sorted({a + b for a, b in zip(_rng.choices(COMMON_CHARS, k=4000), _rng.choices(COMMON_CHARS, k=4000), strict=True)})
+_firsts, _seconds = _rng.choices(COMMON_CHARS, k=4000), _rng.choices(COMMON_CHARS, k=4000)
+_pseudo = sorted({a + b for a, b in zip(_firsts, _seconds, strict=True)})
 _rng.shuffle(_pseudo)
 WORDS = list(_pseudo[:3000])
 for _i, _word in enumerate(REAL_WORDS):

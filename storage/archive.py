@@ -9,7 +9,21 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, column, delete, func, insert, literal, select, text, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    and_,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from bulletin import render
@@ -406,17 +420,28 @@ class IssueRepository:
             exact = all(len(r) <= 2 for w in words for r in textindex.runs(w)) and all(
                 len(textindex.runs(w)) == 1 for w in words
             )
-        cols: list[Any] = [ArticleRow.search_key, ArticleRow.search_title]
-        if not exact:
-            cols.append(ArticleRow.body)
+        if exact:
+            # Only the title tier needs the text: rank in SQL (strpos on the folded title is the same test).
+            in_title = and_(*(func.strpos(ArticleRow.search_title, w) > 0 for w in words))
+            stmt = (
+                select(ArticleRow.search_key, in_title.label("in_title"), func.count().over().label("total"))
+                .where(where)
+                .order_by(in_title.desc(), ArticleRow.search_key.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            rows = self._session.execute(stmt).all()
+            if rows:
+                return int(rows[0].total), [(r.search_key, bool(r.in_title)) for r in rows]
+            count = self._session.scalar(select(func.count()).select_from(ArticleRow).where(where)) or 0
+            return count, []
         matches: list[tuple[int, bool]] = []
-        for row in self._session.execute(select(*cols).where(where)):
+        candidates_stmt = select(ArticleRow.search_key, ArticleRow.search_title, ArticleRow.body).where(where)
+        for row in self._session.execute(candidates_stmt):
             title = row.search_title
-            if not exact:
-                body = textindex.fold(row.body)
-                if not all(w in title or w in body for w in words):
-                    continue
-            matches.append((row.search_key, all(w in title for w in words)))
+            body = textindex.fold(row.body)
+            if all(w in title or w in body for w in words):
+                matches.append((row.search_key, all(w in title for w in words)))
         matches.sort(key=lambda m: (not m[1], -m[0]))
         return len(matches), matches[offset : offset + limit]
 
