@@ -110,12 +110,15 @@ def _to_issue(row: IssueRow) -> Issue:
         publisher=row.publisher,
         date=row.date,
         toc=tuple(TocEntry(title=e.title, section=e.section) for e in row.toc_entries),
-        articles=tuple(
-            Article(title=a.title, paragraphs=tuple(a.body.split("\n")) if a.body else ()) for a in row.articles
-        ),
+        articles=tuple(Article(title=a.title, paragraphs=_paragraphs(a.body)) for a in row.articles),
         footer=tuple(row.footer),
         warnings=tuple(row.warnings),
     )
+
+
+def _paragraphs(body: str) -> tuple[str, ...]:
+    """The paragraphs of a stored body (paragraphs joined by newlines)."""
+    return tuple(body.split("\n")) if body else ()
 
 
 def _snippet(body: str, words: list[str]) -> str:
@@ -489,10 +492,7 @@ def search_key(issue: Issue, slot: int, position: int) -> int:
 
 def canonical(issue: Issue) -> Issue:
     """ISSUE as it reads back from storage: a body is paragraphs joined by newlines, so none may contain one."""
-    articles = tuple(
-        Article(title=a.title, paragraphs=tuple("\n".join(a.paragraphs).split("\n")) if a.paragraphs else ())
-        for a in issue.articles
-    )
+    articles = tuple(Article(title=a.title, paragraphs=_paragraphs("\n".join(a.paragraphs))) for a in issue.articles)
     if articles == issue.articles:
         return issue
     return dataclasses.replace(issue, articles=articles)

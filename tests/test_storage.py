@@ -342,10 +342,11 @@ def test_an_issue_that_cannot_be_stored_leaves_nothing_behind(factory: sessionma
 
 
 def test_paragraphs_with_newlines_are_stored_as_they_read_back(factory: sessionmaker[Session]) -> None:
-    issue = make_issue(1, articles=[("标题", ["第一行\n第二行", "第三段"])])
+    issue = make_issue(1, articles=[("标题", ["第一行\n第二行", "第三段"]), ("空", [""])])
     with transaction(factory) as session:
         stored, _ = IssueRepository(session).add(issue)
     assert stored.issue.articles[0].paragraphs == ("第一行", "第二行", "第三段")
+    assert stored.issue.articles[1].paragraphs == ()
     with transaction(factory) as session:
         assert IssueRepository(session).add(issue)[1] is ImportOutcome.UNCHANGED
         assert IssueRepository(session).get(stored.id) == stored
