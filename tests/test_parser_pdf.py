@@ -51,6 +51,27 @@ def test_pdf_layout_variants(changes: dict[str, object]) -> None:
     assert issue.warnings == ()
 
 
+@pytest.mark.parametrize("style", ["-{}-", "- {} -", "第{}页", "{}", "第 {} 页 共 3 页"])
+def test_page_number_styles_are_dropped(style: str) -> None:
+    data = render_pdf(page_number=style)
+    assert style.format(2).replace(" ", "") in _raw_text(data).replace(" ", "")
+    issue = parse_document(data, "bulletin.pdf")
+    assert issue == expected_issue()
+    assert issue.warnings == ()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"sections": True, "wrap_long_entry": True}, {"toc_heading": None}, {"heading_variant": "broken"}],
+    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "default",
+)
+def test_pdf_without_paragraph_spacing_relies_on_indents_bullets_and_line_ends(changes: dict[str, object]) -> None:
+    layout = with_layout(**changes)
+    issue = parse_document(render_pdf(layout, paragraph_gap=0.45), "bulletin.pdf")
+    assert issue == expected_issue(layout)
+    assert issue.warnings == ()
+
+
 def test_pdf_without_running_header_or_digit_spaces() -> None:
     data = render_pdf(running_header=False, digit_spaces=False)
     assert parse_document(data, "bulletin.pdf") == expected_issue()

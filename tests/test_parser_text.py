@@ -199,6 +199,19 @@ def test_headings_match_entries_tolerantly_and_carry_the_entry_text(variant: str
     assert issue.warnings == ()
 
 
+def test_full_and_half_width_punctuation_in_headings_match() -> None:
+    text = (
+        "某市工作简报\n2023年第1期\n某市人民政府办公室\n2023年5月8日\n本期要目\n"
+        "☆全市召开会议：部署（秋冬）防火工作！\n☆“景区”安全，人人有责\n"
+        "全市召开会议:部署(秋冬)防火工作!\n会议部署了秋冬防火工作。\n"
+        "\"景区\"安全, 人人有责\n各景区开展安全宣传。\n"
+    )
+    issue = parse_text(text)
+    assert [a.title for a in issue.articles] == ["全市召开会议：部署（秋冬）防火工作！", "“景区”安全，人人有责"]
+    assert [a.paragraphs for a in issue.articles] == [("会议部署了秋冬防火工作。",), ("各景区开展安全宣传。",)]
+    assert issue.warnings == ()
+
+
 def test_entry_without_article_is_a_warning_and_nothing_is_lost() -> None:
     text = render_text().replace(
         "☆县安委办召开第三季度安全生产形势分析会\n",

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from bulletin.errors import BulletinParseError
@@ -59,7 +60,11 @@ def html_blocks(data: bytes) -> list[Block]:
     m = _META_CHARSET.search(data[:4096])
     text = decode_text(data, declared=m.group(1).decode("ascii", "replace") if m else None)
     try:
-        soup = BeautifulSoup(text, "lxml")
+        with warnings.catch_warnings():
+            # XHTML pages are read as HTML on purpose: bs4's advice to switch to an XML parser does not apply.
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(text, "lxml")
         root = _content_root(soup)
         return _Walker().run(root)
     except BulletinParseError:

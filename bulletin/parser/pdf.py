@@ -43,6 +43,10 @@ _SENTENCE_END = "。！？!?；;…"
 _CLOSERS = "”’」』）)】〕》"
 _OPENERS = set("（(【〔《「『“‘[〈")
 _NO_START = set("，。、；：？！）)】〕》」』”’…—%·,.;:?!〉]")
+# A line opening with a bullet, list number or 【section】 label starts a new paragraph.
+_LIST_START = re.compile(
+    r"^(?:[☆★●○◆◇■□▲△▶►•▪◎※]|【|〖|[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、．.](?!\d))"
+)
 _DAMAGED = "not a valid PDF file (it is damaged or not a PDF)"
 
 
@@ -225,8 +229,8 @@ def _continues(prev: _Line, line: _Line, left: float, right: float, about_middle
     char = max(min(prev.size, line.size), 1.0)
     if abs(prev.size - line.size) > 0.5 or prev.bold != line.bold:
         return False
-    if is_rule(prev.text) or is_rule(line.text) or FOOTER_RE.match(line.text):
-        return False  # rules and footer lines (报：/送：/责任编辑…) stand alone however wide they are
+    if is_rule(prev.text) or is_rule(line.text) or FOOTER_RE.match(line.text) or _LIST_START.match(line.text):
+        return False  # rules, list items, section labels and footer lines stand alone however wide they are
     if line.page == prev.page:
         gap = line.top - prev.bottom
         if gap < -0.5 * char or gap > 0.7 * min(prev.height, line.height):
