@@ -121,6 +121,14 @@ def test_more_issue_lines(line: str, number: int, total: int | None, year: int) 
     assert (issue.number, issue.total_number, issue.year) == (number, total, year)
 
 
+def test_cumulative_number_on_its_own_line() -> None:
+    issue = parse_text(
+        "某市工作简报\n2023年第2期\n（总第14期）\n某市人民政府办公室\n2023年5月8日\n标题甲\n正文第一段，内容如下。\n"
+    )
+    assert (issue.year, issue.number, issue.total_number, issue.publisher) == (2023, 2, 14, "某市人民政府办公室")
+    assert issue.warnings == ()
+
+
 def test_issue_line_inside_the_masthead_line() -> None:
     issue = parse_text(
         "某区统计工作简报（第7期）\n某区统计局\n2023年7月1日\n一季度数据发布\n数据显示，全区经济稳中有进。\n"
@@ -204,7 +212,7 @@ def test_full_and_half_width_punctuation_in_headings_match() -> None:
         "某市工作简报\n2023年第1期\n某市人民政府办公室\n2023年5月8日\n本期要目\n"
         "☆全市召开会议：部署（秋冬）防火工作！\n☆“景区”安全，人人有责\n"
         "全市召开会议:部署(秋冬)防火工作!\n会议部署了秋冬防火工作。\n"
-        "\"景区\"安全, 人人有责\n各景区开展安全宣传。\n"
+        '"景区"安全, 人人有责\n各景区开展安全宣传。\n'
     )
     issue = parse_text(text)
     assert [a.title for a in issue.articles] == ["全市召开会议：部署（秋冬）防火工作！", "“景区”安全，人人有责"]

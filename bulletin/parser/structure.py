@@ -41,6 +41,7 @@ _ISSUE_CORE = (
 _TOTAL = (
     rf"(?:[\s,，、;；]*{_OPEN}?\s*总\s*(?:第\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})\s*期\s*{_CLOSE}?)?"
 )
+_TOTAL_ONLY = re.compile(rf"^{_OPEN}?\s*总\s*(?:第\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})\s*期\s*{_CLOSE}?$")
 _ISSUE_FULL = re.compile(rf"^{_OPEN}?\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}$")
 _ISSUE_START = re.compile(rf"^{_OPEN}?\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}(?=\s)")
 _ISSUE_END = re.compile(rf"(?:{_OPEN}|\s)\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}$")
@@ -216,6 +217,11 @@ def _parse_front(blocks: list[Block]) -> _Front:
                 j += 1
                 continue
             break
+        total = _TOTAL_ONLY.match(collapse_spaces(text))
+        if total is not None and front.total is None:
+            front.total = cn_number(total.group("total"))  # 总第N期 on a line of its own
+            j += 1
+            continue
         found = _find_date(text)
         if found is not None and front.date is None:
             _take_publisher_date(front, text, standalone=False)
