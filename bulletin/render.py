@@ -278,13 +278,24 @@ def _visible(markup: str) -> str:
 # --- article messages
 
 
+# What Telegram (TDLib) does to message text anyway: these are removed, other C0 controls become spaces.
+_DROPPED = dict.fromkeys(map(ord, "\r\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u0333\u033f\u030a"))
+_AS_SPACE = {c: " " for c in range(0x20) if c != ord("\n")}
+
+
+def clean_text(text: str) -> str:
+    """TEXT as Telegram will keep it: \r, bidi overrides and a few combining marks dropped, controls as spaces."""
+    return text.translate(_DROPPED).translate(_AS_SPACE)
+
+
 def article_plain_text(title: str, paragraphs: Sequence[str]) -> tuple[str, int]:
     """The article as one plain text (title, blank line, paragraphs separated by blank lines) and the title length.
 
-    Surrounding whitespace is trimmed and blank paragraphs are left out, as Telegram would trim them anyway.
+    Text is cleaned as Telegram would (``clean_text``), surrounding whitespace is trimmed and blank paragraphs
+    are left out, so what is sent is exactly what arrives.
     """
-    head = title.strip()
-    body = [p.strip() for p in paragraphs if p.strip()]
+    head = clean_text(title).strip()
+    body = [c for c in (clean_text(p).strip() for p in paragraphs) if c]
     return _PARAGRAPH_SEP.join([head, *body]) if body else head, len(head)
 
 

@@ -21,6 +21,7 @@ from bulletin.render import (
     split_plain,
     utf16_len,
 )
+from localbotapi.tghtml import parse_html
 
 _ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "tg-spoiler"}
 _TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)>|&(lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);|[<>&]")
@@ -198,6 +199,10 @@ def test_property_every_part_fits_is_valid_html_and_the_parts_give_back_the_text
     parts = render_article(5, make_issue(arts), pos, lang="zh")
     texts = [telegram_html_to_text(p.text) for p in parts]
     assert all(utf16_len(t) <= MAX_MESSAGE_UTF16 for t in texts)
+    # the local Bot API server's parser (TDLib's rules, trimming included) accepts every part, within the limit
+    served = [parse_html(p.text).text for p in parts]
+    assert all(utf16_len(t) <= MAX_MESSAGE_UTF16 for t in served)
+    assert "".join("".join(t.split()) for t in served) == "".join("".join(t.split()) for t in texts)
     expected, _ = article_plain_text(title, paragraphs)
     if expected:
         assert "".join(texts) == expected
@@ -213,4 +218,6 @@ def test_property_split_html_at_small_limits(text: str, limit: int, bold_end: in
     parts = split_html(text, bold=[(0, bold_end)], limit=limit)
     visible = [telegram_html_to_text(p) for p in parts]
     assert "".join(visible) == text
+    for p in parts:
+        parse_html(p)  # the local server's TDLib-faithful parser accepts it
     assert all(utf16_len(v) <= limit for v in visible)
