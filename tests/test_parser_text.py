@@ -129,6 +129,14 @@ def test_cumulative_number_on_its_own_line() -> None:
     assert issue.warnings == ()
 
 
+def test_a_dated_first_paragraph_is_not_taken_for_the_byline() -> None:
+    text = "某市工作简报\n第3期\n某市召开防汛会议\n2023年6月1日，某市召开防汛工作会议，部署今年防汛工作。\n"
+    issue = parse_text(text)
+    assert issue.articles == (Article("某市召开防汛会议", ("2023年6月1日，某市召开防汛工作会议，部署今年防汛工作。",)),)
+    assert issue.date is None and issue.year is None
+    assert issue.warnings == ("no date found", "no publisher found")
+
+
 def test_issue_line_inside_the_masthead_line() -> None:
     issue = parse_text(
         "某区统计工作简报（第7期）\n某区统计局\n2023年7月1日\n一季度数据发布\n数据显示，全区经济稳中有进。\n"

@@ -201,7 +201,7 @@ def _parse_front(blocks: list[Block]) -> _Front:
     front.masthead = _masthead(blocks[:issue_at], prefix)
 
     if rest:
-        _take_publisher_date(front, rest, standalone=True)
+        _take_publisher_date(front, rest)
     j = issue_at + 1
     content_seen = 0
     while j < len(blocks) and content_seen < 3:
@@ -212,19 +212,19 @@ def _parse_front(blocks: list[Block]) -> _Front:
             if front.date is not None or front.publisher is not None:
                 break
             continue
-        if _is_toc_heading(text) or _is_label(text):
-            if _is_label(text):
-                j += 1
-                continue
+        if _is_label(text):
+            j += 1
+            continue
+        if _is_toc_heading(text):
             break
         total = _TOTAL_ONLY.match(collapse_spaces(text))
         if total is not None and front.total is None:
             front.total = cn_number(total.group("total"))  # 总第N期 on a line of its own
             j += 1
             continue
-        found = _find_date(text)
+        found = _byline_date(text)
         if found is not None and front.date is None:
-            _take_publisher_date(front, text, standalone=False)
+            _take_publisher_date(front, text)
             j += 1
             content_seen += 1
             continue
@@ -274,7 +274,14 @@ def _find_date(text: str) -> tuple[dt.date, int, int] | None:
     return None
 
 
-def _take_publisher_date(front: _Front, text: str, *, standalone: bool) -> None:
+def _byline_date(text: str) -> tuple[dt.date, int, int] | None:
+    """The date of a byline (publisher and/or date); a dated sentence of body text is no byline."""
+    if len(text) > 60 or _body_like(text):
+        return None
+    return _find_date(text)
+
+
+def _take_publisher_date(front: _Front, text: str) -> None:
     found = _find_date(text)
     remainder = text
     if found is not None:
@@ -296,7 +303,7 @@ def _publisher_like(blocks: list[Block], index: int) -> bool:
     if len(text) > 50 or text.rstrip(_CLOSERS)[-1:] in _SENTENCE_END:
         return False
     following = blocks[index + 1] if index + 1 < len(blocks) else None
-    if following is not None and _find_date(following.text) and len(following.text) <= 30:
+    if following is not None and _byline_date(following.text):
         return True
     if _PUBLISHER_PREFIX.match(text):
         return True
