@@ -120,9 +120,11 @@ def _like_scan(session: Any, query: str) -> int:
 def run_backend(name: str, url: str, n_issues: int, per_issue: int, repeat: int) -> list[list[str]]:
     engine, factory = open_database(url)
     t0 = time.perf_counter()
-    for issue in generate(n_issues, per_issue):
+    for done, issue in enumerate(generate(n_issues, per_issue), start=1):
         with transaction(factory) as session:
             IssueRepository(session).add(issue)
+        if done % 1000 == 0:
+            print(f"{name}: {done} issues imported ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     import_s = time.perf_counter() - t0
     print(f"{name}: imported {n_issues} issues ({n_issues * per_issue} articles) in {import_s:.1f} s "
           f"= {n_issues / import_s:.0f} issues/s", file=sys.stderr)

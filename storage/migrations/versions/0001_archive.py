@@ -64,7 +64,11 @@ def upgrade() -> None:
         # has to split on spaces: 'ascii' treats every non-ASCII character as part of a token. Contentless (the
         # text is in articles); rows are removed with the 'delete' command and the recomputed tokens. The rowid is
         # articles.search_key, so "ORDER BY rowid DESC LIMIT n" returns the newest matches without a sort.
-        op.execute("CREATE VIRTUAL TABLE article_search USING fts5(title, body, content='', tokenize='ascii')")
+        # prefix='1' indexes every token under its first character too: one-character queries ("景"*) become a
+        # single lookup instead of a merge of every bigram that starts with that character.
+        op.execute(
+            "CREATE VIRTUAL TABLE article_search USING fts5(title, body, content='', tokenize='ascii', prefix='1')"
+        )
     else:
         op.create_table(
             "article_search",
