@@ -96,7 +96,7 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"parse throughput, median of {args.rounds} rounds of >= {args.seconds}s (issues/second)")
-    header = f"{'input':<34} {'size':>8} {'parse/s':>9} {'(min-max)':>17} {'baseline/s':>11} {'parse/baseline':>15}"
+    header = f"{'input':<44} {'size':>8} {'parse/s':>9} {'(min-max)':>17} {'baseline/s':>11} {'parse/baseline':>15}"
     print(header)
     print("-" * len(header))
     text_rates: list[float] = []
@@ -107,7 +107,7 @@ def main() -> int:
             text_rates.append(median)
         name = f"{label} {filename}" if label == "shared sample" else f"{label} .{kind}"
         print(
-            f"{name:<34} {len(data):>7}B {median:>9.1f} {f'({low:.0f}-{high:.0f})':>17} {base:>11.1f} "
+            f"{name:<44} {len(data):>7}B {median:>9.1f} {f'({low:.0f}-{high:.0f})':>17} {base:>11.1f} "
             f"{median / base:>14.2f}x"
         )
     worst = min(text_rates)
