@@ -8,6 +8,7 @@ import zipfile
 import docx
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import parse_xml
 from fixtures.bulletin_builders import PIECES, expected_issue, render_docx, with_layout
 
 from bulletin.errors import BulletinParseError
@@ -115,3 +116,23 @@ def test_empty_word_document() -> None:
 
 def test_docx_sent_without_extension_is_sniffed() -> None:
     assert parse_document(render_docx(), "简报") == expected_issue()
+
+
+def test_masthead_drawn_in_a_text_box() -> None:
+    # Offices often draw the red masthead in a text box, which python-docx does not list as a paragraph.
+    document = docx.Document(io.BytesIO(render_docx()))
+    first = document.paragraphs[0]
+    first.text = ""
+    first._p.append(
+        parse_xml(
+            '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+            ' xmlns:v="urn:schemas-microsoft-com:vml"><w:pict><v:shape><v:textbox><w:txbxContent>'
+            "<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>某县应急管理工作简报</w:t></w:r></w:p>"
+            "</w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+        )
+    )
+    out = io.BytesIO()
+    document.save(out)
+    issue = parse_document(out.getvalue(), "bulletin.docx")
+    assert issue.masthead == "某县应急管理工作简报"
+    assert issue == expected_issue()
