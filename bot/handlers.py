@@ -390,8 +390,9 @@ def _search_page(lang: str, query: str, result: SearchPage, page: int, context: 
         rows.append((Button(shorten(f"{n}. {hit.article_title}"), cb.cb_article(hit.issue_id, hit.article_position)),))
 
     def page_data(p: int) -> str:
-        data = cb.cb_search(p, query=query)
-        return data if data is not None else f"{cb.cb_search(p, key=_search_key(context, query))}"
+        data = cb.cb_search(p, query=query) or cb.cb_search(p, key=_search_key(context, query))
+        assert data is not None  # a key always fits
+        return data
 
     nav: list[Button] = []
     if page > 1:

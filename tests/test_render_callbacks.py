@@ -1,0 +1,49 @@
+"""The callback data scheme: what the buttons carry round-trips, and anything else is rejected."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot import callbacks as cb
+
+
+def test_every_kind_round_trips() -> None:
+    assert cb.parse_callback(cb.cb_article(12, 3)) == cb.OpenArticle(12, 3)
+    assert cb.parse_callback(cb.cb_contents(12)) == cb.ShowContents(12)
+    assert cb.parse_callback(cb.cb_issues_page(2)) == cb.IssuesPage(2)
+    assert cb.parse_callback(cb.cb_search(2, query="景区 安全")) == cb.SearchResults(2, "景区 安全", None)
+    assert cb.parse_callback(cb.cb_search(2, key="1a")) == cb.SearchResults(2, None, "1a")
+    assert cb.parse_callback(cb.cb_department(0)) == cb.ChooseDepartment(0)
+    assert cb.parse_callback(cb.cb_department(None)) == cb.ChooseDepartment(None)
+    assert cb.parse_callback(cb.cb_ack(5)) == cb.Ack(5)
+    assert cb.parse_callback(cb.cb_noop()) == cb.Noop()
+    assert cb.parse_callback(cb.cb_routed("r", 7, 8)) == cb.Routed("r", (7, 8))
+
+
+def test_a_query_too_long_for_64_bytes_needs_a_key() -> None:
+    long_query = "景区" * 20
+    assert cb.cb_search(1, query=long_query) is None
+    data = cb.cb_search(1, query=long_query, key="z9")
+    assert data is not None and len(data.encode()) <= 64
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "", "1", "1:", "2:a:1:1", "1:a:1", "1:a:1:2:3", "1:a:0:1", "1:a:1:0", "1:a:-1:1", "1:a:01:1",
+     "1:a:x:1", "1:c:", "1:l:0", "1:s:0:q:x", "1:s:1:q: ", "1:s:1:k:ABC", "1:s:1:x:y", "1:d:x", "1:n:1",
+     "1:a:1:1\n", "1:" + "a" * 63, "1:r:1:x", "1:rr"],
+)
+def test_malformed_data_is_rejected(data: str | None) -> None:
+    assert cb.parse_callback(data) is None
+
+
+def test_core_kinds_cannot_be_taken_by_routes() -> None:
+    with pytest.raises(ValueError):
+        cb.cb_routed("a", 1)
+
+
+@given(st.text(max_size=80))
+def test_parsing_never_raises(data: str) -> None:
+    cb.parse_callback(data)
