@@ -58,6 +58,10 @@ class SlidingWindow:
             return 0.0
         return stamps[len(stamps) - self.limit] + self.period - now
 
+    def idle(self, now: float) -> bool:
+        """True when no event is inside the window any more (the window can be forgotten)."""
+        return not self.stamps or self.stamps[-1] <= now - self.period
+
     def record(self, now: float) -> None:
         self.stamps.append(now)
 

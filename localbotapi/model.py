@@ -93,7 +93,6 @@ class Chat:
     user_messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     kicked: bool = False
     migrated_to: int | None = None
-    window: SlidingWindow | None = None
     _dict: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -184,6 +183,7 @@ class Bot:
     overall: SlidingWindow | None = None
     paid: SlidingWindow | None = None
     chat_windows: dict[int, SlidingWindow] = field(default_factory=dict)
+    sends_since_sweep: int = 0
     webhook_inflight_chats: set[int] = field(default_factory=set)
     webhook_inflight_ids: set[int] = field(default_factory=set)
     _dict: dict[str, Any] | None = None

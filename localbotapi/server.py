@@ -16,6 +16,7 @@ import mimetypes
 import random
 import re
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -221,7 +222,7 @@ class LocalBotApi:
         self._callback_answers: list[dict[str, Any]] = []
         self._fault: _Fault | None = None
         self._fault_log: list[dict[str, Any]] = []
-        self._parse_cache: dict[tuple[str, str | None], ParsedText] = {}
+        self._parse_cache: dict[tuple[str, str | None, bool], tuple[str, ParsedText]] = {}
         self._markup_cache: dict[str, dict[str, Any]] = {}
         self._next_file = 1
         self._next_migrated = 1
@@ -556,9 +557,20 @@ class LocalBotApi:
             raise ApiError(429, f"Too Many Requests: retry after {n}", {"retry_after": n})
         global_w.record(now)
         chat_w.record(now)
+        bot.sends_since_sweep += 1
+        if bot.sends_since_sweep >= 4096:
+            # forget idle chats' windows so that a 100,000-chat broadcast does not keep 100,000 deques
+            bot.sends_since_sweep = 0
+            idle = [cid for cid, w in bot.chat_windows.items() if w.idle(now)]
+            for cid in idle:
+                del bot.chat_windows[cid]
 
-    def _parse(self, text: str | None, parse_mode: str | None, *, caption: bool = False) -> ParsedText:
-        key = (text or "", parse_mode)
+    def _parse(
+        self, text: str | None, parse_mode: str | None, *, caption: bool = False
+    ) -> tuple[str, ParsedText]:
+        """Check and parse a text or caption; returns (the raw text, interned, and the parsed text). Results are
+        cached because a broadcast sends the same text thousands of times."""
+        key = (text or "", parse_mode, caption)
         cached = self._parse_cache.get(key)
         if cached is not None:
             return cached
@@ -588,8 +600,8 @@ class LocalBotApi:
                 raise ApiError(400, "Bad Request: message is too long")
         if len(self._parse_cache) > 4096:
             self._parse_cache.clear()
-        self._parse_cache[key] = parsed
-        return parsed
+        self._parse_cache[key] = (raw, parsed)
+        return raw, parsed
 
     def _markup(self, p: _Params, *, inline_only: bool = False) -> dict[str, Any] | None:
         raw = p.raw("reply_markup")
@@ -907,9 +919,8 @@ class LocalBotApi:
     def _m_sendMessage(self, bot: Bot, p: _Params) -> dict[str, Any]:
         chat = self._chat(p)
         self._check_can_write(chat)
-        html = p.get_str("text")
-        parse_mode = p.get_str("parse_mode")
-        parsed = self._parse(html, parse_mode)
+        parse_mode = _intern(p.get_str("parse_mode"))
+        html, parsed = self._parse(p.get_str("text"), parse_mode)
         markup = self._markup(p)
         lpo = p.get_json("link_preview_options", "link preview options")
         if lpo is not None and not isinstance(lpo, dict):
@@ -962,9 +973,8 @@ class LocalBotApi:
         chat = self._chat(p)
         self._check_can_write(chat)
         msg = self._bot_message(chat, p, what="edit")
-        html = p.get_str("text")
-        parse_mode = p.get_str("parse_mode")
-        parsed = self._parse(html, parse_mode)
+        parse_mode = _intern(p.get_str("parse_mode"))
+        html, parsed = self._parse(p.get_str("text"), parse_mode)
         if msg.text is None:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         markup = self._markup(p, inline_only=True)
@@ -990,7 +1000,7 @@ class LocalBotApi:
         msg = self._bot_message(chat, p, what="edit")
         if msg.text is not None:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
-        parsed = self._parse(p.get_str("caption"), p.get_str("parse_mode"), caption=True)
+        _, parsed = self._parse(p.get_str("caption"), p.get_str("parse_mode"), caption=True)
         markup = self._markup(p, inline_only=True)
         if (
             parsed.text == (msg.caption or "")
@@ -1161,7 +1171,7 @@ class LocalBotApi:
         self._check_can_write(chat)
         f = self._input_file(p, field, kind)
         caption = p.get_str("caption")
-        parsed = self._parse(caption, p.get_str("parse_mode"), caption=True)
+        _, parsed = self._parse(caption, p.get_str("parse_mode"), caption=True)
         markup = self._markup(p)
         reply_to = self._reply_to(chat, p)
         paid = p.get_bool("allow_paid_broadcast")
@@ -1786,6 +1796,10 @@ class LocalBotApi:
         """Wait until chat_id has at least ``count`` bot messages; returns them (possibly fewer on timeout)."""
         await self.await_for(lambda: len(self.messages(chat_id)) >= count, timeout)
         return [_sent_message_json(m) for m in self.messages(chat_id)]
+
+
+def _intern(s: str | None) -> str | None:
+    return sys.intern(s) if s is not None else None
 
 
 def fault_hang(server: LocalBotApi) -> float:
