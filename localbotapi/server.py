@@ -76,7 +76,6 @@ DEFAULT_ALLOWED = frozenset(
         "poll", "poll_answer", "my_chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
     }
 )  # fmt: skip
-SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "copyMessage", "forwardMessage"})
 CHAT_ACTIONS = frozenset(
     {
         "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
@@ -102,7 +101,8 @@ CONTROL_METHODS = frozenset(
         "add_bot", "add_user", "add_group", "send_text", "send_document", "press_button", "block", "unblock",
         "deactivate_user", "kick", "unkick", "migrate_group", "messages", "user_messages", "callback_answers",
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
-        "pending_updates", "webhook_info", "wait_messages", "chats", "polling",
+        "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "message_counts",
+        "sent_count",
     }
 )  # fmt: skip
 
@@ -798,6 +798,8 @@ class LocalBotApi:
         if p.get_bool("drop_pending_updates"):
             bot.updates.clear()
         bot.webhook = None
+        bot.webhook_inflight_ids.clear()
+        bot.webhook_inflight_chats.clear()
         task = self._webhook_tasks.pop(bot.token, None)
         if task is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(task.cancel)
@@ -1220,6 +1222,8 @@ class LocalBotApi:
     # ------------------------------------------------------------------ webhook delivery
 
     def _restart_webhook_worker(self, bot: Bot) -> None:
+        bot.webhook_inflight_ids.clear()
+        bot.webhook_inflight_chats.clear()
         loop = self._loop
         if loop is None:
             return
@@ -1655,6 +1659,17 @@ class LocalBotApi:
             )
             return sum(1 for c in chats for m in c.messages.values() if not m.deleted)
 
+    def message_counts(self, method: str | None = None) -> dict[int, int]:
+        """chat_id -> number of bot messages (deleted ones included: they were delivered) for every chat that
+        received any, optionally only those sent with ``method``; cheap enough for 100,000 chats."""
+        with self._lock:
+            out: dict[int, int] = {}
+            for cid, chat in self._chats.items():
+                n = sum(1 for m in chat.messages.values() if method is None or m.method == method)
+                if n:
+                    out[cid] = n
+            return out
+
     def chats(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(c.as_dict()) for c in self._chats.values()]
@@ -1790,6 +1805,8 @@ class LocalBotApi:
             return [{"method": m, "status": s, "count": c} for (m, s), c in sorted(result.items())]
         if name == "commands":
             return result
+        if name == "message_counts":
+            return {str(k): v for k, v in result.items()}
         return True if result is None else result
 
     async def _control_wait_messages(self, chat_id: int, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
