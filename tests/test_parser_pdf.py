@@ -86,9 +86,10 @@ def test_same_issue_from_pdf_text_and_docx() -> None:
     assert from_pdf == parse_document(render_docx(layout), "a.docx")
 
 
-def test_scan_without_text_layer_says_so() -> None:
+@pytest.mark.parametrize("page_numbers", [False, True], ids=["bare", "with-page-numbers"])
+def test_scan_without_text_layer_says_so(page_numbers: bool) -> None:
     with pytest.raises(BulletinParseError, match="no text layer: it looks like a scan") as info:
-        parse_document(render_scanned_pdf(), "scan.pdf")
+        parse_document(render_scanned_pdf(page_numbers=page_numbers), "scan.pdf")
     assert info.value.code == "scan"
 
 

@@ -70,14 +70,13 @@ class _Line:
 def pdf_blocks(data: bytes) -> list[Block]:
     """Read the text layer of a PDF into paragraph blocks."""
     pages = _read_lines(data)
-    if not any(pages):
+    # Page numbers or a stamped header alone do not make a text layer.
+    lines = _drop_page_furniture(pages) if any(pages) else []
+    if sum(len(line.text) for line in lines) < 10:
         raise BulletinParseError(
             "the PDF has no text layer: it looks like a scan; send the original document or a PDF with text",
             "scan",
         )
-    lines = _drop_page_furniture(pages)
-    if not lines:
-        return []
     return _paragraphs(lines)
 
 
