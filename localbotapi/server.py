@@ -99,7 +99,8 @@ CANONICAL = {m.lower(): m for m in _METHODS}
 CONTROL_METHODS = frozenset(
     {
         "add_bot", "add_user", "add_group", "send_text", "send_document", "press_button", "block", "unblock",
-        "deactivate_user", "kick", "unkick", "migrate_group", "messages", "user_messages", "callback_answers",
+        "deactivate_user", "kick", "unkick", "edit_text", "migrate_group", "messages", "user_messages",
+        "callback_answers",
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
         "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "message_counts",
         "sent_count",
@@ -1462,6 +1463,27 @@ class LocalBotApi:
                 extra["reply_to_message"] = replied
             return copy.deepcopy(self._user_message(bot, chat, user, extra))
 
+    def edit_text(self, token: str, chat_id: int, user_id: int, message_id: int, text: str) -> dict:
+        """A user edits their earlier text message: the bot gets an edited_message update."""
+        if not text:
+            raise ValueError("empty text")
+        with self._lock:
+            bot = self._bot(token)
+            user = self._user(user_id)
+            chat = self._user_chat(chat_id, user)
+            msg = chat.user_messages.get(message_id)
+            if msg is None or msg.get("from", {}).get("id") != user_id or "text" not in msg:
+                raise ValueError(f"user {user_id} has no text message {message_id} in chat {chat_id}")
+            msg = dict(msg, text=text, edit_date=int(time.time()))
+            msg.pop("entities", None)
+            ents = _command_entities(text)
+            if ents:
+                msg["entities"] = ents
+            chat.user_messages[message_id] = msg
+            kind = "edited_channel_post" if chat.type == "channel" else "edited_message"
+            self._enqueue(bot, kind, msg, chat.id)
+            return copy.deepcopy(msg)
+
     def send_document(
         self,
         token: str,
@@ -1631,7 +1653,12 @@ class LocalBotApi:
             chat = self._chats.get(chat_id)
             if chat is None:
                 return []
-            return [copy.copy(m) for m in chat.messages.values()]
+            out = []
+            for m in chat.messages.values():
+                c = copy.copy(m)
+                c.edits = list(m.edits)
+                out.append(c)
+            return out
 
     def user_messages(self, chat_id: int) -> list[dict[str, Any]]:
         """What users (and Telegram's service messages) wrote in a chat, as Message dicts."""

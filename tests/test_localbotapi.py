@@ -678,3 +678,59 @@ def test_command_line_entry_point() -> None:
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+# ---------------------------------------------------------------------------- more methods and controls
+
+
+def test_caption_limit_after_parsing(server: LocalBotApi) -> None:
+    def send_doc(caption: str) -> httpx.Response:
+        return httpx.post(
+            f"{server.api_base_url()}{TOKEN}/sendDocument",
+            data={"chat_id": "1001", "caption": caption, "parse_mode": "HTML"},
+            files={"document": ("a.txt", b"a")},
+        )
+
+    assert send_doc("<b>" + "字" * 1024 + "</b>").status_code == 200
+    too_long = send_doc("字" * 1025)
+    assert too_long.status_code == 400
+    assert too_long.json()["description"] == "Bad Request: message caption is too long"
+
+
+def test_copy_message_and_delete_messages(server: LocalBotApi) -> None:
+    mid = call(server, "sendMessage", chat_id=1001, text="<i>原文</i>", parse_mode="HTML").result["message_id"]
+    copied = call(server, "copyMessage", chat_id=1002, from_chat_id=1001, message_id=mid).result
+    assert copied == {"message_id": 1}
+    [m] = server.messages(1002)
+    assert m.text == "原文" and m.method == "copyMessage"
+    assert call(server, "copyMessage", chat_id=1002, from_chat_id=1001, message_id=99).status == 400
+    assert call(server, "deleteMessages", chat_id=1001, message_ids=[mid]).result is True
+    assert server.messages(1001)[0].deleted is True
+    assert server.message_counts() == {1001: 1, 1002: 1}
+    assert server.message_counts(method="copyMessage") == {1002: 1}
+
+
+def test_user_edits_produce_edited_message_updates(server: LocalBotApi) -> None:
+    sent = server.send_text(TOKEN, 1001, 1001, "/search 景区")
+    edited = server.edit_text(TOKEN, 1001, 1001, sent["message_id"], "/search 门票")
+    assert edited["edit_date"] >= sent["date"]
+    updates = call(server, "getUpdates").result
+    assert [next(k for k in u if k != "update_id") for u in updates] == ["message", "edited_message"]
+    assert updates[1]["edited_message"]["text"] == "/search 门票"
+    with pytest.raises(ValueError):
+        server.edit_text(TOKEN, 1001, 1002, sent["message_id"], "not theirs")
+
+
+def test_webhook_keeps_order_within_a_chat(server: LocalBotApi) -> None:
+    server.add_group(-4100, "群")
+    with Receiver(fail_first=2) as rx:
+        assert call(server, "setWebhook", url=rx.url).result is True
+        for i in range(5):
+            server.send_text(TOKEN, 1001, 1001, f"p{i}")
+            server.send_text(TOKEN, -4100, 1002, f"g{i}")
+        assert server.wait_for(lambda: len(rx.received) == 10, 20)
+    private = [b["message"]["text"] for b, _ in rx.received if b["message"]["chat"]["id"] == 1001]
+    group = [b["message"]["text"] for b, _ in rx.received if b["message"]["chat"]["id"] == -4100]
+    assert private == [f"p{i}" for i in range(5)]
+    assert group == [f"g{i}" for i in range(5)]
+    assert all(secret is None for _, secret in rx.received)
