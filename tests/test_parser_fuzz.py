@@ -144,3 +144,43 @@ def test_generated_bulletins_round_trip_exactly(case: tuple[str, Issue], encodin
 def test_a_single_byte_is_a_clean_error(extension: str) -> None:
     with pytest.raises(BulletinParseError):
         parse_document(b"x", "one" + extension)
+
+
+_EDITS = st.lists(
+    st.tuples(st.sampled_from(["delete", "duplicate", "truncate", "swap", "insert"]), st.integers(0, 10_000)),
+    min_size=1,
+    max_size=6,
+)
+_INSERTS = ("【其他】", "☆", "目录", "第5期", "报：", "——————", "一、", "2023年1月1日", "（完）")
+
+
+@settings(max_examples=100, deadline=None)
+@given(edits=_EDITS)
+def test_edited_bulletins_never_get_invented_or_reordered_paragraphs(edits: list[tuple[str, int]]) -> None:
+    from fixtures.bulletin_builders import render_text, with_layout
+
+    lines = render_text(with_layout(sections=True, wrap_long_entry=True), blank_lines=False).splitlines()
+    for op, n in edits:
+        k = n % len(lines) if lines else 0
+        if op == "delete" and lines:
+            del lines[k]
+        elif op == "duplicate" and lines:
+            lines.insert(k, lines[(n // 7) % len(lines)])
+        elif op == "truncate" and lines:
+            lines[k] = lines[k][: n % (len(lines[k]) + 1)]
+        elif op == "swap" and len(lines) > 1:
+            j = (n // 13) % len(lines)
+            lines[k], lines[j] = lines[j], lines[k]
+        else:
+            lines.insert(k, _INSERTS[n % len(_INSERTS)])
+    issue = parse_or_clean_error("\n".join(lines).encode("utf-8"), "edited.txt")
+    if issue is None:
+        return
+    source = [line.strip("　 ") for line in lines]
+    position = -1
+    for article in issue.articles:
+        for paragraph in article.paragraphs:
+            assert paragraph in source  # nothing invented
+            later = [i for i, line in enumerate(source) if line == paragraph and i > position]
+            assert later, paragraph  # and in document order
+            position = later[0]
