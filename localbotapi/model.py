@@ -80,6 +80,10 @@ class User:
         return d
 
 
+_NO_MESSAGES: dict[int, SentMessage] = {}
+_NO_USER_MESSAGES: dict[int, dict[str, Any]] = {}
+
+
 @dataclass(slots=True)
 class Chat:
     id: int
@@ -89,11 +93,23 @@ class Chat:
     last_name: str | None = None
     username: str | None = None
     next_message_id: int = 1
-    messages: dict[int, SentMessage] = field(default_factory=dict)
-    user_messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Shared empty dicts until the first message: 100,000 subscribers' chats stay small. Write only through
+    # add_message / add_user_message.
+    messages: dict[int, SentMessage] = field(default_factory=lambda: _NO_MESSAGES)
+    user_messages: dict[int, dict[str, Any]] = field(default_factory=lambda: _NO_USER_MESSAGES)
     kicked: bool = False
     migrated_to: int | None = None
     _dict: dict[str, Any] | None = None
+
+    def add_message(self, m: SentMessage) -> None:
+        if self.messages is _NO_MESSAGES:
+            self.messages = {}
+        self.messages[m.message_id] = m
+
+    def add_user_message(self, d: dict[str, Any]) -> None:
+        if self.user_messages is _NO_USER_MESSAGES:
+            self.user_messages = {}
+        self.user_messages[d["message_id"]] = d
 
     def as_dict(self) -> dict[str, Any]:
         if self._dict is None:

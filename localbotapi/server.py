@@ -946,7 +946,7 @@ class LocalBotApi:
             paid_broadcast=paid,
             parse_mode=parse_mode,
         )
-        chat.messages[msg.message_id] = msg
+        chat.add_message(msg)
         return self._message_dict(bot, chat, msg)
 
     def _m_copyMessage(self, bot: Bot, p: _Params) -> dict[str, Any]:
@@ -967,7 +967,7 @@ class LocalBotApi:
         msg.date = int(time.time())
         msg.method = "copyMessage"
         msg.reply_markup = markup
-        chat.messages[msg.message_id] = msg
+        chat.add_message(msg)
         return {"message_id": msg.message_id}
 
     def _m_editMessageText(self, bot: Bot, p: _Params) -> dict[str, Any]:
@@ -1197,7 +1197,7 @@ class LocalBotApi:
             paid_broadcast=paid,
             file_id=f.file_id,
         )
-        chat.messages[msg.message_id] = msg
+        chat.add_message(msg)
         return self._message_dict(bot, chat, msg)
 
     def _m_sendDocument(self, bot: Bot, p: _Params) -> dict[str, Any]:
@@ -1436,7 +1436,7 @@ class LocalBotApi:
         msg["chat"] = chat.as_dict()
         msg["date"] = int(time.time())
         msg.update(extra)
-        chat.user_messages[msg["message_id"]] = msg
+        chat.add_user_message(msg)
         if chat.type == "private":
             user.started = True
         self._enqueue(bot, "channel_post" if chat.type == "channel" else "message", msg, chat.id)
@@ -1479,7 +1479,7 @@ class LocalBotApi:
             ents = _command_entities(text)
             if ents:
                 msg["entities"] = ents
-            chat.user_messages[message_id] = msg
+            chat.add_user_message(msg)
             kind = "edited_channel_post" if chat.type == "channel" else "edited_message"
             self._enqueue(bot, kind, msg, chat.id)
             return copy.deepcopy(msg)
@@ -1632,7 +1632,7 @@ class LocalBotApi:
                     "date": int(time.time()),
                     "migrate_to_chat_id": new_id,
                 }
-                chat.user_messages[old_msg["message_id"]] = old_msg
+                chat.add_user_message(old_msg)
                 self._enqueue(bot, "message", old_msg, chat.id)
                 new_msg: dict[str, Any] = {
                     "message_id": self._new_message_id(new_chat),
@@ -1641,7 +1641,7 @@ class LocalBotApi:
                     "date": int(time.time()),
                     "migrate_from_chat_id": chat.id,
                 }
-                new_chat.user_messages[new_msg["message_id"]] = new_msg
+                new_chat.add_user_message(new_msg)
                 self._enqueue(bot, "message", new_msg, new_id)
             return new_id
 
