@@ -1995,18 +1995,20 @@ def _validate_button(b: Any) -> dict[str, Any]:
         raise ApiError(400, "Bad Request: can't parse inline keyboard button: Field \"text\" must be of type String")
     if not text.strip():
         raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
-    actions = [k for k in _BUTTON_ACTIONS if k in b]
+    # An empty string counts as absent, as in the real Bot API (so "" gives "Text buttons are unallowed").
+    actions = [k for k in _BUTTON_ACTIONS if b.get(k) is not None and b.get(k) != ""]
     if not actions:
         raise ApiError(
-            400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+            400,
+            "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
         )
     out: dict[str, Any] = {"text": text}
-    if "callback_data" in b:
+    if "callback_data" in actions:
         data = b["callback_data"]
-        if not isinstance(data, str) or not data or len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+        if not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         out["callback_data"] = data
-    if "url" in b:
+    if "url" in actions:
         url = b["url"]
         if not isinstance(url, str) or not re.match(r"^(https?|tg)://\S+$", url):
             raise ApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
