@@ -39,6 +39,8 @@ from storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
 
+_READ_AHEAD = 1000
+
 T = TypeVar("T")
 UtcClock = Callable[[], dt.datetime]
 
@@ -61,6 +63,9 @@ class PushSettings:
     paid_rate_per_second: float = 1000.0
     # Rows 'sending' at once: the crash duplicate bound. None: 32, or 256 with paid broadcast.
     window: int | None = None
+    # Requests open at once (HTTP connections); the window above also covers rows waiting for their outcome
+    # to be committed, so it is larger.
+    concurrency: int = 32
     max_attempts: int = 5
     backoff_base: float = 0.5
     backoff_max: float = 30.0
@@ -197,6 +202,7 @@ class PushEngine:
             private_interval=settings.private_interval, group_interval=settings.group_interval
         )
         self._renders: dict[str, Rendered] = {}
+        self._open_requests = asyncio.Semaphore(settings.concurrency)
         self._counters = _Counters()
         self._paused_until = 0.0
 
@@ -288,17 +294,18 @@ class PushEngine:
 
     async def paced(self, chat_id: int, request: Coroutine[Any, Any, T]) -> T:
         """Await REQUEST (not started yet) when the chat's spacing and the overall rate allow it."""
-        try:
-            await self.spacing.acquire(chat_id)
-            ticket = await self.limiter.acquire()
-        except BaseException:
-            request.close()
-            raise
-        try:
-            return await request
-        finally:
-            self.limiter.done(ticket)
-            self.spacing.done(chat_id)
+        async with self._open_requests:
+            try:
+                await self.spacing.acquire(chat_id)
+                ticket = await self.limiter.acquire()
+            except BaseException:
+                request.close()
+                raise
+            try:
+                return await request
+            finally:
+                self.limiter.done(ticket)
+                self.spacing.done(chat_id)
 
     def _migrate(self, session: Session, delivery_id: int, old: int, new: int) -> bool:
         SubscriberRepository(session).migrate_chat(old, new)
@@ -388,19 +395,21 @@ class PushEngine:
         after_id = 0
         try:
             while True:
-                page = await self._db(_pending, push_id, after_id, self.settings.batch)
+                # Read ahead a large page of ids (cheap); mark them 'sending' in small chunks as the window allows.
+                page = await self._db(_pending, push_id, after_id, _READ_AHEAD)
                 if not page:
                     break
                 after_id = page[-1].id
-                for _ in page:
-                    await window.acquire()
-                ids = [row.id for row in page]
-                now = self.clock()
-                await self._db(_mark_sending, ids, now)
-                for row in page:
-                    task = asyncio.create_task(one(row))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                step = self.settings.batch
+                for start in range(0, len(page), step):
+                    chunk = page[start : start + step]
+                    for _ in chunk:
+                        await window.acquire()
+                    await self._db(_mark_sending, [row.id for row in chunk], self.clock())
+                    for row in chunk:
+                        task = asyncio.create_task(one(row))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
             if tasks:
                 await asyncio.gather(*tasks)
             finished = True
