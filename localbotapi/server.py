@@ -275,6 +275,13 @@ class LocalBotApi:
         thread.join(timeout=10)
         self._thread = None
         self._loop = None
+        with self._lock:
+            for bot in self._bots.values():
+                bot.active_poll = None
+                if bot.webhook is not None:
+                    # a webhook survives a restart, as on Telegram: delivery resumes on the next start()
+                    bot.webhook_inflight_ids.clear()
+                    bot.webhook_inflight_chats.clear()
 
     def __enter__(self) -> LocalBotApi:
         self.start()
@@ -307,6 +314,9 @@ class LocalBotApi:
             loop.close()
 
     async def _startup(self) -> None:
+        # events and tasks of a previous start() belong to a closed loop
+        self._bot_events = {}
+        self._webhook_tasks = {}
         self._stopping = asyncio.Event()
         app = web.Application(client_max_size=MAX_UPLOAD + (1 << 20))
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -314,6 +324,9 @@ class LocalBotApi:
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=1024, reuse_address=True)
         await site.start()
+        for bot in self._bots.values():
+            if bot.webhook is not None:
+                self._webhook_tasks[bot.token] = asyncio.get_running_loop().create_task(self._webhook_worker(bot))
         server: Any = site._server
         if server is not None and getattr(server, "sockets", None):
             self.port = int(server.sockets[0].getsockname()[1])

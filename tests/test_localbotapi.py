@@ -741,3 +741,26 @@ def test_webhook_keeps_order_within_a_chat(server: LocalBotApi) -> None:
     assert private == [f"p{i}" for i in range(5)]
     assert group == [f"g{i}" for i in range(5)]
     assert all(secret is None for _, secret in rx.received)
+
+
+def test_stop_and_start_again_keeps_state() -> None:
+    s = LocalBotApi(limits=Limits(enabled=False))
+    s.start()
+    try:
+        s.add_bot(TOKEN)
+        s.add_user(1, "U")
+        s.send_text(TOKEN, 1, 1, "before restart")
+        s.stop()
+        s.start()
+        s.send_text(TOKEN, 1, 1, "after restart")
+        results: list[Reply] = []
+        first = call(s, "getUpdates").result
+        assert [u["message"]["text"] for u in first] == ["before restart", "after restart"]
+        t = threading.Thread(target=lambda: results.append(call_long(s, 20, offset=first[-1]["update_id"] + 1)))
+        t.start()
+        assert s.wait_for(lambda: s.polling(TOKEN), 10)
+        s.send_text(TOKEN, 1, 1, "long poll after restart")
+        t.join(15)
+        assert [u["message"]["text"] for u in results[0].result] == ["long poll after restart"]
+    finally:
+        s.stop()
