@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 TOKEN = "777:run-test-token"
@@ -110,8 +111,12 @@ def test_run_in_webhook_mode_receives_updates_through_the_webhook(server: Any, t
     try:
         help_message, _ = _chat_round_trip(server, process)
         counts = server.method_counts()
+        info = server.webhook_info(TOKEN)
     finally:
         code, out = _stop(process)
+        # the stopped bot leaves its webhook set (as it should); remove it so the server stops at once
+        httpx.post(f"{server.api_base_url()}{TOKEN}/deleteWebhook", timeout=10)
+    assert info["url"] == f"http://127.0.0.1:{port}/hook/bulletin"
     assert help_message.text.startswith("命令一览")
     assert counts[("setWebhook", 200)] >= 1
     assert counts[("getUpdates", 200)] == 0
