@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -21,11 +22,14 @@ from bot.callbacks import Routed
 from bot.keyboards import to_markup
 from bulletin.i18n import lang_of
 from bulletin.render import Rendered
+from jobs.leader import Leadership, LeadershipLost
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, TransientError
 from jobs.push import PublishError, PushSettings, resend_failed, utcnow
 from jobs.push_messages import RESEND_KIND
 from jobs.runner import PushRunner
 from storage.db import transaction
+
+log = logging.getLogger(__name__)
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -128,20 +132,40 @@ def make_push_bot(
 
 
 class PushService:
-    """BackgroundService running the push runner with the application's Bot."""
+    """BackgroundService running the push runner with the application's Bot (and watching leadership)."""
 
-    def __init__(self, factory: sessionmaker[Session], settings: PushSettings) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], settings: PushSettings, leadership: Leadership | None = None
+    ) -> None:
         self.factory = factory
         self.settings = settings
+        self.leadership = leadership
         self.runner: PushRunner | None = None
+        self._watch: asyncio.Task[None] | None = None
 
     async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Start polling the pushes table."""
         self.runner = PushRunner(self.factory, TelegramSender(application.bot), self.settings)
         await self.runner.start()
+        if self.leadership is not None:
+            self._watch = asyncio.create_task(self._watch_leadership(application))
+
+    async def _watch_leadership(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        assert self.leadership is not None
+        try:
+            await self.leadership.watch()
+        except LeadershipLost:
+            # Another process may lead now: stop polling and sending at once.
+            log.error("lost leadership; stopping the bot so that another process takes over")
+            if self.runner is not None:
+                await self.runner.stop()
+            application.stop_running()
 
     async def stop(self) -> None:
         """Stop; an interrupted push resumes from its ledger on the next start."""
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
         if self.runner is not None:
             await self.runner.stop()
 
@@ -187,10 +211,14 @@ async def resend_button(update: Update, context: ContextTypes.DEFAULT_TYPE, data
     await query.answer(_resend_answer(lang, key, count=count), show_alert=key != "scheduled")
 
 
-def push_extension(settings: PushSettings) -> Callable[[Any, sessionmaker[Session]], Extension]:
+def push_extension(
+    settings: PushSettings, leadership: Leadership | None = None
+) -> Callable[[Any, sessionmaker[Session]], Extension]:
     """An ExtensionFactory for bot/app.py: the push runner service and the resend button route."""
 
     def make(_config: Any, factory: sessionmaker[Session]) -> Extension:
-        return Extension(services=[PushService(factory, settings)], callback_routes={RESEND_KIND: resend_button})
+        return Extension(
+            services=[PushService(factory, settings, leadership)], callback_routes={RESEND_KIND: resend_button}
+        )
 
     return make

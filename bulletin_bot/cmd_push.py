@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,33 @@ def push_settings(config: Config) -> PushSettings:
         misfire_grace=parse_duration(config.push.misfire_grace, "push.misfire_grace"),
         timezone=config.push.timezone,
     )
+
+
+def hold_leadership(config: Config) -> Leadership | None:
+    """Become the one process that polls and sends (`run` calls this first).
+
+    PostgreSQL: waits, standing by, while another process leads. SQLite: prints why and returns None when
+    another process already uses the database.
+    """
+    from storage.db import create_db_engine
+
+    leadership = Leadership(create_db_engine(config.database.url))
+    try:
+        asyncio.run(leadership.acquire(wait=True, on_wait=lambda: print(
+            "bulletin-bot: another process is the leader; standing by to take over", file=sys.stderr, flush=True
+        )))
+    except LeadershipError as exc:
+        _fail(str(exc))
+        return None
+    return leadership
+
+
+def bot_extensions(config: Config, leadership: Leadership | None) -> list[Any]:
+    """The bot's default extensions plus the push runner (for bot.app.build_application(extensions=...))."""
+    from bot.app import default_extensions
+    from bot.sender import push_extension
+
+    return [*default_extensions(config), push_extension(push_settings(config), leadership)]
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -38,8 +38,13 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application  # late: telegram and the database are only needed here
+    from bulletin_bot.cmd_push import bot_extensions, hold_leadership
 
-    application = build_application(config)
+    # One process polls and sends: on PostgreSQL the others stand by; on SQLite a second one refuses to start.
+    leadership = hold_leadership(config)
+    if leadership is None:
+        return 1
+    application = build_application(config, extensions=bot_extensions(config, leadership))
     try:
         _run(application, config, mode)
     except InvalidToken:
