@@ -518,6 +518,8 @@ async def test_the_command_menu_is_registered_in_chinese_and_english(bot: dict[s
              "search"]
     assert [c["command"] for c in menus["en"]] == names
     assert [c["command"] for c in menus["zh"]] == names
+    assert [c["command"] for c in menus[""]] == names  # the default, for every other language: Chinese
+    assert menus[""] == menus["zh"]
     assert menus["en"][5]["description"] == "Contents of the newest issue"
     assert menus["zh"][5]["description"] == "最新一期要目"
 
