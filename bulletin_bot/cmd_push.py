@@ -99,7 +99,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
 
 def schedule_issue(
     factory: sessionmaker[Session], config: Config, ref: str, *, at: str | None, now_flag: bool,
-    out: TextIO = sys.stdout, now: dt.datetime | None = None,
+    out: TextIO | None = None, now: dt.datetime | None = None,
 ) -> int:
     """Schedule the push of issue REF (also used by `import --publish`); prints one line, returns an exit code."""
     now = now or utcnow()
@@ -129,7 +129,8 @@ def schedule_issue(
         print(f"warning: {warning}; pass --at to choose the time yourself", file=sys.stderr)
     verb = "rescheduled" if result.rescheduled else "scheduled"
     moment = "now" if now_flag else f"at {_local(config, when)} ({config.push.timezone})"
-    print(f"{stored.label}: push #{result.push.id} {verb} {moment}; {audience} active subscribers", file=out)
+    print(f"{stored.label}: push #{result.push.id} {verb} {moment}; {audience} active subscribers",
+          file=out or sys.stdout)
     return 0
 
 
