@@ -253,6 +253,8 @@ class PushEngine:
                 continue
             except ChatMigrated as exc:
                 old, new = chat_id, exc.new_chat_id
+                if len(notes) > 10 or new == old:  # a broken answer must not loop forever
+                    return Outcome(row.id, DeliveryState.FAILED, attempts, reason=exc.reason)
                 moved = await self._db(self._migrate, row.id, old, new)
                 if not moved:
                     return Outcome(
@@ -436,6 +438,10 @@ class PushEngine:
         return time.monotonic() < self._paused_until
 
 
+def _beat(session: Session, push_id: int, worker: str, now: dt.datetime) -> None:
+    PushRepository(session).beat(push_id, worker, now)
+
+
 def _deactivate(session: Session, chat_id: int, reason: str) -> None:
     SubscriberRepository(session).deactivate(chat_id, reason[:200])
 
@@ -506,10 +512,11 @@ class _AdminReporter:
                 log.warning("could not edit push progress for admin %s: %s", admin, exc.reason)
 
     async def loop(self) -> None:
-        """Refresh the progress messages every progress_interval seconds."""
+        """Refresh the progress messages and the push's heartbeat every progress_interval seconds."""
         while True:
             await asyncio.sleep(self.engine.settings.progress_interval)
             try:
+                await self.engine._db(_beat, self.push_id, self.engine.worker, self.engine.clock())
                 await self.update()
             except Exception:  # progress is best effort
                 log.exception("push progress update failed")
