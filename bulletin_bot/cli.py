@@ -29,22 +29,45 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, found without importing any command module."""
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--config":
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            i += 1
+            continue
+        return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only the chosen command's module is imported, so `parse` never loads the database stack."""
     parser = argparse.ArgumentParser(prog="bulletin-bot", description="Distribute a work bulletin over Telegram.")
     parser.add_argument(
         "--config", metavar="PATH", help="TOML config file (default: $BULLETIN_BOT_CONFIG, else built-in defaults)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chosen = _chosen_command(sys.argv[1:] if argv is None else argv)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=help_text)
-        getattr(module, f"add_{name}_arguments", module.add_arguments)(p)
+        if chosen is not None and name != chosen:
+            continue
+        module = importlib.import_module(module_name)
+        add_arguments: Callable[[argparse.ArgumentParser], None] = getattr(
+            module, f"add_{name}_arguments", getattr(module, "add_arguments", None)
+        )
+        add_arguments(p)
         p.set_defaults(_handler=getattr(module, f"run_{name}", getattr(module, "run", None)))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
 
     def load() -> Config:
