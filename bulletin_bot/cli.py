@@ -45,6 +45,10 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """A command without options of its own."""
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser; only the chosen command's module is imported, so `parse` never loads the database stack."""
     parser = argparse.ArgumentParser(prog="bulletin-bot", description="Distribute a work bulletin over Telegram.")
@@ -59,7 +63,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(module_name)
         add_arguments: Callable[[argparse.ArgumentParser], None] = getattr(
-            module, f"add_{name}_arguments", getattr(module, "add_arguments", None)
+            module, f"add_{name}_arguments", getattr(module, "add_arguments", _no_arguments)
         )
         add_arguments(p)
         p.set_defaults(_handler=getattr(module, f"run_{name}", getattr(module, "run", None)))
