@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
+import pty
+import select
+import struct
 import subprocess
 import sys
+import termios
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +170,57 @@ def test_run_sends_a_push_published_from_another_process_and_a_second_run_is_ref
     capsys.readouterr()
     assert cli(config, "status", ref, "--once") == 0
     assert "done" in capsys.readouterr().out
+
+
+def test_status_follows_a_running_push_with_a_progress_bar_at_a_terminal(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'tty.sqlite3'}"
+    config = tmp_path / "bot.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+    assert main(["--config", str(config), "import", str(SAMPLE)]) == 0
+    engine, factory = open_database(db_url)
+    now = dt.datetime.now(dt.UTC)
+    with transaction(factory) as s:
+        from storage.archive import IssueRepository
+        from storage.push_models import DeliveryState
+        from storage.push_repo import LedgerRepository, LedgerTarget, Outcome
+
+        stored = IssueRepository(s).latest()
+        assert stored is not None
+        push = PushRepository(s).create(stored.id, now, now=now)
+        PushRepository(s).claim(push.id, "elsewhere:1", now)
+        ledger = LedgerRepository(s)
+        ledger.materialize(push.id, [LedgerTarget(c, "private", "zh") for c in range(1, 9)], now)
+        rows = ledger.rows(push.id)
+        ledger.record([Outcome(r.id, DeliveryState.SENT, 1, message_id=1, sent_at=now) for r in rows[:3]], now)
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_BOT_")}
+    proc = subprocess.Popen([sys.executable, "-m", "bulletin_bot.cli", "--config", str(config), "status"],
+                            stdout=terminal, stderr=terminal, env=env, cwd=ROOT)
+    os.close(terminal)
+    output = b""
+
+    def read_some() -> None:
+        nonlocal output
+        while select.select([controller], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            output += chunk
+
+    for _ in range(60):
+        read_some()
+        if b"3/8" in output:
+            break
+    with transaction(factory) as s:
+        assert PushRepository(s).finish(push.id, "elsewhere:1", dt.datetime.now(dt.UTC))
+    proc.wait(timeout=30)
+    read_some()
+    os.close(controller)
+    engine.dispose()
+    text = output.decode(errors="replace")
+    assert "running" in text and "sent 3  pending 5" in text
+    assert "push #1" in text and "3/8" in text
