@@ -77,6 +77,10 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replace", action="store_true", help="replace an issue already stored with different content"
     )
+    parser.add_argument(
+        "--publish", action="store_true",
+        help="also schedule each imported issue's push, at the next working-day [push] default_time",
+    )
 
 
 def run_import(args: argparse.Namespace, load: Load) -> int:
@@ -94,6 +98,10 @@ def run_import(args: argparse.Namespace, load: Load) -> int:
                 tqdm.write(line, file=stream)
                 stream.flush()
                 failed += not result.ok
+                if getattr(args, "publish", False) and result.ok and result.stored is not None:
+                    from bulletin_bot.cmd_push import schedule_issue  # push helper's use case
+
+                    failed += schedule_issue(factory, load(), result.stored.ref, at=None, now_flag=False) != 0
                 bar.update()
         return 1 if failed else 0
 

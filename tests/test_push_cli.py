@@ -224,3 +224,15 @@ def test_status_follows_a_running_push_with_a_progress_bar_at_a_terminal(tmp_pat
     text = output.decode(errors="replace")
     assert "running" in text and "sent 3  pending 5" in text
     assert "push #1" in text and "3/8" in text
+
+
+def test_import_publish_imports_and_schedules_in_one_step(
+    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+    assert main(["--config", str(config), "import", "--publish", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "added" in out and "scheduled at" in out and "09:00 (Asia/Shanghai)" in out
+    assert main(["--config", str(config), "schedule"]) == 0
+    assert "scheduled publish" in capsys.readouterr().out
