@@ -188,9 +188,9 @@ def _import_sample(factory: Any) -> str:
     sample = importlib.resources.files("bulletin_bot") / "data" / "sample-bulletin.txt"
     with importlib.resources.as_file(sample) as path:
         result = import_file(factory, path)
-    if not result.ok:
+    if not result.ok or result.stored is None:
         raise RuntimeError(f"the sample bulletin did not import: {result.message}")
-    return result.message
+    return f"{result.stored.issue.masthead} {result.stored.label}"
 
 
 class BotThread:
