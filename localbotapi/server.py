@@ -1890,7 +1890,8 @@ def _sent_message_json(m: SentMessage) -> dict[str, Any]:
 
 def _json_response(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+        # \u escapes are the same JSON to every client, and the ASCII encoder is twice as fast
+        body=json.dumps(body, separators=(",", ":")).encode(),
         status=status,
         content_type="application/json",
         headers=headers,
