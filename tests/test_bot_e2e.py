@@ -536,9 +536,16 @@ async def test_a_failure_inside_a_handler_gets_one_polite_message(
     assert still_works.text.startswith("命令一览")
 
 
-async def test_webhook_requests_without_the_secret_are_refused(bot: dict[str, Any], zh: ChatUser) -> None:
-    if bot["mode"] != "webhook":
-        pytest.skip("webhook mode only")
+@pytest.fixture
+async def webhook_bot(
+    server: Any, factory: sessionmaker[Session], ids: dict[int, int]
+) -> AsyncIterator[dict[str, Any]]:
+    async with running_bot(server, factory, "webhook") as facts:
+        yield facts
+
+
+async def test_webhook_requests_without_the_secret_are_refused(webhook_bot: dict[str, Any], zh: ChatUser) -> None:
+    bot = webhook_bot
     update = {"update_id": 999999, "message": {"message_id": 1, "date": 0, "chat": {"id": ZH_USER, "type": "private"},
                                                "from": {"id": ZH_USER, "is_bot": False, "first_name": "x"},
                                                "text": "/help"}}
