@@ -12,6 +12,7 @@ import collections
 import copy
 import json
 import logging
+import math
 import mimetypes
 import random
 import re
@@ -146,11 +147,20 @@ class _Params:
             return v
         if isinstance(v, float) and v.is_integer():
             return int(v)
+        if isinstance(v, float) and math.isfinite(v):
+            return int(v)
         if isinstance(v, str):
             try:
                 return int(v.strip())
             except ValueError:
                 pass
+            try:
+                f = float(v.strip())  # "10.0", as clients may serialize a float timeout
+            except ValueError:
+                pass
+            else:
+                if math.isfinite(f):
+                    return int(f)
         raise ApiError(400, f'Bad Request: field "{name}" must be a valid Number')
 
     def get_bool(self, name: str) -> bool:
