@@ -3,6 +3,7 @@ maps our errors to its exceptions."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -109,6 +110,8 @@ async def test_ptb_exception_mapping(server: LocalBotApi) -> None:
             )
 
 
+# PTB warns about its own RetryAfter.retry_after type change whenever one is built; not our concern here.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_ptb_retry_after_from_rate_limit() -> None:
     with LocalBotApi(limits=Limits(group_per_minute=2)) as s:
         s.add_bot(TOKEN)
@@ -125,6 +128,7 @@ async def test_ptb_retry_after_from_rate_limit() -> None:
         assert len(s.messages(-6001)) == 2
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_ptb_faults_become_network_errors(server: LocalBotApi) -> None:
     async with make_bot(server, read_timeout=0.5) as bot:
         server.inject_faults(rate=1.0, kinds=("502",), methods={"sendMessage"})
@@ -198,3 +202,34 @@ async def test_ptb_application_polling_end_to_end(server: LocalBotApi) -> None:
         await app.updater.stop()
         await app.stop()
     assert server.messages(-5001)[0].edits == ["第2页"]
+
+
+async def test_ptb_application_webhook_end_to_end(server: LocalBotApi) -> None:
+    async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer every /ping."""
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("pong")
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = ApplicationBuilder().token(TOKEN).base_url(server.api_base_url()).build()
+    app.add_handler(CommandHandler("ping", ping))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_webhook(
+            listen="127.0.0.1",
+            port=port,
+            url_path="hook",
+            webhook_url=f"http://127.0.0.1:{port}/hook",
+            secret_token="local-secret",
+        )
+        assert server.webhook_info(TOKEN)["url"] == f"http://127.0.0.1:{port}/hook"
+        for _ in range(3):
+            server.send_text(TOKEN, 3001, 3001, "/ping")
+        assert await server.await_for(lambda: len(server.messages(3001)) == 3)
+        assert server.pending_updates(TOKEN) == 0
+        await app.updater.stop()
+        await app.stop()
+    assert [m.text for m in server.messages(3001)] == ["pong"] * 3
