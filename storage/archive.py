@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     Select,
+    Text,
     and_,
     column,
     delete,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    table,
     text,
     tuple_,
     update,
@@ -333,9 +335,16 @@ class IssueRepository:
                 insert(ArticleRow).returning(ArticleRow.id, sort_by_parameter_order=True), rows
             ).all()
             self._session.execute(
-                text("INSERT INTO article_search (article_id, tokens) VALUES (:id, CAST(:tokens AS tsvector))"),
+                text(
+                    "INSERT INTO article_search (article_id, tokens, folded) "
+                    "VALUES (:id, CAST(:tokens AS tsvector), :folded)"
+                ),
                 [
-                    {"id": article_id, "tokens": textindex.tsvector(r["title"] + "\n" + r["body"])}
+                    {
+                        "id": article_id,
+                        "tokens": textindex.tsvector(r["title"] + "\n" + r["body"]),
+                        "folded": r["search_title"] + "\n" + textindex.fold(r["body"]),
+                    }
                     for article_id, r in zip(ids, rows, strict=True)
                 ],
             )
@@ -378,7 +387,9 @@ class IssueRepository:
         if not words or limit <= 0:
             return SearchPage(hits=[], total=0)
         offset = max(0, offset)
-        if self._dialect == "sqlite" and all(len(textindex.runs(w)) == 1 for w in words):
+        if self._dialect != "sqlite":
+            total, ranked = self._search_postgres(words, offset, limit)
+        elif all(textindex.runs(w) == [w] for w in words):
             total, ranked = self._search_fts_exact(words, offset, limit)
         else:
             total, ranked = self._search_verified(words, offset, limit)
@@ -407,46 +418,49 @@ class IssueRepository:
         return total, ranked
 
     def _search_verified(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
-        """(total, page) from index candidates checked word by word against the folded title and body."""
-        if self._dialect == "sqlite":
-            match = textindex.fts5_match(words)
-            candidates = text("SELECT rowid FROM article_search WHERE article_search MATCH :m").bindparams(m=match)
-            where = ArticleRow.search_key.in_(candidates.columns(column("rowid", BigInteger)))
-            exact = False
-        else:
-            tsq = textindex.tsquery(words)
-            candidates = text("SELECT article_id FROM article_search WHERE tokens @@ CAST(:q AS tsquery)").bindparams(
-                q=tsq
-            )
-            where = ArticleRow.id.in_(candidates.columns(column("article_id", Integer)))
-            # Without positions the index is exact only for words of one run of at most two characters.
-            exact = all(len(r) <= 2 for w in words for r in textindex.runs(w)) and all(
-                len(textindex.runs(w)) == 1 for w in words
-            )
-        if exact:
-            # Only the title tier needs the text: rank in SQL (strpos on the folded title is the same test).
-            in_title = and_(*(func.strpos(ArticleRow.search_title, w) > 0 for w in words))
-            stmt = (
-                select(ArticleRow.search_key, in_title.label("in_title"), func.count().over().label("total"))
-                .where(where)
-                .order_by(in_title.desc(), ArticleRow.search_key.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-            rows = self._session.execute(stmt).all()
-            if rows:
-                return int(rows[0].total), [(r.search_key, bool(r.in_title)) for r in rows]
-            count = self._session.scalar(select(func.count()).select_from(ArticleRow).where(where)) or 0
-            return count, []
+        """SQLite, words with punctuation: FTS5 candidates checked in Python against the folded text."""
+        match = textindex.fts5_match(words)
+        candidates = text("SELECT rowid FROM article_search WHERE article_search MATCH :m").bindparams(m=match)
+        where = ArticleRow.search_key.in_(candidates.columns(column("rowid", BigInteger)))
         matches: list[tuple[int, bool]] = []
-        candidates_stmt = select(ArticleRow.search_key, ArticleRow.search_title, ArticleRow.body).where(where)
-        for row in self._session.execute(candidates_stmt):
+        stmt = select(ArticleRow.search_key, ArticleRow.search_title, ArticleRow.body).where(where)
+        for row in self._session.execute(stmt):
             title = row.search_title
             body = textindex.fold(row.body)
             if all(w in title or w in body for w in words):
                 matches.append((row.search_key, all(w in title for w in words)))
         matches.sort(key=lambda m: (not m[1], -m[0]))
         return len(matches), matches[offset : offset + limit]
+
+    def _search_postgres(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
+        """PostgreSQL: GIN candidates, checked with strpos on the folded text, ranked in SQL."""
+        search = table("article_search", column("article_id", Integer), column("folded", Text))
+        conditions: list[Any] = [
+            text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(q=textindex.tsquery(words))
+        ]
+        # Without positions the index is exact only for words that are one run of at most two characters; any
+        # other word is checked against the text (w never contains the newline between title and body).
+        conditions += [
+            func.strpos(search.c.folded, w) > 0
+            for w in words
+            if textindex.runs(w) != [w] or len(w) > 2
+        ]
+        in_title = and_(*(func.strpos(ArticleRow.search_title, w) > 0 for w in words))
+        stmt = (
+            select(ArticleRow.search_key, in_title.label("in_title"), func.count().over().label("total"))
+            .join(search, search.c.article_id == ArticleRow.id)
+            .where(*conditions)
+            .order_by(in_title.desc(), ArticleRow.search_key.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = self._session.execute(stmt).all()
+        if rows:
+            return int(rows[0].total), [(r.search_key, bool(r.in_title)) for r in rows]
+        if offset == 0:
+            return 0, []
+        count = select(func.count()).select_from(ArticleRow).join(search, search.c.article_id == ArticleRow.id)
+        return self._session.scalar(count.where(*conditions)) or 0, []
 
     def _hits(self, ranked: list[tuple[int, bool]], words: list[str]) -> list[SearchHit]:
         if not ranked:

@@ -127,6 +127,8 @@ def test_latin_is_case_and_width_insensitive_and_punctuation_is_literal(factory:
     assert _titles(_search(factory, "app")) == ["Wi-Fi覆盖"]
     assert _titles(_search(factory, "15个")) == ["景区安全检查"]
     assert _titles(_search(factory, "清淤，沿河")) == ["河道治理"]
+    assert _titles(_search(factory, "检查。")) == ["景区安全检查"]
+    assert _search(factory, "景区。").total == 0
     # words made only of punctuation are ignored
     assert _titles(_search(factory, "景区 ，")) == _titles(_search(factory, "景区"))
     assert _search(factory, "， 。") == SearchPage(hits=[], total=0)

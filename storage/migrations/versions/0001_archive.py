@@ -79,6 +79,8 @@ def upgrade() -> None:
                 primary_key=True,
             ),
             sa.Column("tokens", postgresql.TSVECTOR(), nullable=False),
+            # Folded title, newline, folded body: what candidates are checked against (see IssueRepository.search).
+            sa.Column("folded", sa.Text(), nullable=False),
         )
         op.create_index(
             "ix_article_search_tokens", "article_search", ["tokens"], postgresql_using="gin"
