@@ -1833,6 +1833,9 @@ class LocalBotApi:
                 result = await asyncio.get_running_loop().run_in_executor(None, self._control_call, name, body)
         except (ValueError, TypeError, KeyError) as exc:
             return _json_response({"ok": False, "error": str(exc)}, 400)
+        except Exception as exc:  # reported to the controlling process instead of a bare 500 page
+            log.exception("control call %s failed", name)
+            return _json_response({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, 500)
         return _json_response({"ok": True, "result": result}, 200)
 
     def _control_call(self, name: str, body: dict[str, Any]) -> Any:
