@@ -432,7 +432,7 @@ class LocalBotApi:
             if deliver:
                 try:
                     params = await self._read_params(request)
-                    result_info = await self._call(bot, method, _Params(params))
+                    result_info = await self._call(bot, method, _Params(params), request)
                 except ApiError as exc:
                     result_info = {"error": exc.description}
             self._count(method, 0)
@@ -449,7 +449,7 @@ class LocalBotApi:
             raise asyncio.CancelledError  # nothing may be written on the aborted connection
         try:
             params = await self._read_params(request)
-            result = await self._call(bot, method, _Params(params))
+            result = await self._call(bot, method, _Params(params), request)
         except ApiError as exc:
             self._count(method, exc.code)
             headers = None
@@ -480,9 +480,9 @@ class LocalBotApi:
         with self._lock:
             self._counts[(method, status)] += 1
 
-    async def _call(self, bot: Bot, method: str, p: _Params) -> Any:
+    async def _call(self, bot: Bot, method: str, p: _Params, request: web.Request | None = None) -> Any:
         if method == "getUpdates":
-            return await self._get_updates(bot, p)
+            return await self._get_updates(bot, p, request)
         handler: Callable[[Bot, _Params], Any] = getattr(self, "_m_" + method)
         with self._lock:
             return handler(bot, p)
@@ -736,7 +736,9 @@ class LocalBotApi:
     def _m_setChatMenuButton(self, bot: Bot, p: _Params) -> bool:
         return True
 
-    async def _get_updates(self, bot: Bot, p: _Params) -> list[dict[str, Any]]:
+    async def _get_updates(
+        self, bot: Bot, p: _Params, request: web.Request | None = None
+    ) -> list[dict[str, Any]]:
         offset = p.get_int("offset") or 0
         limit = p.get_int("limit")
         limit = 100 if limit is None else min(100, max(1, limit))
@@ -774,8 +776,10 @@ class LocalBotApi:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return items
+                if request is not None and (request.transport is None or request.transport.is_closing()):
+                    return items  # the client gave up (e.g. a stopped poller): stop counting it as polling
                 try:
-                    await asyncio.wait_for(ev.wait(), timeout=remaining)
+                    await asyncio.wait_for(ev.wait(), timeout=min(remaining, 0.5))
                 except TimeoutError:
                     pass
         finally:

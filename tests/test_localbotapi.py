@@ -764,3 +764,12 @@ def test_stop_and_start_again_keeps_state() -> None:
         assert [u["message"]["text"] for u in results[0].result] == ["long poll after restart"]
     finally:
         s.stop()
+
+
+def test_abandoned_long_poll_stops_counting(server: LocalBotApi) -> None:
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{server.api_base_url()}{TOKEN}/getUpdates", json={"timeout": 30}, timeout=1)
+    assert server.wait_for(lambda: not server.polling(TOKEN), 10)
+    # nothing was confirmed: a message sent now is delivered to the next poller
+    server.send_text(TOKEN, 1001, 1001, "still here")
+    assert [u["message"]["text"] for u in call(server, "getUpdates").result] == ["still here"]
