@@ -39,7 +39,7 @@ from .model import (
     User,
     Webhook,
 )
-from .tghtml import EntityParseError, ParsedText, parse_html, parse_text, utf16_len
+from .tghtml import EntityParseError, ParsedText, clean_and_trim, parse_html, parse_text, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -590,12 +590,13 @@ class LocalBotApi:
                 del bot.chat_windows[cid]
 
     def _parse(
-        self, text: str | None, parse_mode: str | None, *, caption: bool = False
+        self, text: str | None, parse_mode: str | None, *, caption: bool = False, entities: Any = None
     ) -> tuple[str, ParsedText]:
         """Check and parse a text or caption; returns (the raw text, interned, and the parsed text). Results are
-        cached because a broadcast sends the same text thousands of times."""
+        cached because a broadcast sends the same text thousands of times. ``entities`` is the raw
+        entities/caption_entities parameter, used when there is no parse_mode."""
         key = (text or "", parse_mode, caption)
-        cached = self._parse_cache.get(key)
+        cached = self._parse_cache.get(key) if entities is None else None
         if cached is not None:
             return cached
         raw = text or ""
@@ -609,6 +610,8 @@ class LocalBotApi:
                 parsed = parse_html(raw)
             except EntityParseError as exc:
                 raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+        elif mode == "" and entities is not None:
+            parsed = clean_and_trim(raw, _explicit_entities(raw, entities))
         elif mode == "":
             parsed = parse_text(raw)
         else:
@@ -624,7 +627,8 @@ class LocalBotApi:
                 raise ApiError(400, "Bad Request: message is too long")
         if len(self._parse_cache) > 4096:
             self._parse_cache.clear()
-        self._parse_cache[key] = (raw, parsed)
+        if entities is None:
+            self._parse_cache[key] = (raw, parsed)
         return raw, parsed
 
     def _markup(self, p: _Params, *, inline_only: bool = False) -> dict[str, Any] | None:
@@ -950,7 +954,7 @@ class LocalBotApi:
         chat = self._chat(p)
         self._check_can_write(chat)
         parse_mode = _intern(p.get_str("parse_mode"))
-        html, parsed = self._parse(p.get_str("text"), parse_mode)
+        html, parsed = self._parse(p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"))
         markup = self._markup(p)
         lpo = p.get_json("link_preview_options", "link preview options")
         if lpo is not None and not isinstance(lpo, dict):
@@ -1004,7 +1008,7 @@ class LocalBotApi:
         self._check_can_write(chat)
         msg = self._bot_message(chat, p, what="edit")
         parse_mode = _intern(p.get_str("parse_mode"))
-        html, parsed = self._parse(p.get_str("text"), parse_mode)
+        html, parsed = self._parse(p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"))
         if msg.text is None:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         markup = self._markup(p, inline_only=True)
@@ -1030,7 +1034,12 @@ class LocalBotApi:
         msg = self._bot_message(chat, p, what="edit")
         if msg.text is not None:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
-        _, parsed = self._parse(p.get_str("caption"), p.get_str("parse_mode"), caption=True)
+        _, parsed = self._parse(
+            p.get_str("caption"),
+            p.get_str("parse_mode"),
+            caption=True,
+            entities=p.get_json("caption_entities", "caption entities"),
+        )
         markup = self._markup(p, inline_only=True)
         if (
             parsed.text == (msg.caption or "")
@@ -1201,7 +1210,12 @@ class LocalBotApi:
         self._check_can_write(chat)
         f = self._input_file(p, field, kind)
         caption = p.get_str("caption")
-        _, parsed = self._parse(caption, p.get_str("parse_mode"), caption=True)
+        _, parsed = self._parse(
+            caption,
+            p.get_str("parse_mode"),
+            caption=True,
+            entities=p.get_json("caption_entities", "caption entities"),
+        )
         markup = self._markup(p)
         reply_to = self._reply_to(chat, p)
         paid = p.get_bool("allow_paid_broadcast")
@@ -1923,6 +1937,48 @@ def _take(updates: collections.deque[Update], offset: int, limit: int) -> list[U
         out.append(u)
         if len(out) >= limit:
             break
+    return out
+
+
+_ENTITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "mention": (), "hashtag": (), "cashtag": (), "bot_command": (), "url": (), "email": (), "phone_number": (),
+    "bold": (), "italic": (), "underline": (), "strikethrough": (), "spoiler": (), "blockquote": (),
+    "expandable_blockquote": (), "code": (), "pre": ("language",), "text_link": ("url",),
+    "text_mention": ("user",), "custom_emoji": ("custom_emoji_id",), "date_time": ("unix_time", "date_time_format"),
+}  # fmt: skip
+_REQUIRED_FIELD = {"text_link": "url", "text_mention": "user", "custom_emoji": "custom_emoji_id"}
+
+
+def _explicit_entities(text: str, value: Any) -> list[dict[str, Any]]:
+    """Validate an entities parameter (instead of parse_mode) against the text, in UTF-16 code units."""
+    if not isinstance(value, list):
+        raise ApiError(400, "Bad Request: can't parse entities JSON object")
+    total = utf16_len(text)
+    out: list[dict[str, Any]] = []
+    for e in value:
+        if not isinstance(e, dict):
+            raise ApiError(400, "Bad Request: can't parse MessageEntity: MessageEntity must be an Object")
+        kind, offset, length = e.get("type"), e.get("offset"), e.get("length")
+        if not isinstance(kind, str) or kind not in _ENTITY_FIELDS:
+            raise ApiError(400, f"Bad Request: can't parse MessageEntity: unsupported type \"{kind}\"")
+        if not isinstance(offset, int) or not isinstance(length, int) or offset < 0 or length < 0:
+            raise ApiError(400, "Bad Request: can't parse MessageEntity: wrong offset or length")
+        required = _REQUIRED_FIELD.get(kind)
+        if required is not None and not e.get(required):
+            raise ApiError(400, f"Bad Request: can't parse MessageEntity: field \"{required}\" must be specified")
+        if offset + length > total:
+            raise ApiError(
+                400,
+                f"Bad Request: entity beginning at UTF-16 offset {offset} ends after the end of the text at UTF-16 "
+                f"offset {offset + length}",
+            )
+        if length == 0:
+            continue
+        ent = {"type": kind, "offset": offset, "length": length}
+        for f in _ENTITY_FIELDS[kind]:
+            if e.get(f) is not None:
+                ent[f] = e[f]
+        out.append(ent)
     return out
 
 

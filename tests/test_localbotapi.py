@@ -773,3 +773,18 @@ def test_abandoned_long_poll_stops_counting(server: LocalBotApi) -> None:
     # nothing was confirmed: a message sent now is delivered to the next poller
     server.send_text(TOKEN, 1001, 1001, "still here")
     assert [u["message"]["text"] for u in call(server, "getUpdates").result] == ["still here"]
+
+
+def test_explicit_entities_instead_of_parse_mode(server: LocalBotApi) -> None:
+    text = "😀 标题 正文"
+    bold = {"type": "bold", "offset": 3, "length": 2}
+    sent = call(server, "sendMessage", chat_id=1001, text=text, entities=[bold]).result
+    assert sent["text"] == text and sent["entities"] == [bold]
+    beyond = call(server, "sendMessage", chat_id=1001, text=text, entities=[{"type": "bold", "offset": 6, "length": 3}])
+    assert error(beyond) == (
+        400,
+        "Bad Request: entity beginning at UTF-16 offset 6 ends after the end of the text at UTF-16 offset 9",
+        None,
+    )
+    for bad in ({"type": "blink", "offset": 0, "length": 1}, {"type": "text_link", "offset": 0, "length": 2}):
+        assert error(call(server, "sendMessage", chat_id=1001, text=text, entities=[bad]))[0] == 400
