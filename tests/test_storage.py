@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -363,3 +364,21 @@ def test_same_date_and_number_in_two_mastheads(factory: sessionmaker[Session]) -
         repo = IssueRepository(session)
         assert [s.id for s in repo.page(0, 5)] == [second, first]
         assert [h.issue_id for h in repo.search("共同").hits] == [second, first]
+
+
+def test_migrations_downgrade_to_nothing_and_back(db_url: str) -> None:
+    engine, factory = open_database(db_url)
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(1))
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    migrate(engine)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        assert repo.count() == 0
+        repo.add(make_issue(1))
+        assert repo.search("景区").total == 1
+    engine.dispose()
