@@ -379,14 +379,15 @@ class IssueRepository:
     def search(self, query: str, *, offset: int = 0, limit: int = 10) -> SearchPage:
         """Articles containing every word of QUERY (case-insensitive substring of the title or of the body).
 
-        Ranking: articles with every word in the title first, then newer issues first (date, year, number), then
-        article order. Words made only of punctuation are ignored. SQLite answers exact queries from the index
-        alone; everything else is verified in Python against the folded text, so both backends agree exactly.
+        Ranking: articles with every word in the title first (score 1.0, else 0.0), then newer issues first (date,
+        year, number), then article order. Words with no letter or digit are ignored. Words made only of letters
+        and digits are answered exactly by the bigram index; others are also checked against the folded text. Both
+        backends implement these same semantics, so they return the same hits in the same order.
         """
         words = [w for w in textindex.query_words(query) if textindex.runs(w)]
-        if not words or limit <= 0:
+        if not words:
             return SearchPage(hits=[], total=0)
-        offset = max(0, offset)
+        offset, limit = max(0, offset), max(0, limit)
         if self._dialect != "sqlite":
             total, ranked = self._search_postgres(words, offset, limit)
         elif all(textindex.runs(w) == [w] for w in words):
@@ -457,7 +458,7 @@ class IssueRepository:
         rows = self._session.execute(stmt).all()
         if rows:
             return int(rows[0].total), [(r.search_key, bool(r.in_title)) for r in rows]
-        if offset == 0:
+        if offset == 0 and limit > 0:
             return 0, []
         count = select(func.count()).select_from(ArticleRow).join(search, search.c.article_id == ArticleRow.id)
         return self._session.scalar(count.where(*conditions)) or 0, []

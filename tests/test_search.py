@@ -140,6 +140,8 @@ def test_paging(factory: sessionmaker[Session]) -> None:
     assert _titles(page) == ["景区门票", "工作动态"]
     assert page.total == 4
     assert _search(factory, "景区", offset=10) == SearchPage(hits=[], total=4)
+    assert _search(factory, "景区", limit=0) == SearchPage(hits=[], total=4)
+    assert _search(factory, "景区 安全", offset=10) == SearchPage(hits=[], total=1)
 
 
 def test_several_words_title_tier_needs_every_word_in_the_title(factory: sessionmaker[Session]) -> None:
