@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -34,9 +34,6 @@ from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
 from storage.types import utcnow
 
-# Newest first: date (unknown dates last), year (unknown last), number, id. All descending, so one row-value
-# comparison finds the next-older issue.
-_DATE_FLOOR = dt.date(1, 1, 1)
 _SNIPPET_CHARS = 60
 _SNIPPET_BEFORE = 20
 
@@ -44,6 +41,11 @@ _SNIPPET_BEFORE = 20
 def issue_label(issue: Issue) -> str:
     """'2023年第1期（总第1期）' style label of ISSUE (year and cumulative number only when known)."""
     return render.issue_label(issue, "zh")
+
+
+def date_key(date: dt.date | None) -> int:
+    """IssueRow.date_key of an issue dated DATE: its ordinal, 0 when unknown (undated issues sort last)."""
+    return date.toordinal() if date is not None else 0
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,20 @@ class StoredIssue:
         if self.issue.total_number is not None:
             return str(self.issue.total_number)
         return f"#{self.id}"
+
+
+@dataclass(frozen=True)
+class IssueHeader:
+    """A stored issue without its contents, for listings: ISSUE has the identity fields (masthead, year, number,
+    cumulative number, publisher, date) and footer, but its toc and articles are empty because they are not loaded."""
+
+    id: int
+    issue: Issue
+
+    @property
+    def label(self) -> str:
+        """'2023年第1期（总第1期）' style label."""
+        return issue_label(self.issue)
 
 
 class ImportOutcome(enum.Enum):
@@ -97,6 +113,8 @@ class SearchPage:
     hits: list[SearchHit]
     total: int
 
+
+_Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
 
 _REF_YEAR_NUMBER = re.compile(r"(\d{1,4})\s*-\s*(\d{1,4})")
 _REF_TOTAL = re.compile(r"\d{1,6}")
@@ -149,14 +167,12 @@ class IssueRepository:
 
     @staticmethod
     def _order_key() -> tuple[Any, ...]:
-        return (
-            func.coalesce(IssueRow.date, _DATE_FLOOR),
-            IssueRow.year_key,
-            IssueRow.number,
-            IssueRow.id,
-        )
+        # Newest first is all of these descending: date (undated last), year (unknown last), number, id. They are
+        # the columns of ix_issues_newest_first, so the order, an offset and a row-value comparison with one issue's
+        # key (the next-older issue) are read off the index without sorting.
+        return (IssueRow.date_key, IssueRow.year_key, IssueRow.number, IssueRow.id)
 
-    def _newest_first(self, stmt: Select[IssueRow]) -> Select[IssueRow]:
+    def _newest_first(self, stmt: _Select) -> _Select:
         return stmt.order_by(*(key.desc() for key in self._order_key()))
 
     @staticmethod
@@ -185,7 +201,9 @@ class IssueRepository:
         ref = textindex.fold(ref.strip())
         stmt = self._select()
         if m := _REF_YEAR_NUMBER.fullmatch(ref):
-            stmt = stmt.where(IssueRow.year == int(m[1]), IssueRow.number == int(m[2]))
+            # year_key too, so that ix_issues_year_number finds the rows (year_key is year when there is one).
+            year = int(m[1])
+            stmt = stmt.where(IssueRow.year_key == year, IssueRow.year == year, IssueRow.number == int(m[2]))
         elif _REF_TOTAL.fullmatch(ref):
             stmt = stmt.where(IssueRow.total_number == int(ref))
         elif m := _REF_ID.fullmatch(ref):
@@ -205,20 +223,30 @@ class IssueRepository:
         rows = self._session.scalars(self._newest_first(self._select()).offset(offset).limit(limit))
         return [self._stored(row) for row in rows]
 
+    def page_headers(self, offset: int, limit: int) -> list[IssueHeader]:
+        """Like page, without the contents (no 要目 entries, no articles): what a list of issues shows."""
+        stmt = select(*_HEADER_COLUMNS)
+        rows = self._session.execute(self._newest_first(stmt).offset(offset).limit(limit))
+        return [_header_of(row) for row in rows]
+
     def count(self) -> int:
         """How many issues are stored."""
         return self._session.scalar(select(func.count()).select_from(IssueRow)) or 0
 
     def previous(self, issue_id: int) -> StoredIssue | None:
         """The next-older issue than ISSUE_ID in newest-first order, if any."""
+        previous_id = self.previous_id(issue_id)
+        return self.get(previous_id) if previous_id is not None else None
+
+    def previous_id(self, issue_id: int) -> int | None:
+        """The id of the next-older issue than ISSUE_ID in newest-first order, if any (nothing else is loaded)."""
         current = self._session.execute(
             select(*self._order_key()).where(IssueRow.id == issue_id)
         ).one_or_none()
         if current is None:
             return None
-        stmt = self._select().where(tuple_(*self._order_key()) < tuple_(*(literal(v) for v in current)))
-        row = self._session.scalar(self._newest_first(stmt).limit(1))
-        return self._stored(row) if row else None
+        stmt = select(IssueRow.id).where(tuple_(*self._order_key()) < tuple_(*(literal(v) for v in current)))
+        return self._session.scalar(self._newest_first(stmt).limit(1))
 
     # -- writing -------------------------------------------------------------------------------------------------
 
@@ -271,6 +299,7 @@ class IssueRepository:
             "total_number": issue.total_number,
             "publisher": issue.publisher,
             "date": issue.date,
+            "date_key": date_key(issue.date),
             "rank_slot": slot,
             "footer": list(issue.footer),
             "warnings": list(issue.warnings),
@@ -511,6 +540,36 @@ def canonical(issue: Issue) -> Issue:
     if articles == issue.articles:
         return issue
     return dataclasses.replace(issue, articles=articles)
+
+
+_HEADER_COLUMNS = (
+    IssueRow.id,
+    IssueRow.masthead,
+    IssueRow.year,
+    IssueRow.number,
+    IssueRow.total_number,
+    IssueRow.publisher,
+    IssueRow.date,
+    IssueRow.footer,
+)
+
+
+def _header_of(row: Any) -> IssueHeader:
+    """The IssueHeader of a row of _HEADER_COLUMNS."""
+    return IssueHeader(
+        id=row.id,
+        issue=Issue(
+            masthead=row.masthead,
+            year=row.year,
+            number=row.number,
+            total_number=row.total_number,
+            publisher=row.publisher,
+            date=row.date,
+            toc=(),
+            articles=(),
+            footer=tuple(row.footer),
+        ),
+    )
 
 
 def _header(row: IssueRow) -> Issue:

@@ -14,10 +14,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,10 +28,17 @@ from storage.types import UTCDateTime, utcnow
 
 
 class IssueRow(Base):
-    """One stored issue; (masthead, year_key, number) identifies it."""
+    """One stored issue; (masthead, year_key, number) identifies it.
+
+    Newest first is (date_key, year_key, number, id) descending, read straight off ix_issues_newest_first.
+    """
 
     __tablename__ = "issues"
-    __table_args__ = (UniqueConstraint("masthead", "year_key", "number", name="uq_issues_identity"),)
+    __table_args__ = (
+        UniqueConstraint("masthead", "year_key", "number", name="uq_issues_identity"),
+        Index("ix_issues_newest_first", "date_key", "year_key", "number", "id"),
+        Index("ix_issues_year_number", "year_key", "number", "date_key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     masthead: Mapped[str] = mapped_column(Text)
@@ -40,6 +49,9 @@ class IssueRow(Base):
     total_number: Mapped[int | None] = mapped_column(Integer, index=True)
     publisher: Mapped[str | None] = mapped_column(Text)
     date: Mapped[dt.date | None] = mapped_column(Date)
+    # date.toordinal(), or 0 when the issue has no date: undated issues sort last, and unlike coalesce(date, ...)
+    # a stored column can be indexed. Set with date (storage.archive.date_key); the default only fills old rows.
+    date_key: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # Disambiguates issues of different mastheads sharing date, year and number in ArticleRow.search_key.
     rank_slot: Mapped[int] = mapped_column(Integer)
     footer: Mapped[list[str]] = mapped_column(JSON)

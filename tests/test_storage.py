@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -12,11 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import make_issue
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.model import Article, Issue, TocEntry
-from storage.archive import ArchiveError, ImportOutcome, IssueRepository
+from storage.archive import ArchiveError, ImportOutcome, IssueHeader, IssueRepository
 from storage.base import Base
 from storage.db import alembic_config, create_db_engine, load_models, migrate, open_database, transaction
 from storage.subscribers import Subscriber, SubscriberRepository
@@ -381,4 +383,117 @@ def test_migrations_downgrade_to_nothing_and_back(db_url: str) -> None:
         assert repo.count() == 0
         repo.add(make_issue(1))
         assert repo.search("景区").total == 1
+    engine.dispose()
+
+
+def _mixed_issues(seed: int, count: int) -> list[Issue]:
+    """Issues with many ties in date, year and number (and some with neither date nor year), distinct identities."""
+    rng = random.Random(seed)
+    dates = [None, dt.date(2023, 12, 29), dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(1, 1, 1)]
+    issues = []
+    for k in range(count):
+        year = rng.choice([None, 2023, 2024])
+        issues.append(
+            make_issue(rng.randint(1, 3), year=year, date=rng.choice(dates), masthead=f"第{k}号简报", total=k)
+        )
+    return issues
+
+
+def _reference_order(ids: list[int], issues: list[Issue]) -> list[int]:
+    """Newest first as documented: date (undated last), year (unknown last), number, id; all descending."""
+    pairs = sorted(
+        zip(ids, issues, strict=True),
+        key=lambda p: (p[1].date.toordinal() if p[1].date else 0, p[1].year or 0, p[1].number, p[0]),
+        reverse=True,
+    )
+    return [issue_id for issue_id, _ in pairs]
+
+
+def _previous_chain(repo: IssueRepository, first: int) -> list[int]:
+    chain = [first]
+    while (previous := repo.previous_id(chain[-1])) is not None:
+        chain.append(previous)
+    return chain
+
+
+def test_newest_first_with_ties_pages_headers_and_previous(factory: sessionmaker[Session]) -> None:
+    issues = _mixed_issues(5, 40)
+    ids = _add_all(factory, *issues)
+    expected = _reference_order(ids, issues)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        assert [s.id for s in repo.page(0, 100)] == expected
+        assert [h.id for h in repo.page_headers(0, 100)] == expected
+        assert [h.id for h in repo.page_headers(7, 10)] == expected[7:17]
+        assert repo.page_headers(40, 10) == []
+        latest = repo.latest()
+        assert latest is not None and latest.id == expected[0]
+        assert _previous_chain(repo, expected[0]) == expected
+        middle = repo.previous(expected[20])
+        assert middle is not None and middle.id == expected[21] and middle.issue == issues[ids.index(expected[21])]
+        assert repo.previous_id(expected[-1]) is None
+        assert repo.previous_id(10_000) is None
+
+
+def test_page_headers_carry_the_identity_without_contents(factory: sessionmaker[Session]) -> None:
+    newer = make_issue(2, total=8)
+    (older_id, newer_id) = _add_all(factory, make_issue(1, year=None, total=7), newer)
+    with transaction(factory) as session:
+        headers = IssueRepository(session).page_headers(0, 10)
+    assert [h.id for h in headers] == [newer_id, older_id]
+    head = headers[0]
+    assert isinstance(head, IssueHeader)
+    assert head.issue == dataclasses.replace(newer, toc=(), articles=())
+    assert head.label == "2024年第2期（总第8期）"
+    assert headers[1].label == "第1期（总第7期）"
+
+
+def test_upgrade_fills_the_order_key_of_issues_stored_before_it(db_url: str) -> None:
+    issues = _mixed_issues(9, 25)
+    engine, factory = open_database(db_url)
+    ids = _add_all(factory, *issues)
+    cfg = alembic_config()
+    with engine.begin() as conn:  # back to the schema before the order key, issues still stored
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002_push")
+    assert "date_key" not in {c["name"] for c in inspect(engine).get_columns("issues")}
+    migrate(engine)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        expected = _reference_order(ids, issues)
+        assert [h.id for h in repo.page_headers(0, 100)] == expected
+        assert _previous_chain(repo, expected[0]) == expected
+        by_id = dict(zip(ids, issues, strict=True))
+        newest_2024_2 = next(i for i in expected if (by_id[i].year, by_id[i].number) == (2024, 2))
+        found = repo.resolve("2024-2")
+        assert found is not None and found.id == newest_2024_2
+    engine.dispose()
+
+
+def test_sqlite_reads_newest_first_off_the_index(tmp_path: Path) -> None:
+    """latest, page_headers, previous_id and year-number references neither scan the issues table nor sort."""
+    engine, factory = open_database(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
+    _add_all(factory, *_mixed_issues(3, 30))
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        latest = repo.latest()
+        assert latest is not None
+        repo.previous_id(latest.id)
+        repo.page_headers(10, 10)
+        repo.resolve("2024-2")
+    event.remove(engine, "before_cursor_execute", capture)
+    assert statements
+    with engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            # "SCAN issues USING ... INDEX ix_issues_newest_first" walks the index in order; a bare "SCAN issues"
+            # reads the whole table.
+            assert "SCAN issues" not in plan and not any("TEMP B-TREE" in step for step in plan), (statement, plan)
     engine.dispose()
