@@ -34,7 +34,7 @@ from bulletin.render import (
     render_contents,
     shorten,
 )
-from storage.archive import IssueRepository, SearchPage, StoredIssue
+from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue
 from storage.db import transaction
 from storage.subscribers import Subscriber, SubscriberRepository
 
@@ -158,8 +158,7 @@ class IssueView:
 def _issue_view(repo: IssueRepository, stored: StoredIssue | None) -> IssueView | None:
     if stored is None:
         return None
-    previous = repo.previous(stored.id)
-    return IssueView(stored, previous.id if previous else None)
+    return IssueView(stored, repo.previous_id(stored.id))
 
 
 def contents_of(view: IssueView, lang: str) -> Rendered:
@@ -213,8 +212,8 @@ async def latest(update: Update, context: Ctx) -> None:
     lang = user_lang(update)
 
     def work(s: Session) -> IssueView | None:
-        newest = IssueRepository(s).page(0, 2)  # the newest and, in the same query, the one before it
-        return IssueView(newest[0], newest[1].id if len(newest) > 1 else None) if newest else None
+        repo = IssueRepository(s)
+        return _issue_view(repo, repo.latest())
 
     view = await in_transaction(context, work)
     if view is None:
@@ -301,7 +300,7 @@ async def send_article(update: Update, context: Ctx, stored: StoredIssue, positi
     return True
 
 
-def _issues_page(lang: str, items: list[StoredIssue], total: int, page: int) -> Rendered:
+def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> Rendered:
     pages = max(1, -(-total // ISSUES_PER_PAGE))
     lines = [t(lang, "issues_heading", total=total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
@@ -323,10 +322,10 @@ def _issues_page(lang: str, items: list[StoredIssue], total: int, page: int) -> 
     return Rendered("\n".join(lines), tuple(rows))
 
 
-async def _load_issues_page(context: Ctx, page: int) -> tuple[list[StoredIssue], int]:
-    def work(s: Session) -> tuple[list[StoredIssue], int]:
+async def _load_issues_page(context: Ctx, page: int) -> tuple[list[IssueHeader], int]:
+    def work(s: Session) -> tuple[list[IssueHeader], int]:
         repo = IssueRepository(s)
-        return repo.page((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE), repo.count()
+        return repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE), repo.count()
 
     return await in_transaction(context, work)
 
