@@ -21,7 +21,13 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Every module that defines ORM models; Alembic's target metadata must see all of them.
-MODEL_MODULES = ("storage.models", "storage.push_models")
+MODEL_MODULES = (
+    "storage.models",
+    "storage.push_models",
+    "storage.access_models",
+    "storage.publishing_models",
+    "storage.receipts_models",
+)
 
 
 def load_models() -> None:

@@ -1,0 +1,3 @@
+"""ORM models: access_models (see the matching migration)."""
+
+from __future__ import annotations
