@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("bulletin_bot.cmd_push", "show a push's progress"),
     "resend": ("bulletin_bot.cmd_push", "resend an issue to the chats whose delivery failed"),
     "push-worker": ("bulletin_bot.cmd_push", "run only the push sender (no polling), under the leadership lock"),
+    "admins": ("bulletin_bot.cmd_access", "list, add or remove admins (besides [access] admins)"),
+    "subscribers": ("bulletin_bot.cmd_access", "list subscribers, export them as CSV, or remove one"),
+    "audit": ("bulletin_bot.cmd_access", "show the audit log of admin actions"),
     "sandbox": ("bulletin_bot.sandbox", "offline demo: a local Bot API server, the bot and a terminal chat"),
 }
 
