@@ -53,6 +53,14 @@ class PushConfig:
 
 
 @dataclass(frozen=True)
+class PublishConfig:
+    approval: bool = False
+    max_upload_mb: float = 20.0
+    url_timeout: float = 20.0
+    url_max_mb: float = 20.0
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -63,6 +71,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
     push: PushConfig = field(default_factory=PushConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
@@ -140,6 +149,12 @@ def _validate(cfg: Config) -> None:
     parse_duration(cfg.push.remind_after, "push.remind_after")
     if cfg.push.rate_per_second <= 0:
         raise ConfigError("push.rate_per_second: must be greater than 0")
+    if not 0 < cfg.publish.max_upload_mb <= 20:
+        raise ConfigError("publish.max_upload_mb: must be greater than 0 and at most 20 (the Bot API's download limit)")
+    if cfg.publish.url_timeout <= 0:
+        raise ConfigError("publish.url_timeout: must be greater than 0")
+    if cfg.publish.url_max_mb <= 0:
+        raise ConfigError("publish.url_max_mb: must be greater than 0")
     if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
 
