@@ -160,6 +160,11 @@ _STRINGS: dict[str, dict[str, str]] = {
     "cmd_issue": {ZH: "查看某一期，如 /issue 12", EN: "One issue, e.g. /issue 12"},
     "cmd_article": {ZH: "查看文章，如 /article 12 3", EN: "One article, e.g. /article 12 3"},
     "cmd_search": {ZH: "搜索文章，如 /search 景区", EN: "Search articles, e.g. /search 景区"},
+    # --- access (ACCESS helper: admins, access modes, invites, requests, audit, rate limit)
+    "access_admin_only": {
+        ZH: "抱歉，此功能仅限管理员使用。",
+        EN: "Sorry, only admins can do that.",
+    },
 }
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
