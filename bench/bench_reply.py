@@ -10,7 +10,8 @@ moment the bot's answer reaches the server's sendMessage:
   * 50 concurrent users at a paced offered load (each user thinks ~2.5 s between commands, exponential),
     i.e. a busy office, reported against the target.
 Baselines from the same run: the raw HTTP round trip of the local server (getMe), and /help, which touches no
-database.
+database. Each phase also reports the bot process's CPU time per command (Linux /proc), which, unlike latency,
+hardly depends on what else the machine is running; the load average is printed at the start and the end.
 
     .venv/bin/python bench/bench_reply.py [--issues 10000] [--commands 2000] [--db sqlite|URL]
 
@@ -155,11 +156,29 @@ class Load:
         return results, time.perf_counter() - started
 
 
-def report(title: str, results: list[tuple[str, float]], elapsed: float) -> None:
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time used so far by process PID (Linux /proc), None where that cannot be read."""
+    try:
+        # Fields after the ")" that ends the command name start at field 3; utime and stime are fields 14 and 15.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def load_average() -> str:
+    try:
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
+def report(title: str, results: list[tuple[str, float]], elapsed: float, cpu: float | None = None) -> None:
     ms = [lat * 1000 for _, lat in results]
+    per_command = f"; bot CPU {cpu * 1000 / len(ms):.1f} ms/command" if cpu is not None else ""
     print(f"{title}: {len(ms)} commands in {elapsed:.1f} s = {len(ms) / elapsed:.0f} commands/s; "
           f"p50 {statistics.median(ms):.1f} ms, p90 {pct(ms, 0.9):.1f} ms, p99 {pct(ms, 0.99):.1f} ms, "
-          f"max {max(ms):.1f} ms")
+          f"max {max(ms):.1f} ms{per_command}")
     by: dict[str, list[float]] = defaultdict(list)
     for name, lat in results:
         by[name].append(lat * 1000)
@@ -200,10 +219,10 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=2.5, help="mean think time (s) in the paced phase")
     parser.add_argument("--db", default="sqlite", help='"sqlite" (a temporary file) or a database URL')
     args = parser.parse_args()
+    print(f"start: {load_average()} on {os.cpu_count()} CPUs")
 
-    with tempfile.TemporaryDirectory(prefix="bench-reply-") as tmp, TimedServer(
-        limits=Limits(enabled=False)
-    ) as server:
+    server = TimedServer(limits=Limits(enabled=False))  # (LocalBotApi.__enter__ is typed as the base class)
+    with tempfile.TemporaryDirectory(prefix="bench-reply-") as tmp, server:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}" if args.db == "sqlite" else args.db
         engine, factory = open_database(url)
         seconds = seed(factory, args.issues)
@@ -227,16 +246,23 @@ def main() -> int:
             commands = commands_for(rng, args.issues)
             load = Load(server)
             load.run(users[:10], commands[:100])  # warm-up: connections, caches, first-call imports
-            results, elapsed = load.run(users[:1], commands[100:400])
-            report("1 user, back to back", results, elapsed)
+
+            def phase(title: str, phase_users: list[int], phase_commands: list[str], think: float = 0.0) -> float:
+                """Run one phase, report it, and return its p99 in ms."""
+                before = cpu_seconds(bot.pid)
+                results, elapsed = load.run(phase_users, phase_commands, think=think)
+                after = cpu_seconds(bot.pid)
+                report(title, results, elapsed, None if before is None or after is None else after - before)
+                return pct([lat * 1000 for _, lat in results], 0.99)
+
+            phase("1 user, back to back", users[:1], commands[100:400])
             n = args.commands
-            results, elapsed = load.run(users, commands[400 : 400 + n])
-            report(f"{args.users} users, closed loop (saturation)", results, elapsed)
-            results, elapsed = load.run(users, commands[400 + n : 400 + 2 * n], think=args.think)
-            report(f"{args.users} users, ~{args.think:g} s think time", results, elapsed)
-            p99 = pct([lat * 1000 for _, lat in results], 0.99)
+            phase(f"{args.users} users, closed loop (saturation)", users, commands[400 : 400 + n])
+            p99 = phase(f"{args.users} users, ~{args.think:g} s think time", users, commands[400 + n : 400 + 2 * n],
+                        think=args.think)
             print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
                   f"({p99:.1f} ms)")
+            print(f"end: {load_average()}")
         finally:
             bot.terminate()
             bot.wait(timeout=30)

@@ -19,14 +19,13 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     select,
     table,
     text,
     tuple_,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from bulletin import render
 from bulletin.model import Article, Issue, TocEntry
@@ -240,12 +239,14 @@ class IssueRepository:
 
     def previous_id(self, issue_id: int) -> int | None:
         """The id of the next-older issue than ISSUE_ID in newest-first order, if any (nothing else is loaded)."""
-        current = self._session.execute(
-            select(*self._order_key()).where(IssueRow.id == issue_id)
-        ).one_or_none()
-        if current is None:
-            return None
-        stmt = select(IssueRow.id).where(tuple_(*self._order_key()) < tuple_(*(literal(v) for v in current)))
+        # One statement: the current issue's key row, joined by primary key, bounds the index range.
+        current = aliased(IssueRow)
+        current_key = (current.date_key, current.year_key, current.number, current.id)
+        stmt = (
+            select(IssueRow.id)
+            .join(current, current.id == issue_id)
+            .where(tuple_(*self._order_key()) < tuple_(*current_key))
+        )
         return self._session.scalar(self._newest_first(stmt).limit(1))
 
     # -- writing -------------------------------------------------------------------------------------------------
@@ -436,12 +437,17 @@ class IssueRepository:
             "ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
         )
         total = self._session.scalar(count, {"m": match_all}) or 0
-        in_title = self._session.scalar(count, {"m": match_title}) or 0
-        ranked: list[tuple[int, bool]] = []
-        if offset < in_title:
-            found = self._session.scalars(keys, {"m": match_title, "limit": limit, "offset": offset})
-            ranked += [(key, True) for key in found]
+        if total == 0 or limit == 0:
+            return total, []
+        found = self._session.scalars(keys, {"m": match_title, "limit": limit, "offset": offset})
+        ranked: list[tuple[int, bool]] = [(key, True) for key in found]
         if len(ranked) < limit and offset + len(ranked) < total:
+            # The title tier ends on this page. Its size is known from the page unless the page starts past it:
+            # counting it is as slow as counting all matches, so it is done only then.
+            if ranked or offset == 0:
+                in_title = offset + len(ranked)
+            else:
+                in_title = self._session.scalar(count, {"m": match_title}) or 0
             rest_offset = max(0, offset - in_title)
             found = self._session.scalars(keys, {"m": match_rest, "limit": limit - len(ranked), "offset": rest_offset})
             ranked += [(key, False) for key in found]

@@ -497,3 +497,26 @@ def test_sqlite_reads_newest_first_off_the_index(tmp_path: Path) -> None:
             # reads the whole table.
             assert "SCAN issues" not in plan and not any("TEMP B-TREE" in step for step in plan), (statement, plan)
     engine.dispose()
+
+
+def test_search_pages_are_slices_of_the_whole_ranking_at_every_offset(factory: sessionmaker[Session]) -> None:
+    """Pages that start inside, at the end of, and past the tier of hits in the title."""
+    rng = random.Random(2)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for n in range(1, 9):
+            articles = [
+                (rng.choice(["景区门票", "河道治理", "景区安全", "春耕"]), [rng.choice(["景区开放。", "无关内容。"])])
+                for _ in range(3)
+            ]
+            repo.add(make_issue(n, date=dt.date(2024, 1, n), articles=articles))
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        whole = repo.search("景区", limit=1000)
+        in_title = sum(1 for h in whole.hits if h.score == 1.0)
+        assert 0 < in_title < whole.total  # both tiers are present
+        for offset in range(whole.total + 2):
+            for limit in range(1, whole.total + 2):
+                page = repo.search("景区", offset=offset, limit=limit)
+                assert page.total == whole.total
+                assert page.hits == whole.hits[offset : offset + limit], (offset, limit)
