@@ -151,11 +151,11 @@ async def run_engine(server: Server, factory: Any, settings: PushSettings) -> fl
         return time.perf_counter() - start
 
 
-def ours(server: Server, tmp: str, n: int, *, paid: bool) -> dict[str, Any]:
+def ours(server: Server, tmp: str, n: int, *, paid: bool, concurrency: int = 32, trial: int = 0) -> dict[str, Any]:
     server.limits(enabled=not paid)
-    engine, factory, _ = seeded_db(tmp, f"ours-{'paid' if paid else '30'}-{n}", n)
+    engine, factory, _ = seeded_db(tmp, f"ours-{'paid' if paid else '30'}-{n}-{concurrency}-{trial}", n)
     before = server.counts()
-    settings = PushSettings(rate_per_second=30, paid_broadcast=paid)
+    settings = PushSettings(rate_per_second=30, paid_broadcast=paid, concurrency=concurrency)
     elapsed = asyncio.run(run_engine(server, factory, settings))
     after = server.counts()
     engine.dispose()
@@ -221,6 +221,22 @@ def memory(server: Server, n: int) -> dict[str, Any]:
     return dict(json.loads(out), n=n)
 
 
+def only_paid(n: int) -> int:
+    """Paid broadcast, limits off: median of 3 trials per concurrency."""
+    server = Server(n)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for concurrency in (32, 8):
+                rates = sorted(
+                    n / ours(server, tmp, n, paid=True, concurrency=concurrency, trial=t)["elapsed"] for t in range(3)
+                )
+                print(f"paid broadcast, {n} subscribers, {concurrency} open requests: median {rates[1]:.0f} msg/s "
+                      f"(trials {', '.join(f'{r:.0f}' for r in rates)})", flush=True)
+    finally:
+        server.close()
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
@@ -228,6 +244,8 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true", help="a tenth of every size")
     ap.add_argument("--skip-baselines", action="store_true", help="skip the two PTB loops")
+    ap.add_argument("--only-paid", action="store_true",
+                    help="only the paid-broadcast scenario: 3 trials (median) at concurrency 32 (default) and 8")
     args = ap.parse_args()
     if args.serve:
         serve(args.serve, args.users)
@@ -237,6 +255,8 @@ def main() -> int:
         return 0
     scale = 10 if args.quick else 1
     n30, npaid, nmem = 10_000 // scale, 20_000 // scale, 100_000 // scale
+    if args.only_paid:
+        return only_paid(npaid)
     server = Server(max(n30, npaid, nmem))
     rows: list[tuple[str, str, str, str, str]] = []
     try:
