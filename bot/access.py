@@ -1,24 +1,61 @@
-"""Access control in chat: the admin check every admin action makes, and (later in this module) the access modes,
-invites, subscription approval, subscriber removal, /audit and the per-user command rate limit."""
+"""Access control in chat: the admin check every admin action makes, who may subscribe ([access] mode: open,
+invite, approval), invite links, approval of subscription requests, admins removing subscribers, /audit, and the
+per-user command rate limit.
+
+Callback kind "q" (bot/callbacks.py routed kind): ``1:q:<request_id>:<1 approve | 0 deny>``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import datetime as dt
 import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler, filters
 
+from bot import callbacks as cb
+from bot import handlers as h
 from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
-from storage.access_repo import AdminRepository, AuditLog
+from bulletin.render import MAX_MESSAGE_UTF16, Button, Rendered, esc, split_plain
+from storage.access_repo import (
+    AdminRepository,
+    AuditEntry,
+    AuditLog,
+    InviteRepository,
+    InviteStatus,
+    RequestRepository,
+    RequestState,
+    SubscriptionRequest,
+)
 from storage.db import transaction
+from storage.subscribers import Subscriber, SubscriberRepository
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 Ctx = ContextTypes.DEFAULT_TYPE
+
+REQUEST_KIND = "q"
+INVITE_PREFIX = "inv_"
+INVITE_PAYLOAD = re.compile(r"inv_([A-Za-z0-9_-]{8,40})")
+AUDIT_DEFAULT = 20
+AUDIT_MAX = 50
+SUBSCRIBERS_SHOWN = 50
+_DURATION = re.compile(r"([0-9]{1,5})\s*([smhd])", re.IGNORECASE)
+_UNLIMITED_WORDS = frozenset({"多次", "不限", "multi", "unlimited"})
+_CHAT_ID = re.compile(r"-?[0-9]{1,18}")
+_RATE_WINDOW = 60.0
 
 
 def _what(update: Update) -> str:
@@ -45,23 +82,22 @@ async def require_admin(
     """True when the sender is an admin right now ([access] admins or added); otherwise refuse politely and log.
 
     The check reads the database on every call (no cache), so a removed admin's next press is refused. A refusal
-    answers a callback query with an alert (so a forged or replayed press does nothing visible) or replies to a
-    message, logs a warning with the user id and what was attempted, and records "refused" in the audit log.
+    answers a callback query with an alert (so a forged or replayed press does nothing) or replies to a message,
+    logs a warning with the user id and what was attempted, and records "refused" in the audit log.
     ACTION names the admin function for the log and the audit entry (e.g. "publish", "subscriber_remove").
     """
     user = update.effective_user
     user_id = user.id if user is not None else None
     configured = tuple(config.access.admins)
 
-    def check(s: Session) -> bool:
-        if user_id is not None and AdminRepository(s).is_admin(user_id, configured):
-            return True
-        AuditLog(s).record(actor_id=user_id, action="refused", detail=f"{action or 'admin function'}: {_what(update)}")
-        return False
-
     def run() -> bool:
-        with transaction(session_factory) as session:
-            return check(session)
+        with transaction(session_factory) as s:
+            if user_id is not None and AdminRepository(s).is_admin(user_id, configured):
+                return True
+            AuditLog(s).record(
+                actor_id=user_id, action="refused", detail=f"{action or 'admin function'}: {_what(update)}"
+            )
+            return False
 
     if await asyncio.to_thread(run):
         return True
@@ -73,6 +109,514 @@ async def require_admin(
             await update.callback_query.answer(text, show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text(text)
-    except TelegramError as exc:  # the query may be too old or the chat gone; the refusal itself stands
+    except TelegramError as exc:  # the query may be forged or too old, or the chat gone; the refusal stands
         log.warning("could not tell user %s about the refusal: %s", user_id, exc)
     return False
+
+
+async def _admin(update: Update, context: Ctx, action: str) -> bool:
+    d = h.deps(context)
+    return await require_admin(update, context, d.session_factory, d.config, action=action)
+
+
+def _actor(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+def parse_duration(text: str) -> dt.timedelta | None:
+    """'30m', '48h', '7d' (or '90s') as a positive timedelta; None when TEXT is not such a duration."""
+    m = _DURATION.fullmatch(text.strip())
+    if not m or int(m[1]) == 0:
+        return None
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[m[2].lower()]
+    return dt.timedelta(seconds=int(m[1]) * seconds)
+
+
+def _local(config: BotConfig, at: dt.datetime) -> str:
+    return at.astimezone(ZoneInfo(config.push.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+# --- who may subscribe
+
+
+def _invite_refusal(status: InviteStatus) -> str:
+    return {
+        InviteStatus.UNKNOWN: "access_invite_unknown",
+        InviteStatus.EXPIRED: "access_invite_expired",
+        InviteStatus.USED_UP: "access_invite_used_up",
+        InviteStatus.REVOKED: "access_invite_revoked",
+    }.get(status, "access_invite_unknown")
+
+
+@dataclass(frozen=True)
+class _Admission:
+    key: str  # i18n key of the answer
+    request: SubscriptionRequest | None = None  # a new request to announce to the admins
+    admins: tuple[int, ...] = ()
+
+
+def _invite_code(context: Ctx) -> str | None:
+    value = context.chat_data.get("invite_code") if context.chat_data is not None else None
+    return value if isinstance(value, str) else None
+
+
+async def subscription_refusal(update: Update, context: Ctx) -> str | None:
+    """Before offering the department keyboard: the refusal text when this chat may not subscribe at all now.
+
+    Only [access] mode = "invite" refuses up front (no valid invite code); "approval" asks the admins later.
+    """
+    d = h.deps(context)
+    chat, user = update.effective_chat, update.effective_user
+    if d.config.access.mode != "invite" or chat is None:
+        return None
+    code = _invite_code(context)
+
+    def work(s: Session) -> str | None:
+        current = SubscriberRepository(s).get(chat.id)
+        if current is not None and current.active:
+            return None
+        if user is not None and AdminRepository(s).is_admin(user.id, d.config.access.admins):
+            return None
+        if code is None:
+            return "access_invite_required"
+        status = InviteRepository(s).check(code)
+        return None if status is InviteStatus.VALID else _invite_refusal(status)
+
+    key = await h.in_transaction(context, work)
+    if key is not None and key != "access_invite_required" and context.chat_data is not None:
+        context.chat_data.pop("invite_code", None)
+    return None if key is None else t(h.user_lang(update), key)
+
+
+async def subscribe(update: Update, context: Ctx, department: str) -> str:
+    """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user.
+
+    An active subscriber just changes department. Admins, "open" mode and a valid invite code (consumed in the same
+    transaction as the subscription) subscribe at once; "invite" without a valid code is refused; "approval"
+    records a request and sends it to the admins with approve / deny buttons.
+    """
+    d = h.deps(context)
+    config = d.config
+    lang = h.user_lang(update)
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    code = _invite_code(context)
+    mode = config.access.mode
+
+    def add(s: Session) -> None:
+        SubscriberRepository(s).subscribe(
+            chat.id,
+            chat_type=chat.type,
+            user_id=user.id if user else None,
+            display_name=h._display_name(chat, user),
+            language_code=user.language_code if user else None,
+            department=department,
+        )
+
+    def work(s: Session) -> _Admission:
+        repo = SubscriberRepository(s)
+        current = repo.get(chat.id)
+        if current is not None and current.active:
+            repo.set_department(chat.id, department)
+            return _Admission("department_changed")
+        admins = AdminRepository(s)
+        if mode == "open" or (user is not None and admins.is_admin(user.id, config.access.admins)):
+            add(s)
+            return _Admission("subscribed")
+        if code is not None:
+            status = InviteRepository(s).use(code)
+            if status is InviteStatus.VALID:
+                add(s)
+                return _Admission("subscribed")
+            if mode == "invite":
+                return _Admission(_invite_refusal(status))
+        if mode == "invite":
+            return _Admission("access_invite_required")
+        requests = RequestRepository(s)
+        request, created = requests.create(
+            chat.id,
+            chat_type=chat.type,
+            user_id=user.id if user else None,
+            display_name=h._display_name(chat, user),
+            language_code=user.language_code if user else None,
+            department=department,
+        )
+        if not created:
+            return _Admission("access_request_pending")
+        return _Admission("access_request_sent", request, tuple(admins.all(config.access.admins)))
+
+    outcome = await h.in_transaction(context, work)
+    if code is not None and context.chat_data is not None and outcome.key != "department_changed":
+        context.chat_data.pop("invite_code", None)
+    if outcome.request is not None:
+        await _announce_request(context, outcome.request, outcome.admins)
+    return t(lang, outcome.key, department=esc(department))
+
+
+def _request_text(lang: str, request: SubscriptionRequest) -> str:
+    return t(
+        lang,
+        "access_request_admin",
+        name=esc(request.display_name),
+        chat_id=request.chat_id,
+        chat_type=esc(request.chat_type),
+        department=esc(request.department),
+    )
+
+
+def _request_keyboard(lang: str, request_id: int) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (
+            Button(t(lang, "access_btn_approve"), cb.cb_routed(REQUEST_KIND, request_id, 1)),
+            Button(t(lang, "access_btn_deny"), cb.cb_routed(REQUEST_KIND, request_id, 0)),
+        ),
+    )
+
+
+async def _announce_request(context: Ctx, request: SubscriptionRequest, admins: tuple[int, ...]) -> None:
+    """Send the request to every admin's private chat; an admin who never started the bot is skipped."""
+    reached = 0
+    for admin_id in admins:
+        # An admin's language is unknown here (no update from them); the office's language is the default.
+        lang = lang_of(None)
+        try:
+            await h.send(context, admin_id, Rendered(_request_text(lang, request), _request_keyboard(lang, request.id)))
+            reached += 1
+        except TelegramError as exc:
+            log.warning("could not send subscription request %s to admin %s: %s", request.id, admin_id, exc)
+    if reached == 0:
+        log.warning("subscription request %s reached no admin (none configured or none started the bot)", request.id)
+
+
+async def decide_request(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """Approve / deny button of a subscription request: admins only, once; the requester is told the outcome."""
+    query = update.callback_query
+    assert query is not None
+    lang = h.user_lang(update)
+    if not isinstance(data, cb.Routed) or len(data.args) != 2 or data.args[1] not in (0, 1):
+        await h.expired(query, lang)
+        return
+    if not await _admin(update, context, "request_decide"):
+        return
+    request_id, approve = data.args[0], data.args[1] == 1
+    actor = _actor(update)
+    assert actor is not None
+
+    def work(s: Session) -> tuple[SubscriptionRequest | None, SubscriptionRequest | None]:
+        requests = RequestRepository(s)
+        decided = requests.decide(request_id, approve=approve, decided_by=actor)
+        if decided is None:
+            return None, requests.get(request_id)
+        if approve:
+            SubscriberRepository(s).subscribe(
+                decided.chat_id,
+                chat_type=decided.chat_type,
+                user_id=decided.user_id,
+                display_name=decided.display_name,
+                language_code=decided.language_code,
+                department=decided.department,
+            )
+        AuditLog(s).record(
+            actor_id=actor,
+            action="request_approve" if approve else "request_deny",
+            subscriber_chat_id=decided.chat_id,
+            detail=f"{decided.display_name} · {decided.department}",
+        )
+        return decided, None
+
+    decided, earlier = await h.in_transaction(context, work)
+    if decided is None:
+        if earlier is None:
+            await h.expired(query, lang)
+            return
+        key = "access_request_already_approved" if earlier.state is RequestState.APPROVED else (
+            "access_request_already_denied"
+        )
+        await query.answer(t(lang, key), show_alert=True)
+        await h.edit(query, Rendered(_request_text(lang, earlier) + "\n\n" + t(lang, key)))
+        return
+    outcome = "access_request_approved_by" if approve else "access_request_denied_by"
+    who = update.effective_user.full_name if update.effective_user else str(actor)
+    await query.answer()
+    await h.edit(query, Rendered(_request_text(lang, decided) + "\n\n" + t(lang, outcome, admin=esc(who))))
+    requester_lang = lang_of(decided.language_code)
+    text = t(requester_lang, "access_you_approved" if approve else "access_you_denied", department=esc(
+        decided.department
+    ))
+    try:
+        await h.send(context, decided.chat_id, Rendered(text))
+    except TelegramError as exc:
+        log.warning("could not tell chat %s the outcome of request %s: %s", decided.chat_id, decided.id, exc)
+
+
+# --- invites
+
+
+async def start_with_invite(update: Update, context: Ctx, code: str) -> None:
+    """/start inv_<code> (an invite link): check the code, keep it for this chat, offer the departments."""
+    d = h.deps(context)
+    lang = h.user_lang(update)
+    chat = update.effective_chat
+    assert chat is not None
+
+    def work(s: Session) -> tuple[InviteStatus, Subscriber | None]:
+        return InviteRepository(s).check(code), SubscriberRepository(s).get(chat.id)
+
+    status, current = await h.in_transaction(context, work)
+    if current is not None and current.active:
+        await h.reply(update, context, t(lang, "access_invite_already_subscribed"))
+        return
+    if status is not InviteStatus.VALID:
+        await h.reply(update, context, t(lang, _invite_refusal(status)))
+        return
+    if context.chat_data is not None:
+        context.chat_data["invite_code"] = code
+    await h.reply(update, context, t(lang, "access_invite_ok"), h._department_keyboard(d.config, lang))
+
+
+def _parse_invite_args(args: list[str], default_ttl: dt.timedelta) -> tuple[int | None, dt.timedelta] | None:
+    uses: int | None = 1
+    ttl = default_ttl
+    seen_uses = seen_ttl = False
+    for arg in args:
+        duration = parse_duration(arg)
+        if duration is not None and not seen_ttl:
+            ttl, seen_ttl = duration, True
+        elif arg.lower() in _UNLIMITED_WORDS and not seen_uses:
+            uses, seen_uses = None, True
+        elif arg.isascii() and arg.isdigit() and not seen_uses and 1 <= int(arg) <= 10000:
+            uses, seen_uses = int(arg), True
+        else:
+            return None
+    if ttl > dt.timedelta(days=365):
+        return None
+    return uses, ttl
+
+
+async def invite_command(update: Update, context: Ctx) -> None:
+    """/invite [uses|多次] [duration]: admins create an invite link (default single use, [access] invite_ttl)."""
+    if not await _admin(update, context, "invite_create"):
+        return
+    d = h.deps(context)
+    lang = h.user_lang(update)
+    default_ttl = parse_duration(d.config.access.invite_ttl) or dt.timedelta(days=7)
+    parsed = _parse_invite_args(h.args_of(context), default_ttl)
+    if parsed is None:
+        await h.reply(update, context, esc(t(lang, "access_usage_invite")))
+        return
+    uses, ttl = parsed
+    actor = _actor(update)
+    expires = utcnow() + ttl
+
+    def work(s: Session) -> str:
+        invite = InviteRepository(s).create(created_by=actor, expires_at=expires, max_uses=uses)
+        AuditLog(s).record(
+            actor_id=actor,
+            action="invite_create",
+            detail=f"uses={'unlimited' if uses is None else uses} expires={expires.isoformat(timespec='minutes')}",
+        )
+        return invite.code
+
+    code = await h.in_transaction(context, work)
+    link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{code}"
+    uses_text = t(lang, "access_invite_unlimited") if uses is None else t(lang, "access_invite_uses", uses=uses)
+    text = t(lang, "access_invite_created", uses=uses_text, expires=_local(d.config, expires), link=esc(link))
+    if d.config.access.mode != "invite":
+        text += "\n\n" + t(lang, "access_invite_mode_note", mode=esc(d.config.access.mode))
+    await h.reply(update, context, text)
+
+
+# --- subscribers and the audit log in chat
+
+
+async def subscribers_command(update: Update, context: Ctx) -> None:
+    """/subscribers: admins see the count and the active subscribers (chat id, name, department)."""
+    if not await _admin(update, context, "subscribers_list"):
+        return
+    lang = h.user_lang(update)
+
+    def work(s: Session) -> tuple[list[Subscriber], list[SubscriptionRequest]]:
+        return SubscriberRepository(s).active(), RequestRepository(s).pending()
+
+    active, pending = await h.in_transaction(context, work)
+    lines = [t(lang, "access_subscribers_heading", count=len(active))]
+    for sub in active[:SUBSCRIBERS_SHOWN]:
+        lines.append(f"<code>{sub.chat_id}</code> {esc(sub.display_name)} · {esc(sub.department or '—')}")
+    if len(active) > SUBSCRIBERS_SHOWN:
+        lines.append(t(lang, "access_subscribers_more", count=len(active) - SUBSCRIBERS_SHOWN))
+    if pending:
+        lines.append(t(lang, "access_pending_count", count=len(pending)))
+    lines.append(t(lang, "access_subscribers_hint"))
+    await h.reply(update, context, "\n".join(lines))
+
+
+async def remove_command(update: Update, context: Ctx) -> None:
+    """/remove CHAT_ID: admins end a subscription; the chat is told, the audit log records it."""
+    if not await _admin(update, context, "subscriber_remove"):
+        return
+    lang = h.user_lang(update)
+    args = h.args_of(context)
+    if len(args) != 1 or not _CHAT_ID.fullmatch(args[0]):
+        await h.reply(update, context, esc(t(lang, "access_usage_remove")))
+        return
+    chat_id, actor = int(args[0]), _actor(update)
+
+    def work(s: Session) -> Subscriber | None:
+        repo = SubscriberRepository(s)
+        current = repo.get(chat_id)
+        if current is None or not current.active:
+            return None
+        repo.deactivate(chat_id, f"removed by admin {actor}")
+        AuditLog(s).record(
+            actor_id=actor, action="subscriber_remove", subscriber_chat_id=chat_id, detail=current.display_name
+        )
+        return current
+
+    removed = await h.in_transaction(context, work)
+    if removed is None:
+        await h.reply(update, context, t(lang, "access_remove_unknown", chat_id=chat_id))
+        return
+    await h.reply(
+        update, context, t(lang, "access_removed", name=esc(removed.display_name), chat_id=chat_id)
+    )
+    try:
+        await h.send(context, chat_id, Rendered(t(lang_of(removed.language_code), "access_you_were_removed")))
+    except TelegramError as exc:
+        log.warning("could not tell chat %s it was removed: %s", chat_id, exc)
+
+
+def format_audit(entry: AuditEntry, when: str) -> str:
+    """One audit entry as a plain-text line (shared by /audit and `bulletin-bot audit`)."""
+    parts = [when, str(entry.actor_id) if entry.actor_id is not None else "-", entry.action]
+    if entry.issue_id is not None:
+        parts.append(f"issue={entry.issue_id}")
+    if entry.subscriber_chat_id is not None:
+        parts.append(f"chat={entry.subscriber_chat_id}")
+    if entry.detail:
+        parts.append(entry.detail)
+    return "  ".join(parts)
+
+
+async def audit_command(update: Update, context: Ctx) -> None:
+    """/audit [N]: admins see the newest N audit entries (default 20, at most 50)."""
+    if not await _admin(update, context, "audit_view"):
+        return
+    d = h.deps(context)
+    lang = h.user_lang(update)
+    args = h.args_of(context)
+    if len(args) > 1 or (args and not (args[0].isascii() and args[0].isdigit() and 1 <= int(args[0]) <= AUDIT_MAX)):
+        await h.reply(update, context, esc(t(lang, "access_usage_audit", max=AUDIT_MAX)))
+        return
+    limit = int(args[0]) if args else AUDIT_DEFAULT
+    entries = await h.in_transaction(context, lambda s: AuditLog(s).recent(limit))
+    if not entries:
+        await h.reply(update, context, t(lang, "access_audit_empty"))
+        return
+    lines = [t(lang, "access_audit_heading", count=len(entries))]
+    lines += [format_audit(e, _local(d.config, e.at)) for e in entries]
+    for part in split_plain("\n".join(lines), MAX_MESSAGE_UTF16):
+        await h.reply(update, context, esc(part))
+
+
+async def admin_help_command(update: Update, context: Ctx) -> None:
+    """/admin: the admin commands (admins only)."""
+    if not await _admin(update, context, "admin_help"):
+        return
+    await h.reply(update, context, t(h.user_lang(update), "access_admin_help"))
+
+
+# --- per-user command rate limit
+
+
+class CommandRateLimiter:
+    """At most LIMIT commands per user in any 60 s window; the first command over the limit gets a polite wait
+    message, the rest of the burst is dropped silently (so a flood cannot make the bot flood back)."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._seen: dict[int, collections.deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    def check(self, user_id: int) -> tuple[bool, float, bool]:
+        """(allowed, seconds to wait, whether to tell the user) for one command of USER_ID now."""
+        now = self._clock()
+        window = self._seen.setdefault(user_id, collections.deque())
+        while window and now - window[0] >= _RATE_WINDOW:
+            window.popleft()
+        if self.limit <= 0 or len(window) < self.limit:
+            window.append(now)
+            self._warned.pop(user_id, None)
+            if len(self._seen) > 10000:  # forget idle users so memory stays bounded
+                self._forget_idle(now)
+            return True, 0.0, False
+        wait = _RATE_WINDOW - (now - window[0])
+        tell = user_id not in self._warned
+        self._warned[user_id] = now
+        return False, wait, tell
+
+    def _forget_idle(self, now: float) -> None:
+        for uid in [u for u, w in self._seen.items() if not w or now - w[-1] >= _RATE_WINDOW]:
+            del self._seen[uid]
+            self._warned.pop(uid, None)
+
+
+def _is_command(update: Update) -> bool:
+    message = update.message
+    return bool(message and message.text and message.text.startswith("/"))
+
+
+class AccessGuard:
+    """The rate limit, installed in handler group -1 so it runs before every other handler."""
+
+    def __init__(self, config: BotConfig, factory: sessionmaker[Session]) -> None:
+        self._config = config
+        self._factory = factory
+        self.limiter = CommandRateLimiter(config.access.rate_limit_per_minute)
+
+    async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Install the guard before the bot's own handlers."""
+        application.add_handler(TypeHandler(Update, self.guard), group=-1)
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+    async def guard(self, update: Update, context: Ctx) -> None:
+        """Commands beyond the per-user rate limit: one polite wait message, then nothing until the window frees."""
+        user = update.effective_user
+        if user is None or not _is_command(update):
+            return
+        allowed, wait, tell = self.limiter.check(user.id)
+        if allowed or user.id in self._config.access.admins:
+            return
+        log.info("rate limit: user %s sent more than %s commands in a minute", user.id, self.limiter.limit)
+        if tell and update.effective_chat is not None:
+            text = t(lang_of(user.language_code), "access_rate_limited", seconds=max(1, int(wait + 0.999)))
+            try:
+                await h.send(context, update.effective_chat.id, Rendered(text))
+            except TelegramError as exc:
+                log.warning("could not send the wait message to user %s: %s", user.id, exc)
+        raise ApplicationHandlerStop
+
+
+# --- the extension
+
+
+def access_extension(config: BotConfig, factory: sessionmaker[Session]) -> Any:
+    """The ExtensionFactory for bot/app.py: admin commands, the request buttons and the rate-limit guard."""
+    from bot.app import Extension  # late: bot.app imports this module's factory through default_extensions
+
+    message = filters.UpdateType.MESSAGE
+    commands = {
+        "invite": invite_command,
+        "subscribers": subscribers_command,
+        "remove": remove_command,
+        "audit": audit_command,
+        "admin": admin_help_command,
+    }
+    return Extension(
+        handlers=[CommandHandler(name, callback, filters=message) for name, callback in commands.items()],
+        callback_routes={REQUEST_KIND: decide_request},
+        services=[AccessGuard(config, factory)],
+    )
+

@@ -68,7 +68,9 @@ ExtensionFactory = Callable[[BotConfig, sessionmaker[Session]], Extension]
 
 def default_extensions(config: BotConfig) -> list[ExtensionFactory]:
     """The extensions `bulletin-bot run` starts with. PUSH HOOK: the push runner's factory goes here."""
-    return []
+    from bot.access import access_extension  # late: bot.access builds an Extension from this module
+
+    return [access_extension]
 
 
 def file_base_url(api_base_url: str) -> str:

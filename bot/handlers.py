@@ -20,6 +20,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import access
 from bot import callbacks as cb
 from bot.keyboards import to_markup
 from bot.settings import BotConfig
@@ -193,6 +194,9 @@ async def start(update: Update, context: Ctx) -> None:
             return
         if m := _DEEP_ARTICLE.fullmatch(args[0]):
             await show_article(update, context, int(m[1]), int(m[2]))
+            return
+        if m := access.INVITE_PAYLOAD.fullmatch(args[0]):
+            await access.start_with_invite(update, context, m[1])
             return
     user = update.effective_user
     name = esc(user.first_name) if user else ""
@@ -443,36 +447,16 @@ def _display_name(chat: Chat, user: User | None) -> str:
 
 async def _subscribe(update: Update, context: Ctx, department: str) -> str:
     """Subscribe the update's chat with DEPARTMENT (or change the department of an active subscription)."""
-    lang = user_lang(update)
-    chat = update.effective_chat
-    user = update.effective_user
-    assert chat is not None
-
-    def work(s: Session) -> bool:
-        repo = SubscriberRepository(s)
-        current = repo.get(chat.id)
-        if current is not None and current.active:
-            repo.set_department(chat.id, department)
-            return False
-        repo.subscribe(
-            chat.id,
-            chat_type=chat.type,
-            user_id=user.id if user else None,
-            display_name=_display_name(chat, user),
-            language_code=user.language_code if user else None,
-            department=department,
-        )
-        return True
-
-    created = await in_transaction(context, work)
-    key = "subscribed" if created else "department_changed"
-    return t(lang, key, department=esc(department))
+    return await access.subscribe(update, context, department)  # [access] mode decides (open/invite/approval)
 
 
 async def subscribe_command(update: Update, context: Ctx) -> None:
     """/subscribe [department]: subscribe, choosing the department on a keyboard or typing it."""
     lang = user_lang(update)
     args = args_of(context)
+    if (refusal := await access.subscription_refusal(update, context)) is not None:
+        await reply(update, context, refusal)
+        return
     if args:
         department = _clean_department(" ".join(args))
         if department is None:

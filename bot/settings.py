@@ -6,6 +6,7 @@ bulletin_bot.config.Config; the real Config satisfies these protocols.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 
@@ -28,6 +29,12 @@ class AccessSettings(Protocol):
     def departments(self) -> tuple[str, ...]: ...
     @property
     def admins(self) -> tuple[int, ...]: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def rate_limit_per_minute(self) -> int: ...
+    @property
+    def invite_ttl(self) -> str: ...
 
 
 class PushTimes(Protocol):
@@ -35,6 +42,8 @@ class PushTimes(Protocol):
     def timezone(self) -> str: ...
     @property
     def default_time(self) -> str: ...
+    @property
+    def remind_after_delta(self) -> dt.timedelta | None: ...  # receipts: None = no reminders
 
 
 class PublishSettings(Protocol):

@@ -149,6 +149,74 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "抱歉，处理您的请求时出了点问题，请稍后再试。",
         EN: "Sorry, something went wrong while handling your request. Please try again later.",
     },
+    # --- receipts (RECEIPTS helper: 已阅 presses, reminders, /stats, /export, /coverage)
+    "receipts_ack_recorded": {ZH: "已确认阅读，谢谢！", EN: "Thank you, marked as read."},
+    "receipts_ack_already": {ZH: "您已确认阅读过本期。", EN: "You have already marked this issue as read."},
+    "receipts_reminder": {
+        ZH: "提醒：{masthead}{label}已发送给您，尚未确认阅读。阅读后请点击“✅ 已阅”。",
+        EN: "Reminder: {masthead} {label} was sent to you and is not marked as read yet. "
+        "Please press “✅ Read” once you have read it.",
+    },
+    "receipts_usage_stats": {
+        ZH: "用法：/stats（最近几期）或 /stats 期号，例如 /stats 12 或 /stats 2023-1",
+        EN: "Usage: /stats (recent issues) or /stats ISSUE, e.g. /stats 12 or /stats 2023-1",
+    },
+    "receipts_usage_export": {
+        ZH: "用法：/export 期号，例如 /export 12 或 /export 2023-1",
+        EN: "Usage: /export ISSUE, e.g. /export 12 or /export 2023-1",
+    },
+    "receipts_not_pushed": {
+        ZH: "{label}还没有推送过，没有回执记录。",
+        EN: "{label} has not been pushed yet; there are no receipts.",
+    },
+    "receipts_no_pushes": {ZH: "还没有推送过任何一期。", EN: "No issue has been pushed yet."},
+    "receipts_stats_heading": {ZH: "<b>回执统计：{label}</b>", EN: "<b>Receipts: {label}</b>"},
+    "receipts_stats_line": {
+        ZH: "{department}：送达 {delivered}，已阅 {acknowledged}，打开文章 {opened}，未送达 {not_reached}",
+        EN: "{department}: delivered {delivered}, read {acknowledged}, articles opened {opened}, "
+        "not reached {not_reached}",
+    },
+    "receipts_stats_pending": {ZH: "，发送中 {pending}", EN: ", still sending {pending}"},
+    "receipts_stats_total": {ZH: "<b>合计</b>", EN: "<b>Total</b>"},
+    "receipts_no_department": {ZH: "（未填部门）", EN: "(no department)"},
+    "receipts_recent_heading": {ZH: "<b>最近{count}期已阅情况</b>", EN: "<b>Read receipts, last {count} issues</b>"},
+    "receipts_recent_line": {
+        ZH: "{label}：送达 {delivered}，已阅 {acknowledged}（{rate}%）",
+        EN: "{label}: delivered {delivered}, read {acknowledged} ({rate}%)",
+    },
+    "receipts_recent_hint": {
+        ZH: "发送 /stats 期号 查看分部门明细，/export 期号 导出台账。",
+        EN: "Send /stats ISSUE for the departments, /export ISSUE for the ledger.",
+    },
+    "receipts_chart_title": {ZH: "各部门已阅率（最近各期）", EN: "Read rate by department (recent issues)"},
+    "receipts_chart_ylabel": {ZH: "已阅率（%）", EN: "Read (%)"},
+    "receipts_chart_caption": {
+        ZH: "最近{count}期各部门已阅率（已阅会话占送达会话的百分比）",
+        EN: "Read rate by department, last {count} issues (share of delivered chats that pressed Read)",
+    },
+    "receipts_chart_legend": {ZH: "图中编号：{pairs}", EN: "Labels on the chart: {pairs}"},
+    "receipts_export_caption": {
+        ZH: "{label}推送台账（共 {count} 个会话）",
+        EN: "Delivery ledger of {label} ({count} chats)",
+    },
+    "receipts_coverage_none_configured": {
+        ZH: "尚未配置部门列表（[access] departments）。",
+        EN: "No departments are configured ([access] departments).",
+    },
+    "receipts_coverage_all": {
+        ZH: "全部 {count} 个部门都已有订阅者。",
+        EN: "All {count} departments have at least one subscriber.",
+    },
+    "receipts_coverage_missing": {
+        ZH: "<b>以下 {missing} 个部门还没有订阅者</b>（共 {count} 个部门）：",
+        EN: "<b>{missing} of {count} departments have no subscriber</b>:",
+    },
+    "receipts_coverage_covered": {ZH: "已覆盖：{lines}", EN: "Covered: {lines}"},
+    "receipts_coverage_count": {ZH: "{department}（{count}）", EN: "{department} ({count})"},
+    "receipts_export_private_only": {
+        ZH: "台账含有订阅者信息，请在与我的私聊中发送 /export。",
+        EN: "The ledger names subscribers; please send /export in a private chat with me.",
+    },
     # --- command menu (setMyCommands descriptions)
     "cmd_start": {ZH: "欢迎与简介", EN: "Welcome and introduction"},
     "cmd_help": {ZH: "全部命令及示例", EN: "Every command with an example"},
@@ -165,6 +233,280 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "抱歉，此功能仅限管理员使用。",
         EN: "Sorry, only admins can do that.",
     },
+    "access_invite_required": {
+        ZH: "抱歉，本简报需凭邀请链接订阅。请向办公室索取邀请链接。",
+        EN: "Sorry, subscribing needs an invite link. Please ask the office for one.",
+    },
+    "access_invite_unknown": {
+        ZH: "抱歉，这个邀请链接无效。请向办公室索取新的邀请链接。",
+        EN: "Sorry, this invite link is not valid. Please ask the office for a new one.",
+    },
+    "access_invite_expired": {
+        ZH: "抱歉，这个邀请链接已过期。请向办公室索取新的邀请链接。",
+        EN: "Sorry, this invite link has expired. Please ask the office for a new one.",
+    },
+    "access_invite_used_up": {
+        ZH: "抱歉，这个邀请链接已被使用。请向办公室索取新的邀请链接。",
+        EN: "Sorry, this invite link has already been used. Please ask the office for a new one.",
+    },
+    "access_invite_revoked": {
+        ZH: "抱歉，这个邀请链接已被撤销。请向办公室索取新的邀请链接。",
+        EN: "Sorry, this invite link was withdrawn. Please ask the office for a new one.",
+    },
+    "access_invite_ok": {
+        ZH: "邀请有效。请选择您所在的部门完成订阅：",
+        EN: "Your invite is valid. Choose your department to subscribe:",
+    },
+    "access_invite_already_subscribed": {
+        ZH: "您已订阅本简报，无需再使用邀请链接。发送 /settings 可修改部门。",
+        EN: "You are already subscribed; no invite needed. Send /settings to change your department.",
+    },
+    "access_request_sent": {
+        ZH: "您的订阅申请（部门：{department}）已提交，管理员审核后会通知您结果。",
+        EN: "Your request to subscribe (department: {department}) was sent. You will be told once an admin decides.",
+    },
+    "access_request_pending": {
+        ZH: "您的订阅申请正在审核中（部门已更新为：{department}），请耐心等待。",
+        EN: "Your request is still waiting for an admin (department now: {department}). Please wait.",
+    },
+    "access_request_admin": {
+        ZH: "订阅申请\n申请人：{name}\n会话：<code>{chat_id}</code>（{chat_type}）\n部门：{department}",
+        EN: "Subscription request\nFrom: {name}\nChat: <code>{chat_id}</code> ({chat_type})\nDepartment: {department}",
+    },
+    "access_btn_approve": {ZH: "✅ 批准", EN: "✅ Approve"},
+    "access_btn_deny": {ZH: "❌ 拒绝", EN: "❌ Deny"},
+    "access_request_approved_by": {ZH: "✅ 已批准（{admin}）", EN: "✅ Approved by {admin}"},
+    "access_request_denied_by": {ZH: "❌ 已拒绝（{admin}）", EN: "❌ Denied by {admin}"},
+    "access_request_already_approved": {
+        ZH: "该申请已被批准，无需再处理。",
+        EN: "This request was already approved.",
+    },
+    "access_request_already_denied": {
+        ZH: "该申请已被拒绝，无需再处理。",
+        EN: "This request was already denied.",
+    },
+    "access_you_approved": {
+        ZH: "您的订阅申请已获批准（部门：{department}）。新一期简报发布后会推送给您。",
+        EN: "Your request was approved (department: {department}). New issues will be sent to you.",
+    },
+    "access_you_denied": {
+        ZH: "抱歉，您的订阅申请未获批准。如有疑问，请联系办公室。",
+        EN: "Sorry, your request to subscribe was not approved. Please contact the office if in doubt.",
+    },
+    "access_usage_invite": {
+        ZH: "用法：/invite [次数|多次] [有效期]，例如 /invite（单次，默认有效期）、/invite 10 48h、/invite 多次 7d",
+        EN: "Usage: /invite [uses|multi] [valid for], e.g. /invite (single use), /invite 10 48h, /invite multi 7d",
+    },
+    "access_invite_uses": {ZH: "可使用 {uses} 次", EN: "{uses} use(s)"},
+    "access_invite_unlimited": {ZH: "有效期内不限次数", EN: "unlimited uses until it expires"},
+    "access_invite_created": {
+        ZH: "邀请链接已生成（{uses}，有效期至 {expires}）：\n{link}",
+        EN: "Invite link created ({uses}, valid until {expires}):\n{link}",
+    },
+    "access_invite_mode_note": {
+        ZH: "提示：当前订阅方式为 {mode}，邀请链接可直接订阅，无需审核。",
+        EN: "Note: the access mode is {mode}; an invite link subscribes directly, without approval.",
+    },
+    "access_subscribers_heading": {ZH: "当前订阅：{count} 个会话", EN: "Active subscriptions: {count} chats"},
+    "access_subscribers_more": {
+        ZH: "……另有 {count} 个（完整名单请用 bulletin-bot subscribers --csv 导出）",
+        EN: "… {count} more (export them all with bulletin-bot subscribers --csv)",
+    },
+    "access_pending_count": {ZH: "待审核申请：{count} 个", EN: "Requests waiting: {count}"},
+    "access_subscribers_hint": {
+        ZH: "移除订阅：/remove 会话编号",
+        EN: "Remove a subscription: /remove CHAT_ID",
+    },
+    "access_usage_remove": {
+        ZH: "用法：/remove 会话编号（见 /subscribers），例如 /remove 123456789",
+        EN: "Usage: /remove CHAT_ID (see /subscribers), e.g. /remove 123456789",
+    },
+    "access_remove_unknown": {
+        ZH: "会话 {chat_id} 没有有效的订阅。",
+        EN: "Chat {chat_id} has no active subscription.",
+    },
+    "access_removed": {
+        ZH: "已移除 {name}（{chat_id}）的订阅。",
+        EN: "Removed the subscription of {name} ({chat_id}).",
+    },
+    "access_you_were_removed": {
+        ZH: "您的简报订阅已被管理员取消。如有疑问，请联系办公室。",
+        EN: "An admin ended your subscription to the bulletin. Please contact the office if in doubt.",
+    },
+    "access_usage_audit": {
+        ZH: "用法：/audit [条数]，条数为 1 到 {max}，例如 /audit 10",
+        EN: "Usage: /audit [count], count from 1 to {max}, e.g. /audit 10",
+    },
+    "access_audit_empty": {ZH: "操作日志为空。", EN: "The audit log is empty."},
+    "access_audit_heading": {
+        ZH: "最近 {count} 条操作记录（时间 操作人 操作 对象 说明）：",
+        EN: "The newest {count} audit entries (time, actor, action, target, detail):",
+    },
+    "access_admin_help": {
+        ZH: "管理员命令：\n/invite [次数|多次] [有效期] — 生成邀请链接\n/subscribers — 查看订阅名单\n"
+        "/remove 会话编号 — 移除订阅\n/audit [条数] — 查看操作日志",
+        EN: "Admin commands:\n/invite [uses|multi] [valid for] — create an invite link\n"
+        "/subscribers — list subscribers\n/remove CHAT_ID — remove a subscription\n/audit [count] — show the audit log",
+    },
+    "access_rate_limited": {
+        ZH: "您发送命令过于频繁，请 {seconds} 秒后再试。",
+        EN: "You are sending commands too quickly. Please try again in {seconds} seconds.",
+    },
+    # --- desk (DESK helper: publishing in chat, approval, handling marks, corrections)
+    "desk_internal_mark": {ZH: "🔒 内部资料 注意保密 请勿转发", EN: "🔒 Internal — do not forward"},
+    "desk_too_big": {
+        ZH: "文件过大（{size} MB），不能超过 {max} MB。请压缩图片或拆分后再发送。",
+        EN: "The file is too large ({size} MB); the limit is {max} MB. Please shrink it and send it again.",
+    },
+    "desk_wrong_type": {
+        ZH: "不支持的文件类型（{ext}）。请发送 .txt、.docx 或 .pdf 格式的简报。",
+        EN: "Unsupported file type ({ext}). Please send the bulletin as .txt, .docx or .pdf.",
+    },
+    "desk_download_failed": {
+        ZH: "无法下载这个文件，请稍后再试。",
+        EN: "The file could not be downloaded; please try again later.",
+    },
+    "desk_parse_failed": {ZH: "无法识别这份简报：{reason}", EN: "This is not a readable bulletin: {reason}"},
+    "desk_parse_empty": {ZH: "文件是空的。", EN: "the file is empty."},
+    "desk_parse_encoding": {ZH: "无法识别文本编码。", EN: "the text encoding is not recognised."},
+    "desk_parse_encrypted": {ZH: "文档已加密，请去掉密码后再发送。", EN: "the document is encrypted."},
+    "desk_parse_damaged": {ZH: "文件已损坏。", EN: "the file is damaged."},
+    "desk_parse_unreadable": {
+        ZH: "读不出文字内容（可能是扫描件）。",
+        EN: "no text could be read (is it a scan?).",
+    },
+    "desk_parse_no_articles": {ZH: "没有找到任何文章。", EN: "no articles were found."},
+    "desk_parse_not_bulletin": {
+        ZH: "内容不像是一期工作简报（没有找到刊头和期号）。",
+        EN: "it does not look like a bulletin issue (no masthead and issue number found).",
+    },
+    "desk_parse_unsupported": {ZH: "不支持的文件类型。", EN: "the file type is not supported."},
+    "desk_parse_other": {ZH: "格式无法识别。", EN: "the format was not recognised."},
+    "desk_summary": {
+        ZH: "📄 <b>待发布</b>：{masthead} {label}\n来源：{source}\n共 {articles} 篇文章；当前有效订阅 {subscribers} 个。"
+        "\n上方是订阅者将收到的要目消息。",
+        EN: "📄 <b>Ready to publish</b>: {masthead} {label}\nSource: {source}\n{articles} articles; "
+        "{subscribers} active subscriptions.\nThe message above is exactly what subscribers will get.",
+    },
+    "desk_warnings": {ZH: "⚠️ <b>解析提示</b>：", EN: "⚠️ <b>Parse warnings</b>:"},
+    "desk_no_warnings": {ZH: "✅ 解析无警告。", EN: "✅ No parse warnings."},
+    "desk_exists_same": {
+        ZH: "ℹ️ 简报库中已有该期，内容相同；发布时使用库中的版本。",
+        EN: "ℹ️ This issue is already in the archive with the same content; publishing uses it.",
+    },
+    "desk_exists_different": {
+        ZH: "⚠️ 简报库中已有该期（编号 #{issue_id}），内容不同。如需用本文件替换，请点“替换库中该期”。",
+        EN: "⚠️ The archive already has this issue (#{issue_id}) with different content. Press “Replace” to "
+        "replace it with this file.",
+    },
+    "desk_replacing": {
+        ZH: "🔁 将用本文件替换库中的该期。",
+        EN: "🔁 This file will replace the stored issue.",
+    },
+    "desk_marked_internal": {
+        ZH: "🔒 已标为内部资料：消息带有标记，且不能转发或保存。",
+        EN: "🔒 Marked internal: messages carry the mark and cannot be forwarded or saved.",
+    },
+    "desk_choose_when": {ZH: "请选择发布时间：", EN: "Choose when to publish:"},
+    "desk_approval_note": {
+        ZH: "本机器人要求审核：确认后需由另一位管理员批准，才会保存和推送。",
+        EN: "Approval is required: after you confirm, another admin must approve before anything is stored or sent.",
+    },
+    "desk_btn_now": {ZH: "立即发布", EN: "Publish now"},
+    "desk_btn_default": {ZH: "定时：{when}", EN: "At {when}"},
+    "desk_btn_tomorrow": {ZH: "明天 09:00", EN: "Tomorrow 09:00"},
+    "desk_btn_typed": {ZH: "输入时间…", EN: "Type a time…"},
+    "desk_btn_replace": {ZH: "替换库中该期", EN: "Replace"},
+    "desk_btn_cancel": {ZH: "取消", EN: "Cancel"},
+    "desk_btn_internal_on": {ZH: "🔒 标为内部资料", EN: "🔒 Mark internal"},
+    "desk_btn_internal_off": {ZH: "🔓 取消内部资料标记", EN: "🔓 Remove internal mark"},
+    "desk_btn_approve": {ZH: "✅ 批准", EN: "✅ Approve"},
+    "desk_btn_reject": {ZH: "❌ 驳回", EN: "❌ Reject"},
+    "desk_btn_confirm": {ZH: "确认", EN: "Confirm"},
+    "desk_ask_time": {
+        ZH: "请发送发布时间，例如 2024-05-08 09:00，或只发 09:00 表示今天或明天的这个时间（{tz}）。发送“取消”放弃。",
+        EN: "Send the time to publish, e.g. 2024-05-08 09:00, or just 09:00 for the next such time ({tz}). "
+        "Send “cancel” to give up.",
+    },
+    "desk_bad_time": {
+        ZH: "无法识别时间“{text}”，请按 2024-05-08 09:00 或 09:00 的格式发送。",
+        EN: "“{text}” is not a time; send it as 2024-05-08 09:00 or 09:00.",
+    },
+    "desk_past_time": {ZH: "{when} 已经过去，请发送一个将来的时间。", EN: "{when} has passed; send a future time."},
+    "desk_when_now": {ZH: "立即", EN: "now"},
+    "desk_published_now": {
+        ZH: "✅ 已发布 {label}，正在推送给订阅者。",
+        EN: "✅ {label} is published and being sent to subscribers.",
+    },
+    "desk_scheduled": {ZH: "✅ 已安排 {label} 于 {when} 推送。", EN: "✅ {label} will be sent at {when}."},
+    "desk_cancelled": {ZH: "已取消，没有保存任何内容。", EN: "Cancelled; nothing was stored."},
+    "desk_expired": {
+        ZH: "这份预览已失效，请重新发送文件。",
+        EN: "This preview has expired; please send the file again.",
+    },
+    "desk_already_pushed": {
+        ZH: "无法发布：{label}已经推送过。如需更正，请用 /correct、/refresh 或 /recall。",
+        EN: "Cannot publish: {label} was already sent. Use /correct, /refresh or /recall to correct it.",
+    },
+    "desk_push_running": {
+        ZH: "无法发布：{label}正在推送中。",
+        EN: "Cannot publish: {label} is being sent right now.",
+    },
+    "desk_submitted": {
+        ZH: "📨 已提交审核：{label}（{when}）。需由另一位管理员批准后才会保存和推送。",
+        EN: "📨 Submitted for approval: {label} ({when}). Another admin must approve it before it is stored and sent.",
+    },
+    "desk_approval_request": {
+        ZH: "📝 <b>待审核</b>：{masthead} {label}\n提交人：{uploader}\n推送时间：{when}\n来源：{source}",
+        EN: "📝 <b>Awaiting approval</b>: {masthead} {label}\nUploaded by: {uploader}\nSend: {when}\nSource: {source}",
+    },
+    "desk_self_approve": {
+        ZH: "不能审核自己上传的简报，需由另一位管理员批准。",
+        EN: "You cannot approve your own upload; another admin must approve it.",
+    },
+    "desk_approved": {ZH: "✅ 已由 {admin} 批准。{outcome}", EN: "✅ Approved by {admin}. {outcome}"},
+    "desk_rejected": {ZH: "❌ 已被 {admin} 驳回，没有保存。", EN: "❌ Rejected by {admin}; nothing was stored."},
+    "desk_withdrawn": {ZH: "已撤回发布申请，没有保存。", EN: "Withdrawn; nothing was stored."},
+    "desk_already_decided": {ZH: "该申请已经处理过了。", EN: "This request has already been decided."},
+    "desk_url_timeout": {
+        ZH: "获取网址超时（{seconds} 秒）。请稍后再试，或直接发送文件。",
+        EN: "Fetching the URL timed out ({seconds} s). Try again later, or send the file itself.",
+    },
+    "desk_url_failed": {ZH: "无法获取该网址：{reason}", EN: "The URL could not be fetched: {reason}"},
+    "desk_url_type": {
+        ZH: "该网址返回的内容（{ctype}）不是网页或简报文档（支持网页、.txt、.docx、.pdf）。",
+        EN: "The URL returned {ctype}, which is not a web page or bulletin document (.txt, .docx, .pdf).",
+    },
+    "desk_url_too_big": {
+        ZH: "该网址的内容超过 {max} MB，已停止下载。",
+        EN: "The URL's content is larger than {max} MB; the download was stopped.",
+    },
+    "desk_usage_correct": {
+        ZH: "用法：/correct 期号 更正内容，例如 /correct 12 第3篇标题应为……（向收到该期的所有会话发送更正通知）",
+        EN: "Usage: /correct ISSUE TEXT, e.g. /correct 12 The title of article 3 should read … "
+        "(sends a correction notice to every chat the issue reached)",
+    },
+    "desk_usage_recall": {
+        ZH: "用法：/recall 期号（从所有会话撤回该期的要目消息）",
+        EN: "Usage: /recall ISSUE (deletes the issue's contents message in every chat)",
+    },
+    "desk_usage_refresh": {
+        ZH: "用法：/refresh 期号（按库中当前内容更新已推送的要目消息）",
+        EN: "Usage: /refresh ISSUE (edits the sent contents message to the stored issue as it is now)",
+    },
+    "desk_not_reached": {ZH: "{label}还没有送达任何会话。", EN: "{label} has not reached any chat."},
+    "desk_confirm_correction": {
+        ZH: "确认对收到 {label} 的 {count} 个会话执行“{action}”？",
+        EN: "{action} for the {count} chats that received {label}?",
+    },
+    "desk_correction_notice": {ZH: "📢 <b>更正</b>（{label}）\n{text}", EN: "📢 <b>Correction</b> ({label})\n{text}"},
+    "desk_correction_done": {
+        ZH: "“{action}”完成：{label}\n成功 {done} · 失败 {failed} · 不可达 {gone}",
+        EN: "{action} finished: {label}\ndone {done} · failed {failed} · unreachable {gone}",
+    },
+    "desk_action_edit": {ZH: "更新要目消息", EN: "Update the contents message"},
+    "desk_action_recall": {ZH: "撤回要目消息", EN: "Recall the contents message"},
+    "desk_action_notice": {ZH: "发送更正通知", EN: "Send a correction notice"},
 }
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -40,6 +40,10 @@ class AccessConfig:
     admins: tuple[int, ...] = ()
     departments: tuple[str, ...] = ()
     mode: str = "open"
+    # Commands one user may send per minute before being asked to wait (0 = no limit).
+    rate_limit_per_minute: int = 20
+    # Default lifetime of an /invite link.
+    invite_ttl: str = "7d"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,12 @@ class PushConfig:
     rate_per_second: float = 30.0
     paid_broadcast: bool = False
     remind_after: str = "24h"
+
+    @property
+    def remind_after_delta(self) -> dt.timedelta | None:
+        """remind_after as a duration; None when it is 0 (no reminders)."""
+        delta = parse_duration(self.remind_after, "push.remind_after")
+        return delta if delta > dt.timedelta(0) else None
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,10 @@ def _validate(cfg: Config) -> None:
     except ValueError:
         raise ConfigError(f"push.default_time: {cfg.push.default_time!r} is not a time such as '09:00'") from None
     parse_duration(cfg.push.misfire_grace, "push.misfire_grace")
+    if parse_duration(cfg.access.invite_ttl, "access.invite_ttl").total_seconds() <= 0:
+        raise ConfigError("access.invite_ttl: must be greater than 0")
+    if cfg.access.rate_limit_per_minute < 0:
+        raise ConfigError("access.rate_limit_per_minute: must be 0 (no limit) or more")
     parse_duration(cfg.push.remind_after, "push.remind_after")
     if cfg.push.rate_per_second <= 0:
         raise ConfigError("push.rate_per_second: must be greater than 0")
