@@ -30,7 +30,6 @@ from bulletin.i18n import lang_of, t
 from bulletin.render import MAX_MESSAGE_UTF16, Button, Rendered, esc, split_plain
 from storage.access_repo import (
     AdminRepository,
-    AuditEntry,
     AuditLog,
     InviteRepository,
     InviteStatus,
@@ -485,18 +484,6 @@ async def remove_command(update: Update, context: Ctx) -> None:
         log.warning("could not tell chat %s it was removed: %s", chat_id, exc)
 
 
-def format_audit(entry: AuditEntry, when: str) -> str:
-    """One audit entry as a plain-text line (shared by /audit and `bulletin-bot audit`)."""
-    parts = [when, str(entry.actor_id) if entry.actor_id is not None else "-", entry.action]
-    if entry.issue_id is not None:
-        parts.append(f"issue={entry.issue_id}")
-    if entry.subscriber_chat_id is not None:
-        parts.append(f"chat={entry.subscriber_chat_id}")
-    if entry.detail:
-        parts.append(entry.detail)
-    return "  ".join(parts)
-
-
 async def audit_command(update: Update, context: Ctx) -> None:
     """/audit [N]: admins see the newest N audit entries (default 20, at most 50)."""
     if not await _admin(update, context, "audit_view"):
@@ -513,7 +500,7 @@ async def audit_command(update: Update, context: Ctx) -> None:
         await h.reply(update, context, t(lang, "access_audit_empty"))
         return
     lines = [t(lang, "access_audit_heading", count=len(entries))]
-    lines += [format_audit(e, _local(d.config, e.at)) for e in entries]
+    lines += [e.line(_local(d.config, e.at)) for e in entries]
     for part in split_plain("\n".join(lines), MAX_MESSAGE_UTF16):
         await h.reply(update, context, esc(part))
 

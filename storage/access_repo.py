@@ -13,9 +13,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.access_models import AdminRow, AuditRow, InviteRow, RequestState, SubscriptionRequestRow
+from storage.models import SubscriberRow
 from storage.types import utcnow
 
 __all__ = [
+    "AddedAdmin",
     "AdminRepository",
     "AuditEntry",
     "AuditLog",
@@ -24,11 +26,22 @@ __all__ = [
     "InviteStatus",
     "RequestRepository",
     "RequestState",
+    "RosterEntry",
     "SubscriptionRequest",
+    "roster",
 ]
 
 
 # --- admins
+
+
+@dataclass(frozen=True)
+class AddedAdmin:
+    """An admin added at run time."""
+
+    user_id: int
+    added_by: int | None
+    added_at: dt.datetime
 
 
 class AdminRepository:
@@ -60,6 +73,11 @@ class AdminRepository:
         """The added admins' user ids, ascending."""
         return builtins.list(self._session.scalars(select(AdminRow.user_id).order_by(AdminRow.user_id)))
 
+    def added(self) -> builtins.list[AddedAdmin]:
+        """The added admins with who added them and when, by user id."""
+        rows = self._session.scalars(select(AdminRow).order_by(AdminRow.user_id))
+        return [AddedAdmin(r.user_id, r.added_by, r.added_at) for r in rows]
+
     def all(self, configured: Sequence[int]) -> builtins.list[int]:
         """Every admin: configured ones and added ones, ascending, without duplicates."""
         return sorted(set(configured) | set(self.list()))
@@ -78,6 +96,17 @@ class AuditEntry:
     issue_id: int | None
     subscriber_chat_id: int | None
     detail: str
+
+    def line(self, when: str) -> str:
+        """This entry as one plain-text line, WHEN being its time already formatted for the reader."""
+        parts = [when, str(self.actor_id) if self.actor_id is not None else "-", self.action]
+        if self.issue_id is not None:
+            parts.append(f"issue={self.issue_id}")
+        if self.subscriber_chat_id is not None:
+            parts.append(f"chat={self.subscriber_chat_id}")
+        if self.detail:
+            parts.append(self.detail)
+        return "  ".join(parts)
 
 
 class AuditLog:
@@ -320,3 +349,43 @@ class RequestRepository:
         """Every pending request, oldest first."""
         stmt = select(SubscriptionRequestRow).where(SubscriptionRequestRow.state == RequestState.PENDING.value)
         return [_to_request(r) for r in self._session.scalars(stmt.order_by(SubscriptionRequestRow.id))]
+
+
+# --- the subscriber roster (listing and CSV export)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A subscriber as the office lists or exports it, with the dates and the reason a subscription ended."""
+
+    chat_id: int
+    chat_type: str
+    user_id: int | None
+    display_name: str
+    language_code: str | None
+    department: str | None
+    active: bool
+    subscribed_at: dt.datetime
+    deactivated_reason: str | None
+
+
+def roster(session: Session, *, include_inactive: bool = False) -> builtins.list[RosterEntry]:
+    """Subscribers by department then name (active ones only unless INCLUDE_INACTIVE)."""
+    stmt = select(SubscriberRow)
+    if not include_inactive:
+        stmt = stmt.where(SubscriberRow.active.is_(True))
+    rows = session.scalars(stmt.order_by(SubscriberRow.department, SubscriberRow.display_name, SubscriberRow.id))
+    return [
+        RosterEntry(
+            r.chat_id,
+            r.chat_type,
+            r.user_id,
+            r.display_name,
+            r.language_code,
+            r.department,
+            r.active,
+            r.subscribed_at,
+            r.deactivated_reason,
+        )
+        for r in rows
+    ]
