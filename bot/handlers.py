@@ -37,7 +37,9 @@ from bulletin.render import (
 )
 from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue
 from storage.db import transaction
+from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import Subscriber, SubscriberRepository
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +303,8 @@ async def send_article(update: Update, context: Ctx, stored: StoredIssue, positi
         await reply(update, context, unknown_article(lang, stored, position))
         return False
     await send_all(context, chat.id, render_article(stored.id, stored.issue, position, lang=lang))
+    # Receipts: a subscriber's chat opening an article of an issue is counted (only subscribers are recorded).
+    await in_transaction(context, lambda s: ReceiptRepository(s).record_open(stored.id, chat.id, position, utcnow()))
     return True
 
 

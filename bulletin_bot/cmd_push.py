@@ -40,6 +40,7 @@ def push_settings(config: Config) -> PushSettings:
         admins=config.access.admins,
         misfire_grace=parse_duration(config.push.misfire_grace, "push.misfire_grace"),
         timezone=config.push.timezone,
+        ack_button=True,  # receipts (issue 5): the contents message carries the 已阅 button
     )
 
 

@@ -1,0 +1,313 @@
+"""Receipts in chat: the 已阅 button, /stats, /export and /coverage (admins), and the reminder service.
+
+Wired through the extension hook (bot/app.py default_extensions): `receipts_extension` contributes the "k"
+callback route (the contents message's 已阅 button, data "1:k:<issue_id>"), the three admin commands and the
+background service that sends reminders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import InputFile, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, BaseHandler, CommandHandler, filters
+
+from bot import callbacks as cb
+from bot import handlers as h
+from bot.access import require_admin
+from bot.app import Extension
+from bot.sender import TelegramSender
+from bot.settings import BotConfig
+from bulletin.i18n import t
+from bulletin.render import esc, issue_label
+from jobs.reminders import Reminders, ReminderSettings
+from jobs.stats import Chart, DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
+from storage.access_repo import AuditLog
+from storage.archive import IssueRepository, StoredIssue
+from storage.receipts_repo import LedgerLine, ReceiptRepository, active_per_department, departments_without_subscribers
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+RECENT_ISSUES = 5
+_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
+
+
+# ---- the 已阅 button
+
+
+async def ack_button(update: Update, context: h.Ctx, data: cb.Callback) -> None:
+    """The contents message's 已阅 button: record the press once per person; only chats the issue reached count."""
+    query = update.callback_query
+    chat = update.effective_chat
+    user = update.effective_user
+    assert query is not None
+    lang = h.user_lang(update)
+    if not isinstance(data, cb.Ack) or chat is None or user is None:
+        await h.expired(query, lang)
+        return
+    issue_id = data.issue_id
+    now = utcnow()
+
+    def work(s: Session) -> bool | None:
+        repo = ReceiptRepository(s)
+        if not repo.was_sent(issue_id, chat.id):
+            return None
+        return repo.acknowledge(issue_id, chat.id, user.id, now)
+
+    recorded = await h.in_transaction(context, work)
+    if recorded is None:
+        log.warning("已阅 press by user %s in chat %s for issue %s, which was never sent there", user.id, chat.id,
+                    issue_id)
+        await h.expired(query, lang)
+        return
+    await query.answer(t(lang, "receipts_ack_recorded" if recorded else "receipts_ack_already"))
+
+
+# ---- admin commands
+
+
+def _department_name(department: str | None, lang: str) -> str:
+    return t(lang, "receipts_no_department") if department is None else department
+
+
+def _stats_line(row: DepartmentStats, lang: str, name: str) -> str:
+    line = t(
+        lang, "receipts_stats_line", department=name, delivered=row.delivered, acknowledged=row.acknowledged,
+        opened=row.articles_opened, not_reached=row.not_reached,
+    )
+    if row.pending:
+        line += t(lang, "receipts_stats_pending", pending=row.pending)
+    return line
+
+
+def _title(stored: StoredIssue, lang: str) -> str:
+    return f"{stored.issue.masthead} {issue_label(stored.issue, lang)}"
+
+
+def stats_text(stored: StoredIssue, rows: list[DepartmentStats], lang: str) -> str:
+    """The /stats ISSUE message: one line per department, then the total."""
+    lines = [t(lang, "receipts_stats_heading", label=esc(_title(stored, lang)))]
+    lines += [_stats_line(r, lang, esc(_department_name(r.department, lang))) for r in rows]
+    lines.append(_stats_line(totals(rows), lang, t(lang, "receipts_stats_total")))
+    return "\n".join(lines)
+
+
+def _short_label(stored: StoredIssue) -> str:
+    """An ASCII label for the chart legend: year-number, as /issue takes it."""
+    issue = stored.issue
+    return f"{issue.year}-{issue.number}" if issue.year is not None else f"No.{issue.number}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _IssueReceipts:
+    stored: StoredIssue
+    lines: list[LedgerLine]
+
+
+def _resolve_and_audit(
+    s: Session, ref: str, actor: int | None, action: str
+) -> _IssueReceipts | None:
+    stored = IssueRepository(s).resolve(ref)
+    if stored is None:
+        return None
+    lines = ReceiptRepository(s).ledger(stored.id)
+    AuditLog(s).record(actor_id=actor, action=action, issue_id=stored.id, detail=f"{len(lines)} chats")
+    return _IssueReceipts(stored, lines)
+
+
+def _actor(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+async def _is_admin(update: Update, context: h.Ctx, action: str) -> bool:
+    d = h.deps(context)
+    return await require_admin(update, context, d.session_factory, d.config, action=action)
+
+
+async def stats_command(update: Update, context: h.Ctx) -> None:
+    """/stats ISSUE (admins): per department delivered, read, articles opened, not reached; /stats: recent issues
+    with a chart."""
+    if not await _is_admin(update, context, "stats"):
+        return
+    lang = h.user_lang(update)
+    args = h.args_of(context)
+    if not args:
+        await _recent_stats(update, context, lang)
+        return
+    if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
+        await h.reply(update, context, esc(t(lang, "receipts_usage_stats")))
+        return
+    ref, actor = args[0], _actor(update)
+    found = await h.in_transaction(context, lambda s: _resolve_and_audit(s, ref, actor, "stats"))
+    if found is None:
+        await h.reply(update, context, h.unknown_issue(lang, ref))
+        return
+    if not found.lines:
+        await h.reply(update, context, t(lang, "receipts_not_pushed", label=esc(_title(found.stored, lang))))
+        return
+    rows = department_stats(found.lines, h.deps(context).config.access.departments)
+    await h.reply(update, context, stats_text(found.stored, rows, lang))
+
+
+async def _recent_stats(update: Update, context: h.Ctx, lang: str) -> None:
+    actor = _actor(update)
+
+    def work(s: Session) -> list[_IssueReceipts]:
+        repo = ReceiptRepository(s)
+        issues = IssueRepository(s)
+        recent: list[_IssueReceipts] = []
+        for issue_id in repo.pushed_issue_ids(RECENT_ISSUES):
+            stored = issues.get(issue_id)
+            if stored is not None:
+                recent.append(_IssueReceipts(stored, repo.ledger(issue_id)))
+        AuditLog(s).record(actor_id=actor, action="stats", detail=f"recent {len(recent)} issues")
+        return recent
+
+    recent = await h.in_transaction(context, work)
+    if not recent:
+        await h.reply(update, context, t(lang, "receipts_no_pushes"))
+        return
+    departments = h.deps(context).config.access.departments
+    per_issue = [(r.stored, department_stats(r.lines, departments)) for r in recent]
+    lines = [t(lang, "receipts_recent_heading", count=len(recent))]
+    for stored, rows in per_issue:
+        total = totals(rows)
+        rate = round(100 * total.acknowledged / total.delivered) if total.delivered else 0
+        lines.append(t(lang, "receipts_recent_line", label=esc(_title(stored, lang)), delivered=total.delivered,
+                       acknowledged=total.acknowledged, rate=rate))
+    # Oldest first on the chart, so the bars of a department read left to right in time.
+    series = [IssueAcks(_short_label(stored), rows) for stored, rows in reversed(per_issue)]
+    chart: Chart = await asyncio.to_thread(
+        ack_chart, series, no_department=t(lang, "receipts_no_department"),
+        title=t(lang, "receipts_chart_title"), ylabel=t(lang, "receipts_chart_ylabel"),
+        ascii_title=t("en", "receipts_chart_title"), ascii_ylabel=t("en", "receipts_chart_ylabel"),
+    )
+    if chart.legend:
+        pairs = "，".join(f"{key} = {esc(name)}" for key, name in chart.legend)
+        lines.append(t(lang, "receipts_chart_legend", pairs=pairs))
+    lines.append(esc(t(lang, "receipts_recent_hint")))
+    await h.reply(update, context, "\n".join(lines))
+    chat = update.effective_chat
+    assert chat is not None
+    caption = t(lang, "receipts_chart_caption", count=len(recent))
+    await h.flood_safe(
+        lambda: context.bot.send_photo(chat.id, InputFile(chart.png, filename="receipts.png"), caption=caption)
+    )
+
+
+async def export_command(update: Update, context: h.Ctx) -> None:
+    """/export ISSUE (admins, private chat): the issue's delivery ledger with receipts as a CSV document."""
+    if not await _is_admin(update, context, "export"):
+        return
+    lang = h.user_lang(update)
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type != ChatType.PRIVATE:
+        await h.reply(update, context, t(lang, "receipts_export_private_only"))
+        return
+    args = h.args_of(context)
+    if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
+        await h.reply(update, context, esc(t(lang, "receipts_usage_export")))
+        return
+    ref, actor = args[0], _actor(update)
+    found = await h.in_transaction(context, lambda s: _resolve_and_audit(s, ref, actor, "export"))
+    if found is None:
+        await h.reply(update, context, h.unknown_issue(lang, ref))
+        return
+    if not found.lines:
+        await h.reply(update, context, t(lang, "receipts_not_pushed", label=esc(_title(found.stored, lang))))
+        return
+    data = ledger_csv(found.lines)
+    filename = f"ledger-{_short_label(found.stored).replace('.', '')}.csv"
+    caption = t(lang, "receipts_export_caption", label=_title(found.stored, lang), count=len(found.lines))
+    await h.flood_safe(
+        lambda: context.bot.send_document(
+            chat.id, InputFile(data, filename=filename, attach=True), caption=caption, filename=filename
+        )
+    )
+
+
+def coverage_text(departments: tuple[str, ...], missing: list[str], active: dict[str | None, int], lang: str) -> str:
+    """The /coverage message: departments without an active subscriber, then the covered ones with counts."""
+    if not departments:
+        return t(lang, "receipts_coverage_none_configured")
+    if not missing:
+        lines = [t(lang, "receipts_coverage_all", count=len(departments))]
+    else:
+        lines = [t(lang, "receipts_coverage_missing", missing=len(missing), count=len(departments))]
+        lines += [f"• {esc(d)}" for d in missing]
+    covered = [d for d in departments if d not in missing]
+    if covered:
+        sep = "，" if lang != "en" else ", "
+        counts = sep.join(
+            t(lang, "receipts_coverage_count", department=esc(d), count=active.get(d, 0)) for d in covered
+        )
+        lines.append(t(lang, "receipts_coverage_covered", lines=counts))
+    return "\n".join(lines)
+
+
+async def coverage_command(update: Update, context: h.Ctx) -> None:
+    """/coverage (admins): the configured departments that have no active subscriber."""
+    if not await _is_admin(update, context, "coverage"):
+        return
+    lang = h.user_lang(update)
+    departments = tuple(h.deps(context).config.access.departments)
+    actor = _actor(update)
+
+    def work(s: Session) -> tuple[list[str], dict[str | None, int]]:
+        missing = departments_without_subscribers(s, departments)
+        AuditLog(s).record(actor_id=actor, action="coverage", detail=f"{len(missing)} without subscribers")
+        return missing, active_per_department(s)
+
+    missing, active = await h.in_transaction(context, work)
+    await h.reply(update, context, coverage_text(departments, missing, active, lang))
+
+
+# ---- reminders
+
+
+class ReminderService:
+    """BackgroundService: the reminder check, sending through the application's Bot."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: ReminderSettings) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.reminders: Reminders | None = None
+
+    async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Start checking for due reminders."""
+        self.reminders = Reminders(self.factory, TelegramSender(application.bot), self.settings)
+        await self.reminders.start()
+
+    async def stop(self) -> None:
+        """Stop checking."""
+        if self.reminders is not None:
+            await self.reminders.stop()
+
+
+def reminder_settings(config: BotConfig) -> ReminderSettings:
+    """The reminder settings from [push] remind_after."""
+    return ReminderSettings(remind_after=config.push.remind_after_delta)
+
+
+def receipts_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+    """ExtensionFactory: the 已阅 route, /stats, /export, /coverage and the reminder service."""
+    message = filters.UpdateType.MESSAGE
+    handlers: list[BaseHandler[Any, Any, Any]] = [
+        CommandHandler("stats", stats_command, filters=message),
+        CommandHandler("export", export_command, filters=message),
+        CommandHandler("coverage", coverage_command, filters=message),
+    ]
+    return Extension(
+        handlers=handlers,
+        callback_routes={"k": ack_button},
+        services=[ReminderService(factory, reminder_settings(config))],
+    )
+
