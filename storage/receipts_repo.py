@@ -56,8 +56,9 @@ def _insert_new(session: Session, model: type[Any], values: dict[str, Any]) -> b
     """
     bind = session.get_bind()
     dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
-    result = session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    # RETURNING rather than rowcount: drivers disagree on rowcount for a skipped INSERT ... ON CONFLICT.
+    inserted = session.scalar(dialect.insert(model).values(**values).on_conflict_do_nothing().returning(model.id))
+    return inserted is not None
 
 
 def _latest_deliveries(issue_id: int) -> Select[Any]:
