@@ -7,15 +7,17 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from conftest import make_issue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import build_application, running_polling
+from bot.app import build_application, running_polling, running_webhook
 from bot.sender import TelegramSender
 from bulletin_bot.cmd_push import push_settings
 from bulletin_bot.config import AccessConfig, Config, PushConfig, TelegramConfig
@@ -26,7 +28,7 @@ from localbotapi import Limits, LocalBotApi
 from storage.access_models import AuditRow
 from storage.archive import IssueRepository
 from storage.db import transaction
-from storage.receipts_models import ReminderRow
+from storage.receipts_models import AckRow, ReminderRow
 from storage.subscribers import SubscriberRepository
 from storage.types import utcnow
 
@@ -41,6 +43,7 @@ GROUP = -3001  # 综合科
 DEPARTMENTS = ("办公室", "综合科", "财务科")  # 财务科: nobody subscribed
 ACK_ZH = "✅ 已阅"
 ACK_EN = "✅ Read"
+SECRET = "receipts-Secret"
 
 
 def config(server: LocalBotApi) -> Config:
@@ -335,3 +338,48 @@ async def test_stats_without_an_issue_shows_recent_issues_and_a_chart(world: Wor
     # Without a font that has Chinese glyphs the chart numbers the departments and the message says which is which
     if any(line.startswith("图中编号：") for line in lines):
         assert "D1 = 办公室" in text.text and "D2 = 综合科" in text.text
+
+
+async def test_forged_ack_presses_record_nothing(server: LocalBotApi, factory: sessionmaker[Session]) -> None:
+    """已阅 data posted straight to the webhook, for an issue the chat never received, counts for nothing."""
+    subscribe(factory)
+    sent_id = store(factory, 7)
+    never_sent = store(factory, 8)
+    cfg = config(server)
+    app = build_application(cfg, session_factory=factory)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
+    async with running_webhook(app, listen="127.0.0.1", port=port, url_path="hook", webhook_url=url,
+                               secret_token=SECRET):
+        server.block(BLOCKED)
+        world = World(server, factory, app, cfg, sent_id)
+        await world.push(sent_id)
+        outsider, reader = world.chat(OUTSIDER), world.chat(READER)
+        forged = [
+            (OUTSIDER, f"1:k:{sent_id}"),  # the issue never reached this chat
+            (READER, f"1:k:{never_sent}"),  # this issue was never pushed at all
+            (READER, "1:k:x"),  # malformed
+        ]
+        async with httpx.AsyncClient() as client:
+            for n, (user_id, data) in enumerate(forged):
+                update = {
+                    "update_id": 900_000 + n,
+                    "callback_query": {
+                        "id": f"forged-{n}", "chat_instance": "1", "data": data,
+                        "from": {"id": user_id, "is_bot": False, "first_name": "x", "language_code": "zh-hans"},
+                        "message": {"message_id": 1, "date": 1, "text": "x",
+                                    "chat": {"id": user_id, "type": "private", "first_name": "x"}},
+                    },
+                }
+                response = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+                assert response.status_code == 200
+        # Updates of one chat are handled in order: once /help is answered, the forged presses have been handled.
+        await outsider.send("/help")
+        await reader.send("/help")
+        with transaction(factory) as s:
+            assert s.scalar(select(func.count()).select_from(AckRow)) == 0
+        [stats] = await world.chat(ADMIN).send("/stats 107")
+        assert stats.text.split("\n")[-1] == "合计：送达 3，已阅 0，打开文章 0，未送达 1"
+        await app.bot.delete_webhook()
