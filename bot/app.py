@@ -69,9 +69,10 @@ ExtensionFactory = Callable[[BotConfig, sessionmaker[Session]], Extension]
 def default_extensions(config: BotConfig) -> list[ExtensionFactory]:
     """The extensions `bulletin-bot run` starts with. PUSH HOOK: the push runner's factory goes here."""
     from bot.access import access_extension  # late: bot.access builds an Extension from this module
+    from bot.desk import desk_extension  # late, likewise
     from bot.receipts import receipts_extension  # late, likewise
 
-    return [access_extension, receipts_extension]
+    return [access_extension, receipts_extension, desk_extension]
 
 
 def file_base_url(api_base_url: str) -> str:

@@ -383,8 +383,8 @@ _STRINGS: dict[str, dict[str, str]] = {
     "desk_parse_unsupported": {ZH: "不支持的文件类型。", EN: "the file type is not supported."},
     "desk_parse_other": {ZH: "格式无法识别。", EN: "the format was not recognised."},
     "desk_summary": {
-        ZH: "📄 <b>待发布</b>：{masthead} {label}\n来源：{source}\n共 {articles} 篇文章；当前有效订阅 {subscribers} 个。"
-        "\n上方是订阅者将收到的要目消息。",
+        ZH: "📄 <b>待发布</b>：{masthead} {label}\n来源：{source}\n"
+        "共 {articles} 篇文章；当前有效订阅 {subscribers} 个。\n上方是订阅者将收到的要目消息。",
         EN: "📄 <b>Ready to publish</b>: {masthead} {label}\nSource: {source}\n{articles} articles; "
         "{subscribers} active subscriptions.\nThe message above is exactly what subscribers will get.",
     },

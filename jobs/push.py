@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.i18n import lang_of
 from bulletin.render import Rendered, render_contents
+from jobs.marks import is_internal, with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, PushPort, RetryAfter, SendError, TransientError
 from jobs.push_limits import ChatSpacing, RateLimiter
 from jobs.push_messages import FailedChat, Progress, progress_text, summary_text
@@ -205,6 +206,8 @@ class PushEngine:
         self._open_requests = asyncio.Semaphore(settings.concurrency)
         self._counters = _Counters()
         self._paused_until = 0.0
+        # Set per run from the issue's handling mark (section 7: internal issues are sent with protect_content).
+        self._internal = False
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         def run() -> T:
@@ -242,7 +245,9 @@ class PushEngine:
             attempts += 1
             try:
                 message_id = await self.paced(
-                    chat_id, self.port.send(chat_id, rendered, protect=s.protect_content, paid=s.paid_broadcast)
+                    chat_id, self.port.send(
+                        chat_id, rendered, protect=s.protect_content or self._internal, paid=s.paid_broadcast
+                    )
                 )
             except RetryAfter as exc:
                 # Never dropped: everyone waits, then this message goes again.
@@ -319,6 +324,7 @@ class PushEngine:
         """Deliver push PUSH_ID (already claimed by this worker) and mark it done."""
         started = time.monotonic()
         push, stored, previous_id = await self._db(lambda s: self._load(s, push_id))
+        self._internal = await self._db(lambda s: is_internal(s, stored.id))
         if push.materialized_at is None:
             written = await self._db(lambda s: self._materialize(s, push_id))
             log.info("push #%s: ledger written with %s chats", push_id, written)
@@ -335,6 +341,8 @@ class PushEngine:
                     stored.id, stored.issue, lang=lang, previous_issue_id=previous_id,
                     ack_button=self.settings.ack_button,
                 )
+                if self._internal:
+                    self._renders[lang] = with_internal_mark(self._renders[lang], lang)
             return self._renders[lang]
 
         admin = _AdminReporter(self, stored.label, push_id)

@@ -1,0 +1,71 @@
+"""jobs.correction.CorrectionPort implemented with python-telegram-bot (edit, delete, reply)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import error as tg
+from telegram.constants import ParseMode
+
+from bot.keyboards import to_markup
+from bot.sender import TelegramSender
+from bulletin.render import Rendered
+from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, SendError, TransientError
+
+_GONE_400 = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked")
+
+
+def _mapped(exc: tg.TelegramError) -> SendError:
+    """The jobs.ports error for a PTB error."""
+    if isinstance(exc, tg.RetryAfter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = exc.retry_after
+        return RetryAfter(value.total_seconds() if isinstance(value, dt.timedelta) else float(value), str(exc))
+    if isinstance(exc, tg.ChatMigrated):
+        return ChatMigrated(int(exc.new_chat_id), str(exc))
+    if isinstance(exc, tg.Forbidden):
+        return ChatGone(str(exc))
+    if isinstance(exc, tg.BadRequest):
+        text = str(exc)
+        return ChatGone(text) if any(m in text.lower() for m in _GONE_400) else PermanentError(text)
+    if isinstance(exc, tg.NetworkError):
+        return TransientError(str(exc) or "network error")
+    return PermanentError(str(exc))
+
+
+class TelegramCorrector:
+    """Edits, deletes and replies to the contents messages a push sent."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._sender = TelegramSender(bot)
+
+    async def edit(self, chat_id: int, message_id: int, rendered: Rendered) -> None:
+        """Replace the message's text and keyboard ('not modified' is success)."""
+        await self._sender.edit(chat_id, message_id, rendered)
+
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        """Delete the message for everyone."""
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+        except tg.TelegramError as exc:
+            raise _mapped(exc) from exc
+
+    async def reply(self, chat_id: int, reply_to: int, rendered: Rendered, *, protect: bool) -> int:
+        """Send RENDERED as a reply to REPLY_TO (sent even if that message is gone)."""
+        try:
+            message = await self.bot.send_message(
+                chat_id,
+                rendered.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=to_markup(rendered.keyboard),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
+                protect_content=protect,
+            )
+        except tg.TelegramError as exc:
+            raise _mapped(exc) from exc
+        return message.message_id

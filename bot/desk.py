@@ -1,0 +1,757 @@
+"""The office's desk in chat: admins publish an issue by sending its document or URL, check the preview (the exact
+contents message subscribers will get) and confirm; optionally a second admin approves; pushed issues are
+corrected or recalled with /refresh, /correct and /recall.
+
+Callback kinds (routed, see bot/callbacks.py):
+    1:p:<draft_id>:<op>        a draft's panel: 0 cancel, 1 now, 2 next default slot, 3 tomorrow 09:00,
+                               4 typed time, 5 replace the stored issue, 6 toggle the internal mark
+    1:v:<approval_id>:<op>     an upload awaiting approval: 1 approve, 0 reject (withdraw, for the uploader)
+    1:x:<correction_id>:<op>   confirm (1) or cancel (0) a correction prepared by /refresh, /correct or /recall
+
+Drafts live in memory until their admin decides ("nothing stored before confirmation"); a restart forgets them
+and their buttons then answer "expired". Every press and message is checked with bot.access.require_admin first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import itertools
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.access import require_admin
+from bot.app import Extension
+from bot.callbacks import Routed, cb_noop, cb_routed
+from bot.correction_sender import TelegramCorrector
+from bot.handlers import flood_safe, send, user_lang
+from bot.keyboards import to_markup
+from bot.settings import BotConfig
+from bulletin.errors import BulletinParseError
+from bulletin.i18n import keys, t
+from bulletin.model import Issue
+from bulletin.parser import parse_document
+from bulletin.render import Button, Keyboard, Rendered, esc, issue_label, render_contents, shorten
+from jobs.correction import plan, run_correction
+from jobs.desk import (
+    Committed,
+    DeskError,
+    Draft,
+    DraftCheck,
+    Existing,
+    FetchError,
+    approve,
+    check_draft,
+    commit_draft,
+    default_slot,
+    fetch_document,
+    parse_typed_time,
+    record_refusal,
+    reject,
+    submit_for_approval,
+    tomorrow_at_nine,
+)
+from jobs.marks import with_internal_mark
+from jobs.push import PushSettings
+from jobs.schedule import ScheduleError
+from storage.access_repo import AdminRepository
+from storage.archive import IssueRepository
+from storage.db import transaction
+from storage.publishing_models import ApprovalState, CorrectionAction
+
+log = logging.getLogger(__name__)
+
+Ctx = ContextTypes.DEFAULT_TYPE
+
+DRAFT_KIND = "p"
+APPROVAL_KIND = "v"
+CORRECTION_KIND = "x"
+OP_CANCEL, OP_NOW, OP_DEFAULT, OP_TOMORROW, OP_TYPED, OP_REPLACE, OP_INTERNAL = range(7)
+OP_REJECT, OP_APPROVE = 0, 1
+DOCUMENT_EXTENSIONS = (".txt", ".docx", ".pdf")
+DRAFT_TTL = 3600.0
+MAX_DRAFTS = 200
+MAX_CORRECTION_CHARS = 1000
+_URL = re.compile(r"\s*(https?://\S+)\s*", re.IGNORECASE)
+_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
+_CANCEL_WORDS = {"取消", "cancel", "/cancel"}
+_MB = 1024 * 1024
+
+
+@dataclass
+class PendingDraft:
+    """A parsed upload and the two messages showing it (the contents preview and the panel with the buttons)."""
+
+    draft: Draft
+    check: DraftCheck
+    chat_id: int
+    lang: str
+    created: float
+    preview_id: int | None = None
+    panel_id: int | None = None
+
+
+@dataclass
+class PendingCorrection:
+    issue_id: int
+    action: CorrectionAction
+    text: str | None
+    admin_id: int
+    created: float
+
+
+@dataclass
+class DeskState:
+    """In-memory desk state of one bot process."""
+
+    drafts: dict[int, PendingDraft] = field(default_factory=dict)
+    # chat id -> draft id, while that admin is asked to type a time
+    awaiting_time: dict[int, int] = field(default_factory=dict)
+    # approval id -> the (chat id, message id) of every request message, edited when someone decides
+    approval_messages: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    corrections: dict[int, PendingCorrection] = field(default_factory=dict)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def add_draft(self, pending: PendingDraft) -> int:
+        self._expire()
+        draft_id = next(self.ids)
+        self.drafts[draft_id] = pending
+        while len(self.drafts) > MAX_DRAFTS:
+            self.drafts.pop(next(iter(self.drafts)))
+        return draft_id
+
+    def draft(self, draft_id: int, user_id: int) -> PendingDraft | None:
+        """The draft, if it exists, has not expired and belongs to USER_ID."""
+        self._expire()
+        pending = self.drafts.get(draft_id)
+        return pending if pending is not None and pending.draft.uploader_id == user_id else None
+
+    def drop(self, draft_id: int) -> None:
+        pending = self.drafts.pop(draft_id, None)
+        if pending is not None and self.awaiting_time.get(pending.chat_id) == draft_id:
+            del self.awaiting_time[pending.chat_id]
+
+    def _expire(self) -> None:
+        cutoff = time.monotonic() - DRAFT_TTL
+        for draft_id in [i for i, d in self.drafts.items() if d.created < cutoff]:
+            self.drop(draft_id)
+        for cid in [i for i, c in self.corrections.items() if c.created < cutoff]:
+            del self.corrections[cid]
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What the desk's handlers need."""
+
+    config: BotConfig
+    factory: sessionmaker[Session]
+    state: DeskState
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.push.timezone)
+
+    def local(self, when: dt.datetime) -> str:
+        return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+
+    async def db(self, work: Any) -> Any:
+        def run() -> Any:
+            with transaction(self.factory) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    async def is_admin(self, update: Update, context: Ctx, action: str) -> bool:
+        return await require_admin(update, context, self.factory, self.config, action=action)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _desk(context: Ctx) -> Desk:
+    value = context.bot_data["desk"]
+    assert isinstance(value, Desk)
+    return value
+
+
+# ---- rendering
+
+
+def preview_of(issue: Issue, check: DraftCheck, lang: str, internal: bool) -> Rendered:
+    """The contents message exactly as subscribers will get it; its buttons are shown but inert in the preview."""
+    placeholder_id = check.existing_id or 1
+    rendered = render_contents(
+        placeholder_id, issue, lang=lang, previous_issue_id=check.previous_id, ack_button=PushSettings().ack_button
+    )
+    inert: Keyboard = tuple(tuple(Button(b.label, cb_noop()) for b in row) for row in rendered.keyboard)
+    rendered = Rendered(rendered.text, inert)
+    return with_internal_mark(rendered, lang) if internal else rendered
+
+
+def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime) -> Rendered:
+    """The message under the preview: source, warnings, archive state, and the buttons."""
+    lang = pending.lang
+    draft, check = pending.draft, pending.check
+    issue = draft.issue
+    lines = [
+        t(
+            lang, "desk_summary", masthead=esc(issue.masthead), label=esc(issue_label(issue, lang)),
+            source=esc(shorten(draft.source, 80)), articles=len(issue.articles), subscribers=check.subscribers,
+        ),
+        "",
+    ]
+    if issue.warnings:
+        lines.append(t(lang, "desk_warnings"))
+        lines.extend(f"• {esc(w)}" for w in issue.warnings)
+    else:
+        lines.append(t(lang, "desk_no_warnings"))
+    blocked = check.existing is Existing.DIFFERENT and not draft.replace
+    if check.existing is Existing.SAME:
+        lines.append(t(lang, "desk_exists_same"))
+    elif check.existing is Existing.DIFFERENT:
+        key = "desk_replacing" if draft.replace else "desk_exists_different"
+        lines.append(t(lang, key, issue_id=check.existing_id))
+    if draft.internal:
+        lines.append(t(lang, "desk_marked_internal"))
+    if desk.config.publish.approval:
+        lines.append(t(lang, "desk_approval_note"))
+
+    def b(label: str, op: int) -> tuple[Button, ...]:
+        return (Button(label, cb_routed(DRAFT_KIND, draft_id, op)),)
+
+    rows: list[tuple[Button, ...]] = []
+    if blocked:
+        rows.append(b(t(lang, "desk_btn_replace"), OP_REPLACE))
+    else:
+        lines.append("")
+        lines.append(t(lang, "desk_choose_when"))
+        try:
+            slot = desk.local(default_slot(now, desk.tz, desk.config.push.default_time))
+            rows.append(b(t(lang, "desk_btn_now"), OP_NOW))
+            rows.append(b(t(lang, "desk_btn_default", when=slot), OP_DEFAULT))
+        except ScheduleError:
+            rows.append(b(t(lang, "desk_btn_now"), OP_NOW))
+        rows.append(b(t(lang, "desk_btn_tomorrow"), OP_TOMORROW))
+        rows.append(b(t(lang, "desk_btn_typed"), OP_TYPED))
+    rows.append(b(t(lang, "desk_btn_internal_off" if draft.internal else "desk_btn_internal_on"), OP_INTERNAL))
+    rows.append(b(t(lang, "desk_btn_cancel"), OP_CANCEL))
+    return Rendered("\n".join(lines), tuple(rows))
+
+
+def _parse_reason(lang: str, exc: BulletinParseError) -> str:
+    key = f"desk_parse_{exc.code}"
+    return t(lang, key if key in keys() else "desk_parse_other")
+
+
+# ---- receiving a document or a URL
+
+
+async def on_document(update: Update, context: Ctx) -> None:
+    """An admin sends a bulletin document in a private chat: check it, download it, parse it, show the preview."""
+    desk = _desk(context)
+    message = update.effective_message
+    if message is None or message.document is None or update.effective_user is None:
+        return
+    if not await desk.is_admin(update, context, "publish_upload"):
+        return
+    lang = user_lang(update)
+    doc = message.document
+    name = doc.file_name or ""
+    limit = desk.config.publish.max_upload_mb
+    if doc.file_size is not None and doc.file_size > limit * _MB:
+        await _say(update, context, t(lang, "desk_too_big", size=f"{doc.file_size / _MB:.1f}", max=f"{limit:g}"))
+        return
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in DOCUMENT_EXTENSIONS:
+        await _say(update, context, t(lang, "desk_wrong_type", ext=esc(extension or name or "?")))
+        return
+    try:
+        tg_file = await context.bot.get_file(doc.file_id)
+        data = bytes(await tg_file.download_as_bytearray())
+    except BadRequest as exc:
+        too_big = "too big" in str(exc).lower()
+        log.warning("could not download document %r from %s: %s", name, update.effective_user.id, exc)
+        key = "desk_too_big" if too_big else "desk_download_failed"
+        await _say(update, context, t(lang, key, size="> 20", max=f"{limit:g}"))
+        return
+    except TelegramError as exc:
+        log.warning("could not download document %r from %s: %s", name, update.effective_user.id, exc)
+        await _say(update, context, t(lang, "desk_download_failed"))
+        return
+    await _parse_and_preview(update, context, data, name, source=name)
+
+
+async def on_url(update: Update, context: Ctx) -> None:
+    """An admin sends the URL of a bulletin page or document: fetch it (size, time and type limited), preview it."""
+    desk = _desk(context)
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    match = _URL.fullmatch(message.text)
+    if match is None:
+        return
+    if not await desk.is_admin(update, context, "publish_url"):
+        return
+    lang = user_lang(update)
+    url = match[1]
+    settings = desk.config.publish
+    try:
+        data, filename = await fetch_document(
+            url, timeout=settings.url_timeout, max_bytes=int(settings.url_max_mb * _MB)
+        )
+    except FetchError as exc:
+        log.info("fetching %s failed: %s", url, exc)
+        if exc.code == "timeout":
+            text = t(lang, "desk_url_timeout", seconds=f"{settings.url_timeout:g}")
+        elif exc.code == "type":
+            text = t(lang, "desk_url_type", ctype=esc(exc.detail))
+        elif exc.code == "too_big":
+            text = t(lang, "desk_url_too_big", max=f"{settings.url_max_mb:g}")
+        else:
+            text = t(lang, "desk_url_failed", reason=esc(exc.detail or exc.code))
+        await _say(update, context, text)
+        return
+    await _parse_and_preview(update, context, data, filename, source=url)
+
+
+async def _say(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> Message:
+    chat = update.effective_chat
+    assert chat is not None
+    return await send(context, chat.id, Rendered(text, keyboard))
+
+
+async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename: str, *, source: str) -> None:
+    desk = _desk(context)
+    lang = user_lang(update)
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    try:
+        issue = await asyncio.to_thread(parse_document, data, filename)
+    except BulletinParseError as exc:
+        log.info("upload %r from %s is not a bulletin: %s", source, user.id, exc)
+        await _say(update, context, t(lang, "desk_parse_failed", reason=_parse_reason(lang, exc)))
+        return
+    check: DraftCheck = await desk.db(lambda s: check_draft(s, issue))
+    pending = PendingDraft(Draft(issue, source, user.id), check, chat.id, lang, time.monotonic())
+    draft_id = desk.state.add_draft(pending)
+    shown = preview_of(issue, check, lang, False)
+    preview = await _say(update, context, shown.text, shown.keyboard)
+    pending.preview_id = preview.message_id
+    panel = panel_of(desk, draft_id, pending, _now())
+    pending.panel_id = (await _say(update, context, panel.text, panel.keyboard)).message_id
+
+
+# ---- the panel's buttons
+
+
+async def _edit(context: Ctx, chat_id: int, message_id: int | None, rendered: Rendered) -> None:
+    if message_id is None:
+        return
+    try:
+        await flood_safe(
+            lambda: context.bot.edit_message_text(
+                rendered.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=to_markup(rendered.keyboard),
+            )
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.warning("could not edit desk message %s in %s: %s", message_id, chat_id, exc)
+
+
+async def draft_button(update: Update, context: Ctx, data: object) -> None:
+    """A press on a draft's panel (publish now / schedule / replace / internal mark / cancel); admins only."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+        return
+    desk = _desk(context)
+    if not await desk.is_admin(update, context, "publish_confirm"):
+        return
+    lang = user_lang(update)
+    draft_id, op = data.args
+    pending = desk.state.draft(draft_id, user.id)
+    if pending is None:
+        await query.answer(t(lang, "desk_expired"), show_alert=True)
+        return
+    now = _now()
+    if op == OP_CANCEL:
+        desk.state.drop(draft_id)
+        await query.answer()
+        await _edit(context, pending.chat_id, pending.panel_id, Rendered(t(lang, "desk_cancelled")))
+        return
+    if op == OP_REPLACE:
+        pending.draft = dataclasses.replace(pending.draft, replace=True)
+    elif op == OP_INTERNAL:
+        pending.draft = dataclasses.replace(pending.draft, internal=not pending.draft.internal)
+        preview = preview_of(pending.draft.issue, pending.check, pending.lang, pending.draft.internal)
+        await _edit(context, pending.chat_id, pending.preview_id, preview)
+    elif op == OP_TYPED:
+        desk.state.awaiting_time[pending.chat_id] = draft_id
+        await query.answer()
+        await send(context, pending.chat_id, Rendered(t(lang, "desk_ask_time", tz=desk.config.push.timezone)))
+        return
+    elif op in (OP_NOW, OP_DEFAULT, OP_TOMORROW):
+        if pending.check.existing is Existing.DIFFERENT and not pending.draft.replace:
+            await query.answer(t(lang, "desk_expired"), show_alert=True)
+            return
+        at: dt.datetime | None = None
+        if op == OP_DEFAULT:
+            try:
+                at = default_slot(now, desk.tz, desk.config.push.default_time)
+            except ScheduleError:
+                at = None
+        elif op == OP_TOMORROW:
+            at = tomorrow_at_nine(now, desk.tz)
+        await query.answer()
+        await _finalize(context, desk, draft_id, pending, at)
+        return
+    else:
+        await query.answer(t(lang, "desk_expired"), show_alert=True)
+        return
+    await query.answer()
+    await _edit(context, pending.chat_id, pending.panel_id, panel_of(desk, draft_id, pending, now))
+
+
+class _AwaitingTime(filters.MessageFilter):
+    """Private text from a chat whose admin was asked to type a publication time."""
+
+    def __init__(self, state: DeskState) -> None:
+        super().__init__(name="awaiting_publication_time")
+        self.state = state
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and message.chat.id in self.state.awaiting_time
+
+
+async def on_typed_time(update: Update, context: Ctx) -> None:
+    """The time an admin typed after pressing 输入时间… on a draft's panel."""
+    desk = _desk(context)
+    message = update.effective_message
+    chat = update.effective_chat
+    user = update.effective_user
+    if message is None or chat is None or user is None or not message.text:
+        return
+    if not await desk.is_admin(update, context, "publish_schedule"):
+        return
+    lang = user_lang(update)
+    draft_id = desk.state.awaiting_time.get(chat.id)
+    pending = desk.state.draft(draft_id, user.id) if draft_id is not None else None
+    if draft_id is None or pending is None:
+        desk.state.awaiting_time.pop(chat.id, None)
+        await _say(update, context, t(lang, "desk_expired"))
+        return
+    text = message.text.strip()
+    if text.lower() in _CANCEL_WORDS:
+        desk.state.drop(draft_id)
+        await _edit(context, pending.chat_id, pending.panel_id, Rendered(t(lang, "desk_cancelled")))
+        await _say(update, context, t(lang, "desk_cancelled"))
+        return
+    now = _now()
+    try:
+        at = parse_typed_time(text, now, desk.tz)
+    except ScheduleError as exc:
+        key = "desk_past_time" if str(exc) == "past" else "desk_bad_time"
+        await _say(update, context, t(lang, key, text=esc(text[:40]), when=esc(text[:40])))
+        return
+    del desk.state.awaiting_time[chat.id]
+    await _finalize(context, desk, draft_id, pending, at)
+
+
+def _outcome_text(desk: Desk, lang: str, committed: Committed) -> str:
+    label = esc(issue_label(committed.stored.issue, lang))
+    if committed.at is None:
+        return t(lang, "desk_already_pushed", label=label)
+    if committed.now:
+        return t(lang, "desk_published_now", label=label)
+    return t(lang, "desk_scheduled", label=label, when=f"{desk.local(committed.at)}（{desk.config.push.timezone}）")
+
+
+def _error_text(lang: str, code: str, issue: Issue | None) -> str:
+    label = esc(issue_label(issue, lang)) if issue is not None else ""
+    if code == "already_pushed":
+        return t(lang, "desk_already_pushed", label=label)
+    if code == "push_running":
+        return t(lang, "desk_push_running", label=label)
+    if code == "self_approve":
+        return t(lang, "desk_self_approve")
+    if code == "already_decided":
+        return t(lang, "desk_already_decided")
+    return t(lang, "desk_expired")
+
+
+async def _finalize(context: Ctx, desk: Desk, draft_id: int, pending: PendingDraft, at: dt.datetime | None) -> None:
+    """Store and schedule the draft (or submit it for approval); the panel shows the outcome."""
+    lang = pending.lang
+    draft = pending.draft
+    desk.state.drop(draft_id)
+    now = _now()
+    if desk.config.publish.approval:
+        approval = await desk.db(lambda s: submit_for_approval(s, draft, at=at, now=now))
+        when = t(lang, "desk_when_now") if at is None else desk.local(at)
+        text = t(lang, "desk_submitted", label=esc(issue_label(draft.issue, lang)), when=esc(when))
+        await _edit(context, pending.chat_id, pending.panel_id, Rendered(text))
+        await _request_approval(context, desk, approval.id, draft, pending.check, at)
+        return
+    try:
+        committed: Committed = await desk.db(
+            lambda s: commit_draft(s, draft, at=at, now=now, actor_id=draft.uploader_id)
+        )
+    except DeskError as exc:
+        log.info("draft %s of admin %s not published: %s", draft_id, draft.uploader_id, exc.code)
+        await _edit(context, pending.chat_id, pending.panel_id, Rendered(_error_text(lang, exc.code, draft.issue)))
+        return
+    await _edit(context, pending.chat_id, pending.panel_id, Rendered(_outcome_text(desk, lang, committed)))
+
+
+# ---- approval by a second admin
+
+
+async def _request_approval(
+    context: Ctx, desk: Desk, approval_id: int, draft: Draft, check: DraftCheck, at: dt.datetime | None
+) -> None:
+    """Send the preview and approve/reject buttons to every admin (the uploader's own approve press is refused)."""
+    configured = tuple(desk.config.access.admins)
+    admins: list[int] = await desk.db(lambda s: AdminRepository(s).all(configured))
+    uploader = draft.uploader_id
+    sent: list[tuple[int, int]] = []
+    for admin in admins:
+        # The office works in Chinese; an admin's language is unknown until they write to the bot.
+        lang = "zh"
+        when = t(lang, "desk_when_now") if at is None else f"{desk.local(at)}（{desk.config.push.timezone}）"
+        text = t(
+            lang, "desk_approval_request", masthead=esc(draft.issue.masthead),
+            label=esc(issue_label(draft.issue, lang)), uploader=uploader, when=esc(when),
+            source=esc(shorten(draft.source, 80)),
+        )
+        if draft.issue.warnings:
+            text += "\n" + t(lang, "desk_warnings") + "\n" + "\n".join(f"• {esc(w)}" for w in draft.issue.warnings)
+        if draft.internal:
+            text += "\n" + t(lang, "desk_marked_internal")
+        keyboard: Keyboard = (
+            (
+                Button(t(lang, "desk_btn_approve"), cb_routed(APPROVAL_KIND, approval_id, OP_APPROVE)),
+                Button(t(lang, "desk_btn_reject"), cb_routed(APPROVAL_KIND, approval_id, OP_REJECT)),
+            ),
+        )
+        try:
+            await send(context, admin, preview_of(draft.issue, check, lang, draft.internal))
+            message = await send(context, admin, Rendered(text, keyboard))
+        except TelegramError as exc:
+            log.warning("could not send approval request %s to admin %s: %s", approval_id, admin, exc)
+            continue
+        sent.append((admin, message.message_id))
+    desk.state.approval_messages[approval_id] = sent
+
+
+async def approval_button(update: Update, context: Ctx, data: object) -> None:
+    """Approve or reject an upload awaiting approval; the uploader cannot approve their own (only withdraw it)."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+        return
+    desk = _desk(context)
+    if not await desk.is_admin(update, context, "publish_approve"):
+        return
+    lang = user_lang(update)
+    approval_id, op = data.args
+    now = _now()
+    if op not in (OP_APPROVE, OP_REJECT):
+        await query.answer(t(lang, "desk_expired"), show_alert=True)
+        return
+    try:
+        if op == OP_APPROVE:
+            info, committed = await desk.db(lambda s: approve(s, approval_id, approver_id=user.id, now=now))
+            outcome = _outcome_text(desk, lang, committed)
+            final = t(lang, "desk_approved", admin=esc(user.full_name), outcome=outcome)
+        else:
+            info, state = await desk.db(lambda s: reject(s, approval_id, by=user.id, now=now))
+            key = "desk_withdrawn" if state is ApprovalState.WITHDRAWN else "desk_rejected"
+            final = t(lang, key, admin=esc(user.full_name))
+    except DeskError as exc:
+        if exc.code == "self_approve":
+            log.warning("admin %s tried to approve their own upload (approval %s)", user.id, approval_id)
+            await desk.db(lambda s: record_refusal(s, user.id, f"approve own upload (approval #{approval_id})"))
+        else:
+            log.info("approval %s by %s not carried out: %s", approval_id, user.id, exc.code)
+        await query.answer(_error_text(lang, exc.code, None), show_alert=True)
+        return
+    await query.answer()
+    label = esc(issue_label(info.issue, lang))
+    text = f"{esc(info.issue.masthead)} {label}\n{final}"
+    messages = desk.state.approval_messages.pop(approval_id, [])
+    if query.message is not None and (query.message.chat.id, query.message.message_id) not in messages:
+        messages.append((query.message.chat.id, query.message.message_id))
+    for chat_id, message_id in messages:
+        await _edit(context, chat_id, message_id, Rendered(text))
+    if info.uploader_id != user.id and info.uploader_id not in {c for c, _ in messages}:
+        try:
+            await send(context, info.uploader_id, Rendered(text))
+        except TelegramError as exc:
+            log.warning("could not tell uploader %s about approval %s: %s", info.uploader_id, approval_id, exc)
+
+
+# ---- corrections after a push: /refresh, /correct, /recall
+
+
+_ACTIONS = {
+    "refresh": CorrectionAction.EDIT,
+    "correct": CorrectionAction.NOTICE,
+    "recall": CorrectionAction.RECALL,
+}
+_ACTION_KEYS = {
+    CorrectionAction.EDIT: "desk_action_edit",
+    CorrectionAction.NOTICE: "desk_action_notice",
+    CorrectionAction.RECALL: "desk_action_recall",
+}
+
+
+async def correction_command(update: Update, context: Ctx) -> None:
+    """/refresh ISSUE, /correct ISSUE TEXT, /recall ISSUE: prepare a correction of every chat the issue reached."""
+    desk = _desk(context)
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    action = _ACTIONS.get(command)
+    if action is None:
+        return
+    if not await desk.is_admin(update, context, f"correct_{action.value}"):
+        return
+    lang = user_lang(update)
+    args = list(context.args or [])
+    usage = {"refresh": "desk_usage_refresh", "correct": "desk_usage_correct", "recall": "desk_usage_recall"}[command]
+    text: str | None = None
+    if action is CorrectionAction.NOTICE:
+        body = message.text.split(maxsplit=2)
+        text = body[2].strip() if len(body) == 3 else ""
+        if not args or not text or len(text) > MAX_CORRECTION_CHARS:
+            await _say(update, context, esc(t(lang, usage)))
+            return
+    elif len(args) != 1:
+        await _say(update, context, esc(t(lang, usage)))
+        return
+    ref = args[0]
+    if not _ISSUE_REF.fullmatch(ref):
+        await _say(update, context, esc(t(lang, usage)))
+        return
+
+    def work(s: Session) -> tuple[int, str, int] | None:
+        stored = IssueRepository(s).resolve(ref)
+        if stored is None:
+            return None
+        p = plan(s, stored.id)
+        assert p is not None
+        return stored.id, issue_label(stored.issue, lang), len(p.chats)
+
+    found = await desk.db(work)
+    if found is None:
+        await _say(update, context, t(lang, "unknown_issue", ref=esc(ref)))
+        return
+    issue_id, label, count = found
+    if count == 0:
+        await _say(update, context, t(lang, "desk_not_reached", label=esc(label)))
+        return
+    token = next(desk.state.ids)
+    desk.state.corrections[token] = PendingCorrection(issue_id, action, text, user.id, time.monotonic())
+    prompt = t(lang, "desk_confirm_correction", label=esc(label), count=count, action=t(lang, _ACTION_KEYS[action]))
+    if text:
+        prompt += "\n\n" + esc(text)
+    keyboard: Keyboard = (
+        (
+            Button(t(lang, "desk_btn_confirm"), cb_routed(CORRECTION_KIND, token, 1)),
+            Button(t(lang, "desk_btn_cancel"), cb_routed(CORRECTION_KIND, token, 0)),
+        ),
+    )
+    await _say(update, context, prompt, keyboard)
+
+
+async def correction_button(update: Update, context: Ctx, data: object) -> None:
+    """Confirm or cancel a prepared correction; the correction runs in the background and reports per chat."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+        return
+    desk = _desk(context)
+    if not await desk.is_admin(update, context, "correct_confirm"):
+        return
+    lang = user_lang(update)
+    token, op = data.args
+    pending = desk.state.corrections.get(token)
+    if pending is None or pending.admin_id != user.id or query.message is None:
+        await query.answer(t(lang, "desk_expired"), show_alert=True)
+        return
+    del desk.state.corrections[token]
+    chat_id, message_id = query.message.chat.id, query.message.message_id
+    await query.answer()
+    if op != 1:
+        await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_cancelled")))
+        return
+    corrector = TelegramCorrector(context.bot)
+
+    async def work() -> None:
+        report = await run_correction(
+            desk.factory, corrector, pending.issue_id, pending.action, actor_id=user.id, text=pending.text,
+            ack_button=PushSettings().ack_button,
+        )
+        if report is None:
+            await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_expired")))
+            return
+        stored = await desk.db(lambda s: IssueRepository(s).get(pending.issue_id))
+        label = issue_label(stored.issue, lang) if stored else f"#{pending.issue_id}"
+        counts = report.counts
+        text = t(
+            lang, "desk_correction_done", action=t(lang, _ACTION_KEYS[pending.action]), label=esc(label),
+            done=counts["done"], failed=counts["failed"], gone=counts["gone"],
+        )
+        await _edit(context, chat_id, message_id, Rendered(text))
+
+    context.application.create_task(work(), update=update)
+
+
+# ---- wiring
+
+
+def desk_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+    """ExtensionFactory (bot/app.py): the desk's handlers and button routes."""
+    state = DeskState()
+    desk = Desk(config, factory, state)
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+    def bind(handler: Any) -> Any:
+        async def wrapped(update: Update, context: Ctx, *rest: Any) -> None:
+            context.bot_data["desk"] = desk
+            await handler(update, context, *rest)
+
+        wrapped.__doc__ = handler.__doc__
+        return wrapped
+
+    handlers: list[BaseHandler[Any, Any, Any]] = [
+        MessageHandler(private & filters.Document.ALL, bind(on_document)),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), bind(on_typed_time)),
+        MessageHandler(private & filters.TEXT & filters.Regex(_URL), bind(on_url)),
+        CommandHandler(list(_ACTIONS), bind(correction_command), filters=private),
+    ]
+    return Extension(
+        handlers=handlers,
+        callback_routes={
+            DRAFT_KIND: bind(draft_button),
+            APPROVAL_KIND: bind(approval_button),
+            CORRECTION_KIND: bind(correction_button),
+        },
+    )

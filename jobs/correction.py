@@ -1,0 +1,177 @@
+"""Correct or recall an issue after it was pushed: for every chat it reached (from the push ledger), edit the
+contents message in place, delete it, or send a correction notice replying to it. Each chat's outcome is recorded.
+
+The push port (jobs/ports.PushPort) only sends and edits, so corrections have their own small port; bot/
+correction_sender.py implements it with python-telegram-bot and raises the jobs.ports errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bulletin.i18n import t
+from bulletin.render import Rendered, esc, issue_label, render_contents
+from jobs.marks import is_internal, with_internal_mark
+from jobs.ports import ChatGone, ChatMigrated, RetryAfter, SendError
+from jobs.push_limits import RateLimiter
+from storage.access_repo import AuditLog
+from storage.archive import IssueRepository, StoredIssue
+from storage.db import transaction
+from storage.publishing_models import CorrectionAction, ResultState
+from storage.publishing_repo import CorrectionRepository, ReachedChat
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_MAX_RETRY_AFTER = 5
+
+
+class CorrectionPort(Protocol):
+    """What a correction needs from Telegram."""
+
+    async def edit(self, chat_id: int, message_id: int, rendered: Rendered) -> None: ...
+
+    async def delete(self, chat_id: int, message_id: int) -> None: ...
+
+    async def reply(self, chat_id: int, reply_to: int, rendered: Rendered, *, protect: bool) -> int: ...
+
+
+@dataclass(frozen=True)
+class CorrectionPlan:
+    """What a correction will touch: the stored issue and the chats it reached."""
+
+    stored: StoredIssue
+    previous_id: int | None
+    internal: bool
+    chats: list[ReachedChat]
+
+
+def plan(session: Session, issue_id: int) -> CorrectionPlan | None:
+    """The chats ISSUE_ID reached (None if the issue does not exist)."""
+    repo = IssueRepository(session)
+    stored = repo.get(issue_id)
+    if stored is None:
+        return None
+    reached = CorrectionRepository(session).reached(issue_id)
+    return CorrectionPlan(stored, repo.previous_id(issue_id), is_internal(session, issue_id), reached)
+
+
+@dataclass(frozen=True)
+class CorrectionReport:
+    correction_id: int
+    counts: dict[str, int]
+
+
+def notice_text(stored: StoredIssue, text: str, lang: str) -> Rendered:
+    """The correction notice sent as a reply to the contents message."""
+    return Rendered(t(lang, "desk_correction_notice", label=esc(issue_label(stored.issue, lang)), text=esc(text)))
+
+
+async def run_correction(
+    factory: sessionmaker[Session],
+    port: CorrectionPort,
+    issue_id: int,
+    action: CorrectionAction,
+    *,
+    actor_id: int,
+    text: str | None = None,
+    ack_button: bool = False,
+    rate_per_second: float = 25.0,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> CorrectionReport | None:
+    """Apply ACTION to every chat ISSUE_ID reached and record each outcome; None when the issue does not exist."""
+
+    def start(session: Session) -> tuple[CorrectionPlan, int] | None:
+        p = plan(session, issue_id)
+        if p is None:
+            return None
+        cid = CorrectionRepository(session).create(issue_id, action, text=text, by=actor_id, now=clock())
+        AuditLog(session).record(
+            actor_id=actor_id, action=f"correct_{action.value}", issue_id=issue_id,
+            detail=f"correction #{cid} to {len(p.chats)} chats" + (f": {text}" if text else ""),
+        )
+        return p, cid
+
+    started = await _db(factory, start)
+    if started is None:
+        return None
+    p, correction_id = started
+    limiter = RateLimiter(rate_per_second)
+    renders: dict[str, Rendered] = {}
+
+    def rendered_for(lang: str) -> Rendered:
+        if lang not in renders:
+            if action is CorrectionAction.NOTICE:
+                r = notice_text(p.stored, text or "", lang)
+            else:
+                r = render_contents(
+                    p.stored.id, p.stored.issue, lang=lang, previous_issue_id=p.previous_id, ack_button=ack_button
+                )
+            renders[lang] = with_internal_mark(r, lang) if p.internal and action is CorrectionAction.EDIT else r
+        return renders[lang]
+
+    pending: list[tuple[int, int, ResultState, str | None]] = []
+
+    def flush(session: Session) -> None:
+        CorrectionRepository(session).record(correction_id, pending, clock())
+        pending.clear()
+
+    for chat in p.chats:
+        state, reason = await _one(port, limiter, action, chat, rendered_for(chat.lang), p.internal)
+        pending.append((chat.chat_id, chat.message_id, state, reason))
+        # Outcomes are written as they accumulate, so a crash loses at most one batch of them.
+        if len(pending) >= 200:
+            await _db(factory, flush)
+
+    def finish(session: Session) -> dict[str, int]:
+        flush(session)
+        repo = CorrectionRepository(session)
+        repo.finish(correction_id, clock())
+        counts = {s.value: 0 for s in ResultState}
+        for r in repo.results(correction_id):
+            counts[r.state] += 1
+        return counts
+
+    counts = await _db(factory, finish)
+    log.info("correction #%s (%s) of issue %s: %s", correction_id, action.value, issue_id, counts)
+    return CorrectionReport(correction_id, counts)
+
+
+async def _one(
+    port: CorrectionPort, limiter: RateLimiter, action: CorrectionAction, chat: ReachedChat, rendered: Rendered,
+    protect: bool,
+) -> tuple[ResultState, str | None]:
+    for _ in range(_MAX_RETRY_AFTER):
+        ticket = await limiter.acquire()
+        try:
+            if action is CorrectionAction.EDIT:
+                await port.edit(chat.chat_id, chat.message_id, rendered)
+            elif action is CorrectionAction.RECALL:
+                await port.delete(chat.chat_id, chat.message_id)
+            else:
+                await port.reply(chat.chat_id, chat.message_id, rendered, protect=protect)
+            return ResultState.DONE, None
+        except RetryAfter as exc:
+            limiter.pause(exc.seconds + 0.1)
+        except (ChatGone, ChatMigrated) as exc:
+            return ResultState.GONE, exc.reason
+        except SendError as exc:
+            return ResultState.FAILED, exc.reason
+        finally:
+            limiter.done(ticket)
+    return ResultState.FAILED, "flood control: gave up after repeated 429"
+
+
+async def _db(factory: sessionmaker[Session], fn: Callable[[Session], T]) -> T:
+    def run() -> T:
+        with transaction(factory) as session:
+            return fn(session)
+
+    return await asyncio.to_thread(run)

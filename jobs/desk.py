@@ -1,0 +1,313 @@
+"""Publishing from chat (the office's desk): check an upload against the archive, then store and schedule it on
+confirmation, directly or after a second admin's approval. No telegram here: bot/desk.py calls these.
+
+Every function takes the caller's Session (one transaction: the upload is stored, marked, scheduled and audited
+together, or not at all) and an aware `now`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy.orm import Session
+
+from bulletin.model import Issue
+from jobs.push import PublishError, publish
+from jobs.schedule import ScheduleError, next_default_slot, parse_at, parse_clock
+from storage.access_repo import AuditLog
+from storage.archive import ImportOutcome, IssueRepository, StoredIssue
+from storage.publishing_models import ApprovalState
+from storage.publishing_repo import ApprovalInfo, ApprovalRepository, MarkRepository
+from storage.push_models import PushKind, PushState
+from storage.push_repo import PushRepository
+from storage.subscribers import SubscriberRepository
+
+TOMORROW_TIME = dt.time(9, 0)
+_CLOCK_ONLY = re.compile(r"\d{1,2}[:：]\d{2}")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A parsed upload waiting for its admin's decision (kept in memory by the bot, never in the database)."""
+
+    issue: Issue
+    source: str
+    uploader_id: int
+    internal: bool = False
+    replace: bool = False
+
+
+class Existing(enum.Enum):
+    NEW = "new"
+    SAME = "same"  # stored already with identical content
+    DIFFERENT = "different"  # stored already, content differs: storing needs replace
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """What the archive says about an upload, for the preview."""
+
+    existing: Existing
+    existing_id: int | None
+    previous_id: int | None  # the issue the contents message's "previous issue" button will point at
+    subscribers: int
+    pushed: bool  # the stored issue was already pushed
+
+
+def check_draft(session: Session, issue: Issue) -> DraftCheck:
+    """Compare ISSUE with the archive (read only)."""
+    repo = IssueRepository(session)
+    stored = repo.find(issue.masthead, issue.year, issue.number)
+    subscribers = SubscriberRepository(session).count_active()
+    if stored is None:
+        latest = repo.latest()
+        return DraftCheck(Existing.NEW, None, latest.id if latest else None, subscribers, False)
+    same = stored.issue == issue
+    return DraftCheck(
+        Existing.SAME if same else Existing.DIFFERENT, stored.id, repo.previous_id(stored.id), subscribers,
+        _pushed(session, stored.id) is not None,
+    )
+
+
+def _pushed(session: Session, issue_id: int) -> str | None:
+    """'done' or 'running' when a publication push of ISSUE_ID went out or is going out, else None."""
+    for push in PushRepository(session).for_issue(issue_id):
+        if push.kind == PushKind.PUBLISH.value and push.state in (PushState.DONE.value, PushState.RUNNING.value):
+            return push.state
+    return None
+
+
+class DeskError(Exception):
+    """A confirmation that cannot be carried out; `code` picks the chat text (desk_<code>)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Committed:
+    """The outcome of storing (and scheduling) an upload."""
+
+    stored: StoredIssue
+    outcome: ImportOutcome
+    at: dt.datetime | None  # when the push is scheduled; None: not scheduled (a replacement of a pushed issue)
+    now: bool
+
+
+def commit_draft(
+    session: Session, draft: Draft, *, at: dt.datetime | None, now: dt.datetime, actor_id: int,
+    approved_by: int | None = None,
+) -> Committed:
+    """Store DRAFT's issue, set its handling mark and schedule its push at AT (None: now); audited.
+
+    A replacement of an issue that was already pushed is stored but not pushed again (the admin corrects the
+    sent messages with /refresh). Raises DeskError("conflict") when the issue exists with other content and the
+    draft does not replace it, DeskError("already_pushed" | "push_running") when the push cannot be scheduled.
+    """
+    repo = IssueRepository(session)
+    existing = repo.find(draft.issue.masthead, draft.issue.year, draft.issue.number)
+    pushed = _pushed(session, existing.id) if existing is not None else None
+    if pushed == PushState.RUNNING.value:
+        raise DeskError("push_running")
+    if pushed == PushState.DONE.value and not draft.replace:
+        raise DeskError("already_pushed")
+    stored, outcome = repo.add(draft.issue, replace=draft.replace)
+    if outcome is ImportOutcome.CONFLICT:
+        raise DeskError("conflict")
+    MarkRepository(session).set_internal(stored.id, draft.internal, by=actor_id, now=now)
+    when: dt.datetime | None = None
+    if pushed is None:
+        when = now if at is None or at <= now else at
+        try:
+            publish(session, stored.id, when, now)
+        except PublishError:
+            raise DeskError("already_pushed") from None
+    detail = f"{outcome.value}; source {draft.source}; " + (
+        "not pushed again (already pushed)" if when is None else f"push at {when.isoformat()}"
+    )
+    if draft.internal:
+        detail += "; internal"
+    if approved_by is not None:
+        detail += f"; uploaded by {draft.uploader_id}, approved by {approved_by}"
+    AuditLog(session).record(actor_id=actor_id, action="publish", issue_id=stored.id, detail=detail[:1000])
+    return Committed(stored, outcome, when, now=when is not None and when <= now)
+
+
+def submit_for_approval(
+    session: Session, draft: Draft, *, at: dt.datetime | None, now: dt.datetime
+) -> ApprovalInfo:
+    """Keep a confirmed upload until a second admin approves it; audited. Nothing enters the archive."""
+    approval = ApprovalRepository(session).create(
+        uploader_id=draft.uploader_id, source=draft.source, issue=draft.issue, replace=draft.replace,
+        internal=draft.internal, scheduled_at=at, now=now,
+    )
+    AuditLog(session).record(
+        actor_id=draft.uploader_id, action="publish_submit",
+        detail=f"approval #{approval.id}: {draft.issue.masthead} {draft.issue.year}-{draft.issue.number}; "
+        f"source {draft.source}"[:1000],
+    )
+    return approval
+
+
+def approve(
+    session: Session, approval_id: int, *, approver_id: int, now: dt.datetime
+) -> tuple[ApprovalInfo, Committed]:
+    """Approve a pending upload: store and schedule it, audited.
+
+    DeskError codes: expired, already_decided, self_approve (see record_refusal), and those of commit_draft. The
+    caller lets the error leave its transaction, so nothing of a failed approval is written.
+    """
+    approvals = ApprovalRepository(session)
+    info = approvals.get(approval_id)
+    if info is None:
+        raise DeskError("expired")
+    if info.state != ApprovalState.PENDING.value:
+        raise DeskError("already_decided")
+    if info.uploader_id == approver_id:
+        raise DeskError("self_approve")
+    draft = Draft(info.issue, info.source, info.uploader_id, info.internal, info.replace)
+    committed = commit_draft(
+        session, draft, at=info.scheduled_at, now=now, actor_id=approver_id, approved_by=approver_id
+    )
+    if not approvals.decide(approval_id, ApprovalState.APPROVED, by=approver_id, now=now, issue_id=committed.stored.id):
+        raise DeskError("already_decided")
+    return info, committed
+
+
+def record_refusal(session: Session, actor_id: int, what: str) -> None:
+    """Audit a refused desk action (e.g. an admin approving their own upload), in a transaction of its own."""
+    AuditLog(session).record(actor_id=actor_id, action="refused", detail=what[:1000])
+
+
+def reject(session: Session, approval_id: int, *, by: int, now: dt.datetime) -> tuple[ApprovalInfo, ApprovalState]:
+    """Reject a pending upload (withdraw it, when BY is the uploader); audited."""
+    approvals = ApprovalRepository(session)
+    info = approvals.get(approval_id)
+    if info is None:
+        raise DeskError("expired")
+    state = ApprovalState.WITHDRAWN if by == info.uploader_id else ApprovalState.REJECTED
+    if not approvals.decide(approval_id, state, by=by, now=now):
+        raise DeskError("already_decided")
+    AuditLog(session).record(actor_id=by, action=f"publish_{state.value}", detail=f"approval #{approval_id}")
+    return info, state
+
+
+# ---- when to publish
+
+
+def default_slot(now: dt.datetime, tz: ZoneInfo, default_time: str) -> dt.datetime:
+    """The next working-day default slot ([push] default_time), in UTC."""
+    return next_default_slot(now, tz=tz, default_time=parse_clock(default_time)).at_utc
+
+
+def tomorrow_at_nine(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """Tomorrow 09:00 local time, in UTC."""
+    day = now.astimezone(tz).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, TOMORROW_TIME, tzinfo=tz).astimezone(dt.UTC)
+
+
+def parse_typed_time(text: str, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """A typed time: "2024-05-08 09:00" (local), or "09:00" for its next occurrence. ScheduleError if unreadable
+    or in the past."""
+    value = text.strip().replace("：", ":")
+    if _CLOCK_ONLY.fullmatch(value):
+        clock = parse_clock(value.zfill(5))
+        local_now = now.astimezone(tz)
+        candidate = dt.datetime.combine(local_now.date(), clock, tzinfo=tz)
+        if candidate <= local_now:
+            candidate = dt.datetime.combine(local_now.date() + dt.timedelta(days=1), clock, tzinfo=tz)
+        return candidate.astimezone(dt.UTC)
+    when = parse_at(value, tz)
+    if when <= now:
+        raise ScheduleError("past")
+    return when
+
+
+# ---- fetching a bulletin from a URL
+
+_DOC_TYPES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "text/plain": ".txt",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+_URL_EXTENSIONS = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".pdf", ".docx")
+_MAX_REDIRECTS = 5
+
+
+class FetchError(Exception):
+    """A URL that did not give a document; `code` is timeout | status | type | too_big | failed | scheme."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def _filename_for(url: httpx.URL, content_type: str) -> str | None:
+    """A file name whose extension tells the parser the format, or None when the type is not a bulletin's."""
+    name = url.path.rsplit("/", 1)[-1]
+    lowered = name.lower()
+    if content_type in _DOC_TYPES:
+        if lowered.endswith(_URL_EXTENSIONS) and (content_type != "text/html" or ".htm" in lowered):
+            return name
+        return "download" + _DOC_TYPES[content_type]
+    if content_type in ("application/octet-stream", "binary/octet-stream", "") and lowered.endswith(_URL_EXTENSIONS):
+        return name
+    return None
+
+
+async def fetch_document(
+    url: str, *, timeout: float, max_bytes: int, transport: httpx.AsyncBaseTransport | None = None
+) -> tuple[bytes, str]:
+    """Download URL (http or https) within TIMEOUT seconds overall and MAX_BYTES; returns (data, file name).
+
+    The content type is checked before the body is read, and the download stops as soon as it passes MAX_BYTES.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError("failed", str(exc)) from None
+    if parsed.scheme not in ("http", "https"):
+        raise FetchError("scheme", parsed.scheme)
+    limits = httpx.Timeout(timeout)
+    try:
+        async with (
+            asyncio.timeout(timeout),
+            httpx.AsyncClient(
+                timeout=limits, follow_redirects=True, max_redirects=_MAX_REDIRECTS, transport=transport,
+                headers={"User-Agent": "bulletin-bot"},
+            ) as client,
+            client.stream("GET", parsed) as response,
+        ):
+            if response.status_code != 200:
+                raise FetchError("status", f"HTTP {response.status_code}")
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            filename = _filename_for(response.url, content_type)
+            if filename is None:
+                raise FetchError("type", content_type or "?")
+            declared = response.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError("too_big")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError("too_big")
+                chunks.append(chunk)
+            return b"".join(chunks), filename
+    except TimeoutError:
+        raise FetchError("timeout") from None
+    except httpx.TimeoutException:
+        raise FetchError("timeout") from None
+    except httpx.HTTPError as exc:
+        raise FetchError("failed", str(exc) or type(exc).__name__) from None

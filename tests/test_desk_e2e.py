@@ -1,0 +1,329 @@
+"""End to end over real HTTP (localbotapi): admins publish a bulletin by sending its document or URL, check the
+preview, confirm or schedule it, mark it internal, get a second admin's approval, and correct it after the push."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
+from test_desk_support import (
+    ADMIN_A,
+    ADMIN_B,
+    NOBODY,
+    SAMPLE_LABEL,
+    SUBSCRIBER,
+    TOKEN,
+    Admin,
+    ChatUser,
+    desk_config,
+    desk_server,
+    labels,
+    running_desk,
+    sample_bytes,
+    sample_text,
+    slow,
+    subscribe,
+    web_server,
+)
+
+from bulletin.parser import parse_document
+from storage.access_repo import AdminRepository, AuditLog
+from storage.archive import IssueRepository
+from storage.db import transaction
+from storage.publishing_repo import ApprovalRepository, MarkRepository
+from storage.push_models import PushState
+from storage.push_repo import PushRepository
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    with desk_server() as s:
+        yield s
+
+
+@pytest.fixture
+async def desk(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
+    subscribe(factory, SUBSCRIBER)
+    async with running_desk(server, factory, desk_config(server)):
+        yield server
+
+
+@pytest.fixture
+async def approval_desk(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
+    subscribe(factory, SUBSCRIBER)
+    async with running_desk(server, factory, desk_config(server, approval=True)):
+        yield server
+
+
+def issue_count(factory: sessionmaker[Session]) -> int:
+    with transaction(factory) as s:
+        return IssueRepository(s).count()
+
+
+def pushes(factory: sessionmaker[Session]) -> list[Any]:
+    with transaction(factory) as s:
+        return PushRepository(s).in_state(*PushState)
+
+
+def audit(factory: sessionmaker[Session]) -> list[Any]:
+    with transaction(factory) as s:
+        return AuditLog(s).recent(100)
+
+
+# ---------------------------------------------------------------------------------------------- section 2
+
+
+async def test_document_preview_is_the_exact_contents_message_and_publish_now_sends_it(
+    desk: Any, factory: sessionmaker[Session]
+) -> None:
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    subscriber = ChatUser(desk, SUBSCRIBER, SUBSCRIBER)
+    preview, panel = await admin.upload("简报第6期.txt", sample_bytes())
+    assert preview.text.startswith("某市文化和旅游工作简报\n" + SAMPLE_LABEL)
+    assert "全市启动暑期旅游景区安全隐患排查整治" in preview.text
+    assert "待发布" in panel.text and "简报第6期.txt" in panel.text and "解析无警告" in panel.text
+    assert labels(panel)[:2] == ["立即发布", labels(panel)[1]] and labels(panel)[1].startswith("定时：")
+    assert {"明天 09:00", "输入时间…", "🔒 标为内部资料", "取消"} <= set(labels(panel))
+    # nothing is stored before the admin confirms
+    assert issue_count(factory) == 0 and pushes(factory) == []
+
+    await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
+    assert await desk.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
+    [received] = subscriber.messages()
+    assert received.text == preview.text  # what the admin saw is what subscribers get
+    assert received.protect_content is False
+    assert issue_count(factory) == 1
+    [entry] = [e for e in audit(factory) if e.action == "publish"]
+    assert entry.actor_id == ADMIN_A and entry.issue_id is not None
+
+
+async def test_schedule_tomorrow_morning_or_a_typed_time(desk: Any, factory: sessionmaker[Session]) -> None:
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    _preview, panel = await admin.upload("b6.txt", sample_bytes())
+    await admin.press_and_wait(panel, "明天 09:00", lambda: "已安排" in admin.current(panel).text)
+    tomorrow = dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=1)
+    assert f"{tomorrow.isoformat()} 09:00" in admin.current(panel).text
+    [push] = pushes(factory)
+    assert push.state == "scheduled"
+    assert push.scheduled_at.astimezone(SHANGHAI) == dt.datetime.combine(tomorrow, dt.time(9), tzinfo=SHANGHAI)
+
+    _preview, panel = await admin.upload("b7.txt", sample_bytes(number=7, total=59))
+    await admin.press(panel, "输入时间…", expect=1)
+    assert "请发送发布时间" in admin.messages()[-1].text
+    [bad] = await admin.send("下周吧")
+    assert "无法识别时间" in bad.text
+    [past] = await admin.send("2020-01-01 09:00")
+    assert "已经过去" in past.text
+    before = len(pushes(factory))
+    admin.server.send_text(TOKEN, ADMIN_A, ADMIN_A, "2099-03-02 10:30")
+    assert await desk.await_for(lambda: "已安排" in admin.current(panel).text)
+    assert "2099-03-02 10:30" in admin.current(panel).text
+    assert len(pushes(factory)) == before + 1
+    newest = max(pushes(factory), key=lambda p: p.id)
+    assert newest.scheduled_at == dt.datetime(2099, 3, 2, 2, 30, tzinfo=dt.UTC)
+
+
+async def test_cancel_stores_nothing(desk: Any, factory: sessionmaker[Session]) -> None:
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    _preview, panel = await admin.upload("b6.txt", sample_bytes())
+    await admin.press_and_wait(panel, "取消", lambda: "已取消" in admin.current(panel).text)
+    assert labels(admin.current(panel)) == []
+    assert issue_count(factory) == 0 and pushes(factory) == []
+
+
+async def test_replace_is_offered_when_the_issue_exists_with_other_content(
+    desk: Any, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as s:
+        IssueRepository(s).add(parse_document(sample_bytes(), "old.txt"))
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    corrected = sample_bytes(extra="（本段已更正）")
+    _preview, panel = await admin.upload("b6-corrected.txt", corrected)
+    assert "内容不同" in panel.text
+    assert "立即发布" not in labels(panel) and "替换库中该期" in labels(panel)
+    await admin.press_and_wait(panel, "替换库中该期", lambda: "立即发布" in labels(admin.current(panel)))
+    await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
+    with transaction(factory) as s:
+        repo = IssueRepository(s)
+        assert repo.count() == 1
+        stored = repo.latest()
+        assert stored is not None and "（本段已更正）" in stored.issue.articles[0].paragraphs[-1]
+
+
+async def test_same_issue_uploaded_again_after_its_push_is_refused(desk: Any, factory: sessionmaker[Session]) -> None:
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    subscriber = ChatUser(desk, SUBSCRIBER, SUBSCRIBER)
+    _preview, panel = await admin.upload("b6.txt", sample_bytes())
+    await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
+    assert await desk.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
+    assert await desk.await_for(lambda: pushes(factory)[0].state == "done")
+    _preview, panel = await admin.upload("b6.txt", sample_bytes())
+    assert "内容相同" in panel.text
+    await admin.press_and_wait(panel, "立即发布", lambda: "已经推送过" in admin.current(panel).text)
+    assert len(pushes(factory)) == 1 and len(subscriber.messages()) == 1
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+
+
+async def test_non_admin_document_is_refused_politely_and_never_downloaded(
+    desk: Any, factory: sessionmaker[Session]
+) -> None:
+    nobody = Admin(desk, NOBODY, NOBODY)
+    [refusal] = await nobody.upload("b6.txt", sample_bytes(), expect=1)
+    assert "管理员" in refusal.text
+    assert not any(method == "getFile" for method, _status in desk.method_counts())
+    assert issue_count(factory) == 0
+    assert any(e.action == "refused" and e.actor_id == NOBODY for e in audit(factory))
+
+
+async def test_oversized_and_wrong_type_documents_are_refused_with_a_reason(desk: Any) -> None:
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    [big] = await admin.upload("huge.txt", b"x" * (20 * 1024 * 1024 + 1), expect=1)
+    assert "文件过大" in big.text and "20 MB" in big.text
+    [sheet] = await admin.upload("统计表.xlsx", b"PK\x03\x04 not a bulletin", expect=1)
+    assert "不支持的文件类型" in sheet.text and ".xlsx" in sheet.text
+    assert not any(method == "getFile" for method, _status in desk.method_counts())
+    [junk] = await admin.upload("notes.txt", "今天天气不错。\n\n明天见。".encode(), expect=1)
+    assert junk.text.startswith("无法识别这份简报")
+
+
+async def test_a_press_after_the_admin_was_removed_is_refused(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as s:
+        AdminRepository(s).add(NOBODY, added_by=ADMIN_A)
+    async with running_desk(server, factory, desk_config(server)):
+        former = Admin(server, NOBODY, NOBODY)
+        _preview, panel = await former.upload("b6.txt", sample_bytes())
+        with transaction(factory) as s:
+            AdminRepository(s).remove(NOBODY)
+        answer = await former.press(panel, "立即发布")
+        assert "管理员" in answer["text"]
+    assert issue_count(factory) == 0 and pushes(factory) == []
+
+
+# ---------------------------------------------------------------------------------------------- section 7
+
+
+async def test_internal_issue_carries_the_mark_and_is_sent_protected(
+    desk: Any, factory: sessionmaker[Session]
+) -> None:
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    subscriber = ChatUser(desk, SUBSCRIBER, SUBSCRIBER)
+    preview, panel = await admin.upload("b6.txt", sample_bytes())
+    await admin.press_and_wait(panel, "🔒 标为内部资料", lambda: "已标为内部资料" in admin.current(panel).text)
+    assert admin.current(preview).text.startswith("🔒 内部资料")
+    assert "🔓 取消内部资料标记" in labels(admin.current(panel))
+    await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
+    assert await desk.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
+    [received] = subscriber.messages()
+    assert received.text.startswith("🔒 内部资料 注意保密 请勿转发\n某市文化和旅游工作简报")
+    assert received.protect_content is True
+    with transaction(factory) as s:
+        stored = IssueRepository(s).latest()
+        assert stored is not None and MarkRepository(s).is_internal(stored.id)
+
+
+# ---------------------------------------------------------------------------------------------- approval
+
+
+async def test_approval_needs_a_second_admin_and_the_uploader_cannot_approve(
+    approval_desk: Any, factory: sessionmaker[Session]
+) -> None:
+    server = approval_desk
+    a = Admin(server, ADMIN_A, ADMIN_A)
+    b = Admin(server, ADMIN_B, ADMIN_B)
+    subscriber = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
+    _preview, panel = await a.upload("b6.txt", sample_bytes())
+    assert "要求审核" in panel.text
+    before_a = len(a.messages())
+    await a.press_and_wait(panel, "立即发布", lambda: "已提交审核" in a.current(panel).text)
+    assert await server.await_for(lambda: len(b.messages()) == 2 and len(a.messages()) == before_a + 2)
+    # still nothing in the archive: the upload waits for approval
+    assert issue_count(factory) == 0
+    own_request = a.messages()[-1]
+    assert "待审核" in own_request.text and labels(own_request) == ["✅ 批准", "❌ 驳回"]
+    answer = await a.press(own_request, "✅ 批准")
+    assert "不能审核自己上传的简报" in answer["text"]
+    assert issue_count(factory) == 0
+    assert any(e.action == "refused" and e.actor_id == ADMIN_A and "own upload" in e.detail for e in audit(factory))
+
+    b_preview, b_request = b.messages()
+    assert b_preview.text.startswith("某市文化和旅游工作简报")
+    await b.press_and_wait(b_request, "✅ 批准", lambda: "已由 赵科长 批准" in b.current(b_request).text)
+    assert await server.await_for(lambda: "已由 赵科长 批准" in a.current(own_request).text)
+    assert await server.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
+    assert issue_count(factory) == 1
+    with transaction(factory) as s:
+        [approval] = [ApprovalRepository(s).get(1)]
+        assert approval is not None and approval.state == "approved" and approval.decided_by == ADMIN_B
+    [entry] = [e for e in audit(factory) if e.action == "publish"]
+    assert entry.actor_id == ADMIN_B and "uploaded by 601" in entry.detail
+    # a second press on the other copy does nothing
+    answer = await a.press_data(own_request, own_request.reply_markup["inline_keyboard"][0][0]["callback_data"]) \
+        if own_request.reply_markup and a.current(own_request).reply_markup else {"text": "已经处理"}
+    assert "已经处理" in (answer.get("text") or "")
+
+
+async def test_rejected_upload_is_never_stored(approval_desk: Any, factory: sessionmaker[Session]) -> None:
+    server = approval_desk
+    a = Admin(server, ADMIN_A, ADMIN_A)
+    b = Admin(server, ADMIN_B, ADMIN_B)
+    _preview, panel = await a.upload("b6.txt", sample_bytes())
+    await a.press_and_wait(panel, "明天 09:00", lambda: "已提交审核" in a.current(panel).text)
+    assert await server.await_for(lambda: len(b.messages()) == 2)
+    request = b.messages()[-1]
+    await b.press_and_wait(
+        request, "❌ 驳回", lambda: "驳回" in b.current(request).text and not labels(b.current(request))
+    )
+    assert issue_count(factory) == 0 and pushes(factory) == []
+
+
+# ---------------------------------------------------------------------------------------------- URLs
+
+
+async def test_urls_fetched_with_limits(server: Any, factory: sessionmaker[Session]) -> None:
+    async def bulletin(request: web.Request) -> web.Response:
+        return web.Response(text=sample_text(), content_type="text/plain", charset="utf-8")
+
+    async def not_bulletin(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body><h1>欢迎访问</h1><p>网站首页</p></body></html>", content_type="text/html")
+
+    async def image(request: web.Request) -> web.Response:
+        return web.Response(body=b"\x89PNG\r\n\x1a\n" + b"0" * 100, content_type="image/png")
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        for _ in range(40):
+            await response.write(b"a" * 65536)
+        return response
+
+    routes = {"/b6.txt": bulletin, "/index.html": not_bulletin, "/logo.png": image, "/slow": slow, "/huge": huge}
+    async with web_server(routes) as base:
+        config = desk_config(server, url_timeout=1.0, url_max_mb=1.0)
+        async with running_desk(server, factory, config):
+            admin = Admin(server, ADMIN_A, ADMIN_A)
+            preview, panel = await admin.send(f"{base}/b6.txt", expect=2)
+            assert preview.text.startswith("某市文化和旅游工作简报\n" + SAMPLE_LABEL)
+            assert f"{base}/b6.txt" in panel.text and "立即发布" in labels(panel)
+            [timeout] = await admin.send(f"{base}/slow")
+            assert "超时" in timeout.text
+            [html] = await admin.send(f"{base}/index.html")
+            assert html.text.startswith("无法识别这份简报")
+            [png] = await admin.send(f"{base}/logo.png")
+            assert "image/png" in png.text
+            [big] = await admin.send(f"{base}/huge")
+            assert "超过 1 MB" in big.text
+            nobody = Admin(server, NOBODY, NOBODY)
+            [refusal] = await nobody.send(f"{base}/b6.txt")
+            assert "管理员" in refusal.text
+    assert issue_count(factory) == 0
