@@ -163,8 +163,9 @@ class ReceiptRepository:
         lines: list[LedgerLine] = []
         for delivery, display_name, department in rows:
             ack = acks.get(delivery.chat_id)
-            if department is None and ack is not None:
+            if not department and ack is not None:
                 department = ack[2]
+            department = department or None  # a blank department reads as none
             lines.append(
                 LedgerLine(
                     chat_id=delivery.chat_id,
