@@ -9,6 +9,7 @@ import io
 from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletin_bot.config import PushConfig
 from jobs.stats import DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -135,3 +136,9 @@ def test_chart_is_a_png_and_names_departments_it_cannot_draw() -> None:
     ascii_only = ack_chart([IssueAcks("2024-3", [DepartmentStats("Office", 2, 1, 0, 0, 0)])], no_department="-",
                            title="t", ylabel="y", ascii_title="t", ascii_ylabel="y")
     assert ascii_only.legend == ()
+
+
+def test_remind_after_zero_turns_reminders_off() -> None:
+    assert PushConfig(remind_after="24h").remind_after_delta == DAY
+    assert PushConfig(remind_after="0").remind_after_delta is None
+    assert PushConfig(remind_after="0h").remind_after_delta is None
