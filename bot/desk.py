@@ -475,7 +475,7 @@ async def on_typed_time(update: Update, context: Ctx) -> None:
 def _outcome_text(desk: Desk, lang: str, committed: Committed) -> str:
     label = esc(issue_label(committed.stored.issue, lang))
     if committed.at is None:
-        return t(lang, "desk_already_pushed", label=label)
+        return t(lang, "desk_replaced_pushed", label=label)
     if committed.now:
         return t(lang, "desk_published_now", label=label)
     return t(lang, "desk_scheduled", label=label, when=f"{desk.local(committed.at)}（{desk.config.push.timezone}）")

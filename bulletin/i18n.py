@@ -448,6 +448,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "无法发布：{label}已经推送过。如需更正，请用 /correct、/refresh 或 /recall。",
         EN: "Cannot publish: {label} was already sent. Use /correct, /refresh or /recall to correct it.",
     },
+    "desk_replaced_pushed": {
+        ZH: "✅ 已用本文件替换库中的{label}。该期已推送过，不会重新推送；可用 /refresh 更新已发出的要目消息。",
+        EN: "✅ {label} in the archive was replaced. It was already sent and is not sent again; use /refresh to "
+        "update the messages already sent.",
+    },
     "desk_push_running": {
         ZH: "无法发布：{label}正在推送中。",
         EN: "Cannot publish: {label} is being sent right now.",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_desk_support import (
     ADMIN_A,
     ADMIN_B,
+    EN_SUBSCRIBER,
     NOBODY,
     SAMPLE_LABEL,
     SUBSCRIBER,
@@ -35,7 +36,7 @@ from bulletin.parser import parse_document
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
 from storage.db import transaction
-from storage.publishing_repo import ApprovalRepository, MarkRepository
+from storage.publishing_repo import ApprovalRepository, CorrectionRepository, MarkRepository
 from storage.push_models import PushState
 from storage.push_repo import PushRepository
 
@@ -267,10 +268,8 @@ async def test_approval_needs_a_second_admin_and_the_uploader_cannot_approve(
         assert approval is not None and approval.state == "approved" and approval.decided_by == ADMIN_B
     [entry] = [e for e in audit(factory) if e.action == "publish"]
     assert entry.actor_id == ADMIN_B and "uploaded by 601" in entry.detail
-    # a second press on the other copy does nothing
-    answer = await a.press_data(own_request, own_request.reply_markup["inline_keyboard"][0][0]["callback_data"]) \
-        if own_request.reply_markup and a.current(own_request).reply_markup else {"text": "已经处理"}
-    assert "已经处理" in (answer.get("text") or "")
+    # decided: the request messages lost their buttons, so nobody can press them again
+    assert labels(a.current(own_request)) == [] and labels(b.current(b_request)) == []
 
 
 async def test_rejected_upload_is_never_stored(approval_desk: Any, factory: sessionmaker[Session]) -> None:
@@ -327,3 +326,72 @@ async def test_urls_fetched_with_limits(server: Any, factory: sessionmaker[Sessi
             [refusal] = await nobody.send(f"{base}/b6.txt")
             assert "管理员" in refusal.text
     assert issue_count(factory) == 0
+
+
+# ---------------------------------------------------------------------------------------------- section 3
+
+
+async def test_refresh_correct_and_recall_reach_every_chat_and_record_each_outcome(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    gone_user = 704
+    server.add_user(gone_user, "王五", language_code="zh-hans")
+    subscribe(factory, SUBSCRIBER, EN_SUBSCRIBER, gone_user)
+    async with running_desk(server, factory, desk_config(server)):
+        admin = Admin(server, ADMIN_A, ADMIN_A)
+        zh = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
+        en = ChatUser(server, EN_SUBSCRIBER, EN_SUBSCRIBER)
+        _preview, panel = await admin.upload("b6.txt", sample_bytes())
+        await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
+        assert await server.await_for(
+            lambda: all(len(ChatUser(server, c, c).messages()) == 1 for c in (SUBSCRIBER, EN_SUBSCRIBER, gone_user)),
+            timeout=15,
+        )
+        assert await server.await_for(lambda: pushes(factory)[0].state == "done")
+        server.block(gone_user)
+        [zh_contents], [en_contents] = zh.messages(), en.messages()
+
+        # a non-admin cannot touch it
+        nobody = ChatUser(server, NOBODY, NOBODY)
+        [refusal] = await nobody.send("/recall 58")
+        assert "管理员" in refusal.text
+
+        # 1. correction notice, replying to the contents message in each chat
+        [prompt] = await admin.send("/correct 58 第2篇标题应为“市文旅局召开上半年重点项目推进会议”。")
+        assert "3 个会话" in prompt.text and "发送更正通知" in prompt.text
+        await admin.press_and_wait(prompt, "确认", lambda: "完成" in admin.current(prompt).text)
+        assert "成功 2 · 失败 0 · 不可达 1" in admin.current(prompt).text
+        notice = zh.messages()[-1]
+        assert notice.text.startswith("📢 更正（2024年第6期（总第58期））")
+        assert notice.reply_to_message_id == zh_contents.message_id
+        assert en.messages()[-1].text.startswith("📢 Correction (2024 No. 6 (No. 58 overall))")
+
+        # 2. the corrected document replaces the stored issue (not pushed again), /refresh edits the sent messages
+        fixed = sample_bytes(retitle="市文旅局召开上半年重点项目推进会议")
+        _preview, panel = await admin.upload("b6-fixed.txt", fixed)
+        await admin.press_and_wait(panel, "替换库中该期", lambda: "立即发布" in labels(admin.current(panel)))
+        await admin.press_and_wait(panel, "立即发布", lambda: "不会重新推送" in admin.current(panel).text)
+        assert len(pushes(factory)) == 1
+        [prompt] = await admin.send("/refresh 58")
+        await admin.press_and_wait(prompt, "确认", lambda: "完成" in admin.current(prompt).text)
+        assert "成功 2" in admin.current(prompt).text
+        assert "2. 市文旅局召开上半年重点项目推进会议" in zh.message(zh_contents.message_id).text
+        assert "2. 市文旅局召开上半年重点项目推进会议" in en.message(en_contents.message_id).text
+
+        # 3. recall: the contents messages are deleted
+        [prompt] = await admin.send("/recall 58")
+        await admin.press_and_wait(prompt, "确认", lambda: "完成" in admin.current(prompt).text)
+        assert zh.message(zh_contents.message_id).deleted and en.message(en_contents.message_id).deleted
+        # recalled messages are no longer "reached": a second recall has nothing to do
+        [nothing] = await admin.send("/recall 58")
+        assert "还没有送达任何会话" in nothing.text
+
+    with transaction(factory) as s:
+        repo = CorrectionRepository(s)
+        notice_results = {r.chat_id: r.state for r in repo.results(1)}
+        assert notice_results == {SUBSCRIBER: "done", EN_SUBSCRIBER: "done", gone_user: "gone"}
+        assert {r.chat_id: r.state for r in repo.results(3)} == {
+            SUBSCRIBER: "done", EN_SUBSCRIBER: "done", gone_user: "done"
+        }
+    actions = [e.action for e in audit(factory)]
+    assert {"correct_notice", "correct_edit", "correct_recall"} <= set(actions)

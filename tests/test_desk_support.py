@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,14 @@ SAMPLE = Path(__file__).resolve().parent.parent / "bulletin_bot" / "data" / "sam
 SAMPLE_LABEL = "2024年第6期（总第58期）"
 
 
-def sample_text(number: int = 6, total: int = 58, *, extra: str = "") -> str:
-    """Our own made-up bulletin (bulletin_bot/data), renumbered; EXTRA is appended to the first article."""
+def sample_text(number: int = 6, total: int = 58, *, extra: str = "", retitle: str = "") -> str:
+    """Our own made-up bulletin (bulletin_bot/data), renumbered; EXTRA is appended to the first article, RETITLE
+    replaces the second article's title (in the 要目 and the heading)."""
     text = SAMPLE.read_text(encoding="utf-8")
+    if retitle:
+        title = "市文旅局召开上半年重点项目推进会\n"
+        assert text.count(title) == 2
+        text = text.replace(title, retitle + "\n")
     text = text.replace("2024年第6期（总第58期）", f"2024年第{number}期（总第{total}期）")
     if extra:
         marker = "确保游客暑期出游安全。"
@@ -118,11 +124,11 @@ async def web_server(routes: dict[str, Any]) -> AsyncIterator[str]:
         app.router.add_get(path, handler)
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    site = web.SockSite(runner, sock)
     await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
