@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, running_polling, running_webhook
-from bot.sender import TelegramSender
+from bot.sender import TelegramSender, make_push_bot
 from bulletin_bot.cmd_push import push_settings
 from bulletin_bot.config import AccessConfig, Config, PushConfig, TelegramConfig
 from jobs.push import publish
@@ -29,6 +29,7 @@ from storage.access_models import AuditRow
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.receipts_models import AckRow, ReminderRow
+from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import SubscriberRepository
 from storage.types import utcnow
 
@@ -383,3 +384,28 @@ async def test_forged_ack_presses_record_nothing(server: LocalBotApi, factory: s
         [stats] = await world.chat(ADMIN).send("/stats 107")
         assert stats.text.split("\n")[-1] == "合计：送达 3，已阅 0，打开文章 0，未送达 1"
         await app.bot.delete_webhook()
+
+
+async def test_the_running_bot_reminds_by_itself(server: LocalBotApi, factory: sessionmaker[Session]) -> None:
+    """`bulletin-bot run`'s extensions include the reminder service: an issue delivered two days ago (the push ran
+    with a clock set back) and not acknowledged gets its reminder once the bot is up."""
+    subscribe(factory)
+    issue_id = store(factory, 7)
+    cfg = config(server)
+    two_days_ago = utcnow() - dt.timedelta(days=2)
+    with transaction(factory) as s:
+        publish(s, issue_id, two_days_ago, two_days_ago)
+    push_bot = make_push_bot(TOKEN, server.api_base_url())
+    settings = dataclasses.replace(push_settings(cfg), private_interval=0.0, group_interval=0.0, admins=())
+    async with push_bot:
+        await PushRunner(factory, TelegramSender(push_bot), settings, worker="test", clock=lambda: two_days_ago).tick()
+    assert ACK_ZH in labels(server.messages(READER)[-1])
+    with transaction(factory) as s:
+        assert ReceiptRepository(s).acknowledge(issue_id, READER, READER, utcnow())
+
+    app = build_application(cfg, session_factory=factory)
+    async with running_polling(app, poll_interval=0.0, timeout=1):
+        assert await server.await_for(lambda: len(server.messages(SILENT)) == 2)
+        assert (server.messages(SILENT)[-1].text or "").startswith("Reminder: ")
+        assert await server.await_for(lambda: len(server.messages(GROUP)) == 2)
+        assert len(server.messages(READER)) == 1  # acknowledged: no reminder
