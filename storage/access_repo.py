@@ -224,19 +224,25 @@ class InviteRepository:
         return _status(self._row(code), now or utcnow())
 
     def use(self, code: str, now: dt.datetime | None = None) -> InviteStatus:
-        """Consume one use of CODE when it is valid; the increment is conditional, so two racing uses of a
-        single-use code cannot both succeed."""
+        """Consume one use of CODE when it is valid.
+
+        The increment is conditional on the count just read, so two racing uses of a single-use code cannot both
+        succeed; the loser re-reads the code (a multi-use code may still have uses left).
+        """
         now = now or utcnow()
-        row = self._row(code)
-        status = _status(row, now)
-        if status is not InviteStatus.VALID or row is None:
-            return status
-        stmt = update(InviteRow).where(InviteRow.id == row.id, InviteRow.uses == row.uses).values(uses=row.uses + 1)
-        result = self._session.execute(stmt)
-        self._session.refresh(row)
-        if not getattr(result, "rowcount", 0):
-            return _status(row, now) if _status(row, now) is not InviteStatus.VALID else InviteStatus.USED_UP
-        return InviteStatus.VALID
+        for _attempt in range(5):
+            row = self._row(code)
+            status = _status(row, now)
+            if status is not InviteStatus.VALID or row is None:
+                return status
+            stmt = (
+                update(InviteRow).where(InviteRow.id == row.id, InviteRow.uses == row.uses).values(uses=row.uses + 1)
+            )
+            consumed = bool(getattr(self._session.execute(stmt), "rowcount", 0))
+            self._session.refresh(row)
+            if consumed:
+                return InviteStatus.VALID
+        return InviteStatus.USED_UP
 
     def revoke(self, code: str) -> bool:
         """Stop CODE from working; False if unknown or already revoked."""
