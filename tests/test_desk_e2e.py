@@ -26,6 +26,7 @@ from test_desk_support import (
     labels,
     running_desk,
     sample_bytes,
+    sample_docx,
     sample_text,
     slow,
     subscribe,
@@ -103,6 +104,24 @@ async def test_document_preview_is_the_exact_contents_message_and_publish_now_se
     assert issue_count(factory) == 1
     [entry] = [e for e in audit(factory) if e.action == "publish"]
     assert entry.actor_id == ADMIN_A and entry.issue_id is not None
+
+
+async def test_docx_with_parse_warnings_shows_them_and_schedules_at_the_default_slot(
+    desk: Any, factory: sessionmaker[Session]
+) -> None:
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    last_entry = "☆某区图书馆推出“夜读空间”延时服务\n"
+    # a 要目 entry without an article: the parser warns
+    text = sample_text(number=8, total=60).replace(last_entry, last_entry + "☆全市文物安全专项检查情况通报\n")
+    preview, panel = await admin.upload("第8期.docx", sample_docx(text))
+    assert preview.text.startswith("某市文化和旅游工作简报\n2024年第8期（总第60期）")
+    assert "解析提示" in panel.text and "全市文物安全专项检查情况通报" in panel.text
+    slot_label = next(label for label in labels(panel) if label.startswith("定时："))
+    await admin.press_and_wait(panel, slot_label, lambda: "已安排" in admin.current(panel).text)
+    [push] = pushes(factory)
+    local = push.scheduled_at.astimezone(SHANGHAI)
+    assert slot_label == f"定时：{local:%Y-%m-%d %H:%M}" and local.time() == dt.time(9, 0)
+    assert push.scheduled_at > dt.datetime.now(dt.UTC)
 
 
 async def test_schedule_tomorrow_morning_or_a_typed_time(desk: Any, factory: sessionmaker[Session]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import io
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -53,6 +54,19 @@ def sample_text(number: int = 6, total: int = 58, *, extra: str = "", retitle: s
 
 def sample_bytes(**kw: Any) -> bytes:
     return sample_text(**kw).encode("utf-8")
+
+
+def sample_docx(text: str) -> bytes:
+    """TEXT as a Word document, one paragraph per non-empty line."""
+    import docx
+
+    document = docx.Document()
+    for line in text.splitlines():
+        if line.strip():
+            document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 @contextlib.contextmanager
