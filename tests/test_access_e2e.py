@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import CommandHandler
 from test_access_support import (
     ADMIN,
     SECOND_ADMIN,
@@ -27,6 +28,7 @@ from test_access_support import (
 )
 from test_bot_e2e import DEPARTMENTS, EN_USER, GROUP, OTHER_USER, ZH_USER, ChatUser, labels
 
+from bot.app import COMMANDS as PUBLIC_COMMANDS
 from storage.access_repo import AdminRepository, InviteRepository
 from storage.db import transaction
 from storage.types import utcnow
@@ -335,3 +337,29 @@ async def test_command_rate_limit_answers_once_then_stays_quiet(server: Any, fac
         for _ in range(5):
             [reply] = await admin.send("/help")
             assert "/subscribe" in reply.text
+
+
+async def test_every_command_outside_the_public_menu_refuses_non_admins(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    """Whatever extensions register (access, desk, receipts, push), a command that is not in the public menu is an
+    admin function: a non-admin gets the one polite refusal and nothing else, with or without arguments."""
+    async with polling_bot(access_config(server, rate=0), factory) as app:
+        admin_commands = sorted(
+            name
+            for handlers in app.handlers.values()
+            for handler in handlers
+            if isinstance(handler, CommandHandler)
+            for name in handler.commands
+            if name not in PUBLIC_COMMANDS
+        )
+        assert {"invite", "subscribers", "remove", "audit", "admin"} <= set(admin_commands)
+        other = chat(server, OTHER_USER)
+        for name in admin_commands:
+            for text in (f"/{name}", f"/{name} 1", f"/{name} 2024-1 全部"):
+                before = len(other.messages())
+                [refusal] = await other.send(text)
+                assert refusal.text == ADMIN_ONLY, text
+                # Handled in order: the next reply comes after anything else this command could have sent.
+                await other.send("/help")
+                assert len(other.messages()) == before + 2, [m.text for m in other.new_since(before)]
