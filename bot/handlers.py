@@ -35,6 +35,7 @@ from bulletin.render import (
     render_contents,
     shorten,
 )
+from jobs.marks import is_internal, mark_parts, with_internal_mark
 from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue
 from storage.db import transaction
 from storage.receipts_repo import ReceiptRepository
@@ -109,19 +110,20 @@ async def flood_safe(call: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def send(context: Ctx, chat_id: int, rendered: Rendered) -> Message:
-    """Send one rendered message as HTML."""
+async def send(context: Ctx, chat_id: int, rendered: Rendered, *, protect: bool = False) -> Message:
+    """Send one rendered message as HTML (PROTECT: no forwarding or saving, for internal issues)."""
     return await flood_safe(
         lambda: context.bot.send_message(
-            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard),
+            protect_content=True if protect else None,
         )
     )
 
 
-async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered]) -> None:
+async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered], *, protect: bool = False) -> None:
     """Send the parts of a split message in order."""
     for part in parts:
-        await send(context, chat_id, part)
+        await send(context, chat_id, part, protect=protect)
 
 
 async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> None:
@@ -156,17 +158,20 @@ def args_of(context: Ctx) -> list[str]:
 class IssueView:
     stored: StoredIssue
     previous_id: int | None
+    internal: bool = False  # handling mark 内部资料: shown with the mark and sent protected
 
 
-def _issue_view(repo: IssueRepository, stored: StoredIssue | None) -> IssueView | None:
+def _issue_view(repo: IssueRepository, stored: StoredIssue | None, session: Session | None = None) -> IssueView | None:
     if stored is None:
         return None
-    return IssueView(stored, repo.previous_id(stored.id))
+    internal = session is not None and is_internal(session, stored.id)
+    return IssueView(stored, repo.previous_id(stored.id), internal)
 
 
 def contents_of(view: IssueView, lang: str) -> Rendered:
-    """The contents message of a stored issue."""
-    return render_contents(view.stored.id, view.stored.issue, lang=lang, previous_issue_id=view.previous_id)
+    """The contents message of a stored issue (with the internal mark when it has one)."""
+    rendered = render_contents(view.stored.id, view.stored.issue, lang=lang, previous_issue_id=view.previous_id)
+    return with_internal_mark(rendered, lang) if view.internal else rendered
 
 
 def unknown_issue(lang: str, ref: str) -> str:
@@ -219,19 +224,19 @@ async def latest(update: Update, context: Ctx) -> None:
 
     def work(s: Session) -> IssueView | None:
         repo = IssueRepository(s)
-        return _issue_view(repo, repo.latest())
+        return _issue_view(repo, repo.latest(), s)
 
     view = await in_transaction(context, work)
     if view is None:
         await reply(update, context, t(lang, "no_issues"))
         return
-    await reply_rendered(update, context, contents_of(view, lang))
+    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
 
 
-async def reply_rendered(update: Update, context: Ctx, rendered: Rendered) -> None:
+async def reply_rendered(update: Update, context: Ctx, rendered: Rendered, *, protect: bool = False) -> None:
     chat = update.effective_chat
     assert chat is not None
-    await send(context, chat.id, rendered)
+    await send(context, chat.id, rendered, protect=protect)
 
 
 async def issue_command(update: Update, context: Ctx) -> None:
@@ -245,13 +250,13 @@ async def issue_command(update: Update, context: Ctx) -> None:
 
     def work(s: Session) -> IssueView | None:
         repo = IssueRepository(s)
-        return _issue_view(repo, repo.resolve(ref))
+        return _issue_view(repo, repo.resolve(ref), s)
 
     view = await in_transaction(context, work)
     if view is None:
         await reply(update, context, unknown_issue(lang, ref))
         return
-    await reply_rendered(update, context, contents_of(view, lang))
+    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
 
 
 async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
@@ -260,13 +265,13 @@ async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
 
     def work(s: Session) -> IssueView | None:
         repo = IssueRepository(s)
-        return _issue_view(repo, repo.get(issue_id))
+        return _issue_view(repo, repo.get(issue_id), s)
 
     view = await in_transaction(context, work)
     if view is None:
         await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
         return False
-    await reply_rendered(update, context, contents_of(view, lang))
+    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
     return True
 
 
@@ -302,7 +307,11 @@ async def send_article(update: Update, context: Ctx, stored: StoredIssue, positi
     if not 1 <= position <= len(stored.issue.articles):
         await reply(update, context, unknown_article(lang, stored, position))
         return False
-    await send_all(context, chat.id, render_article(stored.id, stored.issue, position, lang=lang))
+    parts = render_article(stored.id, stored.issue, position, lang=lang)
+    internal = await in_transaction(context, lambda s: is_internal(s, stored.id))
+    if internal:
+        parts = mark_parts(parts, lang)
+    await send_all(context, chat.id, parts, protect=internal)
     # Receipts: a subscriber's chat opening an article of an issue is counted (only subscribers are recorded).
     await in_transaction(context, lambda s: ReceiptRepository(s).record_open(stored.id, chat.id, position, utcnow()))
     return True
@@ -540,14 +549,14 @@ async def button(update: Update, context: Ctx) -> None:
 
         def work(s: Session) -> IssueView | None:
             repo = IssueRepository(s)
-            return _issue_view(repo, repo.get(data.issue_id))
+            return _issue_view(repo, repo.get(data.issue_id), s)
 
         view = await in_transaction(context, work)
         if view is None:
             await expired(query, lang)
             return
         await query.answer()
-        await reply_rendered(update, context, contents_of(view, lang))
+        await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
     elif isinstance(data, cb.IssuesPage):
         items, total = await _load_issues_page(context, data.page)
         if not items:

@@ -250,6 +250,13 @@ async def test_internal_issue_carries_the_mark_and_is_sent_protected(
     with transaction(factory) as s:
         stored = IssueRepository(s).latest()
         assert stored is not None and MarkRepository(s).is_internal(stored.id)
+    # on demand too: the article opened from the pushed message, and /latest, are marked and protected
+    await subscriber.press(received, "1. 全市启动暑期旅游景区安全隐患排查整治", expect=1)
+    article = subscriber.messages()[-1]
+    assert article.text.startswith("🔒 内部资料 注意保密 请勿转发\n全市启动暑期旅游景区安全隐患排查整治")
+    assert article.protect_content is True
+    [latest] = await subscriber.send("/latest")
+    assert latest.text == received.text and latest.protect_content is True
 
 
 # ---------------------------------------------------------------------------------------------- approval
