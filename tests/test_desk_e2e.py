@@ -421,3 +421,14 @@ async def test_refresh_correct_and_recall_reach_every_chat_and_record_each_outco
         }
     actions = [e.action for e in audit(factory)]
     assert {"correct_notice", "correct_edit", "correct_recall"} <= set(actions)
+
+
+async def test_panel_buttons_from_before_a_restart_answer_expired(server: Any, factory: sessionmaker[Session]) -> None:
+    admin = Admin(server, ADMIN_A, ADMIN_A)
+    async with running_desk(server, factory, desk_config(server)):
+        _preview, panel = await admin.upload("b6.txt", sample_bytes())
+    # the bot restarted: drafts were only in memory, so the old panel's buttons no longer do anything
+    async with running_desk(server, factory, desk_config(server)):
+        answer = await admin.press(panel, "立即发布")
+        assert "预览已失效" in answer["text"]
+    assert issue_count(factory) == 0 and pushes(factory) == []
