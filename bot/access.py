@@ -51,6 +51,7 @@ INVITE_PAYLOAD = re.compile(r"inv_([A-Za-z0-9_-]{8,40})")
 AUDIT_DEFAULT = 20
 AUDIT_MAX = 50
 SUBSCRIBERS_SHOWN = 50
+REQUESTS_SHOWN = 20
 _DURATION = re.compile(r"([0-9]{1,5})\s*([smhd])", re.IGNORECASE)
 _UNLIMITED_WORDS = frozenset({"多次", "不限", "multi", "unlimited"})
 _CHAT_ID = re.compile(r"-?[0-9]{1,18}")
@@ -505,6 +506,21 @@ async def audit_command(update: Update, context: Ctx) -> None:
         await h.reply(update, context, esc(part))
 
 
+async def requests_command(update: Update, context: Ctx) -> None:
+    """/requests: admins get every pending subscription request again, each with its approve / deny buttons."""
+    if not await _admin(update, context, "requests_list"):
+        return
+    lang = h.user_lang(update)
+    pending = await h.in_transaction(context, lambda s: RequestRepository(s).pending())
+    if not pending:
+        await h.reply(update, context, t(lang, "access_no_requests"))
+        return
+    for request in pending[:REQUESTS_SHOWN]:
+        await h.reply(update, context, _request_text(lang, request), _request_keyboard(lang, request.id))
+    if len(pending) > REQUESTS_SHOWN:
+        await h.reply(update, context, t(lang, "access_requests_more", count=len(pending) - REQUESTS_SHOWN))
+
+
 async def admin_help_command(update: Update, context: Ctx) -> None:
     """/admin: the admin commands (admins only)."""
     if not await _admin(update, context, "admin_help"):
@@ -611,6 +627,7 @@ def access_extension(config: BotConfig, factory: sessionmaker[Session]) -> Any:
         "subscribers": subscribers_command,
         "remove": remove_command,
         "audit": audit_command,
+        "requests": requests_command,
         "admin": admin_help_command,
     }
     return Extension(

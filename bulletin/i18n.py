@@ -312,7 +312,10 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "……另有 {count} 个（完整名单请用 bulletin-bot subscribers --csv 导出）",
         EN: "… {count} more (export them all with bulletin-bot subscribers --csv)",
     },
-    "access_pending_count": {ZH: "待审核申请：{count} 个", EN: "Requests waiting: {count}"},
+    "access_pending_count": {
+        ZH: "待审核申请：{count} 个（发送 /requests 处理）",
+        EN: "Requests waiting: {count} (send /requests to decide them)",
+    },
     "access_subscribers_hint": {
         ZH: "移除订阅：/remove 会话编号",
         EN: "Remove a subscription: /remove CHAT_ID",
@@ -344,9 +347,15 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
     "access_admin_help": {
         ZH: "管理员命令：\n/invite [次数|多次] [有效期] — 生成邀请链接\n/subscribers — 查看订阅名单\n"
-        "/remove 会话编号 — 移除订阅\n/audit [条数] — 查看操作日志",
+        "/remove 会话编号 — 移除订阅\n/requests — 待审核的订阅申请\n/audit [条数] — 查看操作日志",
         EN: "Admin commands:\n/invite [uses|multi] [valid for] — create an invite link\n"
-        "/subscribers — list subscribers\n/remove CHAT_ID — remove a subscription\n/audit [count] — show the audit log",
+        "/subscribers — list subscribers\n/remove CHAT_ID — remove a subscription\n"
+        "/requests — subscription requests waiting\n/audit [count] — show the audit log",
+    },
+    "access_no_requests": {ZH: "没有待审核的订阅申请。", EN: "No subscription requests are waiting."},
+    "access_requests_more": {
+        ZH: "……另有 {count} 个申请，处理完上面的申请后请再发送 /requests。",
+        EN: "… {count} more; send /requests again once these are decided.",
     },
     "access_rate_limited": {
         ZH: "您发送命令过于频繁，请 {seconds} 秒后再试。",

@@ -363,3 +363,26 @@ async def test_every_command_outside_the_public_menu_refuses_non_admins(
                 # Handled in order: the next reply comes after anything else this command could have sent.
                 await other.send("/help")
                 assert len(other.messages()) == before + 2, [m.text for m in other.new_since(before)]
+
+
+async def test_an_admin_who_had_not_started_the_bot_finds_requests_later(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    late_admin = 902
+    server.add_user(late_admin, "钱秘书", language_code="zh-hans", started=False)
+    async with polling_bot(access_config(server, mode="approval", admins=(late_admin,)), factory):
+        zh, admin = chat(server, ZH_USER), chat(server, late_admin)
+        [sent] = await zh.send("/subscribe 综合科")
+        assert "已提交" in sent.text
+        assert admin.messages() == []  # the bot cannot write first to someone who never started it
+        [none_yet] = await chat(server, OTHER_USER).send("/requests")
+        assert none_yet.text == ADMIN_ONLY
+        [request] = await admin.send("/requests")
+        assert "张三" in request.text and labels(request) == ["✅ 批准", "❌ 拒绝"]
+        before = len(zh.messages())
+        await admin.press(request, "✅ 批准", edit=True)
+        await next_message(zh, before, "已获批准")
+        [empty] = await admin.send("/requests")
+        assert empty.text == "没有待审核的订阅申请。"
+    sub = subscriber(factory, ZH_USER)
+    assert sub is not None and sub.active and sub.department == "综合科"
