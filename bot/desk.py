@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,7 +65,6 @@ from jobs.desk import (
     tomorrow_at_nine,
 )
 from jobs.marks import with_internal_mark
-from jobs.push import PushSettings
 from jobs.schedule import ScheduleError
 from storage.access_repo import AdminRepository
 from storage.archive import IssueRepository
@@ -158,6 +158,8 @@ class Desk:
     config: BotConfig
     factory: sessionmaker[Session]
     state: DeskState
+    # Whether pushed contents messages carry the 已阅 button: the preview and /refresh must render them the same.
+    ack_button: bool = True
 
     @property
     def tz(self) -> ZoneInfo:
@@ -190,11 +192,11 @@ def _desk(context: Ctx) -> Desk:
 # ---- rendering
 
 
-def preview_of(issue: Issue, check: DraftCheck, lang: str, internal: bool) -> Rendered:
+def preview_of(issue: Issue, check: DraftCheck, lang: str, internal: bool, ack_button: bool) -> Rendered:
     """The contents message exactly as subscribers will get it; its buttons are shown but inert in the preview."""
     placeholder_id = check.existing_id or 1
     rendered = render_contents(
-        placeholder_id, issue, lang=lang, previous_issue_id=check.previous_id, ack_button=PushSettings().ack_button
+        placeholder_id, issue, lang=lang, previous_issue_id=check.previous_id, ack_button=ack_button
     )
     inert: Keyboard = tuple(tuple(Button(b.label, cb_noop()) for b in row) for row in rendered.keyboard)
     rendered = Rendered(rendered.text, inert)
@@ -348,7 +350,7 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
     check: DraftCheck = await desk.db(lambda s: check_draft(s, issue))
     pending = PendingDraft(Draft(issue, source, user.id), check, chat.id, lang, time.monotonic())
     draft_id = desk.state.add_draft(pending)
-    shown = preview_of(issue, check, lang, False)
+    shown = preview_of(issue, check, lang, False, desk.ack_button)
     preview = await _say(update, context, shown.text, shown.keyboard)
     pending.preview_id = preview.message_id
     panel = panel_of(desk, draft_id, pending, _now())
@@ -398,7 +400,9 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
         pending.draft = dataclasses.replace(pending.draft, replace=True)
     elif op == OP_INTERNAL:
         pending.draft = dataclasses.replace(pending.draft, internal=not pending.draft.internal)
-        preview = preview_of(pending.draft.issue, pending.check, pending.lang, pending.draft.internal)
+        preview = preview_of(
+            pending.draft.issue, pending.check, pending.lang, pending.draft.internal, desk.ack_button
+        )
         await _edit(context, pending.chat_id, pending.preview_id, preview)
     elif op == OP_TYPED:
         desk.state.awaiting_time[pending.chat_id] = draft_id
@@ -549,7 +553,7 @@ async def _request_approval(
             ),
         )
         try:
-            await send(context, admin, preview_of(draft.issue, check, lang, draft.internal))
+            await send(context, admin, preview_of(draft.issue, check, lang, draft.internal, desk.ack_button))
             message = await send(context, admin, Rendered(text, keyboard))
         except TelegramError as exc:
             log.warning("could not send approval request %s to admin %s: %s", approval_id, admin, exc)
@@ -707,7 +711,7 @@ async def correction_button(update: Update, context: Ctx, data: object) -> None:
     async def work() -> None:
         report = await run_correction(
             desk.factory, corrector, pending.issue_id, pending.action, actor_id=user.id, text=pending.text,
-            ack_button=PushSettings().ack_button,
+            ack_button=desk.ack_button,
         )
         if report is None:
             await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_expired")))
@@ -728,9 +732,22 @@ async def correction_button(update: Update, context: Ctx, data: object) -> None:
 
 
 def desk_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
-    """ExtensionFactory (bot/app.py): the desk's handlers and button routes."""
-    state = DeskState()
-    desk = Desk(config, factory, state)
+    """ExtensionFactory (bot/app.py): the desk's handlers and button routes, for a push that sends the 已阅 button
+    (as `bulletin-bot run` does)."""
+    return make_desk_extension(ack_button=True)(config, factory)
+
+
+def make_desk_extension(*, ack_button: bool) -> Callable[[BotConfig, sessionmaker[Session]], Extension]:
+    """An ExtensionFactory for a push whose contents messages have (or lack) the 已阅 button (PushSettings)."""
+
+    def make(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+        return _extension(Desk(config, factory, DeskState(), ack_button))
+
+    return make
+
+
+def _extension(desk: Desk) -> Extension:
+    state = desk.state
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     def bind(handler: Any) -> Any:

@@ -100,6 +100,7 @@ async def test_document_preview_is_the_exact_contents_message_and_publish_now_se
     assert await desk.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
     [received] = subscriber.messages()
     assert received.text == preview.text  # what the admin saw is what subscribers get
+    assert labels(received) == labels(preview) and "✅ 已阅" in labels(received)
     assert received.protect_content is False
     assert issue_count(factory) == 1
     [entry] = [e for e in audit(factory) if e.action == "publish"]

@@ -103,7 +103,9 @@ def subscribe(factory: sessionmaker[Session], *chat_ids: int) -> None:
 @contextlib.asynccontextmanager
 async def running_desk(server: Any, factory: sessionmaker[Session], config: Config) -> AsyncIterator[None]:
     """The real Application with the desk and a fast-polling push runner."""
-    settings = PushSettings(poll_interval=0.1, progress_interval=60.0, private_interval=0.0, group_interval=0.0)
+    settings = PushSettings(
+        poll_interval=0.1, progress_interval=60.0, private_interval=0.0, group_interval=0.0, ack_button=True
+    )
     app = build_application(config, session_factory=factory, extensions=[desk_extension, push_extension(settings)])
     async with running_polling(app, poll_interval=0.0, timeout=1):
         yield
