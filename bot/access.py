@@ -293,10 +293,11 @@ async def decide_request(update: Update, context: Ctx, data: cb.Callback) -> Non
     query = update.callback_query
     assert query is not None
     lang = h.user_lang(update)
+    # The sender is checked first, so that a non-admin's malformed (forged) data is refused and logged too.
+    if not await _admin(update, context, "request_decide"):
+        return
     if not isinstance(data, cb.Routed) or len(data.args) != 2 or data.args[1] not in (0, 1):
         await h.expired(query, lang)
-        return
-    if not await _admin(update, context, "request_decide"):
         return
     request_id, approve = data.args[0], data.args[1] == 1
     actor = _actor(update)

@@ -222,14 +222,15 @@ async def test_removed_admin_replaying_a_press_does_nothing(server: Any, factory
 
 
 async def test_forged_approval_from_a_non_admin_does_nothing(server: Any, factory: sessionmaker[Session]) -> None:
-    """李四 asks to subscribe, then posts a forged "approve" press for his own request straight to the webhook."""
+    """李四 asks to subscribe, then posts forged presses (an "approve" of his own request, and malformed data)
+    straight to the webhook."""
     async with webhook_bot(access_config(server, mode="approval"), factory) as url:
         other = chat(server, OTHER_USER)
         await other.send("/subscribe 办公室")
         [request] = pending_requests(factory)
         li_si = {"id": OTHER_USER, "is_bot": False, "first_name": "李四", "language_code": "zh-hans"}
         forged = {
-            "update_id": 987654321,
+            "update_id": 987654320,
             "callback_query": {
                 "id": "forged-query-1",
                 "from": li_si,
@@ -243,10 +244,15 @@ async def test_forged_approval_from_a_non_admin_does_nothing(server: Any, factor
                 },
             },
         }
+        malformed = {**forged, "update_id": 987654321}
+        malformed["callback_query"] = {**forged["callback_query"], "id": "forged-query-2", "data": "1:q:1:7:7"}
         async with httpx.AsyncClient() as client:
-            response = await client.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
-        assert response.status_code == 200
-        assert await server.await_for(lambda: any(e.action == "refused" for e in audit(factory)))
+            for update in (forged, malformed):
+                response = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+                )
+                assert response.status_code == 200
+        assert await server.await_for(lambda: len([e for e in audit(factory) if e.action == "refused"]) == 2)
         # Updates of one chat are handled in order: once /help is answered, the forged press has been handled.
         before = len(other.messages())
         [help_reply] = await other.send("/help")
@@ -254,8 +260,9 @@ async def test_forged_approval_from_a_non_admin_does_nothing(server: Any, factor
         assert other.new_since(before) == [help_reply]
         assert subscriber(factory, OTHER_USER) is None
         assert [r.id for r in pending_requests(factory)] == [request.id]
-    [refused] = [e for e in audit(factory) if e.action == "refused"]
-    assert refused.actor_id == OTHER_USER and f"1:q:{request.id}:1" in refused.detail
+    refused = [e for e in audit(factory) if e.action == "refused"]
+    assert {e.actor_id for e in refused} == {OTHER_USER}
+    assert sorted(e.detail.split("'")[1] for e in refused) == sorted([f"1:q:{request.id}:1", "1:q:1:7:7"])
     assert not any(e.action == "request_approve" for e in audit(factory))
 
 
