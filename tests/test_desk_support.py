@@ -17,8 +17,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 from test_bot_e2e import TOKEN, ChatUser, buttons, labels
 
-from bot.app import build_application, running_polling
-from bot.desk import desk_extension
+from bot.app import build_application, default_extensions, running_polling
 from bot.sender import push_extension
 from bulletin_bot.config import AccessConfig, Config, PublishConfig, TelegramConfig
 from jobs.push import PushSettings
@@ -102,11 +101,13 @@ def subscribe(factory: sessionmaker[Session], *chat_ids: int) -> None:
 
 @contextlib.asynccontextmanager
 async def running_desk(server: Any, factory: sessionmaker[Session], config: Config) -> AsyncIterator[None]:
-    """The real Application with the desk and a fast-polling push runner."""
+    """The real Application as `bulletin-bot run` composes it (default extensions: access, receipts, desk) plus a
+    fast-polling push runner."""
     settings = PushSettings(
         poll_interval=0.1, progress_interval=60.0, private_interval=0.0, group_interval=0.0, ack_button=True
     )
-    app = build_application(config, session_factory=factory, extensions=[desk_extension, push_extension(settings)])
+    extensions = [*default_extensions(config), push_extension(settings)]
+    app = build_application(config, session_factory=factory, extensions=extensions)
     async with running_polling(app, poll_interval=0.0, timeout=1):
         yield
 
