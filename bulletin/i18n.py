@@ -362,6 +362,16 @@ _STRINGS: dict[str, dict[str, str]] = {
         EN: "You are sending commands too quickly. Please try again in {seconds} seconds.",
     },
     # --- desk (DESK helper: publishing in chat, approval, handling marks, corrections)
+    "desk_admin_help": {
+        ZH: "发布简报：直接把 .txt、.docx 或 .pdf 文件（或简报网页、文档的网址）发给我，核对预览后点按钮发布或定时。\n"
+        "/refresh 期号 — 按库中内容更新已推送的要目消息\n/correct 期号 更正内容 — 向收到该期的会话发送更正通知\n"
+        "/recall 期号 — 撤回已推送的要目消息",
+        EN: "Publishing: send me the bulletin as a .txt, .docx or .pdf file (or the URL of its page or document), "
+        "check the preview, then publish or schedule it with the buttons.\n"
+        "/refresh ISSUE — update the sent contents messages to the stored issue\n"
+        "/correct ISSUE TEXT — send a correction notice to every chat the issue reached\n"
+        "/recall ISSUE — delete the sent contents messages",
+    },
     "desk_internal_mark": {ZH: "🔒 内部资料 注意保密 请勿转发", EN: "🔒 Internal — do not forward"},
     "desk_too_big": {
         ZH: "文件过大（{size} MB），不能超过 {max} MB。请压缩图片或拆分后再发送。",
