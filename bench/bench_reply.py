@@ -196,6 +196,9 @@ def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[by
         "poll_timeout = 10\n"
         "[database]\n"
         f'url = "{db_url}"\n'
+        # The users here send far more than a person does; the per-user command limit would answer "wait".
+        "[access]\n"
+        "rate_limit_per_minute = 0\n"
         "[logging]\n"
         'level = "WARNING"\n',
         encoding="utf-8",
