@@ -66,10 +66,11 @@ from jobs.desk import (
 )
 from jobs.marks import with_internal_mark
 from jobs.schedule import ScheduleError
-from storage.access_repo import AdminRepository
+from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.publishing_models import ApprovalState, CorrectionAction
+from storage.publishing_repo import MarkRepository
 
 log = logging.getLogger(__name__)
 
@@ -728,6 +729,45 @@ async def correction_button(update: Update, context: Ctx, data: object) -> None:
     context.application.create_task(work(), update=update)
 
 
+# ---- handling marks on stored issues: /internal
+
+
+_ON = {"on", "开", "是", "内部"}
+_OFF = {"off", "关", "否", "普通"}
+
+
+async def internal_command(update: Update, context: Ctx) -> None:
+    """/internal ISSUE on|off: mark a stored issue internal (内部资料) or remove the mark; audited."""
+    desk = _desk(context)
+    user = update.effective_user
+    if user is None:
+        return
+    if not await desk.is_admin(update, context, "mark_internal"):
+        return
+    lang = user_lang(update)
+    args = list(context.args or [])
+    if len(args) != 2 or not _ISSUE_REF.fullmatch(args[0]) or args[1].lower() not in _ON | _OFF:
+        await _say(update, context, esc(t(lang, "desk_usage_internal")))
+        return
+    ref, internal = args[0], args[1].lower() in _ON
+
+    def work(s: Session) -> str | None:
+        stored = IssueRepository(s).resolve(ref)
+        if stored is None:
+            return None
+        MarkRepository(s).set_internal(stored.id, internal, by=user.id, now=_now())
+        AuditLog(s).record(
+            actor_id=user.id, action="mark_internal" if internal else "unmark_internal", issue_id=stored.id
+        )
+        return issue_label(stored.issue, lang)
+
+    label = await desk.db(work)
+    if label is None:
+        await _say(update, context, t(lang, "unknown_issue", ref=esc(ref)))
+        return
+    await _say(update, context, t(lang, "desk_internal_on" if internal else "desk_internal_off", label=esc(label)))
+
+
 # ---- wiring
 
 
@@ -763,6 +803,7 @@ def _extension(desk: Desk) -> Extension:
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), bind(on_typed_time)),
         MessageHandler(private & filters.TEXT & filters.Regex(_URL), bind(on_url)),
         CommandHandler(list(_ACTIONS), bind(correction_command), filters=private),
+        CommandHandler("internal", bind(internal_command), filters=private),
     ]
     return Extension(
         handlers=handlers,

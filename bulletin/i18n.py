@@ -365,12 +365,26 @@ _STRINGS: dict[str, dict[str, str]] = {
     "desk_admin_help": {
         ZH: "发布简报：直接把 .txt、.docx 或 .pdf 文件（或简报网页、文档的网址）发给我，核对预览后点按钮发布或定时。\n"
         "/refresh 期号 — 按库中内容更新已推送的要目消息\n/correct 期号 更正内容 — 向收到该期的会话发送更正通知\n"
-        "/recall 期号 — 撤回已推送的要目消息",
+        "/recall 期号 — 撤回已推送的要目消息\n/internal 期号 on|off — 标为内部资料或取消标记",
         EN: "Publishing: send me the bulletin as a .txt, .docx or .pdf file (or the URL of its page or document), "
         "check the preview, then publish or schedule it with the buttons.\n"
         "/refresh ISSUE — update the sent contents messages to the stored issue\n"
         "/correct ISSUE TEXT — send a correction notice to every chat the issue reached\n"
-        "/recall ISSUE — delete the sent contents messages",
+        "/recall ISSUE — delete the sent contents messages\n/internal ISSUE on|off — mark internal or remove the mark",
+    },
+    "desk_usage_internal": {
+        ZH: "用法：/internal 期号 on|off，例如 /internal 12 on（标为内部资料）或 /internal 12 off（取消标记）",
+        EN: "Usage: /internal ISSUE on|off, e.g. /internal 12 on (mark internal) or /internal 12 off (remove the mark)",
+    },
+    "desk_internal_on": {
+        ZH: "🔒 {label}已标为内部资料：此后发出的消息带有标记，且不能转发或保存。"
+        "已发出的消息不受影响，可用 /refresh 加上标记。",
+        EN: "🔒 {label} is marked internal: messages sent from now on carry the mark and cannot be forwarded or saved. "
+        "Messages already sent keep their state; /refresh adds the mark to them.",
+    },
+    "desk_internal_off": {
+        ZH: "🔓 {label}已取消内部资料标记。",
+        EN: "🔓 {label} is no longer marked internal.",
     },
     "desk_internal_mark": {ZH: "🔒 内部资料 注意保密 请勿转发", EN: "🔒 Internal — do not forward"},
     "desk_too_big": {

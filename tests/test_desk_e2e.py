@@ -433,3 +433,26 @@ async def test_panel_buttons_from_before_a_restart_answer_expired(server: Any, f
         answer = await admin.press(panel, "立即发布")
         assert "预览已失效" in answer["text"]
     assert issue_count(factory) == 0 and pushes(factory) == []
+
+
+async def test_internal_command_marks_a_stored_issue_for_later_pushes_and_views(
+    desk: Any, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as s:
+        IssueRepository(s).add(parse_document(sample_bytes(), "b6.txt"))
+    admin = Admin(desk, ADMIN_A, ADMIN_A)
+    subscriber = ChatUser(desk, SUBSCRIBER, SUBSCRIBER)
+    nobody = ChatUser(desk, NOBODY, NOBODY)
+    [refusal] = await nobody.send("/internal 58 on")
+    assert "管理员" in refusal.text
+    [usage] = await admin.send("/internal 58 maybe")
+    assert usage.text.startswith("用法：/internal")
+    [done] = await admin.send("/internal 58 on")
+    assert "已标为内部资料" in done.text
+    [latest] = await subscriber.send("/latest")
+    assert latest.text.startswith("🔒 内部资料") and latest.protect_content is True
+    [done] = await admin.send("/internal 58 off")
+    assert "已取消内部资料标记" in done.text
+    [latest] = await subscriber.send("/latest")
+    assert latest.text.startswith("某市文化和旅游工作简报") and latest.protect_content is False
+    assert [e.action for e in audit(factory) if e.actor_id == ADMIN_A][:2] == ["unmark_internal", "mark_internal"]
