@@ -1,6 +1,6 @@
 """The office's desk in chat: admins publish an issue by sending its document or URL, check the preview (the exact
 contents message subscribers will get) and confirm; optionally a second admin approves; pushed issues are
-corrected or recalled with /refresh, /correct and /recall.
+corrected or recalled with /refresh, /correct and /recall; /internal marks a stored issue internal (内部资料).
 
 Callback kinds (routed, see bot/callbacks.py):
     1:p:<draft_id>:<op>        a draft's panel: 0 cancel, 1 now, 2 next default slot, 3 tomorrow 09:00,
