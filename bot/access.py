@@ -526,7 +526,9 @@ async def admin_help_command(update: Update, context: Ctx) -> None:
     """/admin: the admin commands (admins only)."""
     if not await _admin(update, context, "admin_help"):
         return
-    await h.reply(update, context, t(h.user_lang(update), "access_admin_help"))
+    lang = h.user_lang(update)
+    sections = ("access_admin_help", "desk_admin_help", "receipts_admin_help")
+    await h.reply(update, context, "\n\n".join(t(lang, key) for key in sections))
 
 
 # --- per-user command rate limit

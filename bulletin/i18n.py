@@ -361,6 +361,13 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "您发送命令过于频繁，请 {seconds} 秒后再试。",
         EN: "You are sending commands too quickly. Please try again in {seconds} seconds.",
     },
+    "receipts_admin_help": {
+        ZH: "/stats [期号] — 各部门送达、已阅、打开文章、未送达；不带期号时附近几期的已阅图表\n"
+        "/export 期号 — 该期送达记录（CSV）\n/coverage — 尚无订阅者的部门",
+        EN: "/stats [ISSUE] — delivered, acknowledged, articles opened, not reached per department; "
+        "without ISSUE a chart of recent issues\n/export ISSUE — the issue's delivery ledger (CSV)\n"
+        "/coverage — departments without an active subscriber",
+    },
     # --- desk (DESK helper: publishing in chat, approval, handling marks, corrections)
     "desk_admin_help": {
         ZH: "发布简报：直接把 .txt、.docx 或 .pdf 文件（或简报网页、文档的网址）发给我，核对预览后点按钮发布或定时。\n"

@@ -297,6 +297,9 @@ async def test_admin_lists_removes_subscribers_and_reads_the_audit(server: Any, 
         await zh.send("/subscribe 综合科")
         [help_text] = await admin.send("/admin")
         assert "/invite" in help_text.text and "/remove" in help_text.text and "/audit" in help_text.text
+        # one place lists every admin command: publishing, corrections and receipts too
+        for command in ("/refresh", "/correct", "/recall", "/internal", "/stats", "/export", "/coverage"):
+            assert command in help_text.text
         [listing] = await admin.send("/subscribers")
         assert listing.text.startswith("当前订阅：1 个会话")
         assert f"{ZH_USER} 张三 · 综合科" in listing.text
