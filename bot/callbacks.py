@@ -12,8 +12,17 @@ Every callback datum is "<version>:<kind>[:<args>]", at most 64 bytes (Telegram'
     1:k:<issue_id>           the push's "read" acknowledgement (handled by a registered route, see bot/app.py)
     1:n                      no-op (the page counter between paging buttons)
 
-Extra kinds can be routed by other packages (the push runner): "1:<letter>[:<int>]*" for a letter that is
-not taken above; they parse as ``Routed``. Anything else, including data from an older version, parses
+Extra kinds are routed to extensions (bot/app.py): "1:<letter>[:<int>]*" for a letter not taken above; they
+parse as ``Routed``. Taken so far:
+
+    1:r:<issue_id>           resend to the chats whose delivery failed (push summary; bot/sender.py)
+    1:q:<request>:<0|1>      deny / approve a subscription request (bot/access.py)
+    1:p:<draft>:<op>         the publishing panel of an uploaded draft (bot/desk.py)
+    1:v:<approval>:<op>      approve / reject a draft waiting for a second admin (bot/desk.py)
+    1:x:<correction>:<op>    confirm / cancel an edit, recall or correction notice (bot/desk.py)
+
+Every routed kind is an admin action except "k"; its route checks the sender at the moment of the press.
+Anything else, including data from an older version, parses
 as ``None`` and the press is answered "this button has expired".
 """
 
