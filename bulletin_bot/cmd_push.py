@@ -21,6 +21,7 @@ from jobs.push import PublishError, PushSettings, publish, resend_failed, unpubl
 from jobs.push_messages import format_duration
 from jobs.runner import PushRunner
 from jobs.schedule import ScheduleError, next_default_slot, parse_at, parse_clock
+from storage.access_repo import AuditLog
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import open_database, transaction
 from storage.push_models import PushState
@@ -126,6 +127,8 @@ def schedule_issue(
         except PublishError as exc:
             return _fail(f"{stored.label}: {exc}")
         audience = SubscriberRepository(session).count_active()
+        AuditLog(session).record(actor_id=None, action="publish", issue_id=stored.id,
+                                 detail=f"command line: push #{result.push.id} due {when.isoformat()}")
     for warning in warnings:
         print(f"warning: {warning}; pass --at to choose the time yourself", file=sys.stderr)
     verb = "rescheduled" if result.rescheduled else "scheduled"
@@ -194,6 +197,8 @@ def run_unpublish(args: argparse.Namespace, load: Load) -> int:
                 push = unpublish(session, stored.id, utcnow())
             except PublishError as exc:
                 return _fail(f"{stored.label}: {exc}")
+            AuditLog(session).record(actor_id=None, action="unpublish", issue_id=stored.id,
+                                     detail=f"command line: push #{push.id} cancelled")
         print(f"{stored.label}: push #{push.id} (was due {_local(config, push.scheduled_at)}) cancelled")
         return 0
     finally:
@@ -222,6 +227,8 @@ def run_resend(args: argparse.Namespace, load: Load) -> int:
                 push, count = resend_failed(session, stored.id, utcnow())
             except PublishError as exc:
                 return _fail(f"{stored.label}: {exc}")
+            AuditLog(session).record(actor_id=None, action="resend", issue_id=stored.id,
+                                     detail=f"command line: push #{push.id} to {count} failed chats")
         print(f"{stored.label}: push #{push.id} will resend to {count} chats whose delivery failed")
         return 0
     finally:

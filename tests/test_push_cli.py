@@ -81,6 +81,14 @@ def test_publish_at_then_schedule_then_unpublish(config: Path, capsys: pytest.Ca
     assert cli(config, "unpublish", ref) == 1
     assert "no scheduled push" in capsys.readouterr().err
 
+    # each command-line action is in the audit log, newest first; the failed unpublish is not
+    assert cli(config, "audit") == 0
+    audit = capsys.readouterr().out.splitlines()
+    actions = [line for line in audit if "publish" in line]
+    assert len(actions) == 3, audit
+    assert "unpublish" in actions[0] and "command line" in actions[0]
+    assert all("unpublish" not in line for line in actions[1:])
+
 
 @pytest.mark.parametrize(
     ("args", "message"),
