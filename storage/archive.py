@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -437,21 +438,14 @@ class IssueRepository:
             "ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
         )
         total = self._session.scalar(count, {"m": match_all}) or 0
-        if total == 0 or limit == 0:
-            return total, []
-        found = self._session.scalars(keys, {"m": match_title, "limit": limit, "offset": offset})
-        ranked: list[tuple[int, bool]] = [(key, True) for key in found]
-        if len(ranked) < limit and offset + len(ranked) < total:
-            # The title tier ends on this page. Its size is known from the page unless the page starts past it:
-            # counting it is as slow as counting all matches, so it is done only then.
-            if ranked or offset == 0:
-                in_title = offset + len(ranked)
-            else:
-                in_title = self._session.scalar(count, {"m": match_title}) or 0
-            rest_offset = max(0, offset - in_title)
-            found = self._session.scalars(keys, {"m": match_rest, "limit": limit - len(ranked), "offset": rest_offset})
-            ranked += [(key, False) for key in found]
-        return total, ranked
+
+        def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
+            m = match_title if title else match_rest
+            return list(self._session.scalars(keys, {"m": m, "limit": tier_limit, "offset": tier_offset}))
+
+        return total, _tiered_page(
+            total, offset, limit, tier_keys, lambda: self._session.scalar(count, {"m": match_title}) or 0
+        )
 
     def _search_verified(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
         """SQLite, words with punctuation: FTS5 candidates checked in Python against the folded text."""
@@ -482,21 +476,20 @@ class IssueRepository:
             if textindex.runs(w) != [w] or len(w) > 2
         ]
         in_title = and_(*(func.strpos(ArticleRow.search_title, w) > 0 for w in words))
-        stmt = (
-            select(ArticleRow.search_key, in_title.label("in_title"), func.count().over().label("total"))
-            .join(search, search.c.article_id == ArticleRow.id)
-            .where(*conditions)
-            .order_by(in_title.desc(), ArticleRow.search_key.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        rows = self._session.execute(stmt).all()
-        if rows:
-            return int(rows[0].total), [(r.search_key, bool(r.in_title)) for r in rows]
-        if offset == 0 and limit > 0:
-            return 0, []
-        count = select(func.count()).select_from(ArticleRow).join(search, search.c.article_id == ArticleRow.id)
-        return self._session.scalar(count.where(*conditions)) or 0, []
+        # Every condition is on article_search, so the total needs no join; each tier is then read newest first
+        # with a LIMIT, instead of ranking every match (a common word matches most of the archive).
+        total = self._session.scalar(select(func.count()).select_from(search).where(*conditions)) or 0
+        matching = select(ArticleRow.search_key).join(search, search.c.article_id == ArticleRow.id).where(*conditions)
+
+        def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
+            stmt = matching.where(in_title if title else ~in_title)
+            stmt = stmt.order_by(ArticleRow.search_key.desc()).offset(tier_offset).limit(tier_limit)
+            return list(self._session.scalars(stmt))
+
+        def count_title() -> int:
+            return self._session.scalar(select(func.count()).select_from(matching.where(in_title).subquery())) or 0
+
+        return total, _tiered_page(total, offset, limit, tier_keys, count_title)
 
     def _hits(self, ranked: list[tuple[int, bool]], words: list[str]) -> list[SearchHit]:
         if not ranked:
@@ -520,6 +513,28 @@ class IssueRepository:
             )
             for key, in_title in ranked
         ]
+
+
+def _tiered_page(
+    total: int,
+    offset: int,
+    limit: int,
+    tier_keys: Callable[[bool, int, int], list[int]],
+    count_title: Callable[[], int],
+) -> list[tuple[int, bool]]:
+    """[(search_key, in title)] of one page of TOTAL matches ranked title tier first, each tier newest first.
+
+    TIER_KEYS(title, offset, limit) reads one tier. The title tier's size is known from the page unless the page
+    starts past it: counting it is as slow as counting all matches, so COUNT_TITLE is called only then.
+    """
+    if total == 0 or limit == 0:
+        return []
+    ranked = [(key, True) for key in tier_keys(True, offset, limit)]
+    if len(ranked) < limit and offset + len(ranked) < total:
+        in_title = offset + len(ranked) if ranked or offset == 0 else count_title()
+        rest = tier_keys(False, max(0, offset - in_title), limit - len(ranked))
+        ranked += [(key, False) for key in rest]
+    return ranked
 
 
 class ArchiveError(Exception):
