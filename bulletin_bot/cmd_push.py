@@ -186,20 +186,32 @@ def add_unpublish_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_unpublish(args: argparse.Namespace, load: Load) -> int:
     """Cancel an issue's push that has not started."""
+
+    def cancel(session: Session, stored: StoredIssue, config: Config) -> tuple[str, str]:
+        push = unpublish(session, stored.id, utcnow())
+        when = _local(config, push.scheduled_at)
+        return f"{stored.label}: push #{push.id} (was due {when}) cancelled", f"push #{push.id} cancelled"
+
+    return _issue_action(load, args.issue, "unpublish", cancel)
+
+
+def _issue_action(
+    load: Load, ref: str, action: str, act: Callable[[Session, StoredIssue, Config], tuple[str, str]]
+) -> int:
+    """Run ACT on stored issue REF in one transaction with its audit entry; print the line it returns."""
     config = load()
     engine, factory = open_database(config.database.url)
     try:
         with transaction(factory) as session:
-            stored = _resolve(session, args.issue)
+            stored = _resolve(session, ref)
             if stored is None:
-                return _fail(f"no stored issue matches {args.issue!r} (see `bulletin-bot issues`)", 2)
+                return _fail(f"no stored issue matches {ref!r} (see `bulletin-bot issues`)", 2)
             try:
-                push = unpublish(session, stored.id, utcnow())
+                line, detail = act(session, stored, config)
             except PublishError as exc:
                 return _fail(f"{stored.label}: {exc}")
-            AuditLog(session).record(actor_id=None, action="unpublish", issue_id=stored.id,
-                                     detail=f"command line: push #{push.id} cancelled")
-        print(f"{stored.label}: push #{push.id} (was due {_local(config, push.scheduled_at)}) cancelled")
+            AuditLog(session).record(actor_id=None, action=action, issue_id=stored.id, detail=f"command line: {detail}")
+        print(line)
         return 0
     finally:
         engine.dispose()
@@ -216,23 +228,13 @@ def add_resend_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_resend(args: argparse.Namespace, load: Load) -> int:
     """Resend an issue to the chats whose delivery failed (a new push, due now)."""
-    config = load()
-    engine, factory = open_database(config.database.url)
-    try:
-        with transaction(factory) as session:
-            stored = _resolve(session, args.issue)
-            if stored is None:
-                return _fail(f"no stored issue matches {args.issue!r} (see `bulletin-bot issues`)", 2)
-            try:
-                push, count = resend_failed(session, stored.id, utcnow())
-            except PublishError as exc:
-                return _fail(f"{stored.label}: {exc}")
-            AuditLog(session).record(actor_id=None, action="resend", issue_id=stored.id,
-                                     detail=f"command line: push #{push.id} to {count} failed chats")
-        print(f"{stored.label}: push #{push.id} will resend to {count} chats whose delivery failed")
-        return 0
-    finally:
-        engine.dispose()
+
+    def resend(session: Session, stored: StoredIssue, _config: Config) -> tuple[str, str]:
+        push, count = resend_failed(session, stored.id, utcnow())
+        return (f"{stored.label}: push #{push.id} will resend to {count} chats whose delivery failed",
+                f"push #{push.id} to {count} failed chats")
+
+    return _issue_action(load, args.issue, "resend", resend)
 
 
 # ---- status
