@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin_bot.config import Config
+from bulletin_bot.console import utf8_output
 from storage.access_repo import AdminRepository, AuditLog, RosterEntry, roster
 from storage.db import open_database, transaction
 from storage.subscribers import SubscriberRepository
@@ -46,14 +47,6 @@ class _Failure(Exception):
         self.code = code
 
 
-def _utf8() -> None:
-    # Chinese output must not depend on the locale (a C/POSIX locale would fail to encode it).
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(encoding="utf-8")
-
-
 @contextmanager
 def _database(config: Config) -> Iterator[sessionmaker[Session]]:
     try:
@@ -68,7 +61,7 @@ def _database(config: Config) -> Iterator[sessionmaker[Session]]:
 
 
 def _guarded(load: Load, body: Callable[[Config, sessionmaker[Session]], int]) -> int:
-    _utf8()
+    utf8_output()
     try:
         config = load()
         with _database(config) as factory:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from bulletin_bot.config import Config
+from bulletin_bot.console import utf8_output
 from jobs.archive import import_file
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import open_database, transaction
@@ -22,14 +23,6 @@ Load = Callable[[], Config]
 
 class DatabaseUnavailable(Exception):
     """The configured database cannot be opened or migrated."""
-
-
-def _utf8() -> None:
-    # Chinese output must not depend on the locale (a C/POSIX locale would fail to encode it).
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(encoding="utf-8")
 
 
 @contextmanager
@@ -52,7 +45,7 @@ def _fail(message: str, code: int) -> int:
 
 
 def _guarded(body: Callable[[sessionmaker[Session]], int], load: Load) -> int:
-    _utf8()
+    utf8_output()
     try:
         with _database(load) as factory:
             return body(factory)
@@ -215,10 +208,10 @@ def run_search(args: argparse.Namespace, load: Load) -> int:
     """Print the ranked articles that contain every word, each with a snippet."""
     query = " ".join(args.words)
     if not query.strip():
-        _utf8()
+        utf8_output()
         return _fail("search needs at least one word", 2)
     if args.limit < 1 or args.offset < 0:
-        _utf8()
+        utf8_output()
         return _fail("--limit must be at least 1 and --offset not negative", 2)
 
     def body(factory: sessionmaker[Session]) -> int:
