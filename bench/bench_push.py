@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from bulletin.model import Article, Issue, TocEntry  # noqa: E402
 from bulletin.render import render_contents  # noqa: E402
@@ -41,6 +41,7 @@ from jobs.runner import PushRunner  # noqa: E402
 from storage.archive import IssueRepository  # noqa: E402
 from storage.db import open_database, transaction  # noqa: E402
 from storage.models import SubscriberRow  # noqa: E402
+from storage.push_models import Delivery  # noqa: E402
 
 TOKEN = "424242:bench"
 FIRST_USER = 1_000_000
@@ -151,15 +152,26 @@ async def run_engine(server: Server, factory: Any, settings: PushSettings) -> fl
         return time.perf_counter() - start
 
 
-def ours(server: Server, tmp: str, n: int, *, paid: bool, concurrency: int = 32, trial: int = 0) -> dict[str, Any]:
+def ours(
+    server: Server, tmp: str, n: int, *, paid: bool, concurrency: int = 32, trial: int = 0,
+    paid_rate: float = 1000.0,
+) -> dict[str, Any]:
     server.limits(enabled=not paid)
-    engine, factory, _ = seeded_db(tmp, f"ours-{'paid' if paid else '30'}-{n}-{concurrency}-{trial}", n)
+    engine, factory, _ = seeded_db(tmp, f"ours-{'paid' if paid else '30'}-{n}-{concurrency}-{paid_rate}-{trial}", n)
     before = server.counts()
-    settings = PushSettings(rate_per_second=30, paid_broadcast=paid, concurrency=concurrency)
+    settings = PushSettings(
+        rate_per_second=30, paid_broadcast=paid, concurrency=concurrency, paid_rate_per_second=paid_rate
+    )
     elapsed = asyncio.run(run_engine(server, factory, settings))
     after = server.counts()
+    with transaction(factory) as s:
+        first, last = s.execute(select(func.min(Delivery.sent_at), func.max(Delivery.sent_at))).one()
     engine.dispose()
-    return {"elapsed": elapsed, "ok": diff(after, before, 200), "429": diff(after, before, 429), "n": n}
+    # Sustained: between the first and the last delivery, i.e. without loading the push and writing its ledger.
+    span = (last - first).total_seconds() if first is not None and last is not None else 0.0
+    sustained = (n - 1) / span if span > 0 else 0.0
+    return {"elapsed": elapsed, "ok": diff(after, before, 200), "429": diff(after, before, 429), "n": n,
+            "sustained": sustained}
 
 
 async def ptb_loop(server: Server, n: int, *, rate_limited: bool) -> dict[str, Any]:
@@ -222,16 +234,26 @@ def memory(server: Server, n: int) -> dict[str, Any]:
 
 
 def only_paid(n: int) -> int:
-    """Paid broadcast, limits off: median of 3 trials per concurrency."""
+    """Paid broadcast, limits off: median of 3 trials per concurrency.
+
+    The push's own limiter holds paid broadcasts to (1000 / 1.01)/s, so no run can show more than ~990 msg/s;
+    the last line raises that limiter (not a real setting) to show what the client itself can do on this machine.
+    """
     server = Server(n)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for concurrency in (32, 8):
-                rates = sorted(
-                    n / ours(server, tmp, n, paid=True, concurrency=concurrency, trial=t)["elapsed"] for t in range(3)
-                )
-                print(f"paid broadcast, {n} subscribers, {concurrency} open requests: median {rates[1]:.0f} msg/s "
-                      f"(trials {', '.join(f'{r:.0f}' for r in rates)})", flush=True)
+            for concurrency, paid_rate in ((32, 1000.0), (8, 1000.0), (32, 5000.0)):
+                runs = [ours(server, tmp, n, paid=True, concurrency=concurrency, trial=t, paid_rate=paid_rate)
+                        for t in range(3)]
+                rates = sorted(n / r["elapsed"] for r in runs)
+                sustained = sorted(r["sustained"] for r in runs)
+                delivered = min(r["ok"] for r in runs)
+                label = "" if paid_rate == 1000.0 else f" [limiter raised to {paid_rate:.0f}/s: client capacity]"
+                print(f"paid broadcast, {n} subscribers, {concurrency} open requests{label}: median {rates[1]:.0f} "
+                      f"msg/s overall (trials {', '.join(f'{r:.0f}' for r in rates)}), median "
+                      f"{sustained[1]:.0f} msg/s sustained from first to last delivery "
+                      f"(trials {', '.join(f'{r:.0f}' for r in sustained)}), delivered {delivered}/{n} at least",
+                      flush=True)
     finally:
         server.close()
     return 0
@@ -245,7 +267,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="a tenth of every size")
     ap.add_argument("--skip-baselines", action="store_true", help="skip the two PTB loops")
     ap.add_argument("--only-paid", action="store_true",
-                    help="only the paid-broadcast scenario: 3 trials (median) at concurrency 32 (default) and 8")
+                    help="only the paid-broadcast scenario: 3 trials (median) at concurrency 32 (default) and 8, "
+                         "and at 32 with the push's limiter raised to 5000/s (the client's capacity)")
     args = ap.parse_args()
     if args.serve:
         serve(args.serve, args.users)
@@ -282,10 +305,10 @@ def main() -> int:
     finally:
         server.close()
     header = ("scenario", "elapsed", "ratio to N/30 s | rate | memory", "delivered", "429s")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(5)]
     print()
-    for r in [header, tuple("-" * w for w in widths), *rows]:
-        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
     return 0
 
 
