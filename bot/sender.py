@@ -19,17 +19,19 @@ from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
+from bot.access import require_admin
 from bot.aiohttp_request import AiohttpRequest
 from bot.app import Extension
 from bot.callbacks import Routed
 from bot.keyboards import to_markup
-from bulletin.i18n import lang_of
+from bulletin.i18n import lang_of, t
 from bulletin.render import Keyboard, Rendered
 from jobs.leader import Leadership, LeadershipLost
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, TransientError
 from jobs.push import PublishError, PushSettings, resend_failed, utcnow
 from jobs.push_messages import RESEND_KIND
 from jobs.runner import PushRunner
+from storage.access_repo import AuditLog
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -210,45 +212,31 @@ class PushService:
             await self.runner.stop()
 
 
-def _resend_answer(lang: str, key: str, **kw: object) -> str:
-    zh = {
-        "not_admin": "只有管理员可以重发。",
-        "scheduled": "已安排重发给 {count} 个会话，稍后开始。",
-        "busy": "该期正在推送或已排期，请在结束后再重发。",
-        "nothing": "没有发送失败的会话，无需重发。",
-    }
-    en = {
-        "not_admin": "Only admins can resend.",
-        "scheduled": "Resend to {count} chats scheduled; it starts shortly.",
-        "busy": "This issue is being pushed or scheduled; resend when it has finished.",
-        "nothing": "No chat failed to receive this issue; nothing to resend.",
-    }
-    return (en if lang == "en" else zh)[key].format(**kw)
-
-
 async def resend_button(update: Update, context: ContextTypes.DEFAULT_TYPE, data: object) -> None:
-    """The summary's "resend to failed chats" button (admins only)."""
+    """The summary's "resend to failed chats" button (admins only, checked at the press, audited)."""
     query = update.callback_query
     user = update.effective_user
     if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 1:
         return
     lang = lang_of(user.language_code)
-    admins = context.bot_data["deps"].config.access.admins
-    if user.id not in admins:
-        await query.answer(_resend_answer(lang, "not_admin"), show_alert=True)
+    deps = context.bot_data["deps"]
+    factory: sessionmaker[Session] = deps.session_factory
+    if not await require_admin(update, context, factory, deps.config, action="resend"):
         return
-    factory: sessionmaker[Session] = context.bot_data["deps"].session_factory
+    issue_id = data.args[0]
 
     def work() -> tuple[str, int]:
         with transaction(factory) as session:
             try:
-                _push, count = resend_failed(session, data.args[0], utcnow())
+                push, count = resend_failed(session, issue_id, utcnow())
             except PublishError as exc:
-                return ("nothing" if "nothing to resend" in str(exc) else "busy"), 0
-            return "scheduled", count
+                return ("push_resend_nothing" if "nothing to resend" in str(exc) else "push_resend_busy"), 0
+            AuditLog(session).record(actor_id=user.id, action="resend", issue_id=issue_id,
+                                     detail=f"push #{push.id} to {count} failed chats")
+            return "push_resend_scheduled", count
 
     key, count = await asyncio.to_thread(work)
-    await query.answer(_resend_answer(lang, key, count=count), show_alert=key != "scheduled")
+    await query.answer(t(lang, key, count=count), show_alert=key != "push_resend_scheduled")
 
 
 def push_extension(

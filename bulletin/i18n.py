@@ -361,6 +361,16 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "您发送命令过于频繁，请 {seconds} 秒后再试。",
         EN: "You are sending commands too quickly. Please try again in {seconds} seconds.",
     },
+    "push_resend_scheduled": {
+        ZH: "已安排重发给 {count} 个会话，稍后开始。", EN: "Resend to {count} chats scheduled; it starts shortly."
+    },
+    "push_resend_busy": {
+        ZH: "该期正在推送或已排期，请在结束后再重发。",
+        EN: "This issue is being pushed or scheduled; resend when it has finished.",
+    },
+    "push_resend_nothing": {
+        ZH: "没有发送失败的会话，无需重发。", EN: "No chat failed to receive this issue; nothing to resend."
+    },
     "receipts_admin_help": {
         ZH: "/stats [期号] — 各部门送达、已阅、打开文章、未送达；不带期号时附近几期的已阅图表\n"
         "/export 期号 — 该期送达记录（CSV）\n/coverage — 尚无订阅者的部门",
