@@ -222,6 +222,10 @@ def _date_line(issue: Issue, lang: str) -> str:
     return ("　" if lang != EN else " · ").join(parts)
 
 
+# Visible room kept free in a contents message for a handling mark line (jobs/marks.py) added after rendering.
+MARK_RESERVE_UTF16 = 64
+
+
 def render_contents(
     stored_issue_id: int,
     issue: Issue,
@@ -250,9 +254,10 @@ def render_contents(
     if not body:
         body.append(esc(t(lang, "contents_empty")))
 
-    # A 要目 long enough to pass the limit is cut at an entry, with a count of what was left out.
+    # A 要目 long enough to pass the limit is cut at an entry, with a count of what was left out; the room a
+    # handling mark (内部资料) needs when it is put on the first line is kept free.
     text = "\n\n".join(lines) + "\n" + "\n".join(body)
-    while utf16_len(_visible(text)) > MAX_MESSAGE_UTF16 and len(body) > 1:
+    while utf16_len(_visible(text)) > MAX_MESSAGE_UTF16 - MARK_RESERVE_UTF16 and len(body) > 1:
         body.pop()
         more = t(lang, "contents_more", count=len(entries) - sum(1 for b in body if not b.startswith("【")))
         text = "\n\n".join(lines) + "\n" + "\n".join([*body, esc(more)])

@@ -21,6 +21,7 @@ from bulletin.render import (
     split_plain,
     utf16_len,
 )
+from jobs.marks import with_internal_mark
 from localbotapi.tghtml import parse_html
 
 _ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "tg-spoiler"}
@@ -121,6 +122,17 @@ def test_contents_with_a_huge_toc_stays_within_the_limit_and_says_how_many_were_
     assert utf16_len(text) <= MAX_MESSAGE_UTF16
     assert re.search(r"另有\d+篇", text)
     assert sum(len(row) for row in r.keyboard) <= 100
+
+
+
+def test_an_internal_mark_on_a_cut_contents_message_still_fits() -> None:
+    # Entries of every length from 2 to 40 characters, so that some cut lands right at the limit.
+    for size in range(2, 41):
+        articles = tuple(Article("标" * size, ("x",)) for _ in range(4300 // (size + 5) + 5))
+        for lang in ("zh", "en"):
+            contents = render_contents(1, make_issue(articles), lang=lang, previous_issue_id=None)
+            marked = telegram_html_to_text(with_internal_mark(contents, lang).text)
+            assert utf16_len(marked) <= MAX_MESSAGE_UTF16, (size, lang)
 
 
 def test_article_message_has_bold_title_escaped_paragraphs_and_navigation() -> None:
