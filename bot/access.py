@@ -107,8 +107,8 @@ async def require_admin(
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
-        elif update.effective_message is not None:
-            await update.effective_message.reply_text(text)
+        elif update.effective_chat is not None:
+            await h.reply(update, context, esc(text))  # waits out flood control like every other reply
     except TelegramError as exc:  # the query may be forged or too old, or the chat gone; the refusal stands
         log.warning("could not tell user %s about the refusal: %s", user_id, exc)
     return False

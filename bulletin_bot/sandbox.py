@@ -30,6 +30,7 @@ BOT_USERNAME = "bulletin_sandbox_bot"
 USER_ID = 10001
 DEMO_DEPARTMENTS = ("办公室", "综合科", "宣传科")
 _PRESS = re.compile(r"#?\s*([0-9]{1,3})")
+_FLOOD_WAIT_SECONDS = 1.5  # Telegram's retry_after for the 1 message/s per-chat limit, and a margin
 _MAX_WAIT_SECONDS = 60.0
 _QUIT = {"quit", "exit", "/quit", "退出"}
 
@@ -105,9 +106,20 @@ class Chat:
         """Wait until the bot has taken the update and finished with it (replies sent, flood waits included)."""
         deadline = time.monotonic() + _MAX_WAIT_SECONDS
         stable = 0
+        floods = self._flood_count()
+        last_flood = 0.0
         while time.monotonic() < deadline and stable < 3:
             time.sleep(0.05)
-            stable = stable + 1 if self.bot.idle() and self.server.pending_updates(SANDBOX_TOKEN) == 0 else 0
+            now_floods = self._flood_count()
+            if now_floods != floods:
+                # A reply hit the per-chat limit and is waiting out retry_after: it is not done yet.
+                floods, last_flood = now_floods, time.monotonic()
+            waiting = time.monotonic() - last_flood < _FLOOD_WAIT_SECONDS
+            busy = waiting or not self.bot.idle() or self.server.pending_updates(SANDBOX_TOKEN) != 0
+            stable = 0 if busy else stable + 1
+
+    def _flood_count(self) -> int:
+        return sum(n for (_method, status), n in self.server.method_counts().items() if status == 429)
 
     def show_new(self) -> None:
         for message in self.server.messages(USER_ID):

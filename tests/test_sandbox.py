@@ -61,3 +61,11 @@ def test_sandbox_in_english(tmp_path: Path, lang: str) -> None:
     result = run_sandbox(tmp_path, ["/help"], "--lang", lang)
     assert result.returncode == 0, result.stderr
     assert "Commands" in result.stdout and "/search 景区" in result.stdout
+
+
+def test_an_admin_command_right_after_another_reply_is_refused_not_lost(tmp_path: Path) -> None:
+    # The sandbox keeps Telegram's 1 message/s per chat: the refusal must wait out the 429, not vanish.
+    result = run_sandbox(tmp_path, ["/help", "/admin"])
+    assert result.returncode == 0, result.stderr
+    after = result.stdout.split("你 > /admin", 1)[1]
+    assert "── 机器人 ─────────\n抱歉，此功能仅限管理员使用。" in after
