@@ -85,7 +85,7 @@ def run_import(args: argparse.Namespace, load: Load) -> int:
         failed = 0
         with tqdm(total=len(files), unit="file", disable=not show_bar, file=sys.stderr) as bar:
             for path in files:
-                result = import_file(factory, path, replace=args.replace)
+                result = import_file(factory, path, replace=args.replace, audit="command line")
                 stream: TextIO = sys.stdout if result.ok else sys.stderr
                 line = f"{path}: {result.message}" if result.ok else f"{path}: error: {result.message}"
                 tqdm.write(line, file=stream)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.errors import BulletinParseError
 from bulletin.parser import parse_path
+from storage.access_repo import AuditLog
 from storage.archive import ArchiveError, ImportOutcome, IssueRepository, StoredIssue
 from storage.db import transaction
 
@@ -41,8 +42,14 @@ _MESSAGES = {
 }
 
 
-def import_file(factory: sessionmaker[Session], path: str | os.PathLike[str], *, replace: bool = False) -> ImportResult:
-    """Parse PATH and store it in one transaction: all of it or nothing."""
+def import_file(
+    factory: sessionmaker[Session], path: str | os.PathLike[str], *, replace: bool = False, audit: str | None = None
+) -> ImportResult:
+    """Parse PATH and store it in one transaction: all of it or nothing.
+
+    With AUDIT (who did it, e.g. "command line"), a stored or replaced issue is recorded in the audit log in the
+    same transaction.
+    """
     name = os.fspath(path)
     try:
         issue = parse_path(path)
@@ -51,6 +58,10 @@ def import_file(factory: sessionmaker[Session], path: str | os.PathLike[str], *,
     try:
         with transaction(factory) as session:
             stored, outcome = IssueRepository(session).add(issue, replace=replace)
+            if audit is not None and outcome in (ImportOutcome.ADDED, ImportOutcome.REPLACED):
+                action = "import" if outcome is ImportOutcome.ADDED else "replace"
+                AuditLog(session).record(actor_id=None, action=action, issue_id=stored.id,
+                                         detail=f"{audit}: {os.path.basename(name)}")
     except ArchiveError as exc:
         return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
     except SQLAlchemyError as exc:

@@ -186,6 +186,11 @@ def test_reimport_conflict_and_replace(db_url: str, config: Path, files: dict[st
     assert "45公里" in shown and "42公里" not in shown
     assert _bulletin_bot(db_url, config, "search", "42公里").stdout == "No articles match '42公里'.\n"
     assert len(_bulletin_bot(db_url, config, "issues").stdout.splitlines()) == 1
+    # the audit log has the first import and the replacement; the unchanged and refused imports wrote nothing
+    audit = [line for line in _bulletin_bot(db_url, config, "audit").stdout.splitlines() if "command line" in line]
+    assert len(audit) == 2, audit
+    assert "replace" in audit[0] and "issue3-corrected.txt" in audit[0]
+    assert "import" in audit[1] and "issue3.txt" in audit[1]
 
 
 def test_unknown_issue_or_article_is_a_clear_usage_error(db_url: str, config: Path, files: dict[str, Path]) -> None:
