@@ -131,6 +131,24 @@ async def _is_admin(update: Update, context: h.Ctx, action: str) -> bool:
     return await require_admin(update, context, d.session_factory, d.config, action=action)
 
 
+async def _pushed_issue(
+    update: Update, context: h.Ctx, lang: str, args: list[str], usage_key: str, action: str
+) -> _IssueReceipts | None:
+    """The pushed issue named by ARGS with its receipts (the look-up audited as ACTION); otherwise reply why."""
+    if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
+        await h.reply(update, context, esc(t(lang, usage_key)))
+        return None
+    ref, actor = args[0], _actor(update)
+    found = await h.in_transaction(context, lambda s: _resolve_and_audit(s, ref, actor, action))
+    if found is None:
+        await h.reply(update, context, h.unknown_issue(lang, ref))
+        return None
+    if not found.lines:
+        await h.reply(update, context, t(lang, "receipts_not_pushed", label=esc(_title(found.stored, lang))))
+        return None
+    return found
+
+
 async def stats_command(update: Update, context: h.Ctx) -> None:
     """/stats ISSUE (admins): per department delivered, read, articles opened, not reached; /stats: recent issues
     with a chart."""
@@ -141,16 +159,8 @@ async def stats_command(update: Update, context: h.Ctx) -> None:
     if not args:
         await _recent_stats(update, context, lang)
         return
-    if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
-        await h.reply(update, context, esc(t(lang, "receipts_usage_stats")))
-        return
-    ref, actor = args[0], _actor(update)
-    found = await h.in_transaction(context, lambda s: _resolve_and_audit(s, ref, actor, "stats"))
+    found = await _pushed_issue(update, context, lang, args, "receipts_usage_stats", "stats")
     if found is None:
-        await h.reply(update, context, h.unknown_issue(lang, ref))
-        return
-    if not found.lines:
-        await h.reply(update, context, t(lang, "receipts_not_pushed", label=esc(_title(found.stored, lang))))
         return
     rows = department_stats(found.lines, h.deps(context).config.access.departments)
     await h.reply(update, context, stats_text(found.stored, rows, lang))
@@ -213,16 +223,8 @@ async def export_command(update: Update, context: h.Ctx) -> None:
         await h.reply(update, context, t(lang, "receipts_export_private_only"))
         return
     args = h.args_of(context)
-    if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
-        await h.reply(update, context, esc(t(lang, "receipts_usage_export")))
-        return
-    ref, actor = args[0], _actor(update)
-    found = await h.in_transaction(context, lambda s: _resolve_and_audit(s, ref, actor, "export"))
+    found = await _pushed_issue(update, context, lang, args, "receipts_usage_export", "export")
     if found is None:
-        await h.reply(update, context, h.unknown_issue(lang, ref))
-        return
-    if not found.lines:
-        await h.reply(update, context, t(lang, "receipts_not_pushed", label=esc(_title(found.stored, lang))))
         return
     data = ledger_csv(found.lines)
     filename = f"ledger-{_short_label(found.stored).replace('.', '')}.csv"
