@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,6 +30,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    Updater,
     filters,
 )
 
@@ -167,17 +168,15 @@ async def stop_services(application: Application[Any, Any, Any, Any, Any, Any]) 
 
 
 @contextlib.asynccontextmanager
-async def running_polling(
-    application: Application[Any, Any, Any, Any, Any, Any], *, poll_interval: float = 0.0, timeout: int = 1
+async def _running(
+    application: Application[Any, Any, Any, Any, Any, Any], start_updater: Callable[[Updater], Awaitable[Any]]
 ) -> AsyncIterator[None]:
-    """Run APPLICATION with long polling inside the caller's event loop (tests, the sandbox, benchmarks)."""
+    """Start APPLICATION, its services and its updater (by START_UPDATER); stop all of it in reverse on exit."""
     await application.initialize()
     await startup(application)
     await application.start()
     assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=poll_interval, timeout=timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-    )
+    await start_updater(application.updater)
     try:
         yield
     finally:
@@ -187,8 +186,16 @@ async def running_polling(
         await application.shutdown()
 
 
-@contextlib.asynccontextmanager
-async def running_webhook(
+def running_polling(
+    application: Application[Any, Any, Any, Any, Any, Any], *, poll_interval: float = 0.0, timeout: int = 1
+) -> contextlib.AbstractAsyncContextManager[None]:
+    """Run APPLICATION with long polling inside the caller's event loop (tests, the sandbox, benchmarks)."""
+    return _running(application, lambda updater: updater.start_polling(
+        poll_interval=poll_interval, timeout=timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+    ))
+
+
+def running_webhook(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
     listen: str,
@@ -196,24 +203,9 @@ async def running_webhook(
     url_path: str,
     webhook_url: str,
     secret_token: str,
-) -> AsyncIterator[None]:
+) -> contextlib.AbstractAsyncContextManager[None]:
     """Run APPLICATION's webhook listener inside the caller's event loop (what run_webhook does, embeddable)."""
-    await application.initialize()
-    await startup(application)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_webhook(
-        listen=listen,
-        port=port,
-        url_path=url_path,
-        webhook_url=webhook_url,
-        secret_token=secret_token,
+    return _running(application, lambda updater: updater.start_webhook(
+        listen=listen, port=port, url_path=url_path, webhook_url=webhook_url, secret_token=secret_token,
         allowed_updates=Update.ALL_TYPES,
-    )
-    try:
-        yield
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await stop_services(application)
-        await application.shutdown()
+    ))
