@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin_bot.config import Config, ConfigError, parse_duration
+from bulletin_bot.eventloop import use_uvloop
 from jobs.leader import Leadership, LeadershipError, LeadershipLost
 from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
 from jobs.push_messages import format_duration
@@ -38,6 +39,7 @@ def push_settings(config: Config) -> PushSettings:
     return PushSettings(
         rate_per_second=config.push.rate_per_second,
         paid_broadcast=config.push.paid_broadcast,
+        concurrency=config.push.open_requests,
         admins=config.access.admins,
         misfire_grace=parse_duration(config.push.misfire_grace, "push.misfire_grace"),
         timezone=config.push.timezone,
@@ -387,6 +389,7 @@ def run_push_worker(args: argparse.Namespace, load: Load) -> int:
     config = load()
     if not config.telegram.token:
         raise ConfigError("telegram.token: required to send pushes (or set the env BULLETIN_BOT_TOKEN)")
+    use_uvloop()
     return asyncio.run(_worker(config, args.exit_when_idle))
 
 

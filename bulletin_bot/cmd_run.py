@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 
 from bulletin_bot.config import Config, ConfigError
+from bulletin_bot.eventloop import use_uvloop
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     if leadership is None:
         return 1
     application = build_application(config, extensions=bot_extensions(config, leadership))
+    use_uvloop()  # before run_polling/run_webhook create the loop
     try:
         _run(application, config, mode)
     except InvalidToken:

@@ -53,6 +53,8 @@ class PushConfig:
     misfire_grace: str = "12h"
     rate_per_second: float = 30.0
     paid_broadcast: bool = False
+    # Requests a push keeps open at once. A paid broadcast needs about 1000/s x the round trip to Telegram.
+    open_requests: int = 32
     remind_after: str = "24h"
 
     @property
@@ -163,6 +165,8 @@ def _validate(cfg: Config) -> None:
     parse_duration(cfg.push.remind_after, "push.remind_after")
     if cfg.push.rate_per_second <= 0:
         raise ConfigError("push.rate_per_second: must be greater than 0")
+    if not 1 <= cfg.push.open_requests <= 256:
+        raise ConfigError("push.open_requests: must be between 1 and 256")
     if not 0 < cfg.publish.max_upload_mb <= 20:
         raise ConfigError("publish.max_upload_mb: must be greater than 0 and at most 20 (the Bot API's download limit)")
     if cfg.publish.url_timeout <= 0:

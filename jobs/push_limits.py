@@ -1,4 +1,4 @@
-"""Client-side rate limiting for pushes: an overall rate on a fixed grid, plus per-chat spacing.
+"""Client-side rate limiting for pushes: an overall rate (sliding window, optionally on a grid), plus per-chat spacing.
 
 Telegram (and localbotapi) count sends in a sliding one-second window, by the time each request is handled.
 See RateLimiter for how our sends stay within it whatever the network delay.
@@ -19,39 +19,59 @@ Sleep = Callable[[float], Awaitable[None]]
 class Ticket:
     """One send let through by a RateLimiter; `done()` it when the answer (or error) came back."""
 
-    __slots__ = ("finished", "finished_at")
+    __slots__ = ("returned",)
 
     def __init__(self) -> None:
-        self.finished = asyncio.Event()
-        self.finished_at = 0.0
+        self.returned = False
 
 
 class RateLimiter:
     """At most `rate` sends per second as the server counts them; `pause()` holds everyone (after a 429).
 
-    Sends are spaced on a grid of (1 + margin) / rate seconds. Because requests reach the server after a variable
-    delay (new connections, a busy machine), the dispatch time alone does not bound what the server sees; so the
-    n-th send also waits until the send `floor(rate)` places before it has been *answered*, plus one window.
-    The server handled that earlier request before it answered, and handles the new one after it is sent, so
-    the two are always more than one window apart in the server's own clock: no sliding window ever holds more
-    than floor(rate) of our sends.
+    The bound: there are floor(rate) permits. A send takes one before it goes out, and gives it back one window
+    after its answer (or error) came back. The server handles a request after it was sent and before it is
+    answered, so every request the server handles in a one-second window held its permit at the moment the
+    latest of them was sent: a sliding window of the server's own clock never holds more than floor(rate) of our
+    sends, whatever the network delay. `window_margin` (1 ms) only covers clock granularity and drift between
+    the two machines; the bound itself needs none.
+
+    Permits go to waiters first come, first served. A permit is counted from the moment a request starts, so the
+    caller should hold everything else it needs (its connection slot) before `acquire()`.
+
+    `smooth=True` also spaces sends on a grid of (1 + margin) / rate seconds, which spreads a slow push
+    (30/s) evenly. `smooth=False` lets each window fill as fast as the sender can go: the first window is not
+    paced at all, so a paid broadcast of N messages takes about N / rate - 1 windows plus the time the client
+    needs to send one window's worth, and never breaks the bound above.
     """
 
     def __init__(
-        self, rate: float, *, margin: float = 0.01, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+        self,
+        rate: float,
+        *,
+        smooth: bool = True,
+        margin: float = 0.01,
+        window_margin: float = 0.001,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.interval = (1.0 + margin) / rate
-        self.window = 1.0 + margin
+        self.interval = (1.0 + margin) / rate if smooth else 0.0
+        self.window = 1.0 + window_margin
         self.burst = max(1, math.floor(rate))
         self._catch_up = min(16 * self.interval, 0.05)
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
-        self._recent: collections.deque[Ticket] = collections.deque()
+        self._permits = self.burst
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @property
+    def available(self) -> int:
+        """Permits free right now (for tests and progress reports)."""
+        return self._permits
 
     def pause(self, seconds: float) -> None:
         """Let nobody through for SECONDS from now (Telegram's retry_after)."""
@@ -60,38 +80,55 @@ class RateLimiter:
         self._next = max(self._next, self._paused_until)
 
     async def acquire(self) -> Ticket:
-        """Wait for this caller's slot on the grid and for the window; the returned ticket must be done()."""
-        now = self._clock()
-        # Reserved without awaiting in between, so concurrent callers get distinct slots. A slot may lie a little
-        # in the past (the event loop woke the previous caller late): without that catch-up, timer slack at
-        # 1000/s lowered the rate by 5%. The window rule below still bounds every sliding window.
-        slot = max(now - self._catch_up, self._next, self._paused_until)
-        self._next = slot + self.interval
-        if slot > now:
-            await self._sleep(slot - now)
+        """Wait for this caller's slot on the grid and for a permit; the returned ticket must be done()."""
+        if self.interval:
+            now = self._clock()
+            # Reserved without awaiting in between, so concurrent callers get distinct slots. A slot may lie a
+            # little in the past (the event loop woke the previous caller late): without that catch-up, timer
+            # slack lowered the rate by 5%. The permits still bound every sliding window.
+            slot = max(now - self._catch_up, self._next, self._paused_until)
+            self._next = slot + self.interval
+            if slot > now:
+                await self._sleep(slot - now)
+        await self._take_permit()
         ticket = Ticket()
-        # Taking our place in the queue now (no await since the check) keeps the order of the grid.
-        if len(self._recent) >= self.burst:
-            earlier = self._recent[len(self._recent) - self.burst]
-        else:
-            earlier = None
-        self._recent.append(ticket)
-        if len(self._recent) > self.burst:
-            self._recent.popleft()
-        while True:
-            wait = self._paused_until - self._clock()
-            if earlier is not None:
-                if not earlier.finished.is_set():
-                    await earlier.finished.wait()
-                wait = max(wait, earlier.finished_at + self.window - self._clock())
-            if wait <= 0:
-                return ticket
-            await self._sleep(wait)
+        try:
+            while (wait := self._paused_until - self._clock()) > 0:
+                await self._sleep(wait)
+        except BaseException:
+            self._give_back()  # nothing was sent on this permit
+            raise
+        return ticket
+
+    async def _take_permit(self) -> None:
+        if self._permits > 0 and not self._waiters:
+            self._permits -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._give_back()  # handed a permit just as we were cancelled: pass it on
+            else:
+                self._waiters.remove(waiter)
+            raise
+
+    def _give_back(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the permit passes straight to the next waiter
+                return
+        self._permits += 1
 
     def done(self, ticket: Ticket) -> None:
-        """The request of TICKET was answered (or failed)."""
-        ticket.finished_at = self._clock()
-        ticket.finished.set()
+        """The request of TICKET was answered (or failed): its permit comes back one window from now."""
+        if ticket.returned:
+            return
+        ticket.returned = True
+        asyncio.get_running_loop().call_later(self.window, self._give_back)
 
 
 class ChatSpacing:

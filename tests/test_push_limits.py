@@ -1,0 +1,141 @@
+"""The push's overall rate limiter: the sliding-window bound as a server would count it, pauses, permits."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+
+import pytest
+
+from jobs.push_limits import RateLimiter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def most_in_one_window(stamps: list[float], window: float = 1.0) -> int:
+    """The largest number of STAMPS inside any half-open window [t, t + window)."""
+    stamps = sorted(stamps)
+    return max(bisect.bisect_left(stamps, t + window) - i for i, t in enumerate(stamps))
+
+
+async def push_through(limiter: RateLimiter, n: int, delay_of: dict[int, float], workers: int) -> list[float]:
+    """Send N requests through LIMITER to a server that handles request k after delay_of.get(k, 0) seconds
+    and answers at once; returns the server's handling times (loop clock)."""
+    loop = asyncio.get_running_loop()
+    handled: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for k in range(n):
+        queue.put_nowait(k)
+
+    async def worker() -> None:
+        while not queue.empty():
+            k = queue.get_nowait()
+            ticket = await limiter.acquire()
+            try:
+                await asyncio.sleep(delay_of.get(k, 0.0))  # the request on its way
+                handled.append(loop.time())  # the server counts it here...
+            finally:
+                limiter.done(ticket)  # ...and answers right away
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return handled
+
+
+@pytest.mark.parametrize("smooth", [False, True])
+async def test_no_server_window_ever_holds_more_than_the_rate_even_when_early_requests_arrive_late(
+    smooth: bool,
+) -> None:
+    # The first request of every batch of 20 is slow to reach the server, the rest are instant: a limiter that
+    # counted only its own send times would let the server see the slow one together with the next window's.
+    rate = 20
+    delays = {k: 0.3 for k in range(0, 60, rate)}
+    handled = await push_through(RateLimiter(rate, smooth=smooth), 60, delays, workers=30)
+    assert len(handled) == 60
+    assert most_in_one_window(handled) <= rate
+
+
+async def test_unpaced_limiter_lets_a_whole_window_through_at_once() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(50, smooth=False, clock=clock, sleep=clock.sleep)
+    tickets = [await limiter.acquire() for _ in range(50)]
+    assert clock.sleeps == []  # nobody waited for the first window
+    assert limiter.available == 0
+    for ticket in tickets:
+        limiter.done(ticket)
+
+
+async def test_smooth_limiter_spaces_sends_on_its_grid() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, smooth=True, clock=clock, sleep=clock.sleep)
+    start = clock.now
+    for _ in range(5):
+        limiter.done(await limiter.acquire())
+    # Five sends span at least three grid steps (the first may catch up a little on a late wake-up).
+    assert clock.now - start >= 3 * 1.01 / 10
+    assert all(step == pytest.approx(1.01 / 10) for step in clock.sleeps[1:])
+
+
+async def test_a_pause_holds_every_send_until_it_ends() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, smooth=False, clock=clock, sleep=clock.sleep)
+    limiter.pause(3.0)
+    paused_at = clock.now
+    ticket = await limiter.acquire()
+    assert clock.now >= paused_at + 3.0
+    limiter.done(ticket)
+
+
+async def test_the_permit_comes_back_one_window_after_the_answer_not_before() -> None:
+    limiter = RateLimiter(2, smooth=False, window_margin=0.0)
+    first, second = await limiter.acquire(), await limiter.acquire()
+    third = asyncio.ensure_future(limiter.acquire())
+    limiter.done(first)
+    limiter.done(first)  # answered twice (a retry path): still one permit back, not two
+    await asyncio.sleep(0.5)
+    assert not third.done()
+    limiter.done(second)
+    limiter.done(await asyncio.wait_for(third, 2.0))
+    await asyncio.sleep(1.1)
+    assert limiter.available == 2
+
+
+async def test_a_cancelled_waiter_loses_no_permit() -> None:
+    limiter = RateLimiter(1, smooth=False, window_margin=0.0)
+    held = await limiter.acquire()
+    waiter = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    limiter.done(held)
+    await asyncio.sleep(1.05)
+    assert limiter.available == 1
+    limiter.done(await asyncio.wait_for(limiter.acquire(), 1.0))
+
+
+async def test_a_waiter_cancelled_while_paused_gives_its_permit_back() -> None:
+    clock = FakeClock()
+
+    async def never(_: float) -> None:
+        await asyncio.Event().wait()
+
+    limiter = RateLimiter(1, smooth=False, clock=clock, sleep=never)
+    limiter.pause(5.0)
+    waiter = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert limiter.available == 1
