@@ -206,8 +206,17 @@ async def start(update: Update, context: Ctx) -> None:
             await access.start_with_invite(update, context, m[1])
             return
     user = update.effective_user
+    chat = update.effective_chat
     name = esc(user.first_name) if user else ""
-    await reply(update, context, t(lang, "welcome", name=name))
+    current: Subscriber | None = None
+    if chat is not None:
+        current = await in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+    if current is not None and current.active:
+        # A subscriber who opens the bot again is told so, not asked to /subscribe.
+        text = t(lang, "welcome_subscribed", name=name, department=esc(current.department or "—"))
+    else:
+        text = t(lang, "welcome", name=name)
+    await reply(update, context, text)
 
 
 async def help_command(update: Update, context: Ctx) -> None:

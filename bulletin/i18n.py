@@ -42,6 +42,13 @@ _STRINGS: dict[str, dict[str, str]] = {
         "I send you the contents of every new issue of the bulletin, and let you read past issues and articles "
         "at any time.\n\nSend /subscribe to subscribe, /latest for the newest issue, /help for every command.",
     },
+    "welcome_subscribed": {
+        ZH: "您好，{name}！您已订阅工作简报（部门：{department}），新一期发布时我会把要目发给您。\n\n"
+        "发送 /latest 查看最新一期，/settings 修改部门，/help 查看全部命令。",
+        EN: "Hello, {name}! You are subscribed to the work bulletin (department: {department}); I will send you the "
+        "contents of every new issue.\n\nSend /latest for the newest issue, /settings to change your department, "
+        "/help for every command.",
+    },
     "help": {
         ZH: "<b>命令一览</b>\n"
         "/start — 欢迎与简介\n"

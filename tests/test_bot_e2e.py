@@ -239,6 +239,18 @@ async def test_start_welcomes_and_deep_links_open_an_issue_or_an_article(
     assert "工作简报机器人" in garbage.text
 
 
+async def test_start_tells_a_subscriber_they_are_subscribed_instead_of_asking_them_to_subscribe(
+    bot: dict[str, Any], zh: ChatUser
+) -> None:
+    await zh.send("/subscribe 县档案馆")
+    [welcome] = await zh.send("/start")
+    assert "您已订阅工作简报（部门：县档案馆）" in welcome.text
+    assert "发送 /subscribe 订阅" not in welcome.text and "/settings" in welcome.text
+    await zh.send("/unsubscribe")
+    [after] = await zh.send("/start")
+    assert "发送 /subscribe 订阅" in after.text
+
+
 async def test_help_lists_every_command_with_an_example(bot: dict[str, Any], zh: ChatUser) -> None:
     [help_message] = await zh.send("/help")
     for command in ("/start", "/help", "/subscribe", "/unsubscribe", "/settings", "/latest", "/issues",
