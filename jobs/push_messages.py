@@ -71,6 +71,31 @@ def progress_text(label: str, p: Progress, *, retrying: bool = False) -> Rendere
     return Rendered("\n".join(lines))
 
 
+# Telegram's reasons (English, lower-cased fragments) as the office reads them; the original text follows in
+# parentheses so nothing is lost. First match wins, so the more specific fragments come first.
+_REASONS_ZH: tuple[tuple[str, str], ...] = (
+    ("bot was blocked by the user", "对方已屏蔽机器人"),
+    ("user is deactivated", "对方的 Telegram 账号已注销"),
+    ("bot was kicked", "机器人已被移出该群组或频道"),
+    ("bot is not a member", "机器人不在该群组或频道中"),
+    ("chat not found", "找不到该会话"),
+    ("have no rights to send", "机器人在该群组或频道中没有发言权限"),
+    ("not enough rights", "机器人在该群组或频道中没有发言权限"),
+    ("group migrated to", "群组已升级为超级群组，由新会话接收本期"),
+    ("gave up after", "多次重试仍未送达"),
+    ("internal error", "机器人内部错误"),
+)
+
+
+def reason_text(reason: str) -> str:
+    """REASON as shown in the admin summary: a Chinese explanation when it is a known one, then the original."""
+    lowered = reason.lower()
+    for fragment, zh in _REASONS_ZH:
+        if fragment in lowered:
+            return f"{zh}（{reason}）"
+    return reason
+
+
 @dataclass(frozen=True, slots=True)
 class FailedChat:
     """One chat that did not get the message, and why."""
@@ -103,7 +128,7 @@ def summary_text(
         lines.append(f"<b>{title}</b>")
         for chat in chats[:_MAX_LISTED]:
             who = html.escape(chat.name) + f"（{chat.chat_id}）" if chat.name else str(chat.chat_id)
-            lines.append(f"• {who}：{html.escape(chat.reason)}")
+            lines.append(f"• {who}：{html.escape(reason_text(chat.reason))}")
         shown = min(len(chats), _MAX_LISTED)
         if total > shown:
             lines.append(f"……另有 {total - shown} 个")
