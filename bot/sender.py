@@ -177,17 +177,31 @@ class PushService:
     """BackgroundService running the push runner with the application's Bot (and watching leadership)."""
 
     def __init__(
-        self, factory: sessionmaker[Session], settings: PushSettings, leadership: Leadership | None = None
+        self,
+        factory: sessionmaker[Session],
+        settings: PushSettings,
+        leadership: Leadership | None = None,
+        *,
+        token: str,
+        api_base_url: str,
     ) -> None:
         self.factory = factory
         self.settings = settings
         self.leadership = leadership
+        self.token = token
+        self.api_base_url = api_base_url
         self.runner: PushRunner | None = None
+        self._bot: Bot | None = None
         self._watch: asyncio.Task[None] | None = None
 
     async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Start polling the pushes table."""
-        self.runner = PushRunner(self.factory, TelegramSender(application.bot), self.settings)
+        # Pushes go through their own plain Bot on aiohttp (make_push_bot), as `push-worker` and the benchmark
+        # do: the Application's ExtBot on httpx builds a Message per answer and sent paid broadcasts at a
+        # fraction of the rate. Same token, same server; replies in chat keep the Application's bot.
+        self._bot = make_push_bot(self.token, self.api_base_url)
+        await self._bot.initialize()
+        self.runner = PushRunner(self.factory, TelegramSender(self._bot), self.settings)
         await self.runner.start()
         if self.leadership is not None:
             self._watch = asyncio.create_task(self._watch_leadership(application))
@@ -210,6 +224,9 @@ class PushService:
             await asyncio.gather(self._watch, return_exceptions=True)
         if self.runner is not None:
             await self.runner.stop()
+        if self._bot is not None:
+            await self._bot.shutdown()
+            self._bot = None
 
 
 async def resend_button(update: Update, context: ContextTypes.DEFAULT_TYPE, data: object) -> None:
@@ -244,9 +261,10 @@ def push_extension(
 ) -> Callable[[Any, sessionmaker[Session]], Extension]:
     """An ExtensionFactory for bot/app.py: the push runner service and the resend button route."""
 
-    def make(_config: Any, factory: sessionmaker[Session]) -> Extension:
-        return Extension(
-            services=[PushService(factory, settings, leadership)], callback_routes={RESEND_KIND: resend_button}
+    def make(config: Any, factory: sessionmaker[Session]) -> Extension:
+        service = PushService(
+            factory, settings, leadership, token=config.telegram.token, api_base_url=config.telegram.api_base_url
         )
+        return Extension(services=[service], callback_routes={RESEND_KIND: resend_button})
 
     return make
