@@ -35,9 +35,11 @@ from telegram.ext import (
 )
 
 from bot import handlers as h
+from bot.send_budget import SharedSendBudget
 from bot.settings import BotConfig
 from bot.updates import PerChatOrderedProcessor
 from bulletin.i18n import EN, ZH, t
+from jobs.push_limits import RateLimiter
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -95,17 +97,20 @@ def build_application(
     """
     if session_factory is None:
         _engine, session_factory = open_database(config.database.url)
+    # One budget for the process: replies in chat and pushes (unless paid) share Telegram's messages per second.
+    send_budget = RateLimiter(config.push.rate_per_second)
     application = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .base_url(config.telegram.api_base_url)
         .base_file_url(file_base_url(config.telegram.api_base_url))
         .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
+        .rate_limiter(SharedSendBudget(send_budget))
         .post_init(startup)
         .post_shutdown(stop_services)
         .build()
     )
-    deps = h.Deps(config=config, session_factory=session_factory)
+    deps = h.Deps(config=config, session_factory=session_factory, send_budget=send_budget)
     application.bot_data["deps"] = deps
     services: list[BackgroundService] = []
     application.bot_data["services"] = services

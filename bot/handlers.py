@@ -36,6 +36,7 @@ from bulletin.render import (
     shorten,
 )
 from jobs.marks import is_internal, mark_parts, with_internal_mark
+from jobs.push_limits import RateLimiter
 from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue
 from storage.db import transaction
 from storage.receipts_repo import ReceiptRepository
@@ -69,6 +70,9 @@ class Deps:
     session_factory: sessionmaker[Session]
     # kind letter -> coroutine, for callback kinds owned by other packages (e.g. the push's "read" button "k")
     callback_routes: dict[str, CallbackRoute] = field(default_factory=dict)
+    # The permits the Application's bot draws on for every message (bot/send_budget.py); a push at
+    # [push] rate_per_second draws on the same ones.
+    send_budget: RateLimiter | None = None
 
 
 def deps(context: Ctx) -> Deps:

@@ -201,7 +201,9 @@ class PushService:
         # fraction of the rate. Same token, same server; replies in chat keep the Application's bot.
         self._bot = make_push_bot(self.token, self.api_base_url)
         await self._bot.initialize()
-        self.runner = PushRunner(self.factory, TelegramSender(self._bot), self.settings)
+        deps = application.bot_data.get("deps")
+        budget = getattr(deps, "send_budget", None)
+        self.runner = PushRunner(self.factory, TelegramSender(self._bot), self.settings, shared_limiter=budget)
         await self.runner.start()
         if self.leadership is not None:
             self._watch = asyncio.create_task(self._watch_leadership(application))

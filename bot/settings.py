@@ -44,6 +44,8 @@ class PushTimes(Protocol):
     def default_time(self) -> str: ...
     @property
     def remind_after_delta(self) -> dt.timedelta | None: ...  # receipts: None = no reminders
+    @property
+    def rate_per_second(self) -> float: ...  # the process's messages per second, replies and pushes together
 
 
 class PublishSettings(Protocol):

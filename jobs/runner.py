@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.ports import PushPort, RetryAfter, SendError
 from jobs.push import PushEngine, PushReport, PushSettings, UtcClock, utcnow
+from jobs.push_limits import RateLimiter
 from jobs.push_messages import missed_text
 from jobs.schedule import Misfire, misfire_decision
 from storage.archive import IssueRepository
@@ -45,10 +46,13 @@ class PushRunner:
         *,
         worker: str | None = None,
         clock: UtcClock = utcnow,
+        shared_limiter: RateLimiter | None = None,
     ) -> None:
         self.factory = factory
         self.port = port
         self.settings = settings
+        # The bot process's budget (replies and pushes); paid broadcasts have Telegram's separate 1000/s instead.
+        self.shared_limiter = shared_limiter
         self.worker = worker or worker_name()
         self.clock = clock
         self.reports: list[PushReport] = []
@@ -118,7 +122,10 @@ class PushRunner:
             if not await asyncio.to_thread(self._claim, push, adopt):
                 continue
             log.info("%s push #%s of issue %s", "resuming" if adopt else "starting", push.id, push.issue_id)
-            engine = PushEngine(self.factory, self.port, self.settings, worker=self.worker, clock=self.clock)
+            limiter = None if self.settings.paid_broadcast else self.shared_limiter
+            engine = PushEngine(
+                self.factory, self.port, self.settings, worker=self.worker, clock=self.clock, limiter=limiter
+            )
             self.reports.append(await engine.run(push.id))
             ran += 1
         return ran

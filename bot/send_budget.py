@@ -1,0 +1,65 @@
+"""One budget of messages per second for everything the bot process sends: replies in chat and pushes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from jobs.push_limits import RateLimiter
+
+# Methods Telegram counts against a bot's overall messages per second (the local server counts the same ones).
+_COUNTED = frozenset({"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"})
+
+
+def counts_against_budget(endpoint: str, data: dict[str, Any]) -> bool:
+    """True when a request to ENDPOINT with DATA is a message Telegram counts in the bot's 30/s.
+
+    Paid broadcasts (allow_paid_broadcast) count against Telegram's separate 1000/s limit instead.
+    """
+    if data.get("allow_paid_broadcast"):
+        return False
+    return endpoint in _COUNTED or (endpoint.startswith("send") and endpoint != "sendChatAction")
+
+
+class SharedSendBudget(BaseRateLimiter[None]):
+    """PTB rate limiter for the Application's bot, drawing on the same RateLimiter as the push.
+
+    Without it, a reply sent while a push runs at the full 30/s makes Telegram answer someone with a 429. With
+    it, a reply waits for a permit like any push message (at most about a second during a push), and a 429 that
+    still happens (another process on the same token) pauses the push too.
+    """
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the limiter needs no resources."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Take a permit for a counted message, make the request, give the permit back after the answer."""
+        if not counts_against_budget(endpoint, data):
+            return await callback(*args, **kwargs)
+        ticket = await self.limiter.acquire()
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            self.limiter.pause(delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay))
+            raise  # the handler's flood_safe waits and tries again
+        finally:
+            self.limiter.done(ticket)
