@@ -54,7 +54,7 @@ class SharedSendBudget(BaseRateLimiter[None]):
         """Take a permit for a counted message, make the request, give the permit back after the answer."""
         if not counts_against_budget(endpoint, data):
             return await callback(*args, **kwargs)
-        ticket = await self.limiter.acquire()
+        ticket = await self.limiter.acquire(paced=False)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:

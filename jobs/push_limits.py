@@ -79,9 +79,12 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, until)
         self._next = max(self._next, self._paused_until)
 
-    async def acquire(self) -> Ticket:
-        """Wait for this caller's slot on the grid and for a permit; the returned ticket must be done()."""
-        if self.interval:
+    async def acquire(self, *, paced: bool = True) -> Ticket:
+        """Wait for this caller's slot on the grid and for a permit; the returned ticket must be done().
+
+        PACED=False skips the grid (a reply in chat should not wait for evenness); the permits still apply.
+        """
+        if self.interval and paced:
             now = self._clock()
             # Reserved without awaiting in between, so concurrent callers get distinct slots. A slot may lie a
             # little in the past (the event loop woke the previous caller late): without that catch-up, timer

@@ -87,6 +87,20 @@ async def test_smooth_limiter_spaces_sends_on_its_grid() -> None:
     assert all(step == pytest.approx(1.01 / 10) for step in clock.sleeps[1:])
 
 
+async def test_unpaced_callers_skip_the_grid_but_not_the_permits() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(3, smooth=True, clock=clock, sleep=clock.sleep)
+    tickets = [await limiter.acquire(paced=False) for _ in range(3)]
+    assert clock.sleeps == []
+    assert limiter.available == 0
+    waiting = asyncio.ensure_future(limiter.acquire(paced=False))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # out of permits until one comes back
+    waiting.cancel()
+    for ticket in tickets:
+        limiter.done(ticket)
+
+
 async def test_a_pause_holds_every_send_until_it_ends() -> None:
     clock = FakeClock()
     limiter = RateLimiter(100, smooth=False, clock=clock, sleep=clock.sleep)
