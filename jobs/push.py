@@ -359,7 +359,8 @@ class PushEngine:
         # objects waits for unfreeze(); reference counting still frees everything else.
         gc.freeze()
         try:
-            await self._send_all(push_id, render)
+            with self.limiter.engaged():
+                await self._send_all(push_id, render)
         finally:
             gc.unfreeze()
             progress.cancel()

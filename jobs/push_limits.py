@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -67,6 +68,21 @@ class RateLimiter:
         self._paused_until = 0.0
         self._permits = self.burst
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._engaged = 0
+
+    @contextlib.contextmanager
+    def engaged(self) -> Iterator[None]:
+        """Mark the limiter as carrying a push for the length of the block (see `in_use`)."""
+        self._engaged += 1
+        try:
+            yield
+        finally:
+            self._engaged -= 1
+
+    @property
+    def in_use(self) -> bool:
+        """True while a push runs on this limiter; others sharing it (replies in chat) take permits only then."""
+        return self._engaged > 0
 
     @property
     def available(self) -> int:

@@ -3,6 +3,7 @@ write to the bot during a push make nobody get a 429."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -10,10 +11,11 @@ from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, default_extensions, running_polling
-from bot.send_budget import counts_against_budget
+from bot.send_budget import SharedSendBudget, counts_against_budget
 from bot.sender import push_extension
 from bulletin_bot.config import AccessConfig, Config, TelegramConfig
 from jobs.push import PushSettings, publish, utcnow
+from jobs.push_limits import RateLimiter
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.subscribers import SubscriberRepository
@@ -40,6 +42,30 @@ ASKERS = 25
 )
 def test_which_requests_draw_on_the_budget(endpoint: str, data: dict[str, Any], counted: bool) -> None:
     assert counts_against_budget(endpoint, data) is counted
+
+
+async def test_replies_take_permits_only_while_a_push_runs() -> None:
+    limiter = RateLimiter(1)
+    budget = SharedSendBudget(limiter)
+    sent: list[int] = []
+
+    async def post(n: int) -> bool:
+        sent.append(n)
+        return True
+
+    def request(n: int) -> Any:
+        return budget.process_request(post, (n,), {}, "sendMessage", {"chat_id": n}, None)
+
+    # No push: two replies go out at once although the budget is one per second.
+    await asyncio.wait_for(asyncio.gather(request(1), request(2)), 0.5)
+    assert sent == [1, 2] and limiter.available == 1
+    with limiter.engaged():
+        await request(3)
+        second = asyncio.ensure_future(request(4))
+        await asyncio.sleep(0.3)
+        assert sent == [1, 2, 3] and not second.done()  # waits for the permit the push shares
+        await asyncio.wait_for(second, 2.0)
+    assert sent == [1, 2, 3, 4]
 
 
 async def test_users_writing_during_a_30_per_second_push_cause_no_429(factory: sessionmaker[Session]) -> None:
