@@ -242,7 +242,7 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
         lines.append("")
         lines.append(t(lang, "desk_choose_when"))
         try:
-            slot = desk.local(default_slot(now, desk.tz, desk.config.push.default_time))
+            slot = desk.local(default_slot(now, desk.tz, desk.config.push.default_time, desk.config.push.calendar))
             rows.append(b(t(lang, "desk_btn_now"), OP_NOW))
             rows.append(b(t(lang, "desk_btn_default", when=slot), OP_DEFAULT))
         except ScheduleError:
@@ -417,7 +417,7 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
         at: dt.datetime | None = None
         if op == OP_DEFAULT:
             try:
-                at = default_slot(now, desk.tz, desk.config.push.default_time)
+                at = default_slot(now, desk.tz, desk.config.push.default_time, desk.config.push.calendar)
             except ScheduleError:
                 at = None
         elif op == OP_TOMORROW:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from jobs.schedule import CalendarOverrides
+
 
 class TelegramSettings(Protocol):
     @property
@@ -46,6 +48,8 @@ class PushTimes(Protocol):
     def remind_after_delta(self) -> dt.timedelta | None: ...  # receipts: None = no reminders
     @property
     def rate_per_second(self) -> float: ...  # the process's messages per second, replies and pushes together
+    @property
+    def calendar(self) -> CalendarOverrides: ...  # the office's [push] holidays / workdays
 
 
 class PublishSettings(Protocol):

@@ -114,7 +114,10 @@ def schedule_issue(
         elif at is not None:
             when = parse_at(at, config.tz)
         else:
-            slot = next_default_slot(now, tz=config.tz, default_time=parse_clock(config.push.default_time))
+            slot = next_default_slot(
+                now, tz=config.tz, default_time=parse_clock(config.push.default_time),
+                overrides=config.push.calendar,
+            )
             when, warnings = slot.at_utc, slot.warnings
     except ScheduleError as exc:
         return _fail(f"--at: {exc}", 2)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
 
@@ -56,6 +58,14 @@ class PushConfig:
     # Requests a push keeps open at once. A paid broadcast needs about 1000/s x the round trip to Telegram.
     open_requests: int = 32
     remind_after: str = "24h"
+    # Days off and make-up working days the holiday package does not know yet ("2027-02-06..2027-02-12").
+    holidays: tuple[str, ...] = ()
+    workdays: tuple[str, ...] = ()
+
+    @property
+    def calendar(self) -> CalendarOverrides:
+        """holidays and workdays as the scheduler reads them (validated at load)."""
+        return calendar_overrides(self.holidays, self.workdays)
 
     @property
     def remind_after_delta(self) -> dt.timedelta | None:
@@ -167,6 +177,10 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("push.rate_per_second: must be greater than 0")
     if not 1 <= cfg.push.open_requests <= 256:
         raise ConfigError("push.open_requests: must be between 1 and 256")
+    try:
+        cfg.push.calendar  # noqa: B018 - parsed here so that a bad date stops the program at start
+    except ScheduleError as exc:
+        raise ConfigError(str(exc)) from None
     if not 0 < cfg.publish.max_upload_mb <= 20:
         raise ConfigError("publish.max_upload_mb: must be greater than 0 and at most 20 (the Bot API's download limit)")
     if cfg.publish.url_timeout <= 0:

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from bulletin.model import Issue
 from jobs.push import PublishError, publish
-from jobs.schedule import ScheduleError, next_default_slot, parse_at, parse_clock
+from jobs.schedule import (
+    NO_OVERRIDES,
+    CalendarOverrides,
+    ScheduleError,
+    next_default_slot,
+    parse_at,
+    parse_clock,
+)
 from storage.access_repo import AuditLog
 from storage.archive import ImportOutcome, IssueRepository, StoredIssue
 from storage.publishing_models import ApprovalState
@@ -202,9 +209,11 @@ def reject(session: Session, approval_id: int, *, by: int, now: dt.datetime) -> 
 # ---- when to publish
 
 
-def default_slot(now: dt.datetime, tz: ZoneInfo, default_time: str) -> dt.datetime:
+def default_slot(
+    now: dt.datetime, tz: ZoneInfo, default_time: str, overrides: CalendarOverrides = NO_OVERRIDES
+) -> dt.datetime:
     """The next working-day default slot ([push] default_time), in UTC."""
-    return next_default_slot(now, tz=tz, default_time=parse_clock(default_time)).at_utc
+    return next_default_slot(now, tz=tz, default_time=parse_clock(default_time), overrides=overrides).at_utc
 
 
 def tomorrow_at_nine(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:

@@ -4,16 +4,19 @@ No I/O and no clock of its own: every function takes `now` (an aware datetime) f
 
 Working days follow the Chinese State Council calendar through the `chinese-calendar` package: weekends and
 public holidays are days off, make-up working days (调休, e.g. a Saturday before National Day) are working days.
-The package only knows the years it was released for (2004 to 2026 in 1.11). For a day outside those years we
-fall back to Monday–Friday and return a warning with the slot, so `publish` can tell the operator to check the
-date (or pass --at); refusing to schedule at all would stop the bot on every 1 January until the package is
-upgraded, which is worse than an occasionally misplaced default slot.
+The package only knows the years it was released for (2004 to 2026 in 1.11). The office can enter a year the
+package does not know yet (the State Council publishes it each November) as `[push] holidays` and `workdays`
+(CalendarOverrides); those dates win over the package, and a year with any of them counts as known. For a day in
+a year nobody knows we fall back to Monday–Friday and return a warning with the slot, so `publish` can tell the
+operator to check the date (or pass --at); refusing to schedule at all would stop the bot on every 1 January until
+the package is upgraded, which is worse than an occasionally misplaced default slot.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -39,12 +42,60 @@ class WorkingDay:
     holiday_name: str | None = None
 
 
-def working_day(day: dt.date) -> WorkingDay:
-    """Classify DAY with the Chinese holiday calendar, or Monday–Friday outside the years it covers."""
+@dataclass(frozen=True, slots=True)
+class CalendarOverrides:
+    """The office's own days off and make-up working days ([push] holidays / workdays), ahead of the package."""
+
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+
+    @property
+    def years(self) -> frozenset[int]:
+        """Years the office has entered: their other days follow Monday–Friday without a warning."""
+        return frozenset(d.year for d in self.holidays | self.workdays)
+
+
+NO_OVERRIDES = CalendarOverrides()
+_MAX_RANGE_DAYS = 31
+
+
+def parse_days(items: Sequence[str], what: str) -> frozenset[dt.date]:
+    """Read "2027-02-06" and "2027-02-06..2027-02-12" (inclusive) items; ScheduleError names WHAT and the item."""
+    days: set[dt.date] = set()
+    for item in items:
+        first, sep, last = item.strip().partition("..")
+        try:
+            start = dt.date.fromisoformat(first.strip())
+            end = dt.date.fromisoformat(last.strip()) if sep else start
+        except ValueError:
+            raise ScheduleError(
+                f"{what}: {item!r} is not a date such as \"2027-02-06\" or a range \"2027-02-06..2027-02-12\""
+            ) from None
+        if end < start or (end - start).days >= _MAX_RANGE_DAYS:
+            raise ScheduleError(f"{what}: {item!r} must run forwards and span at most {_MAX_RANGE_DAYS} days")
+        days.update(start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+    return frozenset(days)
+
+
+def calendar_overrides(holidays: Sequence[str], workdays: Sequence[str]) -> CalendarOverrides:
+    """The [push] holidays / workdays lists as CalendarOverrides; a day may not be in both."""
+    off = parse_days(holidays, "push.holidays")
+    on = parse_days(workdays, "push.workdays")
+    if both := sorted(off & on):
+        raise ScheduleError(f"push.holidays and push.workdays both list {both[0].isoformat()}")
+    return CalendarOverrides(off, on)
+
+
+def working_day(day: dt.date, overrides: CalendarOverrides = NO_OVERRIDES) -> WorkingDay:
+    """Classify DAY: the office's overrides, then the Chinese holiday calendar, else Monday–Friday."""
+    if day in overrides.workdays:
+        return WorkingDay(day, True, from_calendar=True)
+    if day in overrides.holidays:
+        return WorkingDay(day, False, from_calendar=True)
     try:
         working = chinese_calendar.is_workday(day)
     except NotImplementedError:
-        return WorkingDay(day, day.weekday() < 5, from_calendar=False)
+        return WorkingDay(day, day.weekday() < 5, from_calendar=day.year in overrides.years)
     _on_holiday, name = chinese_calendar.get_holiday_detail(day)
     return WorkingDay(day, bool(working), from_calendar=True, holiday_name=name)
 
@@ -71,7 +122,9 @@ def parse_clock(text: str) -> dt.time:
         raise ScheduleError(f"{text!r} is not a time of day such as '09:00'") from None
 
 
-def next_default_slot(now: dt.datetime, *, tz: ZoneInfo, default_time: dt.time) -> Slot:
+def next_default_slot(
+    now: dt.datetime, *, tz: ZoneInfo, default_time: dt.time, overrides: CalendarOverrides = NO_OVERRIDES
+) -> Slot:
     """The first DEFAULT_TIME strictly after NOW, in TZ, that falls on a working day."""
     _require_aware(now)
     local_now = now.astimezone(tz)
@@ -79,11 +132,12 @@ def next_default_slot(now: dt.datetime, *, tz: ZoneInfo, default_time: dt.time) 
     day = local_now.date()
     for _ in range(_MAX_LOOKAHEAD_DAYS):
         candidate = dt.datetime.combine(day, default_time, tzinfo=tz)
-        info = working_day(day)
+        info = working_day(day, overrides)
         if not info.from_calendar:
             msg = (
                 f"holiday data for {day.year} is not available (chinese-calendar "
-                f"{getattr(chinese_calendar, '__version__', '?')}); treating Monday–Friday as working days"
+                f"{getattr(chinese_calendar, '__version__', '?')}); treating Monday–Friday as working days "
+                f"(enter {day.year}'s days off and make-up working days as [push] holidays and workdays)"
             )
             if msg not in warnings:
                 warnings.append(msg)

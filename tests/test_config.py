@@ -55,6 +55,8 @@ def test_config_path_from_env(tmp_path: Path) -> None:
         ("[databse]\n", "[databse]"),
         ('[push]\nrate_per_second = "fast"\n', "push.rate_per_second"),
         ("[push]\nopen_requests = 0\n", "push.open_requests"),
+        ('[push]\nholidays = ["2027-02-30"]\n', "push.holidays"),
+        ('[push]\nworkdays = [20270207]\n', "push.workdays"),
         ("[push]\nopen_requests = 1000\n", "push.open_requests"),
         ('[push]\ntimezone = "Mars/Olympus"\n', "push.timezone"),
         ('[push]\ndefault_time = "9 o\'clock"\n', "push.default_time"),

@@ -10,6 +10,7 @@ import pytest
 from jobs.schedule import (
     Misfire,
     ScheduleError,
+    calendar_overrides,
     misfire_decision,
     next_default_slot,
     parse_at,
@@ -80,6 +81,49 @@ def test_years_outside_the_calendar_fall_back_to_weekdays_with_a_warning() -> No
     assert slot.local.strftime("%Y-%m-%d %a") == "2031-01-06 Mon"
     assert slot.warnings and "2031" in slot.warnings[0]
     assert not working_day(dt.date(2031, 1, 4)).from_calendar
+
+
+# A made-up 2027 Spring Festival break as an office would enter it before the package knows 2027.
+SPRING_2027 = calendar_overrides(["2027-02-08..2027-02-12"], ["2027-02-07"])
+
+
+def slot_2027(now: str) -> tuple[str, tuple[str, ...]]:
+    slot = next_default_slot(at(now), tz=SH, default_time=NINE, overrides=SPRING_2027)
+    return slot.local.strftime("%Y-%m-%d %H:%M %a"), slot.warnings
+
+
+def test_office_entered_days_off_and_make_up_days_beat_the_weekday_fallback() -> None:
+    # Friday after nine: Saturday is a weekend, Sunday the 7th is an entered make-up working day.
+    assert slot_2027("2027-02-05 10:00") == ("2027-02-07 09:00 Sun", ())
+    # Sunday after nine: the entered break runs Monday to Friday, then the weekend, so the next Monday.
+    assert slot_2027("2027-02-07 10:00") == ("2027-02-15 09:00 Mon", ())
+    # Without the entries, the same Sunday evening would wrongly give Monday the 8th, with a warning.
+    fallback = next_default_slot(at("2027-02-07 10:00"), tz=SH, default_time=NINE)
+    assert fallback.local.date() == dt.date(2027, 2, 8) and fallback.warnings
+
+
+def test_entries_also_override_years_the_package_knows() -> None:
+    # 2023-05-08 (a Monday) is a working day for the package; an office-wide day off moves the slot.
+    overrides = calendar_overrides(["2023-05-08"], [])
+    slot = next_default_slot(at("2023-05-07 20:00"), tz=SH, default_time=NINE, overrides=overrides)
+    assert slot.local.strftime("%Y-%m-%d %a") == "2023-05-09 Tue" and slot.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("holidays", "workdays", "message"),
+    [
+        (["2027-2-30"], [], "push.holidays: '2027-2-30' is not a date"),
+        (["2027-02-12..2027-02-08"], [], "must run forwards"),
+        (["2027-01-01..2027-03-01"], [], "at most 31 days"),
+        ([], ["next sunday"], "push.workdays: 'next sunday' is not a date"),
+        (["2027-02-07"], ["2027-02-07"], "both list 2027-02-07"),
+    ],
+)
+def test_bad_calendar_entries_are_refused_with_the_key_and_the_item(
+    holidays: list[str], workdays: list[str], message: str
+) -> None:
+    with pytest.raises(ScheduleError, match=message):
+        calendar_overrides(holidays, workdays)
 
 
 def test_parse_at_reads_the_push_timezone() -> None:
