@@ -242,9 +242,11 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
         lines.append("")
         lines.append(t(lang, "desk_choose_when"))
         try:
-            slot = desk.local(default_slot(now, desk.tz, desk.config.push.default_time, desk.config.push.calendar))
+            slot = default_slot(now, desk.tz, desk.config.push.default_time, desk.config.push.calendar)
             rows.append(b(t(lang, "desk_btn_now"), OP_NOW))
-            rows.append(b(t(lang, "desk_btn_default", when=slot), OP_DEFAULT))
+            rows.append(b(t(lang, "desk_btn_default", when=desk.local(slot.at_utc)), OP_DEFAULT))
+            if slot.warnings:
+                lines.append(t(lang, "desk_calendar_unknown", year=slot.local.year))
         except ScheduleError:
             rows.append(b(t(lang, "desk_btn_now"), OP_NOW))
         rows.append(b(t(lang, "desk_btn_tomorrow"), OP_TOMORROW))
@@ -417,7 +419,7 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
         at: dt.datetime | None = None
         if op == OP_DEFAULT:
             try:
-                at = default_slot(now, desk.tz, desk.config.push.default_time, desk.config.push.calendar)
+                at = default_slot(now, desk.tz, desk.config.push.default_time, desk.config.push.calendar).at_utc
             except ScheduleError:
                 at = None
         elif op == OP_TOMORROW:

@@ -465,6 +465,12 @@ _STRINGS: dict[str, dict[str, str]] = {
         EN: "🔒 Marked internal: messages carry the mark and cannot be forwarded or saved.",
     },
     "desk_choose_when": {ZH: "请选择发布时间：", EN: "Choose when to publish:"},
+    "desk_calendar_unknown": {
+        ZH: "⚠️ 节假日数据未包含 {year} 年，定时按周一至周五推算。请核对日期，或在配置 [push] holidays / workdays 中"
+        "录入该年的放假与调休安排。",
+        EN: "⚠️ The holiday calendar does not cover {year}: the scheduled time assumes Monday–Friday working days. "
+        "Check the date, or enter that year's days off and make-up working days as [push] holidays / workdays.",
+    },
     "desk_approval_note": {
         ZH: "本机器人要求审核：确认后需由另一位管理员批准，才会保存和推送。",
         EN: "Approval is required: after you confirm, another admin must approve before anything is stored or sent.",

@@ -23,6 +23,7 @@ from jobs.schedule import (
     NO_OVERRIDES,
     CalendarOverrides,
     ScheduleError,
+    Slot,
     next_default_slot,
     parse_at,
     parse_clock,
@@ -211,9 +212,9 @@ def reject(session: Session, approval_id: int, *, by: int, now: dt.datetime) -> 
 
 def default_slot(
     now: dt.datetime, tz: ZoneInfo, default_time: str, overrides: CalendarOverrides = NO_OVERRIDES
-) -> dt.datetime:
-    """The next working-day default slot ([push] default_time), in UTC."""
-    return next_default_slot(now, tz=tz, default_time=parse_clock(default_time), overrides=overrides).at_utc
+) -> Slot:
+    """The next working-day default slot ([push] default_time), with warnings when a year's holidays are unknown."""
+    return next_default_slot(now, tz=tz, default_time=parse_clock(default_time), overrides=overrides)
 
 
 def tomorrow_at_nine(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
