@@ -174,7 +174,7 @@ def make_push_bot(
 
 
 class PushService:
-    """BackgroundService running the push runner with the application's Bot (and watching leadership)."""
+    """BackgroundService running the push runner on its own push Bot (and watching leadership)."""
 
     def __init__(
         self,
