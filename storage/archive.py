@@ -184,15 +184,15 @@ class IssueRepository:
         row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
         return self._stored(row) if row else None
 
-    def find(self, masthead: str, year: int | None, number: int) -> StoredIssue | None:
+    def find(self, masthead: str, year: int | None, number: int | None) -> StoredIssue | None:
         """The issue with this identity, if stored."""
         row = self._find_row(masthead, year, number)
         return self._stored(row) if row else None
 
-    def _find_row(self, masthead: str, year: int | None, number: int) -> IssueRow | None:
+    def _find_row(self, masthead: str, year: int | None, number: int | None) -> IssueRow | None:
         return self._session.scalar(
             self._select().where(
-                IssueRow.masthead == masthead, IssueRow.year_key == (year or 0), IssueRow.number == number
+                IssueRow.masthead == masthead, IssueRow.year_key == (year or 0), IssueRow.number == (number or 0)
             )
         )
 
@@ -551,7 +551,7 @@ def search_key(issue: Issue, slot: int, position: int) -> int:
     """The search order key of article POSITION (1-based) of ISSUE stored in rank slot SLOT."""
     date = issue.date.toordinal() if issue.date else 0
     year = min(max(issue.year or 0, 0), (1 << 14) - 1)
-    number = min(max(issue.number, 0), (1 << 12) - 1)
+    number = min(max(issue.number or 0, 0), (1 << 12) - 1)
     return (((date << 14 | year) << 12 | number) << 5 | slot) << 10 | (_MAX_POSITION - position)
 
 

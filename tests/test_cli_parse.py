@@ -14,7 +14,10 @@ from fixtures.bulletin_builders import expected_issue, render_docx, render_pdf, 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "bulletin_bot" / "data" / "sample-bulletin.txt"
 SHARED = ROOT.parent / "shared" / "samples"
-JSON_KEYS = ["masthead", "year", "number", "total_number", "publisher", "date", "toc", "articles", "footer", "warnings"]
+JSON_KEYS = [
+    "masthead", "year", "number", "total_number", "publisher", "date", "toc", "articles", "footer", "warnings",
+    "uncertain",
+]
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
