@@ -255,6 +255,11 @@ class LeaderJobs:
         """The registered jobs' names."""
         return list(self._jobs)
 
+    def next_run(self, name: str) -> dt.datetime | None:
+        """When job NAME runs next (aware, in the timezone); None when it is not scheduled."""
+        job = self._scheduler.get_job(name) if self._scheduler is not None else None
+        return None if job is None else job.next_run_time
+
     def every(self, name: str, seconds: float, func: JobFunc, *, run_now: bool = True, interrupt: bool = False) -> None:
         """Run FUNC every SECONDS (first at once unless RUN_NOW is False)."""
         self._add(_Job(name, func, IntervalTrigger(seconds=seconds, timezone=self.timezone), run_now, interrupt))
