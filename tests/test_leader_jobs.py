@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import PG_URL, make_issue, pg_schema_url
+from conftest import make_issue, needs_pg, pg_schema_url
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -93,7 +93,7 @@ class Contest:
 
 @pytest.fixture(params=[
     "fake",
-    pytest.param("postgres", marks=pytest.mark.skipif(not PG_URL, reason="BULLETIN_BOT_TEST_PG_URL is not set")),
+    pytest.param("postgres", marks=needs_pg),
 ])
 async def contest(request: pytest.FixtureRequest) -> AsyncIterator[Contest]:
     if request.param == "fake":
