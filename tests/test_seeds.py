@@ -20,20 +20,18 @@ def dice(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def test_the_seed_from_the_environment_is_used_and_printed_on_failure(
-    dice: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("env", ["4711", None], ids=["from-env", "new"])
+def test_a_failing_randomised_test_prints_its_seed(
+    dice: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, env: str | None
 ) -> None:
-    monkeypatch.setenv("BULLETIN_BOT_TEST_SEED", "4711")
+    if env is None:
+        monkeypatch.delenv("BULLETIN_BOT_TEST_SEED", raising=False)
+    else:
+        monkeypatch.setenv("BULLETIN_BOT_TEST_SEED", env)
     result = dice.runpytest(*QUIET)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*random seed*", "seed 4711; replay with BULLETIN_BOT_TEST_SEED=4711"])
-
-
-def test_a_new_seed_is_printed_too(dice: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("BULLETIN_BOT_TEST_SEED", raising=False)
-    result = dice.runpytest(*QUIET)
-    result.assert_outcomes(failed=1)
-    result.stdout.re_match_lines([r"^seed (\d+); replay with BULLETIN_BOT_TEST_SEED=\1$"])
+    seed = env or r"\d+"
+    result.stdout.re_match_lines([r"^-+ random seed -+$", rf"^seed ({seed}); replay with BULLETIN_BOT_TEST_SEED=\1$"])
 
 
 def test_a_seed_that_is_not_a_number_is_a_clear_failure(
