@@ -365,7 +365,9 @@ class LeaderJobs:
         finally:
             scheduler.shutdown(wait=False)
             # AsyncIOScheduler.shutdown() is queued on the loop (call_soon_threadsafe): let it run before returning.
-            while scheduler.running:
+            for _ in range(100):
+                if not scheduler.running:
+                    break
                 await asyncio.sleep(0)
 
 
