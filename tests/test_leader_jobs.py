@@ -149,7 +149,7 @@ async def test_a_standby_runs_no_timed_job_and_jobs_stop_when_leadership_is_lost
     second = asyncio.create_task(standby_then_lead())
     try:
         await asyncio.sleep(0.6)
-        assert runs.count("first") >= 5
+        assert runs.count("first") >= 3
         assert "second" not in runs and not second_jobs.running  # standing by: no timed job at all
 
         contest.take_from_first()
@@ -189,7 +189,7 @@ async def test_a_job_never_overlaps_itself() -> None:
     finally:
         await jobs.stop()
     assert most == 1
-    assert 3 <= runs <= 5  # back to back, one at a time
+    assert 2 <= runs <= 5  # back to back, one at a time
     assert jobs.skipped > 0  # the scheduler wanted to start it while it ran, and did not
 
 
