@@ -106,6 +106,7 @@ def build_application(
         .base_file_url(file_base_url(config.telegram.api_base_url))
         .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
         .rate_limiter(SharedSendBudget(send_budget))
+        .job_queue(None)  # PTB would start its own APScheduler (it is installed); timed work is jobs/leader.py's
         .post_init(startup)
         .post_shutdown(stop_services)
         .build()

@@ -22,7 +22,7 @@ from bot import callbacks as cb
 from bot import handlers as h
 from bot.access import require_admin
 from bot.app import Extension
-from bot.sender import TelegramSender
+from bot.sender import TelegramSender, leader_jobs
 from bot.settings import BotConfig
 from bulletin.i18n import t
 from bulletin.render import esc, issue_label
@@ -286,7 +286,7 @@ class ReminderService:
     async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Start checking for due reminders."""
         self.reminders = Reminders(self.factory, TelegramSender(application.bot), self.settings)
-        await self.reminders.start()
+        await self.reminders.start(leader_jobs(application))
 
     async def stop(self) -> None:
         """Stop checking."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin_bot.config import Config, ConfigError, parse_duration
 from bulletin_bot.eventloop import use_uvloop
-from jobs.leader import Leadership, LeadershipError, LeadershipLost
+from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until
 from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
 from jobs.push_messages import format_duration
 from jobs.runner import PushRunner
@@ -357,13 +357,13 @@ async def _worker(config: Config, exit_when_idle: bool) -> int:
     try:
         async with bot:
             runner = PushRunner(factory, TelegramSender(bot), settings)
-            watch = asyncio.create_task(leadership.watch())
-            loop_task = asyncio.create_task(_drive(runner, stop, exit_when_idle, factory))
-            done, _pending = await asyncio.wait({watch, loop_task}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (watch, loop_task):
-                task.cancel()
-            await asyncio.gather(watch, loop_task, return_exceptions=True)
-            if watch in done and isinstance(watch.exception(), LeadershipLost):
+            jobs = LeaderJobs(settings.timezone)
+            if exit_when_idle:
+                jobs.every("exit-when-idle", settings.poll_interval, lambda: _exit_when_idle(factory, stop))
+            await runner.start(jobs=jobs)
+            try:
+                await lead_until(leadership, jobs, stop)
+            except LeadershipLost:
                 return _fail("lost leadership (database connection broken); exiting so that another takes over")
         return 0
     finally:
@@ -371,15 +371,10 @@ async def _worker(config: Config, exit_when_idle: bool) -> int:
         engine.dispose()
 
 
-async def _drive(
-    runner: PushRunner, stop: asyncio.Event, exit_when_idle: bool, factory: sessionmaker[Session]
-) -> None:
-    while not stop.is_set():
-        await runner.tick()
-        if exit_when_idle and not await asyncio.to_thread(_busy, factory):
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=runner.settings.poll_interval)
+async def _exit_when_idle(factory: sessionmaker[Session], stop: asyncio.Event) -> None:
+    """Set STOP once no push is scheduled or running any more."""
+    if not await asyncio.to_thread(_busy, factory):
+        stop.set()
 
 
 def _busy(factory: sessionmaker[Session]) -> bool:

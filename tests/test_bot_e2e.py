@@ -3,6 +3,7 @@ Application polling it (or receiving its webhook), and a user who types and pres
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import re
@@ -338,8 +339,14 @@ async def test_issues_lists_ten_per_page_newest_first_with_paging(bot: dict[str,
     assert labels(page2)[-2:] == ["‹ 上一页", "2/2"]
     await zh.press(page2, "12. 2024年第1期（总第101期）", expect=1)
     assert zh.messages()[-1].text.startswith(f"{MASTHEAD}\n2024年第1期（总第101期）")
-    # the page counter does nothing but is answered
-    assert await zh.press(page2, "2/2") is not None
+    # the page counter does nothing but is answered: no text, no alert, no new message, the page as it was
+    shown, count = zh.message(page1.message_id), len(zh.messages())
+    answer = await zh.press(page2, "2/2")
+    assert (answer["text"], answer["show_alert"]) == (None, False)
+    await asyncio.sleep(0.3)  # an edit or a message would have come with the answer
+    after = zh.message(page1.message_id)
+    assert (after.text, labels(after), len(after.edits)) == (shown.text, labels(shown), len(shown.edits))
+    assert len(zh.messages()) == count
 
     [out_of_range] = await zh.send("/issues 3")
     assert out_of_range.text == "没有第 3 页（共 2 页）。"

@@ -6,13 +6,15 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from conftest import make_issue
+from conftest import make_issue, year_unknown_to_holiday_package
 
 from bot.desk import Desk, DeskState, PendingDraft, panel_of
 from bulletin_bot.config import Config, PushConfig
 from jobs.desk import Draft, DraftCheck, Existing
 
 SH = dt.timezone(dt.timedelta(hours=8))
+# A year chinese-calendar does not know, laid out like 2027 (7 February a Sunday).
+Y = year_unknown_to_holiday_package(2027)
 
 
 def panel(push: PushConfig, now_local: str, lang: str = "zh") -> Any:
@@ -34,15 +36,15 @@ def test_default_time_in_a_known_year_has_no_warning() -> None:
 
 
 def test_default_time_in_an_unknown_year_warns_the_admin_and_names_the_remedy() -> None:
-    rendered = panel(PushConfig(), "2027-02-07 10:00")
-    assert "定时：2027-02-08 09:00" in labels(rendered)
-    assert "节假日数据未包含 2027 年" in rendered.text and "[push] holidays / workdays" in rendered.text
-    english = panel(PushConfig(), "2027-02-07 10:00", lang="en")
-    assert "does not cover 2027" in english.text
+    rendered = panel(PushConfig(), f"{Y}-02-07 10:00")
+    assert f"定时：{Y}-02-08 09:00" in labels(rendered)
+    assert f"节假日数据未包含 {Y} 年" in rendered.text and "[push] holidays / workdays" in rendered.text
+    english = panel(PushConfig(), f"{Y}-02-07 10:00", lang="en")
+    assert f"does not cover {Y}" in english.text
 
 
 def test_entered_holidays_move_the_default_time_and_silence_the_warning() -> None:
-    push = dataclasses.replace(PushConfig(), holidays=("2027-02-08..2027-02-12",), workdays=("2027-02-07",))
-    rendered = panel(push, "2027-02-07 10:00")
-    assert "定时：2027-02-15 09:00" in labels(rendered)
+    push = dataclasses.replace(PushConfig(), holidays=(f"{Y}-02-08..{Y}-02-12",), workdays=(f"{Y}-02-07",))
+    rendered = panel(push, f"{Y}-02-07 10:00")
+    assert f"定时：{Y}-02-15 09:00" in labels(rendered)
     assert "节假日数据未包含" not in rendered.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from conftest import PG_URL, make_issue, pg_schema_url
+from conftest import make_issue, needs_pg, pg_schema_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.model import Issue
@@ -262,12 +262,10 @@ def test_results_and_order_match_a_plain_substring_scan(factory: sessionmaker[Se
             assert _search(factory, query, offset=2, limit=2).hits == page.hits[2:4]
 
 
-if PG_URL:
-    # Only generated when PostgreSQL is configured (see conftest); the tests above already run on both backends.
-
-    def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
-        sqlite = _all_results(f"sqlite:///{tmp_path}/cmp.sqlite3")
-        with pg_schema_url() as url:
-            postgres = _all_results(url)
-        assert sum(len(v) for v in sqlite.values()) > 100
-        assert postgres == sqlite
+@needs_pg
+def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
+    sqlite = _all_results(f"sqlite:///{tmp_path}/cmp.sqlite3")
+    with pg_schema_url() as url:
+        postgres = _all_results(url)
+    assert sum(len(v) for v in sqlite.values()) > 100
+    assert postgres == sqlite
