@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
-from bulletin_bot.config import Config, ConfigError, parse_duration
+from bulletin_bot.config import Config, ConfigError
 from bulletin_bot.eventloop import use_uvloop
 from jobs.leader import Leadership, LeadershipError, LeadershipLost
 from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
@@ -43,7 +43,7 @@ def push_settings(config: Config) -> PushSettings:
         paid_broadcast=config.push.paid_broadcast,
         concurrency=config.push.open_requests,
         admins=config.access.admins,
-        misfire_grace=parse_duration(config.push.misfire_grace, "push.misfire_grace"),
+        misfire_grace=config.push.misfire_grace,
         timezone=config.push.timezone,
         ack_button=True,  # receipts (issue 5): the contents message carries the 已阅 button
     )
