@@ -5,9 +5,12 @@ same ones thousands of times."""
 from __future__ import annotations
 
 import re
+import sys
+import time
 from typing import Any
 
-from .model import ApiError, Chat
+from .faults import rate_check
+from .model import ApiError, Bot, Chat, SentMessage
 from .params import Params
 from .state import ServerState
 from .tghtml import EntityParseError, ParsedText, clean_and_trim, parse_html, parse_text, utf16_len
@@ -74,6 +77,42 @@ class ContentChecks(ServerState):
         if entities is None:
             self._parse_cache[key] = (raw, parsed)
         return raw, parsed
+
+    def _send(
+        self, bot: Bot, chat: Chat, p: Params, method: str, reply_to: int | None, **content: Any
+    ) -> dict[str, Any]:
+        """Count a checked send against the rate limits, then store the new message (CONTENT: text, caption,
+        keyboard, file ...) and answer it as the Bot API does."""
+        paid = p.get_bool("allow_paid_broadcast")
+        rate_check(self.limits, bot, chat, paid)
+        msg = SentMessage(
+            message_id=self._new_message_id(chat),
+            chat_id=chat.id,
+            date=int(time.time()),
+            method=method,
+            protect_content=p.get_bool("protect_content"),
+            reply_to_message_id=reply_to,
+            paid_broadcast=paid,
+            **content,
+        )
+        chat.add_message(msg)
+        return self._message_dict(bot, chat, msg)
+
+    def _text_param(self, p: Params) -> tuple[str | None, str, ParsedText]:
+        """A message text from text, parse_mode and entities: (the parse mode, interned; the raw text; parsed)."""
+        parse_mode = _intern(p.get_str("parse_mode"))
+        html, parsed = self._parse(p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"))
+        return parse_mode, html, parsed
+
+    def _caption_param(self, p: Params) -> ParsedText:
+        """A caption from caption, parse_mode and caption_entities (empty when there is none)."""
+        _, parsed = self._parse(
+            p.get_str("caption"),
+            p.get_str("parse_mode"),
+            caption=True,
+            entities=p.get_json("caption_entities", "caption entities"),
+        )
+        return parsed
 
     def _markup(self, p: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
         raw = p.raw("reply_markup")
@@ -228,3 +267,7 @@ def _validate_button(b: Any) -> dict[str, Any]:
         if k not in out:
             out[k] = b[k]
     return out
+
+
+def _intern(s: str | None) -> str | None:
+    return sys.intern(s) if s is not None else None

@@ -20,7 +20,7 @@ from .files import FilesApi
 from .limits import Limits
 from .model import Bot, CallbackQuery, Chat, SentMessage, User
 from .params import json_response
-from .shapes import command_entities, document_dict, sent_message_json
+from .shapes import document_dict, sent_message_json, user_text
 from .updates import UpdatesApi
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,12 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
             raise ValueError(f"unknown user {user_id}; call add_user first")
         return user
 
+    def _acting(self, token: str, chat_id: int, user_id: int) -> tuple[Bot, User, Chat]:
+        """The bot, the user and the chat of a control method that acts as USER_ID in CHAT_ID."""
+        bot = self._bot(token)
+        user = self._user(user_id)
+        return bot, user, self._user_chat(chat_id, user)
+
     def _user_chat(self, chat_id: int, user: User) -> Chat:
         chat = self._chats.get(chat_id)
         if chat is None:
@@ -140,13 +146,8 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
         if not text:
             raise ValueError("empty text")
         with self._lock:
-            bot = self._bot(token)
-            user = self._user(user_id)
-            chat = self._user_chat(chat_id, user)
-            extra: dict[str, Any] = {"text": text}
-            ents = command_entities(text)
-            if ents:
-                extra["entities"] = ents
+            bot, user, chat = self._acting(token, chat_id, user_id)
+            extra = user_text(text)
             if reply_to_message_id is not None:
                 replied = self._any_message_dict(bot, chat, reply_to_message_id)
                 if replied is None:
@@ -159,17 +160,13 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
         if not text:
             raise ValueError("empty text")
         with self._lock:
-            bot = self._bot(token)
-            user = self._user(user_id)
-            chat = self._user_chat(chat_id, user)
+            bot, _user, chat = self._acting(token, chat_id, user_id)
             msg = chat.user_messages.get(message_id)
             if msg is None or msg.get("from", {}).get("id") != user_id or "text" not in msg:
                 raise ValueError(f"user {user_id} has no text message {message_id} in chat {chat_id}")
-            msg = dict(msg, text=text, edit_date=int(time.time()))
+            msg = dict(msg, edit_date=int(time.time()))
             msg.pop("entities", None)
-            ents = command_entities(text)
-            if ents:
-                msg["entities"] = ents
+            msg.update(user_text(text))
             chat.add_user_message(msg)
             kind = "edited_channel_post" if chat.type == "channel" else "edited_message"
             self._enqueue(bot, kind, msg, chat.id)
@@ -187,24 +184,17 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
     ) -> dict:
         """A user sends a file; the bot can getFile and download it."""
         with self._lock:
-            bot = self._bot(token)
-            user = self._user(user_id)
-            chat = self._user_chat(chat_id, user)
+            bot, user, chat = self._acting(token, chat_id, user_id)
             f = self._new_file("documents", bytes(data), filename, mime_type)
             extra: dict[str, Any] = {"document": document_dict(f)}
             if caption:
-                extra["caption"] = caption
-                ents = command_entities(caption)
-                if ents:
-                    extra["caption_entities"] = ents
+                extra.update(user_text(caption, caption=True))
             return copy.deepcopy(self._user_message(bot, chat, user, extra))
 
     def press_button(self, token: str, chat_id: int, message_id: int, callback_data: str, user_id: int) -> dict:
         """A user presses an inline button the bot sent; ValueError if that message has no such button."""
         with self._lock:
-            bot = self._bot(token)
-            user = self._user(user_id)
-            chat = self._user_chat(chat_id, user)
+            bot, user, chat = self._acting(token, chat_id, user_id)
             msg = chat.messages.get(message_id)
             if msg is None or msg.deleted:
                 raise ValueError(f"no bot message {message_id} in chat {chat_id}")
@@ -286,20 +276,22 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
     def kick(self, chat_id: int) -> None:
         """The bot is removed from a group/supergroup/channel: sends get 403 "bot was kicked…"."""
         with self._lock:
-            chat = self._chats.get(chat_id)
-            if chat is None or chat.type == "private":
-                raise ValueError(f"no group or channel {chat_id}")
+            chat = self._group_or_channel(chat_id)
             chat.kicked = True
             self._member_update(chat, None, "member" if chat.type != "channel" else "administrator", "kicked")
 
     def unkick(self, chat_id: int) -> None:
         """The bot is added back to the group."""
         with self._lock:
-            chat = self._chats.get(chat_id)
-            if chat is None or chat.type == "private":
-                raise ValueError(f"no group or channel {chat_id}")
+            chat = self._group_or_channel(chat_id)
             chat.kicked = False
             self._member_update(chat, None, "left", "member")
+
+    def _group_or_channel(self, chat_id: int) -> Chat:
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise ValueError(f"no group or channel {chat_id}")
+        return chat
 
     def migrate_group(self, chat_id: int) -> int:
         """Upgrade a group to a supergroup; returns the new id (-100…). Sends to the old id then fail with
@@ -431,22 +423,16 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Poll ``predicate`` until true or ``timeout`` seconds pass (for tests in a plain thread)."""
         deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return True
-            if time.monotonic() >= deadline:
-                return False
+        while (settled := _settled(predicate, deadline)) is None:
             time.sleep(0.01)
+        return settled
 
     async def await_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Async version of wait_for (for tests running an event loop)."""
         deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return True
-            if time.monotonic() >= deadline:
-                return False
+        while (settled := _settled(predicate, deadline)) is None:
             await asyncio.sleep(0.01)
+        return settled
 
     async def _handle_control(self, request: web.Request, name: str) -> web.StreamResponse:
         if name not in CONTROL_METHODS:
@@ -497,3 +483,12 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
         """Wait until chat_id has at least ``count`` bot messages; returns them (possibly fewer on timeout)."""
         await self.await_for(lambda: len(self.messages(chat_id)) >= count, timeout)
         return [sent_message_json(m) for m in self.messages(chat_id)]
+
+
+def _settled(predicate: Callable[[], bool], deadline: float) -> bool | None:
+    """True once PREDICATE holds, False once the monotonic DEADLINE has passed, None while the wait goes on."""
+    if predicate():
+        return True
+    if time.monotonic() >= deadline:
+        return False
+    return None

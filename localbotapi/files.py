@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import mimetypes
 import struct
-import time
 from typing import Any
 
 from aiohttp import web
 
 from .content import ContentChecks
-from .faults import rate_check
-from .model import ApiError, Bot, SentMessage, StoredFile
+from .model import ApiError, Bot, StoredFile
 from .params import Params, json_response
 
 MAX_DOWNLOAD = 20 << 20
@@ -89,37 +87,15 @@ class FilesApi(ContentChecks):
         chat = self._chat(p)
         self._check_can_write(chat)
         f = self._input_file(p, field, kind)
-        caption = p.get_str("caption")
-        _, parsed = self._parse(
-            caption,
-            p.get_str("parse_mode"),
-            caption=True,
-            entities=p.get_json("caption_entities", "caption entities"),
-        )
+        parsed = self._caption_param(p)
         markup = self._markup(p)
         reply_to = self._reply_to(chat, p)
-        paid = p.get_bool("allow_paid_broadcast")
-        rate_check(self.limits, bot, chat, paid)
-        msg = SentMessage(
-            message_id=self._new_message_id(chat),
-            chat_id=chat.id,
-            text=None,
-            html=None,
-            entities=(),
-            reply_markup=markup,
-            date=int(time.time()),
-            method=method,
+        return self._send(
+            bot, chat, p, method, reply_to, text=None, html=None, entities=(), reply_markup=markup,
             document=(f.file_name or "", f.data) if kind == "documents" else None,
             photo=f.data if kind == "photos" else None,
-            protect_content=p.get_bool("protect_content"),
-            caption=parsed.text or None,
-            caption_entities=parsed.entities,
-            reply_to_message_id=reply_to,
-            paid_broadcast=paid,
-            file_id=f.file_id,
+            caption=parsed.text or None, caption_entities=parsed.entities, file_id=f.file_id,
         )
-        chat.add_message(msg)
-        return self._message_dict(bot, chat, msg)
 
     def _m_sendDocument(self, bot: Bot, p: Params) -> dict[str, Any]:
         return self._send_file(bot, p, "document", "documents", "sendDocument")

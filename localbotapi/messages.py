@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import sys
 import time
 from typing import Any
 
 from .content import ContentChecks
 from .faults import rate_check
-from .model import ApiError, Bot, SentMessage
+from .model import ApiError, Bot, Chat, SentMessage
 from .params import Params
 
 NOT_MODIFIED = (
@@ -32,32 +31,16 @@ class MessagesApi(ContentChecks):
     def _m_sendMessage(self, bot: Bot, p: Params) -> dict[str, Any]:
         chat = self._chat(p)
         self._check_can_write(chat)
-        parse_mode = _intern(p.get_str("parse_mode"))
-        html, parsed = self._parse(p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"))
+        parse_mode, html, parsed = self._text_param(p)
         markup = self._markup(p)
         lpo = p.get_json("link_preview_options", "link preview options")
         if lpo is not None and not isinstance(lpo, dict):
             raise ApiError(400, "Bad Request: can't parse link preview options JSON object")
         reply_to = self._reply_to(chat, p)
-        paid = p.get_bool("allow_paid_broadcast")
-        rate_check(self.limits, bot, chat, paid)
-        msg = SentMessage(
-            message_id=self._new_message_id(chat),
-            chat_id=chat.id,
-            text=parsed.text,
-            html=html,
-            entities=parsed.entities,
-            reply_markup=markup,
-            date=int(time.time()),
-            method="sendMessage",
-            protect_content=p.get_bool("protect_content"),
-            link_preview_options=lpo,
-            reply_to_message_id=reply_to,
-            paid_broadcast=paid,
-            parse_mode=parse_mode,
+        return self._send(
+            bot, chat, p, "sendMessage", reply_to, text=parsed.text, html=html, entities=parsed.entities,
+            reply_markup=markup, link_preview_options=lpo, parse_mode=parse_mode,
         )
-        chat.add_message(msg)
-        return self._message_dict(bot, chat, msg)
 
     def _m_copyMessage(self, bot: Bot, p: Params) -> dict[str, Any]:
         chat = self._chat(p)
@@ -81,13 +64,8 @@ class MessagesApi(ContentChecks):
         return {"message_id": msg.message_id}
 
     def _m_editMessageText(self, bot: Bot, p: Params) -> dict[str, Any]:
-        if p.raw("inline_message_id") is not None:
-            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
-        chat = self._chat(p)
-        self._check_can_write(chat)
-        msg = self._bot_message(chat, p, what="edit")
-        parse_mode = _intern(p.get_str("parse_mode"))
-        html, parsed = self._parse(p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"))
+        chat, msg = self._message_to_edit(p)
+        parse_mode, html, parsed = self._text_param(p)
         if msg.text is None:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         markup = self._markup(p, inline_only=True)
@@ -98,51 +76,45 @@ class MessagesApi(ContentChecks):
         msg.html = html
         msg.entities = parsed.entities
         msg.parse_mode = parse_mode
-        msg.reply_markup = markup
         if lpo is not None:
             msg.link_preview_options = lpo
-        msg.edits.append(parsed.text)
-        msg.edit_date = int(time.time())
-        return self._message_dict(bot, chat, msg)
+        return self._edited(bot, chat, msg, markup, parsed.text)
 
     def _m_editMessageCaption(self, bot: Bot, p: Params) -> dict[str, Any]:
-        if p.raw("inline_message_id") is not None:
-            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
-        chat = self._chat(p)
-        self._check_can_write(chat)
-        msg = self._bot_message(chat, p, what="edit")
+        chat, msg = self._message_to_edit(p)
         if msg.text is not None:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
-        _, parsed = self._parse(
-            p.get_str("caption"),
-            p.get_str("parse_mode"),
-            caption=True,
-            entities=p.get_json("caption_entities", "caption entities"),
-        )
+        parsed = self._caption_param(p)
         markup = self._markup(p, inline_only=True)
-        if (
-            parsed.text == (msg.caption or "")
-            and parsed.entities == msg.caption_entities
-            and markup == msg.reply_markup
-        ):
+        if (parsed.text, parsed.entities, markup) == (msg.caption or "", msg.caption_entities, msg.reply_markup):
             raise ApiError(400, NOT_MODIFIED)
         msg.caption = parsed.text or None
         msg.caption_entities = parsed.entities
-        msg.reply_markup = markup
-        msg.edits.append(parsed.text)
-        msg.edit_date = int(time.time())
-        return self._message_dict(bot, chat, msg)
+        return self._edited(bot, chat, msg, markup, parsed.text)
 
     def _m_editMessageReplyMarkup(self, bot: Bot, p: Params) -> dict[str, Any]:
+        chat, msg = self._message_to_edit(p)
+        markup = self._markup(p, inline_only=True)
+        if markup == msg.reply_markup:
+            raise ApiError(400, NOT_MODIFIED)
+        return self._edited(bot, chat, msg, markup, None)
+
+    def _message_to_edit(self, p: Params) -> tuple[Chat, SentMessage]:
+        """The chat and the bot message an edit method names (the bot sends no inline messages)."""
         if p.raw("inline_message_id") is not None:
             raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
         chat = self._chat(p)
         self._check_can_write(chat)
-        msg = self._bot_message(chat, p, what="edit")
-        markup = self._markup(p, inline_only=True)
-        if markup == msg.reply_markup:
-            raise ApiError(400, NOT_MODIFIED)
+        return chat, self._bot_message(chat, p, what="edit")
+
+    def _edited(
+        self, bot: Bot, chat: Chat, msg: SentMessage, markup: dict[str, Any] | None, text: str | None
+    ) -> dict[str, Any]:
+        """Finish an edit: the new keyboard (none removes it, as on Telegram), the edit's TEXT (a text or caption
+        edit) in msg.edits, the edit date; answers the edited message."""
         msg.reply_markup = markup
+        if text is not None:
+            msg.edits.append(text)
         msg.edit_date = int(time.time())
         return self._message_dict(bot, chat, msg)
 
@@ -198,7 +170,3 @@ class MessagesApi(ContentChecks):
         d["accent_color_id"] = 0
         d["max_reaction_count"] = 11
         return d
-
-
-def _intern(s: str | None) -> str | None:
-    return sys.intern(s) if s is not None else None

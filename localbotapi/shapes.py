@@ -13,11 +13,15 @@ from .tghtml import utf16_len
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 
 
-def command_entities(text: str) -> list[dict[str, Any]]:
+def user_text(text: str, *, caption: bool = False) -> dict[str, Any]:
+    """A user's text (or caption) as Message fields: "/cmd" or "/cmd@bot" at the start is a bot_command entity."""
+    d: dict[str, Any] = {"caption" if caption else "text": text}
     m = _COMMAND_RE.match(text)
-    if m is None:
-        return []
-    return [{"type": "bot_command", "offset": 0, "length": utf16_len(m.group(0))}]
+    if m is not None:
+        d["caption_entities" if caption else "entities"] = [
+            {"type": "bot_command", "offset": 0, "length": utf16_len(m.group(0))}
+        ]
+    return d
 
 
 def document_dict(f: StoredFile) -> dict[str, Any]:

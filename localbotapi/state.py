@@ -17,10 +17,10 @@ from .limits import Limits
 from .model import ApiError, Bot, Chat, SentMessage, StoredFile, User
 from .params import Params
 from .shapes import document_dict, photo_size
+from .tghtml import ParsedText
 
 if TYPE_CHECKING:
-    from .faults import Fault
-from .tghtml import ParsedText
+    from .faults import Fault  # faults.py builds on this module
 
 
 class ServerState:
