@@ -2,8 +2,10 @@
 
 This module is the transport: the server's lifecycle (its own thread and event loop), routing, reading
 parameters, the method table that dispatches /bot<token>/<method>, and injected faults on the way out. Each
-Bot API area is a class of its own module (updates.py, messages.py, files.py, commands.py, faults.py,
-control.py; shared state and lookups in state.py); LocalBotApi puts them together."""
+Bot API area is a class of its own module (updates.py, content.py, messages.py, files.py, commands.py,
+faults.py, control.py; shared state and lookups in state.py); LocalBotApi inherits them all. README.md in this
+folder maps each area to its file.
+"""
 
 from __future__ import annotations
 
