@@ -28,6 +28,7 @@ from bot import handlers as h
 from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
 from bulletin.render import MAX_MESSAGE_UTF16, Button, Rendered, esc, split_plain
+from jobs.schedule import ScheduleError, parse_duration
 from storage.access_repo import (
     AdminRepository,
     AuditLog,
@@ -52,7 +53,6 @@ AUDIT_DEFAULT = 20
 AUDIT_MAX = 50
 SUBSCRIBERS_SHOWN = 50
 REQUESTS_SHOWN = 20
-_DURATION = re.compile(r"([0-9]{1,5})\s*([smhd])", re.IGNORECASE)
 _UNLIMITED_WORDS = frozenset({"多次", "不限", "multi", "unlimited"})
 _CHAT_ID = re.compile(r"-?[0-9]{1,18}")
 _RATE_WINDOW = 60.0
@@ -123,13 +123,13 @@ def _actor(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
-def parse_duration(text: str) -> dt.timedelta | None:
-    """'30m', '48h', '7d' (or '90s') as a positive timedelta; None when TEXT is not such a duration."""
-    m = _DURATION.fullmatch(text.strip())
-    if not m or int(m[1]) == 0:
+def invite_duration(text: str) -> dt.timedelta | None:
+    """A typed /invite validity ('30m', '48h', '7d'): the one duration parser's value if positive, else None."""
+    try:
+        duration = parse_duration(text)
+    except ScheduleError:
         return None
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[m[2].lower()]
-    return dt.timedelta(seconds=int(m[1]) * seconds)
+    return duration if duration > dt.timedelta(0) else None
 
 
 def _local(config: BotConfig, at: dt.datetime) -> str:
@@ -380,7 +380,7 @@ def _parse_invite_args(args: list[str], default_ttl: dt.timedelta) -> tuple[int 
     ttl = default_ttl
     seen_uses = seen_ttl = False
     for arg in args:
-        duration = parse_duration(arg)
+        duration = invite_duration(arg)
         if duration is not None and not seen_ttl:
             ttl, seen_ttl = duration, True
         elif arg.lower() in _UNLIMITED_WORDS and not seen_uses:
@@ -400,8 +400,7 @@ async def invite_command(update: Update, context: Ctx) -> None:
         return
     d = h.deps(context)
     lang = h.user_lang(update)
-    default_ttl = parse_duration(d.config.access.invite_ttl) or dt.timedelta(days=7)
-    parsed = _parse_invite_args(h.args_of(context), default_ttl)
+    parsed = _parse_invite_args(h.args_of(context), d.config.access.invite_ttl)
     if parsed is None:
         await h.reply(update, context, esc(t(lang, "access_usage_invite")))
         return

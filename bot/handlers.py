@@ -415,7 +415,7 @@ def _search_page(lang: str, query: str, result: SearchPage, page: int, context: 
     lines = [t(lang, "search_heading", query=esc(query), total=result.total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
     for n, hit in enumerate(result.hits, start=(page - 1) * HITS_PER_PAGE + 1):
-        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(hit.issue_label)}\n{esc(hit.snippet)}")
+        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(issue_label(hit.issue, lang))}\n{esc(hit.snippet)}")
         rows.append((Button(shorten(f"{n}. {hit.article_title}"), cb.cb_article(hit.issue_id, hit.article_position)),))
 
     def page_data(p: int) -> str:

@@ -12,6 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from bulletin.i18n import ZH
+from bulletin.render import issue_label
 from bulletin_bot.config import Config
 from bulletin_bot.console import utf8_output
 from jobs.archive import import_file
@@ -137,7 +139,8 @@ def run_issues(args: argparse.Namespace, load: Load) -> int:
 def _issue_line(stored: StoredIssue) -> str:
     issue = stored.issue
     date = issue.date.isoformat() if issue.date else "----------"
-    return f"{stored.ref:<9} {date}  {stored.label}  {issue.masthead}  ({len(issue.articles)} articles)"
+    label = issue_label(issue, ZH)
+    return f"{stored.ref:<9} {date}  {label}  {issue.masthead}  ({len(issue.articles)} articles)"
 
 
 # -- show --------------------------------------------------------------------------------------------------------
@@ -165,7 +168,8 @@ def run_show(args: argparse.Namespace, load: Load) -> int:
             return 0
         articles = stored.issue.articles
         if not 1 <= args.article <= len(articles):
-            return _fail(f"{stored.label} has {len(articles)} articles; there is no article {args.article}", 2)
+            label = issue_label(stored.issue, ZH)
+            return _fail(f"{label} has {len(articles)} articles; there is no article {args.article}", 2)
         article = articles[args.article - 1]
         print("\n\n".join([article.title, *article.paragraphs]))
         return 0
@@ -175,7 +179,7 @@ def run_show(args: argparse.Namespace, load: Load) -> int:
 
 def _issue_text(stored: StoredIssue) -> str:
     issue = stored.issue
-    lines = [issue.masthead, stored.label]
+    lines = [issue.masthead, issue_label(stored.issue, ZH)]
     byline = "  ".join(p for p in (issue.publisher, issue.date.isoformat() if issue.date else None) if p)
     if byline:
         lines.append(byline)
@@ -225,7 +229,7 @@ def run_search(args: argparse.Namespace, load: Load) -> int:
         matches = "1 article matches" if page.total == 1 else f"{page.total} articles match"
         print(f"{matches} {query!r}{shown}:")
         for rank, hit in enumerate(page.hits, start=first):
-            print(f"{rank}. {hit.issue_label} · article {hit.article_position} · {hit.article_title}")
+            print(f"{rank}. {issue_label(hit.issue, ZH)} · article {hit.article_position} · {hit.article_title}")
             print(f"   {hit.snippet}")
         if last < page.total:
             print(f"More: bulletin-bot search {query} --offset {last}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides
+from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides, parse_duration
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
@@ -45,19 +45,19 @@ class AccessConfig:
     # Commands one user may send per minute before being asked to wait (0 = no limit).
     rate_limit_per_minute: int = 20
     # Default lifetime of an /invite link.
-    invite_ttl: str = "7d"
+    invite_ttl: dt.timedelta = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class PushConfig:
     timezone: str = "Asia/Shanghai"
     default_time: str = "09:00"
-    misfire_grace: str = "12h"
+    misfire_grace: dt.timedelta = dt.timedelta(hours=12)
     rate_per_second: float = 30.0
     paid_broadcast: bool = False
     # Requests a push keeps open at once. A paid broadcast needs about 1000/s x the round trip to Telegram.
     open_requests: int = 32
-    remind_after: str = "24h"
+    remind_after: dt.timedelta = dt.timedelta(hours=24)
     # Days off and make-up working days the holiday package does not know yet ("2027-02-06..2027-02-12").
     holidays: tuple[str, ...] = ()
     workdays: tuple[str, ...] = ()
@@ -70,8 +70,7 @@ class PushConfig:
     @property
     def remind_after_delta(self) -> dt.timedelta | None:
         """remind_after as a duration; None when it is 0 (no reminders)."""
-        delta = parse_duration(self.remind_after, "push.remind_after")
-        return delta if delta > dt.timedelta(0) else None
+        return self.remind_after if self.remind_after > dt.timedelta(0) else None
 
 
 @dataclass(frozen=True)
@@ -101,18 +100,6 @@ class Config:
         return ZoneInfo(self.push.timezone)
 
 
-def parse_duration(text: str, key: str) -> dt.timedelta:
-    """Read '12h', '30m', '45s', '2d' or a plain number of seconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    value = text.strip().lower()
-    try:
-        if value and value[-1] in units:
-            return dt.timedelta(seconds=float(value[:-1]) * units[value[-1]])
-        return dt.timedelta(seconds=float(value))
-    except ValueError:
-        raise ConfigError(f"{key}: {text!r} is not a duration such as '12h', '30m' or '45s'") from None
-
-
 def _coerce(value: Any, hint: Any, key: str) -> Any:
     origin = get_origin(hint)
     if origin is tuple:
@@ -132,6 +119,14 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{key}: expected true or false, got {value!r}")
         return value
+    if hint is dt.timedelta:
+        # Durations are parsed here, once, by the one parser (jobs.schedule.parse_duration).
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a duration such as '12h', '30m' or '45s', got {value!r}")
+        try:
+            return parse_duration(value)
+        except ScheduleError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a string, got {value!r}")
@@ -167,12 +162,10 @@ def _validate(cfg: Config) -> None:
         dt.time.fromisoformat(cfg.push.default_time)
     except ValueError:
         raise ConfigError(f"push.default_time: {cfg.push.default_time!r} is not a time such as '09:00'") from None
-    parse_duration(cfg.push.misfire_grace, "push.misfire_grace")
-    if parse_duration(cfg.access.invite_ttl, "access.invite_ttl").total_seconds() <= 0:
+    if cfg.access.invite_ttl <= dt.timedelta(0):
         raise ConfigError("access.invite_ttl: must be greater than 0")
     if cfg.access.rate_limit_per_minute < 0:
         raise ConfigError("access.rate_limit_per_minute: must be 0 (no limit) or more")
-    parse_duration(cfg.push.remind_after, "push.remind_after")
     if cfg.push.rate_per_second <= 0:
         raise ConfigError("push.rate_per_second: must be greater than 0")
     if not 1 <= cfg.push.open_requests <= 256:

@@ -10,7 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.errors import BulletinParseError
+from bulletin.i18n import ZH
 from bulletin.parser import parse_path
+from bulletin.render import issue_label
 from storage.access_repo import AuditLog
 from storage.archive import ArchiveError, ImportOutcome, IssueRepository, StoredIssue
 from storage.db import transaction
@@ -31,7 +33,7 @@ class ImportResult:
 
 def describe(stored: StoredIssue) -> str:
     """The identity of a stored issue as shown to a user: label and masthead."""
-    return f"{stored.label} {stored.issue.masthead}"
+    return f"{issue_label(stored.issue, ZH)} {stored.issue.masthead}"
 
 
 _MESSAGES = {

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletin.i18n import ZH
+from bulletin.render import issue_label
 from jobs.leader import LeaderJobs
 from jobs.ports import PushPort, RetryAfter, SendError
 from jobs.push import PushEngine, PushReport, PushSettings, UtcClock, utcnow
@@ -99,7 +101,7 @@ class PushRunner:
                 push.id, now, note=f"missed: scheduled {local}, grace {self.settings.misfire_grace} exceeded"
             )
             stored = IssueRepository(session).get(push.issue_id)
-        return marked, stored.label if stored else f"#{push.issue_id}", local
+        return marked, issue_label(stored.issue, ZH) if stored else f"#{push.issue_id}", local
 
     async def _report_missed(self, push: PushInfo) -> None:
         marked, label, local = await asyncio.to_thread(self._mark_missed, push)

@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from bulletin import render
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
@@ -36,11 +35,6 @@ from storage.types import utcnow
 
 _SNIPPET_CHARS = 60
 _SNIPPET_BEFORE = 20
-
-
-def issue_label(issue: Issue) -> str:
-    """'2023年第1期（总第1期）' style label of ISSUE (year and cumulative number only when known)."""
-    return render.issue_label(issue, "zh")
 
 
 def date_key(date: dt.date | None) -> int:
@@ -54,11 +48,6 @@ class StoredIssue:
 
     id: int
     issue: Issue
-
-    @property
-    def label(self) -> str:
-        """'2023年第1期（总第1期）' style label."""
-        return issue_label(self.issue)
 
     @property
     def ref(self) -> str:
@@ -78,11 +67,6 @@ class IssueHeader:
     id: int
     issue: Issue
 
-    @property
-    def label(self) -> str:
-        """'2023年第1期（总第1期）' style label."""
-        return issue_label(self.issue)
-
 
 class ImportOutcome(enum.Enum):
     """What storing an issue did."""
@@ -96,10 +80,11 @@ class ImportOutcome(enum.Enum):
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One matching article, with a plain-text snippet around the first hit."""
+    """One matching article, with a plain-text snippet around the first hit. ISSUE has the identity fields of its
+    issue (no contents): the reader's label is built from it by bulletin.render.issue_label."""
 
     issue_id: int
-    issue_label: str
+    issue: Issue
     article_position: int
     article_title: str
     snippet: str
@@ -505,7 +490,7 @@ class IssueRepository:
         return [
             SearchHit(
                 issue_id=rows[key].IssueRow.id,
-                issue_label=issue_label(_header(rows[key].IssueRow)),
+                issue=_header(rows[key].IssueRow),
                 article_position=rows[key].position,
                 article_title=rows[key].title,
                 snippet=_snippet(rows[key].body, words),

@@ -509,6 +509,14 @@ async def test_an_english_user_gets_english(bot: dict[str, Any], en: ChatUser) -
     assert pointer.text == "I only understand commands. Send /help to see them all."
 
 
+async def test_an_english_users_search_results_name_issues_in_english(bot: dict[str, Any], en: ChatUser) -> None:
+    [results] = await en.send("/search 景区")
+    lines = results.text.split("\n")
+    assert lines[0] == "Search “景区”: 3 results (page 1/1)"
+    assert "2024 No. 12 (No. 112 overall)" in lines
+    assert "年第" not in results.text and "总第" not in results.text
+
+
 async def test_forged_or_stale_buttons_are_answered_as_expired(
     bot: dict[str, Any], server: Any, zh: ChatUser
 ) -> None:

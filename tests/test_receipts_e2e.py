@@ -51,7 +51,7 @@ def config(server: LocalBotApi) -> Config:
     return Config(
         telegram=TelegramConfig(token=TOKEN, api_base_url=server.api_base_url(), poll_timeout=1),
         access=AccessConfig(admins=(ADMIN,), departments=DEPARTMENTS),
-        push=PushConfig(remind_after="24h"),
+        push=PushConfig(remind_after=dt.timedelta(hours=24)),
     )
 
 

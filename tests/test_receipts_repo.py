@@ -139,6 +139,5 @@ def test_chart_is_a_png_and_names_departments_it_cannot_draw() -> None:
 
 
 def test_remind_after_zero_turns_reminders_off() -> None:
-    assert PushConfig(remind_after="24h").remind_after_delta == DAY
-    assert PushConfig(remind_after="0").remind_after_delta is None
-    assert PushConfig(remind_after="0h").remind_after_delta is None
+    assert PushConfig(remind_after=dt.timedelta(hours=24)).remind_after_delta == DAY
+    assert PushConfig(remind_after=dt.timedelta(0)).remind_after_delta is None

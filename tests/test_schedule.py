@@ -16,6 +16,7 @@ from jobs.schedule import (
     next_default_slot,
     parse_at,
     parse_clock,
+    parse_duration,
     working_day,
 )
 
@@ -168,3 +169,19 @@ def test_misfire_decisions() -> None:
 def test_naive_now_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         next_default_slot(dt.datetime(2023, 5, 8, 9, 0), tz=SH, default_time=NINE)
+
+
+def test_one_duration_parser_needs_a_unit() -> None:
+    assert [parse_duration(text) for text in ("45s", "30m", " 1.5h ", "7D", "0", "0h")] == [
+        dt.timedelta(seconds=45), dt.timedelta(minutes=30), dt.timedelta(minutes=90), dt.timedelta(days=7),
+        dt.timedelta(0), dt.timedelta(0),
+    ]
+    for bad, message in [
+        ("3600", "'3600' has no unit; write for example '3600s', '60m', '12h' or '7d'"),
+        ("soon", "'soon' is not a duration such as '12h', '30m' or '45s'"),
+        ("-1d", "'-1d' is not a duration such as '12h', '30m' or '45s'"),
+        ("999999999d", "'999999999d' is longer than 36500 days"),
+    ]:
+        with pytest.raises(ScheduleError) as info:
+            parse_duration(bad)
+        assert str(info.value) == message

@@ -9,7 +9,9 @@ import random
 from conftest import make_issue, needs_pg, pg_schema_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletin.i18n import ZH
 from bulletin.model import Issue
+from bulletin.render import issue_label
 from storage.archive import IssueRepository, SearchPage
 from storage.db import open_database, transaction
 from storage.textindex import fold, fts5_match, index_tokens, query_words, tsquery, tsvector
@@ -92,7 +94,7 @@ def test_two_character_word_ranked_title_hits_first_then_newest(factory: session
     assert [h.score for h in page.hits] == [1.0, 1.0, 0.0, 0.0]
     assert page.total == 4
     first = page.hits[0]
-    assert (first.issue_label, first.article_position) == ("2024年第1期", 1)
+    assert (issue_label(first.issue, ZH), first.article_position) == ("2024年第1期", 1)
 
 
 def test_one_character_word_also_at_the_end_of_a_run(factory: sessionmaker[Session]) -> None:
@@ -222,7 +224,7 @@ def _all_results(url: str) -> dict[str, list[tuple[str, int, str, str, float]]]:
             page = repo.search(query, limit=1000)
             assert page.total == len(page.hits)
             results[query] = [
-                (h.issue_label, h.article_position, h.article_title, h.snippet, h.score) for h in page.hits
+                (issue_label(h.issue, ZH), h.article_position, h.article_title, h.snippet, h.score) for h in page.hits
             ]
     engine.dispose()
     return results
