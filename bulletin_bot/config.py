@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -14,6 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+# Telegram's rule for setWebhook's secret_token, sent back in every update's X-Telegram-Bot-Api-Secret-Token header.
+SECRET_TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# Without a secret anyone who can reach the webhook URL could post updates that claim to come from an admin.
+MISSING_SECRET = (
+    "telegram.secret_token: required in webhook mode, or anyone who can reach the webhook URL can send the bot "
+    "updates in an admin's name. `bulletin-bot init` writes a config with one; or generate one with "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' (1-256 characters of A-Z a-z 0-9 _ -)"
+)
 
 
 class ConfigError(Exception):
@@ -155,6 +166,14 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"telegram.mode: must be 'polling' or 'webhook', got {cfg.telegram.mode!r}")
     if cfg.telegram.mode == "webhook" and not cfg.telegram.webhook_url:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+    secret = cfg.telegram.secret_token
+    if secret and not SECRET_TOKEN_FORMAT.fullmatch(secret):
+        raise ConfigError(
+            f"telegram.secret_token: must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule), got {len(secret)} "
+            "characters" + ("" if len(secret) > 256 else " with others among them")
+        )
+    if cfg.telegram.mode == "webhook" and not secret:
+        raise ConfigError(MISSING_SECRET)
     if not cfg.database.url:
         raise ConfigError("database.url: must not be empty")
     if cfg.access.mode not in ("open", "invite", "approval"):
