@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from localbotapi import Limits, LocalBotApi
 
 TOKEN = "777:bench-flood-token"

@@ -18,8 +18,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ExtBot
 from tornado.httpserver import HTTPServer
-from tornado.web import HTTPError, RequestHandler, stream_request_body
 from tornado.web import Application as TornadoApplication
+from tornado.web import HTTPError, RequestHandler, stream_request_body
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class _NotFound(_Refusing):
 class _UpdateHandler(_Refusing):
     """The webhook path: checks the secret and the size on the headers, then reads the update and queues it."""
 
-    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
+    SUPPORTED_METHODS = ("POST",)
 
     def initialize(self, bot_app: Application[Any, Any, Any, Any, Any, Any], secret_token: str) -> None:
         self._application = bot_app

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides
@@ -234,13 +236,50 @@ def _replace(cfg: Config, section: str, **changes: Any) -> Config:
     return replace(cfg, **{section: replace(getattr(cfg, section), **changes)})
 
 
+def config_path(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file chosen by PATH, else $BULLETIN_BOT_CONFIG; None when neither is set."""
+    env = os.environ if env is None else env
+    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
+    return Path(chosen) if chosen else None
+
+
+def config_file_warning(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """A warning when the chosen config file holds a secret and other users may read it; None when all is well."""
+    p = config_path(path, env)
+    if p is None:
+        return None
+    try:
+        mode = p.stat().st_mode
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_config has already reported what is wrong with it
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    telegram = raw.get("telegram", {})
+    database = raw.get("database", {})
+    held = [
+        name for name, present in (
+            ("the bot token", isinstance(telegram, dict) and bool(telegram.get("token"))),
+            ("the webhook secret", isinstance(telegram, dict) and bool(telegram.get("secret_token"))),
+            ("a database password", isinstance(database, dict) and isinstance(database.get("url"), str)
+             and bool(urlsplit(database["url"]).password)),
+        ) if present
+    ]
+    if not held:
+        return None
+    listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+    return (
+        f"{p} holds {listed}; other users may read it (mode {stat.S_IMODE(mode):04o}); "
+        f"make it private: chmod 600 {p}"
+    )
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Load the config from PATH, or $BULLETIN_BOT_CONFIG, or the embedded defaults when neither is set."""
     env = os.environ if env is None else env
-    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
-    if not chosen:
+    p = config_path(path, env)
+    if p is None:
         return config_from_mapping({}, env)
-    p = Path(chosen)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
