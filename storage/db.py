@@ -13,7 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.files import create_private
@@ -51,13 +51,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _create_sqlite_file(url: str) -> None:
+def _create_sqlite_file(url: URL) -> None:
     """Create a SQLite database file that does not exist yet with mode 0600 (SQLite itself would use 0644).
 
     It holds every subscriber's chat id, name and department. SQLite gives its -wal and -shm files the database
     file's own mode, so they are private too.
     """
-    database = make_url(url).database
+    database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     try:
@@ -70,8 +70,9 @@ def _create_sqlite_file(url: str) -> None:
 def create_db_engine(url: str) -> Engine:
     """An engine for URL: SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL gets pre-ping."""
     if url.startswith("sqlite"):
-        _create_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 10})
+        # At the first connection, not here: creating an engine touches nothing.
+        event.listen(engine, "do_connect", lambda *_args: _create_sqlite_file(engine.url))
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     return create_engine(url, pool_pre_ping=True)
