@@ -66,27 +66,40 @@ def _run(application: Any, config: Config, mode: str) -> None:
     if mode == "webhook":
         log.info("webhook mode: listening on %s:%s, public URL %s", telegram.listen_host, telegram.listen_port,
                  telegram.webhook_url)
-        asyncio.run(_serve_webhook(application, config))
+        _serve_webhook(application, config)
     else:
         log.info("polling mode: %s", telegram.api_base_url)
         application.run_polling(timeout=telegram.poll_timeout, allowed_updates=Update.ALL_TYPES)
 
 
-async def _serve_webhook(application: Any, config: Config) -> None:
-    """The bot behind its webhook (bot.app.running_webhook) until SIGINT or SIGTERM."""
+def _serve_webhook(application: Any, config: Config) -> None:
+    """The bot behind its webhook (bot.app.running_webhook) until SIGINT, SIGTERM or Application.stop_running().
+
+    Shaped like PTB's own run_webhook: the loop runs forever and whatever stops it (a signal, or the push runner's
+    stop_running() when leadership is lost, which stops the running loop) leads to a clean shutdown.
+    """
     from bot.app import running_webhook
 
     telegram = config.telegram
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with running_webhook(
+    running = running_webhook(
         application,
         listen=telegram.listen_host,
         port=telegram.listen_port,
         url_path=urlsplit(telegram.webhook_url).path,
         webhook_url=telegram.webhook_url,
         secret_token=telegram.secret_token,
-    ):
-        await stop.wait()
+    )
+    loop = asyncio.new_event_loop()  # through the policy: uvloop where use_uvloop() set it
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(running.__aenter__())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, loop.stop)
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(running.__aexit__(None, None, None))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -239,3 +239,39 @@ def test_debug_logs_never_show_the_token_or_the_secret(server: Any, start_bot: A
     assert "run-test-token" not in output
     assert SECRET not in output
 
+
+
+def test_stop_running_ends_the_webhook_bot_cleanly(server: Any, tmp_path: Path) -> None:
+    """The push runner calls Application.stop_running() when leadership is lost; `run` must then shut down."""
+    import asyncio
+
+    from bot.app import Extension, build_application
+    from bulletin_bot.cmd_run import _serve_webhook
+    from bulletin_bot.config import load_config
+
+    class StopSoon:
+        stopped = False
+
+        async def start(self, application: Any) -> None:
+            asyncio.get_running_loop().call_later(1.0, application.stop_running)
+
+        async def stop(self) -> None:
+            self.stopped = True
+
+    port = free_port()
+    path = tmp_path / "bot.toml"
+    path.write_text(webhook_config(server, tmp_path, port), encoding="utf-8")
+    config = load_config(path, env={})
+    service = StopSoon()
+    application = build_application(config, extensions=[lambda _config, _factory: Extension(services=[service])])
+    started = time.monotonic()
+    try:
+        _serve_webhook(application, config)
+        assert server.webhook_info(TOKEN)["url"] == f"http://127.0.0.1:{port}/hook/bulletin"
+    finally:
+        httpx.post(f"{server.api_base_url()}{TOKEN}/deleteWebhook", timeout=10)
+    assert time.monotonic() - started < 30
+    assert service.stopped
+    assert not application.running
+    with pytest.raises(httpx.ConnectError):  # the listener is closed
+        httpx.post(f"http://127.0.0.1:{port}/hook/bulletin", content=b"{}", timeout=5)
