@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from test_bot_run import TOKEN, USER, _base_config, _env, _start, _stop, free_port
+from test_bot_run import server as server  # the local Bot API server fixture, shared
 
 from bot.webhook import MAX_UPDATE_BYTES
 
@@ -26,16 +27,6 @@ HELP_UPDATE = {
                 "from": {"id": USER, "is_bot": False, "first_name": "王五", "language_code": "zh-hans"},
                 "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]},
 }
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    from localbotapi import Limits, LocalBotApi
-
-    with LocalBotApi(limits=Limits(enabled=False)) as s:
-        s.add_bot(TOKEN, username="bulletin_run_bot")
-        s.add_user(USER, "王五", language_code="zh-hans")
-        yield s
 
 
 def webhook_config(server: Any, tmp_path: Path, port: int, *, secret: str = SECRET, level: str = "INFO") -> str:
