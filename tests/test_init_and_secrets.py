@@ -173,3 +173,35 @@ def test_a_readable_config_without_secrets_gets_no_warning(tmp_path: Path) -> No
     result = bulletin_bot(tmp_path, "--config", str(config), "issues")
     assert result.returncode == 0
     assert "other users may read it" not in result.stderr
+
+
+# ----------------------------------------------------------------------------------------------------- logs
+
+
+def test_the_token_and_secret_are_masked_in_messages_arguments_and_tracebacks() -> None:
+    import io
+    import logging
+
+    from bulletin_bot.logs import SecretMask, token_mask
+
+    token, secret = "123456:AAE-secret_token-part", "webhook_Secret-1"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(SecretMask([(token, token_mask(token)), (secret, "***")]))
+    logger = logging.getLogger("test.secret-mask")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("POST %s/bot%s/getMe with %r", "https://api.telegram.org", token, {"secret_token": secret})
+        logger.warning("percent-encoded: /bot123456%3AAAE-secret_token-part/getMe")
+        try:
+            raise RuntimeError(f"cannot reach https://api.telegram.org/bot{token}/getUpdates")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "POST https://api.telegram.org/bot123456:***/getMe with {'secret_token': '***'}"
+    assert lines[1] == "percent-encoded: /bot123456:***/getMe"
+    assert lines[-1] == "RuntimeError: cannot reach https://api.telegram.org/bot123456:***/getUpdates"
+    assert "AAE-secret_token-part" not in out.getvalue() and secret not in out.getvalue()

@@ -117,6 +117,25 @@ def raw_post(port: int, headers: dict[str, str], body_bytes: int) -> tuple[str, 
     return status, time.monotonic() - started
 
 
+def chunked_post(port: int, headers: dict[str, str], body_bytes: int) -> str:
+    """POST BODY_BYTES in 64 KiB chunks (Transfer-Encoding: chunked); the bot's status line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock.sendall(f"POST /hook/bulletin HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+                     "Transfer-Encoding: chunked\r\n\r\n".encode())
+        piece = b"%x\r\n" % (64 << 10) + b" " * (64 << 10) + b"\r\n"
+        try:
+            for _ in range(body_bytes // (64 << 10)):
+                sock.sendall(piece)
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass
+        try:
+            return sock.recv(100).split(b"\r\n", 1)[0].decode()
+        except OSError as exc:
+            return f"no answer: {exc}"
+
+
 def test_webhook_mode_without_a_secret_refuses_to_start_and_says_how_to_make_one(
     server: Any, tmp_path: Path
 ) -> None:
@@ -211,6 +230,8 @@ def test_an_oversize_body_with_the_right_secret_is_refused_413(server: Any, star
     status, seconds = raw_post(bot.port, headers, MAX_UPDATE_BYTES + 1)
     assert status == "HTTP/1.1 413 Request Entity Too Large"
     assert seconds < 5.0
+    # without a Content-Length (chunked), the cap holds as the body arrives: refused, connection closed
+    assert chunked_post(bot.port, headers, MAX_UPDATE_BYTES + (64 << 10)) == "HTTP/1.1 400 Bad Request"
     # an update within the cap still gets through
     right = httpx.post(bot.url, content=json.dumps(HELP_UPDATE), headers=headers, timeout=10)
     assert right.status_code == 200
