@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides, parse_duration
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+# Telegram's rule for setWebhook's secret_token, sent back in every update's X-Telegram-Bot-Api-Secret-Token header.
+SECRET_TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# Without a secret anyone who can reach the webhook URL could post updates that claim to come from an admin.
+MISSING_SECRET = (
+    "telegram.secret_token: required in webhook mode, or anyone who can reach the webhook URL can send the bot "
+    "updates in an admin's name. `bulletin-bot init` writes a config with one; or generate one with "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' (1-256 characters of A-Z a-z 0-9 _ -)"
+)
 
 
 class ConfigError(Exception):
@@ -150,6 +163,14 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"telegram.mode: must be 'polling' or 'webhook', got {cfg.telegram.mode!r}")
     if cfg.telegram.mode == "webhook" and not cfg.telegram.webhook_url:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+    secret = cfg.telegram.secret_token
+    if secret and not SECRET_TOKEN_FORMAT.fullmatch(secret):
+        raise ConfigError(
+            f"telegram.secret_token: must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule), got {len(secret)} "
+            "characters" + ("" if len(secret) > 256 else " with others among them")
+        )
+    if cfg.telegram.mode == "webhook" and not secret:
+        raise ConfigError(MISSING_SECRET)
     if not cfg.database.url:
         raise ConfigError("database.url: must not be empty")
     if cfg.access.mode not in ("open", "invite", "approval"):
@@ -208,13 +229,50 @@ def _replace(cfg: Config, section: str, **changes: Any) -> Config:
     return replace(cfg, **{section: replace(getattr(cfg, section), **changes)})
 
 
+def config_path(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file chosen by PATH, else $BULLETIN_BOT_CONFIG; None when neither is set."""
+    env = os.environ if env is None else env
+    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
+    return Path(chosen) if chosen else None
+
+
+def config_file_warning(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """A warning when the chosen config file holds a secret and other users may read it; None when all is well."""
+    p = config_path(path, env)
+    if p is None:
+        return None
+    try:
+        mode = p.stat().st_mode
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_config has already reported what is wrong with it
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    telegram = raw.get("telegram", {})
+    database = raw.get("database", {})
+    held = [
+        name for name, present in (
+            ("the bot token", isinstance(telegram, dict) and bool(telegram.get("token"))),
+            ("the webhook secret", isinstance(telegram, dict) and bool(telegram.get("secret_token"))),
+            ("a database password", isinstance(database, dict) and isinstance(database.get("url"), str)
+             and bool(urlsplit(database["url"]).password)),
+        ) if present
+    ]
+    if not held:
+        return None
+    listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+    return (
+        f"{p} holds {listed}; other users may read it (mode {stat.S_IMODE(mode):04o}); "
+        f"make it private: chmod 600 {p}"
+    )
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Load the config from PATH, or $BULLETIN_BOT_CONFIG, or the embedded defaults when neither is set."""
     env = os.environ if env is None else env
-    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
-    if not chosen:
+    p = config_path(path, env)
+    if p is None:
         return config_from_mapping({}, env)
-    p = Path(chosen)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -13,8 +13,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.files import create_private
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,28 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _create_sqlite_file(url: URL) -> None:
+    """Create a SQLite database file that does not exist yet with mode 0600 (SQLite itself would use 0644).
+
+    It holds every subscriber's chat id, name and department. SQLite gives its -wal and -shm files the database
+    file's own mode, so they are private too.
+    """
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        if create_private(database):
+            log.debug("created the SQLite database file %s (mode 0600)", database)
+    except OSError:
+        pass  # a missing directory or no permission: SQLite reports it, naming the file, when it connects
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for URL: SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL gets pre-ping."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10})
+        # At the first connection, not here: creating an engine touches nothing.
+        event.listen(engine, "do_connect", lambda *_args: _create_sqlite_file(engine.url))
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     return create_engine(url, pool_pre_ping=True)
