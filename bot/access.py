@@ -531,12 +531,13 @@ async def admin_help_command(update: Update, context: Ctx) -> None:
     await h.reply(update, context, "\n\n".join(t(lang, key) for key in sections))
 
 
-# --- per-user command rate limit
+# --- per-user rate limit
 
 
 class CommandRateLimiter:
-    """At most LIMIT commands per user in any 60 s window; the first command over the limit gets a polite wait
-    message, the rest of the burst is dropped silently (so a flood cannot make the bot flood back)."""
+    """At most LIMIT updates per user (commands, texts, files, button presses) in any 60 s window; the first one
+    over the limit gets a polite wait message, the rest of the burst is dropped silently (so a flood cannot make
+    the bot flood back)."""
 
     def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
@@ -545,7 +546,7 @@ class CommandRateLimiter:
         self._warned: dict[int, float] = {}
 
     def check(self, user_id: int) -> tuple[bool, float, bool]:
-        """(allowed, seconds to wait, whether to tell the user) for one command of USER_ID now."""
+        """(allowed, seconds to wait, whether to tell the user) for one update of USER_ID now."""
         now = self._clock()
         window = self._seen.setdefault(user_id, collections.deque())
         while window and now - window[0] >= _RATE_WINDOW:
@@ -567,13 +568,15 @@ class CommandRateLimiter:
             self._warned.pop(uid, None)
 
 
-def _is_command(update: Update) -> bool:
-    message = update.message
-    return bool(message and message.text and message.text.startswith("/"))
+def _counted(update: Update) -> bool:
+    """Whatever a user does counts; membership changes (a user blocks the bot, someone adds it to a group) do not:
+    the bot must always record those, and they are never answered."""
+    return update.my_chat_member is None and update.chat_member is None and update.chat_join_request is None
 
 
 class AccessGuard:
-    """The rate limit, installed in handler group -1 so it runs before every other handler."""
+    """The rate limit, installed in handler group -1 so it runs before every other handler: no handler can forget
+    it, and nothing past the limit is answered, refused or audited."""
 
     def __init__(self, config: BotConfig, factory: sessionmaker[Session]) -> None:
         self._config = config
@@ -600,14 +603,14 @@ class AccessGuard:
         return await asyncio.to_thread(run)
 
     async def guard(self, update: Update, context: Ctx) -> None:
-        """Commands beyond the per-user rate limit: one polite wait message, then nothing until the window frees."""
+        """Updates beyond the per-user rate limit: one polite wait message, then nothing until the window frees."""
         user = update.effective_user
-        if user is None or not _is_command(update):
+        if user is None or not _counted(update):
             return
         allowed, wait, tell = self.limiter.check(user.id)
         if allowed or await self._is_admin(user.id):
             return
-        log.info("rate limit: user %s sent more than %s commands in a minute", user.id, self.limiter.limit)
+        log.info("rate limit: user %s sent more than %s updates in a minute", user.id, self.limiter.limit)
         if tell and update.effective_chat is not None:
             text = t(lang_of(user.language_code), "access_rate_limited", seconds=max(1, int(wait + 0.999)))
             try:

@@ -365,8 +365,8 @@ _STRINGS: dict[str, dict[str, str]] = {
         EN: "… {count} more; send /requests again once these are decided.",
     },
     "access_rate_limited": {
-        ZH: "您发送命令过于频繁，请 {seconds} 秒后再试。",
-        EN: "You are sending commands too quickly. Please try again in {seconds} seconds.",
+        ZH: "您的操作过于频繁，请 {seconds} 秒后再试。",
+        EN: "You are doing that too often. Please try again in {seconds} seconds.",
     },
     "push_resend_scheduled": {
         ZH: "已安排重发给 {count} 个会话，稍后开始。", EN: "Resend to {count} chats scheduled; it starts shortly."
