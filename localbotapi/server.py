@@ -93,7 +93,7 @@ _METHODS = (
     "getMyCommands", "deleteMyCommands", "sendMessage", "editMessageText", "editMessageReplyMarkup",
     "editMessageCaption", "deleteMessage", "deleteMessages", "answerCallbackQuery", "sendChatAction",
     "sendDocument", "sendPhoto", "copyMessage", "getFile", "getChat", "setMyDescription",
-    "setMyShortDescription", "setMyName", "setChatMenuButton",
+    "setMyShortDescription", "setMyName", "setChatMenuButton", "getChatMember", "getChatAdministrators",
 )  # fmt: skip
 CANONICAL = {m.lower(): m for m in _METHODS}
 
@@ -104,7 +104,7 @@ CONTROL_METHODS = frozenset(
         "callback_answers",
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
         "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "message_counts",
-        "sent_count",
+        "sent_count", "set_chat_member",
     }
 )  # fmt: skip
 
@@ -245,6 +245,7 @@ class LocalBotApi:
         self._webhook_tasks: dict[str, asyncio.Task[None]] = {}
         self._session: ClientSession | None = None
         self._start_error: BaseException | None = None
+        self._member_status: dict[tuple[int, int], str] = {}  # (chat id, user id) -> status; see set_chat_member
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -1145,6 +1146,50 @@ class LocalBotApi:
         d["max_reaction_count"] = 11
         return d
 
+    # --- chat members (the server does not model joining: a known user is a "member" of every group unless
+    # set_chat_member says otherwise)
+
+    def set_chat_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """Make USER_ID the group's "creator" or an "administrator", or a "member", "left" or "kicked" one."""
+        if status not in _MEMBER_STATUSES:
+            raise ValueError(f"unknown member status {status!r}")
+        with self._lock:
+            self._user(user_id)
+            chat = self._chats.get(chat_id)
+            if chat is None or chat.type == "private":
+                raise ValueError(f"no group or channel {chat_id}")
+            self._member_status[(chat_id, user_id)] = status
+
+    def _member_chat(self, p: _Params) -> Chat:
+        chat = self._chat(p)
+        if chat.migrated_to is not None:
+            self._check_can_write(chat)
+        if chat.type != "private" and chat.kicked:
+            raise ApiError(403, f"Forbidden: bot was kicked from the {chat.type} chat")
+        return chat
+
+    def _m_getChatMember(self, bot: Bot, p: _Params) -> dict[str, Any]:
+        chat = self._member_chat(p)
+        user_id = p.get_int("user_id")
+        user = self._users.get(user_id) if user_id is not None else None
+        if user is None:
+            raise ApiError(400, "Bad Request: user not found")
+        if chat.type == "private":
+            status = "member" if user.id == chat.id else "left"
+        else:
+            status = self._member_status.get((chat.id, user.id), "member")
+        return _chat_member(chat, user.as_dict(), status)
+
+    def _m_getChatAdministrators(self, bot: Bot, p: _Params) -> list[dict[str, Any]]:
+        chat = self._member_chat(p)
+        if chat.type == "private":
+            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
+        return [
+            _chat_member(chat, self._users[user_id].as_dict(), status)
+            for (chat_id, user_id), status in sorted(self._member_status.items())
+            if chat_id == chat.id and status in ("creator", "administrator")
+        ]
+
     # --- files
 
     def _new_file(
@@ -1884,6 +1929,29 @@ class LocalBotApi:
         """Wait until chat_id has at least ``count`` bot messages; returns them (possibly fewer on timeout)."""
         await self.await_for(lambda: len(self.messages(chat_id)) >= count, timeout)
         return [_sent_message_json(m) for m in self.messages(chat_id)]
+
+
+_MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "left", "kicked"})
+
+
+def _chat_member(chat: Chat, user: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ChatMember object as the Bot API returns it (ChatMemberOwner, …Administrator, …Member, …Left, …Banned)."""
+    member: dict[str, Any] = {"user": user, "status": status}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(
+            can_be_edited=False, is_anonymous=False, can_manage_chat=True, can_delete_messages=True,
+            can_manage_video_chats=True, can_restrict_members=True, can_promote_members=False, can_change_info=True,
+            can_invite_users=True, can_post_stories=False, can_edit_stories=False, can_delete_stories=False,
+        )
+        if chat.type == "channel":
+            member.update(can_post_messages=True, can_edit_messages=True)
+        else:
+            member["can_pin_messages"] = True
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
 
 
 def _intern(s: str | None) -> str | None:
