@@ -4,8 +4,9 @@
 
 Generates deterministic synthetic Chinese bulletins, imports them one transaction per issue (as `bulletin-bot
 import` does), then measures search latency (p50/p95) for 1-, 2- and 4-character words, two-word queries and
-words with punctuation, against a plain `LIKE '%word%'` scan over the same tables measured in the same run. PostgreSQL is measured too
-when --pg-url or BULLETIN_BOT_TEST_PG_URL is given (in a scratch schema that is dropped afterwards).
+words with punctuation, against a plain `LIKE '%word%'` scan over the same tables measured in the same run.
+PostgreSQL is measured too when --pg-url or BULLETIN_BOT_TEST_PG_URL is given (in a scratch schema that is dropped
+afterwards).
 """
 
 from __future__ import annotations

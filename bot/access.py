@@ -19,7 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Update
+from telegram import ChatMember, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler, filters
 
@@ -188,18 +189,48 @@ async def subscription_refusal(update: Update, context: Ctx) -> str | None:
     return None if key is None else t(h.user_lang(update), key)
 
 
+async def group_change_refusal(update: Update, context: Ctx) -> str | None:
+    """In a group: the refusal when the sender may not change the group's subscription (unsubscribe it, change its
+    department). Only the group's Telegram admins (asked with getChatMember at that moment) and the bot's admins
+    may. None when they may, and always in a private chat."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return None
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return None  # an anonymous admin, writing as the group itself (only admins can)
+    if user is not None:
+        configured = tuple(h.deps(context).config.access.admins)
+        if await h.in_transaction(context, lambda s: AdminRepository(s).is_admin(user.id, configured)):
+            return None
+        try:
+            member = await context.bot.get_chat_member(chat.id, user.id)
+        except TelegramError as exc:
+            log.warning("could not ask chat %s whether user %s is an admin: %s", chat.id, user.id, exc)
+        else:
+            if member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR):
+                return None
+    log.info("refused user %s changing the subscription of group %s: %s", user.id if user else None, chat.id,
+             _what(update))
+    return t(h.user_lang(update), "group_admins_only")
+
+
 async def subscribe(update: Update, context: Ctx, department: str) -> str:
     """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user.
 
-    An active subscriber just changes department. Admins, "open" mode and a valid invite code (consumed in the same
-    transaction as the subscription) subscribe at once; "invite" without a valid code is refused; "approval"
-    records a request and sends it to the admins with approve / deny buttons.
+    An active subscriber just changes department (a group's only by its admins, see group_change_refusal).
+    Admins, "open" mode and a valid invite code (consumed in the same transaction as the subscription) subscribe at
+    once; "invite" without a valid code is refused; "approval" records a request and sends it to the admins with
+    approve / deny buttons.
     """
     d = h.deps(context)
     config = d.config
     lang = h.user_lang(update)
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
+    if chat.type != ChatType.PRIVATE:
+        current = await h.in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+        if current is not None and current.active and (refusal := await group_change_refusal(update, context)):
+            return refusal
     code = _invite_code(context)
     mode = config.access.mode
 
