@@ -7,11 +7,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from test_access_support import ADMIN, access_config, access_server, polling_bot, subscriber
-from test_bot_e2e import GROUP, OTHER_USER, TOKEN, ZH_USER, ChatUser, running_bot, seed_archive, started_server
+from test_bot_e2e import (
+    GROUP,
+    OTHER_USER,
+    ZH_USER,
+    ChatUser,
+    message_with_buttons,
+    running_bot,
+    seed_archive,
+    started_server,
+)
 from test_desk_support import ADMIN_A, NOBODY, desk_config, desk_server, running_desk
 
 EXPIRED = "这个按钮已失效，请重新发送命令。"
@@ -44,14 +52,7 @@ async def test_out_of_range_numbers_in_buttons_are_expired(server: Any, factory:
               "1:l:2147483648", "1:c:2147483648", f"1:k:{huge}", f"1:q:{huge}:1", f"1:r:{huge}", f"1:x:{huge}:1"]
     async with running_bot(server, factory, "polling"):
         zh = ChatUser(server, ZH_USER, ZH_USER)
-        markup = {"inline_keyboard": [[{"text": f"f{i}", "callback_data": d}] for i, d in enumerate(forged)]}
-        async with httpx.AsyncClient() as client:
-            response = await client.post(
-                f"{server.api_base_url()}{TOKEN}/sendMessage",
-                json={"chat_id": ZH_USER, "text": "old buttons", "reply_markup": markup},
-            )
-            assert response.status_code == 200
-        message = zh.messages()[-1]
+        message = await message_with_buttons(zh, forged)
         for data in forged:
             answer = await zh.press_data(message, data)
             assert answer.get("text") == EXPIRED, data
