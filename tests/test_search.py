@@ -270,7 +270,7 @@ def test_snippet_joins_paragraphs_with_spaces(factory: sessionmaker[Session]) ->
 
 _VOCAB = "景区 旅游 安全 检查 工作 会议 市场 河道 治理 文物 保护 游客 服务 质量 提升 全市 开展 推进 落实 部署".split()
 _QUERIES = ["景", "区", "景区", "安全检查", "景区 安全", "工作 会议 市场", "旅游市场", "文物保护", "保", "质量 景",
-            "无此词"]
+            "无此词", "工作，", "，会议", "作，会", "市场，安全 景区"]
 
 
 def _random_issues(seed: int) -> list[Issue]:
