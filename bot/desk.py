@@ -803,7 +803,7 @@ def _extension(desk: Desk) -> Extension:
     handlers: list[BaseHandler[Any, Any, Any]] = [
         MessageHandler(private & filters.Document.ALL, bind(on_document)),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), bind(on_typed_time)),
-        MessageHandler(private & filters.TEXT & filters.Regex(_URL), bind(on_url)),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.Regex(_URL), bind(on_url)),
         CommandHandler(list(_ACTIONS), bind(correction_command), filters=private),
         CommandHandler("internal", bind(internal_command), filters=private),
     ]

@@ -494,10 +494,13 @@ async def subscribe_command(update: Update, context: Ctx) -> None:
 
 
 async def unsubscribe_command(update: Update, context: Ctx) -> None:
-    """/unsubscribe: stop the subscription of this chat."""
+    """/unsubscribe: stop the subscription of this chat (a group's: only its admins)."""
     lang = user_lang(update)
     chat = update.effective_chat
     assert chat is not None
+    if (refusal := await access.group_change_refusal(update, context)) is not None:
+        await reply(update, context, refusal)
+        return
     done = await in_transaction(context, lambda s: SubscriberRepository(s).unsubscribe(chat.id))
     if context.chat_data is not None:
         context.chat_data.pop("awaiting_department", None)

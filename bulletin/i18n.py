@@ -364,9 +364,13 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "……另有 {count} 个申请，处理完上面的申请后请再发送 /requests。",
         EN: "… {count} more; send /requests again once these are decided.",
     },
+    "group_admins_only": {
+        ZH: "抱歉，只有本群的管理员可以退订本群或更改本群的部门。",
+        EN: "Sorry, only this group's admins can unsubscribe it or change its department.",
+    },
     "access_rate_limited": {
-        ZH: "您发送命令过于频繁，请 {seconds} 秒后再试。",
-        EN: "You are sending commands too quickly. Please try again in {seconds} seconds.",
+        ZH: "您的操作过于频繁，请 {seconds} 秒后再试。",
+        EN: "You are doing that too often. Please try again in {seconds} seconds.",
     },
     "push_resend_scheduled": {
         ZH: "已安排重发给 {count} 个会话，稍后开始。", EN: "Resend to {count} chats scheduled; it starts shortly."

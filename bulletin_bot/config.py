@@ -55,7 +55,7 @@ class AccessConfig:
     admins: tuple[int, ...] = ()
     departments: tuple[str, ...] = ()
     mode: str = "open"
-    # Commands one user may send per minute before being asked to wait (0 = no limit).
+    # Updates (commands, texts, files, button presses) one user may send per minute (0 = no limit).
     rate_limit_per_minute: int = 20
     # Default lifetime of an /invite link.
     invite_ttl: dt.timedelta = dt.timedelta(days=7)

@@ -32,7 +32,7 @@ CONTROL_METHODS = frozenset(
         "callback_answers",
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
         "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "message_counts",
-        "sent_count",
+        "sent_count", "set_chat_member",
     }
 )  # fmt: skip
 

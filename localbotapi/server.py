@@ -23,6 +23,7 @@ from .commands import CommandsApi
 from .control import ControlApi
 from .faults import BAD_GATEWAY_HTML
 from .files import MAX_UPLOAD, FilesApi
+from .members import MembersApi
 from .messages import MessagesApi
 from .model import ApiError, Bot
 from .params import Params, json_response
@@ -62,6 +63,9 @@ METHODS: dict[str, Handler] = {
     "deleteMessages": MessagesApi._m_deleteMessages,
     "sendChatAction": MessagesApi._m_sendChatAction,
     "getChat": MessagesApi._m_getChat,
+    # chat members (members.py)
+    "getChatMember": MembersApi._m_getChatMember,
+    "getChatAdministrators": MembersApi._m_getChatAdministrators,
     # files (files.py)
     "sendDocument": FilesApi._m_sendDocument,
     "sendPhoto": FilesApi._m_sendPhoto,
@@ -71,7 +75,7 @@ LONG_POLL = "getUpdates"
 CANONICAL = {m.lower(): m for m in (*METHODS, LONG_POLL)}
 
 
-class LocalBotApi(ControlApi, MessagesApi, CommandsApi):
+class LocalBotApi(ControlApi, MessagesApi, CommandsApi, MembersApi):
     """A local Telegram Bot API server for tests and the sandbox (see README.md in this folder)."""
 
     @property

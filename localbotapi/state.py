@@ -52,6 +52,7 @@ class ServerState:
         self._webhook_tasks: dict[str, asyncio.Task[None]] = {}
         self._session: ClientSession | None = None
         self._start_error: BaseException | None = None
+        self._member_status: dict[tuple[int, int], str] = {}  # (chat id, user id) -> status; see members.py
 
     def _event(self, token: str) -> asyncio.Event:
         ev = self._bot_events.get(token)

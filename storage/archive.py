@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BigInteger,
     Integer,
     Select,
     Text,
@@ -396,8 +395,9 @@ class IssueRepository:
         """Articles containing every word of QUERY (case-insensitive substring of the title or of the body).
 
         Ranking: articles with every word in the title first (score 1.0, else 0.0), then newer issues first (date,
-        year, number), then article order. Words with no letter or digit are ignored. Words made only of letters
-        and digits are answered exactly by the bigram index; others are also checked against the folded text. Both
+        year, number), then article order. Words with no letter or digit are ignored. On SQLite every word, with
+        punctuation or without, is one exact FTS5 phrase (storage.textindex.word_phrase), so only the page's rows
+        are read; PostgreSQL's tsvector has no positions, so there candidates are checked with strpos in SQL. Both
         backends implement these same semantics, so they return the same hits in the same order.
         """
         words = [w for w in textindex.query_words(query) if textindex.runs(w)]
@@ -406,10 +406,8 @@ class IssueRepository:
         offset, limit = max(0, offset), max(0, limit)
         if self._dialect != "sqlite":
             total, ranked = self._search_postgres(words, offset, limit)
-        elif all(textindex.runs(w) == [w] for w in words):
-            total, ranked = self._search_fts_exact(words, offset, limit)
         else:
-            total, ranked = self._search_verified(words, offset, limit)
+            total, ranked = self._search_fts_exact(words, offset, limit)
         return SearchPage(hits=self._hits(ranked, words), total=total)
 
     def _search_fts_exact(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
@@ -431,21 +429,6 @@ class IssueRepository:
         return total, _tiered_page(
             total, offset, limit, tier_keys, lambda: self._session.scalar(count, {"m": match_title}) or 0
         )
-
-    def _search_verified(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
-        """SQLite, words with punctuation: FTS5 candidates checked in Python against the folded text."""
-        match = textindex.fts5_match(words)
-        candidates = text("SELECT rowid FROM article_search WHERE article_search MATCH :m").bindparams(m=match)
-        where = ArticleRow.search_key.in_(candidates.columns(column("rowid", BigInteger)))
-        matches: list[tuple[int, bool]] = []
-        stmt = select(ArticleRow.search_key, ArticleRow.search_title, ArticleRow.body).where(where)
-        for row in self._session.execute(stmt):
-            title = row.search_title
-            body = textindex.fold(row.body)
-            if all(w in title or w in body for w in words):
-                matches.append((row.search_key, all(w in title for w in words)))
-        matches.sort(key=lambda m: (not m[1], -m[0]))
-        return len(matches), matches[offset : offset + limit]
 
     def _search_postgres(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
         """PostgreSQL: GIN candidates, checked with strpos on the folded text, ranked in SQL."""

@@ -355,19 +355,22 @@ async def test_command_rate_limit_answers_once_then_stays_quiet(server: Any, fac
         await zh.send("/help")
         await zh.send("/latest")
         [wait] = await zh.send("/help")
-        m = re.fullmatch(r"您发送命令过于频繁，请 ([0-9]+) 秒后再试。", wait.text)
+        m = re.fullmatch(r"您的操作过于频繁，请 ([0-9]+) 秒后再试。", wait.text)
         assert m and 1 <= int(m[1]) <= 60
         count = len(zh.messages())
+        answers = len(server.callback_answers())
         server.send_text("4242:e2e-test-token", ZH_USER, ZH_USER, "/help")
-        # Buttons are not commands: the press is answered, and it is handled after the /help above (same chat).
-        await zh.press(keyboard, "办公室", edit=True)
-        assert len(zh.messages()) == count
-        sub = subscriber(factory, ZH_USER)
-        assert sub is not None and sub.department == "办公室"
+        # Button presses count too (tests/test_flood_e2e.py covers every kind): this one is not answered.
+        data = keyboard.reply_markup["inline_keyboard"][0][0]["callback_data"]
+        server.press_button("4242:e2e-test-token", ZH_USER, keyboard.message_id, data, ZH_USER)
         # Other users, and [access] admins, are not held back by it.
         for _ in range(5):
             [reply] = await admin.send("/help")
             assert "/subscribe" in reply.text
+        assert await server.await_for(lambda: server.pending_updates("4242:e2e-test-token") == 0)
+        assert len(zh.messages()) == count
+        assert len(server.callback_answers()) == answers
+        assert subscriber(factory, ZH_USER) is None
 
 
 async def test_every_command_outside_the_public_menu_refuses_non_admins(

@@ -517,20 +517,25 @@ async def test_an_english_users_search_results_name_issues_in_english(bot: dict[
     assert "年第" not in results.text and "总第" not in results.text
 
 
+async def message_with_buttons(user: ChatUser, data: list[str]) -> Any:
+    """A message "old buttons" in USER's chat, sent straight to the server, with a button for each of DATA."""
+    markup = {"inline_keyboard": [[{"text": f"f{i}", "callback_data": d}] for i, d in enumerate(data)]}
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{user.server.api_base_url()}{TOKEN}/sendMessage",
+            json={"chat_id": user.chat_id, "text": "old buttons", "reply_markup": markup},
+        )
+        assert response.status_code == 200
+    return user.messages()[-1]
+
+
 async def test_forged_or_stale_buttons_are_answered_as_expired(
     bot: dict[str, Any], server: Any, zh: ChatUser
 ) -> None:
     # Buttons the bot no longer understands (another version, a deleted issue, garbage) on a real message.
     forged = ["x", "1:a:1", "1:a:0:1", "1:a:999999:1", "2:a:1:1", "1:l:-1", "1:s:1:k:zzz", "1:d:99", "1:a:1:1:1",
               "1:z", "1:c:01", "a" * 64]
-    markup = {"inline_keyboard": [[{"text": f"f{i}", "callback_data": d}] for i, d in enumerate(forged)]}
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{server.api_base_url()}{TOKEN}/sendMessage",
-            json={"chat_id": ZH_USER, "text": "old buttons", "reply_markup": markup},
-        )
-        assert response.status_code == 200
-    message = zh.messages()[-1]
+    message = await message_with_buttons(zh, forged)
     for data in forged:
         answer = await zh.press_data(message, data)
         assert answer.get("text") == "这个按钮已失效，请重新发送命令。", data
