@@ -245,6 +245,11 @@ def parse_front(blocks: list[Block]) -> tuple[Front, list[Block]]:
     front.masthead = _masthead(front, blocks[: anchor.index], masthead_parts)
     extra = _read_rest(front, anchor.rest) if anchor.rest else []
     if extra:
+        if len(extra) > 1:
+            # The run-on heading takes the layout of the document's next styled block (its headings').
+            after = blocks[anchor.index + 1 : anchor.index + 1 + 4 * MAX_FRONT_BLOCKS]
+            like = next((b for b in after if b.styled), extra[0])
+            extra[0] = Block(extra[0].text, bold=like.bold, centred=like.centred, large=like.large)
         blocks = [*blocks[: anchor.index + 1], *extra, *blocks[anchor.index + 1 :]]
         front.end = anchor.index + 1
     else:
@@ -452,7 +457,7 @@ def _read_rest(front: Front, rest: str) -> list[Block]:
         else:
             front.warnings.append(f'unrecognised text on the issue line: "{joined}"')
         return []
-    return [Block(t) for t in _split_article(remainder)]
+    return _run_blocks(_split_article(remainder))
 
 
 def _split_run(text: str) -> list[str]:
@@ -475,6 +480,13 @@ def _split_article(tokens: list[str]) -> list[str]:
     if m is not None and m.end() < len(text):
         return [text[: m.end()], text[m.end() :]]
     return [text]
+
+
+def _run_blocks(parts: list[str]) -> list[Block]:
+    """Blocks for an article run onto the head line; its heading gets a heading's layout hints."""
+    if len(parts) < 2:
+        return [Block(p) for p in parts]
+    return [Block(parts[0], bold=True, centred=True), *(Block(p) for p in parts[1:])]
 
 
 def _read_byline(front: Front, blocks: list[Block], start: int) -> int:
@@ -542,6 +554,8 @@ def _publisher_like(blocks: list[Block], index: int, front: Front) -> bool:
         return True
     # Without a date beside it, only a line that closes the front matter counts (else it may be a heading).
     closes = following is None or is_rule(following.text) or is_toc_heading(following.text)
+    # In a styled document a plain line right above a styled one (a heading) closes the head as well.
+    closes = closes or (following is not None and following.styled and not blocks[index].styled)
     return closes and is_org(_PUBLISHER_SUFFIX.sub("", text))
 
 

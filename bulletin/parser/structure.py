@@ -125,6 +125,10 @@ def _build(blocks: list[Block], front: Front, posted: dt.date | None, *, styled:
     else:
         entries, body_start = _headless_toc(blocks, front.end, footer_start)
     body = [b for b in blocks[body_start:footer_start] if not is_rule(b.text)]
+    if entries:
+        # The 要目's column labels repeated in the body are structure, not headings or text.
+        columns = {e.section for e in entries if e.section}
+        body = [b for b in body if not _is_section_label(b.text, columns)]
 
     matches: list[_Match] = []
     if entries:
