@@ -195,7 +195,7 @@ def is_toc_heading(text: str) -> bool:
 
 
 def clean_publisher(text: str) -> str:
-    """"主办单位：XX" / "XX编印" -> "XX"."""
+    """ "主办单位：XX" / "XX编印" -> "XX"."""
     text = collapse_spaces(text)
     text = _PUBLISHER_PREFIX.sub("", text)
     return _PUBLISHER_SUFFIX.sub("", text) or text
@@ -372,7 +372,7 @@ def _read_prefix(front: Front, prefix: str) -> list[str]:
 
 
 def _split_glued(token: str) -> tuple[str, str]:
-    """"某县水利简报某县水利局综合科编" -> ("某县水利简报", "某县水利局综合科"); a plain "XX编" has no masthead."""
+    """ "某县水利简报某县水利局综合科编" -> ("某县水利简报", "某县水利局综合科"); a plain "XX编" has no masthead."""
     if _PUBLISHER_PREFIX.match(token):
         return "", clean_publisher(token)
     core = _PUBLISHER_SUFFIX.sub("", token)
