@@ -429,7 +429,7 @@ def _read_rest(front: Front, rest: str) -> list[Block]:
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        found = find_date(token)
+        found = find_date(token[:24])  # only a date that starts the token counts: no need to scan an article
         if found is not None and found[1] == 0 and front.date is None:
             front.date = found[0]
             token = strip_all(token[found[2] :])

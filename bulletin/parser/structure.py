@@ -297,7 +297,8 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
             parent = entry if marked else None
         index += 1
     if groups:
-        entries = [e for e in entries if not any(e is g for g in groups)]
+        grouping = {id(g) for g in groups}
+        entries = [e for e in entries if id(e) not in grouping]
     return entries, index
 
 
