@@ -181,3 +181,16 @@ def test_an_article_run_onto_the_head_line_keeps_every_word() -> None:
     assert issue.articles[0].title == "关于做好汛期值守工作的通知"
     assert issue.articles[0].paragraphs[0].startswith("各乡镇、各有关单位：")
     assert [a.title for a in issue.articles[1:]] == [p.title for p in PIECES[:2]]
+
+
+def test_a_dated_reports_masthead_in_its_own_box_of_a_web_page() -> None:
+    page = (
+        "<html><body><div class='wrap'><div class='top'><h1>某市河湖长制工作每日动态(2022年7月5日)</h1>"
+        "<p>某市河长办</p></div><div class='text'>"
+        f"<p><b>{PIECES[0].title}</b></p>" + "".join(f"<p>{p}</p>" for p in PIECES[0].paragraphs) + "</div></div>"
+        "<div><p>友情链接：某某网　某某在线</p></div></body></html>"
+    )
+    issue = parse_document(page.encode(), "daily.html")
+    assert (issue.masthead, issue.number, issue.date) == ("某市河湖长制工作每日动态", None, dt.date(2022, 7, 5))
+    assert issue.publisher == "某市河长办"
+    assert [(a.title, a.paragraphs) for a in issue.articles] == [(PIECES[0].title, PIECES[0].paragraphs)]
