@@ -6,7 +6,8 @@ Four made-up inputs, each at 1x, 2x, 4x and 8x size: a bulletin whose head is ru
 article of growing length; a text with no issue line (the partial-issue path) of growing line count; a web
 page's text with growing chrome (breadcrumbs, metadata, share lines) around a bulletin; a bulletin whose
 headless 要目 and column labels grow with its articles. Printed: milliseconds per parse (best and median
-of ROUNDS) and the best time's ratio to the 1x time; a linear rule keeps the ratio near the size factor (2, 4, 8), a quadratic one would give 4, 16, 64.
+of ROUNDS) and the best time's ratio to the 1x time; a linear rule keeps the ratio near the size factor
+(2, 4, 8), a quadratic one would give 4, 16, 64.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ HEAD = "某县防汛工作简报\n2023年第4期\n某县防汛办　　2023年6�
 
 
 def run_together(scale: int) -> str:
-    return "水利工作简报某县水利局综合科编2021年第〔4〕期总第【36】期关于做好汛期值守工作的通知" + SENTENCE * 200 * scale
+    head = "水利工作简报某县水利局综合科编2021年第〔4〕期总第【36】期关于做好汛期值守工作的通知"
+    return head + SENTENCE * 200 * scale
 
 
 def no_issue_line(scale: int) -> str:

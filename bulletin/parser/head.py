@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from bulletin.parser.blocks import Block
-from bulletin.parser.textutil import body_like, cn_number, collapse_spaces, is_rule, join_wrapped, strip_all
+from bulletin.parser.textutil import CLOSERS, body_like, cn_number, collapse_spaces, is_rule, join_wrapped, strip_all
 
 _OPEN = r"[(（\[【〔〖［]"
 _CLOSE = r"[)）\]】〕〗］]"
@@ -66,7 +66,6 @@ _PERIODICAL = re.compile(
 _PERIODICAL_END = re.compile(rf"{_PERIODICAL.pattern}$")
 _MASTHEAD_BRACKETS = "《》〈〉"
 _SENTENCE_END = "。！？!?；;…"
-_CLOSERS = "”’」』）)】〕》\"'"
 # First article run together with the head: its title ends with a document-type word.
 _DOC_TITLE = re.compile(r"^.{4,40}?(?:通知|通报|意见|方案|报告|决定|办法|要点|纪要|讲话|总结|情况|公告|启事)")
 
@@ -545,7 +544,7 @@ def _take_publisher_date(front: Front, text: str, found: tuple[dt.date, int, int
 
 def _publisher_like(blocks: list[Block], index: int, front: Front) -> bool:
     text = collapse_spaces(blocks[index].text)
-    if len(text) > 50 or text.rstrip(_CLOSERS)[-1:] in _SENTENCE_END:
+    if len(text) > 50 or text.rstrip(CLOSERS)[-1:] in _SENTENCE_END:
         return False
     if _publisher_form(text):
         return True
