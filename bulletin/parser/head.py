@@ -290,6 +290,8 @@ def _issue_context(prefix: str, rest: str, m: re.Match[str]) -> bool:
     """An issue line, not "第3期培训班" in a sentence."""
     if len(prefix) > 50 or any(ch in prefix for ch in "，。；！？,;"):
         return False
+    if prefix.rstrip(" (（[【〔〖［").endswith("总"):
+        return False  # "（总第1期）" on a line of its own is the cumulative number, not an issue line
     if rest and not rest[0].isspace() and rest[0] not in "，,、" and not re.match(_OPEN, rest):
         # Glued to what follows: only a full issue line (year or total) starts a run-together head.
         return bool(m.group("year") or m.group("total")) or find_date(rest[:20]) is not None
