@@ -28,7 +28,7 @@ _CLOSE = r"[)）\]】〕〗］]"
 _CN_YEAR = r"[〇零○Ｏ一二三四五六七八九]{4}"
 _CN_NUM = r"[〇零一二三四五六七八九十百千两]{1,8}"
 _ISSUE_RE = re.compile(
-    rf"(?:{_OPEN}\s*)?(?:(?P<year>\d{{4}}|{_CN_YEAR})\s*年\s*(?:度\s*)?)?"
+    rf"(?:{_OPEN}\s*)?(?:(?P<year>\d{{4}}|{_CN_YEAR})\s*(?:年\s*(?:度\s*)?|{_CLOSE}\s*))?"
     rf"第\s*(?:{_OPEN}\s*)?(?P<number>\d{{1,4}}|{_CN_NUM})\s*(?:{_CLOSE}\s*)?期(?:\s*{_CLOSE})?"
     rf"(?:[\s,，、;；]*(?:{_OPEN}\s*)?总\s*(?:第\s*)?(?:{_OPEN}\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})"
     rf"\s*(?:{_CLOSE}\s*)?期(?:\s*{_CLOSE})?)?"
@@ -354,6 +354,10 @@ def _read_prefix(front: Front, prefix: str) -> list[str]:
         if is_label(token):
             front.marks += _marks_of(token)
             continue
+        total = _TOTAL_ONLY.match(token)
+        if total is not None:
+            front.total = front.total or cn_number(total.group("total"))  # "总第15期 2023年第3期"
+            continue
         found = find_date(token)
         if found is not None and front.date is None:
             front.date = found[0]
@@ -410,7 +414,7 @@ def _masthead(front: Front, before: list[Block], prefix_parts: list[str]) -> str
             break
     if any(b.styled for b in run) and not all(b.styled for b in run):
         run = [b for b in run if b.styled]
-    lines = [collapse_spaces(b.text).strip(_MASTHEAD_BRACKETS) for b in run]
+    lines = [_unspaced(collapse_spaces(b.text)).strip(_MASTHEAD_BRACKETS) for b in run]
     lines = [line for line in lines if line]
     if len(lines) == 2 and _PERIODICAL.search(lines[0]) and is_org(lines[1]) and not _PERIODICAL.search(lines[1]):
         # "教育改革动态" over "某某大学": the unit's name heads the masthead.
@@ -420,6 +424,14 @@ def _masthead(front: Front, before: list[Block], prefix_parts: list[str]) -> str
     for line in [*lines, *(p.strip(_MASTHEAD_BRACKETS) for p in prefix_parts)]:
         masthead = join_wrapped(masthead, line)
     return masthead
+
+
+def _unspaced(text: str) -> str:
+    """A letter-spaced masthead ("工 作 简 报") without its spaces."""
+    tokens = text.split()
+    if len(tokens) >= 3 and all(len(t) <= 2 for t in tokens):
+        return "".join(tokens)
+    return text
 
 
 def _read_rest(front: Front, rest: str) -> list[Block]:
