@@ -439,6 +439,7 @@ def _read_rest(front: Front, rest: str) -> list[Block]:
     tokens = rest.split()
     if len(tokens) == 1 and len(tokens[0]) > 20:
         tokens = _split_run(tokens[0])
+    tokens = [piece for token in tokens for piece in _split_at_date(token)]
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -471,6 +472,16 @@ def _read_rest(front: Front, rest: str) -> list[Block]:
             front.warnings.append(f'unrecognised text on the issue line: "{joined}"')
         return []
     return _run_blocks(_split_article(remainder))
+
+
+def _split_at_date(token: str) -> list[str]:
+    """"某县政府办编2024年2月2日" (PDF text loses the space) -> the unit, then the date."""
+    if len(token) > 40:
+        return [token]
+    found = find_date(token)
+    if found is None or found[1] == 0:
+        return [token]
+    return [token[: found[1]], token[found[1] :]]
 
 
 def _split_run(text: str) -> list[str]:
