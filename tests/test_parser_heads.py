@@ -194,3 +194,25 @@ def test_a_dated_reports_masthead_in_its_own_box_of_a_web_page() -> None:
     assert (issue.masthead, issue.number, issue.date) == ("某市河湖长制工作每日动态", None, dt.date(2022, 7, 5))
     assert issue.publisher == "某市河长办"
     assert [(a.title, a.paragraphs) for a in issue.articles] == [(PIECES[0].title, PIECES[0].paragraphs)]
+
+
+def test_two_strong_bullets_in_one_toc_are_both_top_level_entries() -> None:
+    # Some offices star their lead story (★) among ☆ entries: a different mark of the same weight is no sub-item.
+    a, b, c = PIECES[0], PIECES[1], PIECES[2]
+    lines = (
+        ("masthead", "某县工作简报"),
+        ("head", "2023年第4期"),
+        ("line", "某县政府办公室　　2023年9月12日"),
+        ("tocheading", "本期要目"),
+        ("line", "★" + a.title),
+        ("line", "☆" + b.title),
+        ("line", "☆" + c.title),
+        *(
+            ("heading", p.title) if i == 0 else ("paragraph", t)
+            for p in (a, b, c)
+            for i, t in enumerate(("", *p.paragraphs))
+        ),
+    )
+    issue = parse_document(render_lines(lines, "txt"), "b.txt")
+    assert [(e.title, e.section) for e in issue.toc] == [(a.title, None), (b.title, None), (c.title, None)]
+    assert issue.warnings == ()

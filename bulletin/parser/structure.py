@@ -41,6 +41,7 @@ _MARK_RE = re.compile(
     r"|[一二三四五六七八九十]{1,3}\s*[、.．]"
     r"|[①-⑳⑴-⒇⒈-⒛])\s*)+"
 )
+_MINOR_BULLETS = "○◦·•▪‣⁃-–—→√✓✔※*＊"
 _COLON_LABEL = re.compile(r"^(?P<name>[\u4e00-\u9fff]{2,8})\s*[:：]\s*(?P<rest>.*)$")
 _CN_HEADING_NUM = re.compile(r"^(?P<n>[一二三四五六七八九十]{1,3})\s*[、.．]")
 _LEADER_RE = re.compile(r"(?:[\s.·…．_-]{2,}|\t+)\d{1,3}$")
@@ -213,22 +214,21 @@ def _toc_label(text: str) -> tuple[str | None, str]:
     return m.group("name"), m.group("rest")
 
 
-def _mark_kind(text: str) -> str:
-    """The kind of a list mark: a bullet character, "1" (1. 2.), "一" (一、), "(" ((1) （一）) or "①"."""
+def _mark_rank(text: str) -> int:
+    """How deep a list mark nests: ☆/★/●/一、 0, 1. 1, （1） 2, ① 3, ○/-/· 4; -1 without a mark."""
     m = _MARK_RE.match(strip_all(text))
     if m is None:
-        return ""
-    mark = m.group(0).strip()
-    first = mark[:1]
+        return -1
+    first = m.group(0).strip()[:1]
     if first.isdigit():
-        return "1"
-    if first in "一二三四五六七八九十":
-        return "一"
+        return 1
     if first in "(（":
-        return "("
+        return 2
     if "①" <= first <= "⒛":
-        return "①"
-    return first
+        return 3
+    if first in _MINOR_BULLETS:
+        return 4
+    return 0
 
 
 def _headless_toc(blocks: list[Block], start: int, stop: int) -> tuple[list[_Entry], int]:
@@ -251,7 +251,7 @@ def _headless_toc(blocks: list[Block], start: int, stop: int) -> tuple[list[_Ent
 def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entry], int]:
     entries: list[_Entry] = []
     section: str | None = None
-    top_kind: str | None = None
+    top_rank: int | None = None
     parent: _Entry | None = None  # the last top-level entry, which sub-items make a column
     groups: list[_Entry] = []
     index = heading + 1
@@ -275,7 +275,7 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
                 index += 1
                 continue
             text = remainder
-        kind = _mark_kind(text)
+        rank = _mark_rank(text)
         title, marked = _strip_marks(text)
         title = collapse_spaces(_LEADER_RE.sub("", title))
         if not title:
@@ -284,14 +284,14 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
         mostly_marked = entries and sum(e.marked for e in entries) * 2 > len(entries)
         if not marked and label is None and mostly_marked and entries[-1].section == section:
             entries[-1].title = join_wrapped(entries[-1].title, title)  # an entry wrapped onto a second line
-        elif marked and top_kind is not None and kind != top_kind and parent is not None:
+        elif marked and top_rank is not None and rank > top_rank and parent is not None:
             # A sub-item under a ☆ item: that item names the column its sub-items belong to.
             if not groups or groups[-1] is not parent:
                 groups.append(parent)
             entries.append(_Entry(title, parent.title, marked, block))
         else:
-            if marked and top_kind is None:
-                top_kind = kind
+            if marked and top_rank is None:
+                top_rank = rank
             entry = _Entry(title, section, marked, block)
             entries.append(entry)
             parent = entry if marked else None
