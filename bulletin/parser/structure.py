@@ -4,7 +4,8 @@ Layout of a work bulletin (工作简报), top to bottom: masthead (刊头), issu
 publisher and date (often on one line), a rule, the table of contents (本期要目) with optional section labels
 (【工作动态】), the articles (heading + paragraphs), and a footer (报：/送：/发：, 共印…份, 责任编辑, 签发).
 Every block after the contents is either an article heading, an article paragraph, a section label, a rule
-or a footer line; nothing is dropped silently and nothing is invented.
+or a footer line; nothing is dropped silently and nothing is invented. The head (masthead, issue line or
+dated report's head, publisher, date, marks) and web-page chrome are read by head.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from bulletin.parser.blocks import Block
 from bulletin.parser.head import Front, drop_chrome, find_sign_off, is_label, is_toc_heading, parse_front
 from bulletin.parser.textutil import (
     FOOTER_RE,
-    body_like,
     cn_number,
     collapse_spaces,
     is_rule,
@@ -322,7 +322,8 @@ def _ends_toc(block: Block, text: str, entries: list[_Entry]) -> bool:
 
 
 def _body_like(text: str) -> bool:
-    return body_like(text)
+    stripped = strip_all(text)
+    return len(stripped) > 80 or (len(stripped) >= 15 and stripped.rstrip(_CLOSERS)[-1:] in "。！？!?")
 
 
 # --- matching entries to headings ----------------------------------------------------------------------
