@@ -83,11 +83,16 @@ _CHROME_LINE = re.compile(
     r"^(?:当前位置|您的位置|您现在的位置|你的位置|所在位置|位置)\s*[:：]"
     r"|^首页\s*[>»›/＞]"
     r"|^(?:上一篇|下一篇|上一条|下一条)\s*[:：]?"
-    r"|^(?:分享到|分享至|一键分享)"
+    r"|^(?:分享到|分享至|一键分享|扫一扫)"
     r"|^(?:标签|相关标签|热门标签|TAG标签|Tags?)\s*[:：]"
-    r"|^[【\[]?\s*(?:字体|字号)\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小"
+    r"|^[【\[]?\s*(?:字体|字号)?\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小(?:[】\]\s]|$)"
     r"|^[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部|返回)\s*[】\]]?(?:\s*[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部|返回)\s*[】\]]?)*$",
     re.IGNORECASE,
+)
+# A government site's disclosure table (索引号 … 主题分类 …, 发布机构 … 成文日期 …), colons or not.
+_DISCLOSURE_KEY_RE = re.compile(
+    r"(?:索引号|主题分类|信息分类|发布机构|发布单位|发文机关|发文单位|成文日期|发文日期|发布日期|公开日期|文号|"
+    r"时效|有效性|公开方式|公开范围|公开形式)\s*[:：]?"
 )
 _SHARE_WORDS = {
     "微信", "微博", "新浪微博", "腾讯微博", "QQ", "QQ空间", "朋友圈", "豆瓣", "人人网", "复制链接", "分享", "扫一扫",
@@ -145,6 +150,8 @@ def is_chrome(text: str) -> bool:
         return True
     if len(_META_KEY_RE.findall(text)) >= 2:
         return True  # "来源：… 作者：…", "编辑:admin 发表时间:[2019-03-12]"
+    if _DISCLOSURE_KEY_RE.match(text) and len(_DISCLOSURE_KEY_RE.findall(text)) >= 2:
+        return True
     words = [w for w in re.split(r"[\s|｜/、]+", text) if w]
     if words and all(w in _SHARE_WORDS for w in words):
         return True
