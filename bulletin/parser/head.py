@@ -76,6 +76,7 @@ _META_KEYS = (
     r"点击|点击数|点击量|浏览|浏览次数|浏览量|阅读|阅读次数|阅读量|访问量|字号|字体)"
 )
 _META_KEY_RE = re.compile(rf"{_META_KEYS}\s*[:：]")
+_WEB_META_RE = re.compile(r"(?:发布|发表|更新|时间|日期|来源|点击|浏览|阅读|访问|字号|字体)\s*[:：]")
 _META_STRICT = re.compile(
     r"^[【\[]?\s*(?:发布日期|发布时间|发表时间|更新时间|点击|点击数|点击量|浏览次数|浏览量|阅读次数|阅读量|访问量)\s*[:：]"
 )
@@ -148,8 +149,8 @@ def is_chrome(text: str) -> bool:
     """A line of site chrome: breadcrumb, posting metadata, share buttons, tag cloud, 上一篇/下一篇."""
     if _CHROME_LINE.search(text) or _META_STRICT.search(text):
         return True
-    if len(_META_KEY_RE.findall(text)) >= 2:
-        return True  # "来源：… 作者：…", "编辑:admin 发表时间:[2019-03-12]"
+    if len(_META_KEY_RE.findall(text)) >= 2 and _WEB_META_RE.search(text):
+        return True  # "来源：… 作者：…", "编辑:admin 发表时间:[2019-03-12]"; not a footer's "主编：… 编辑：…"
     if _DISCLOSURE_KEY_RE.match(text) and len(_DISCLOSURE_KEY_RE.findall(text)) >= 2:
         return True
     words = [w for w in re.split(r"[\s|｜/、]+", text) if w]
