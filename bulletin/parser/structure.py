@@ -233,9 +233,12 @@ def _mark_rank(text: str) -> int:
 
 def _headless_toc(blocks: list[Block], start: int, stop: int) -> tuple[list[_Entry], int]:
     """A 要目 with no heading: a marked list (or labelled columns) right after the head whose entries head articles."""
-    if start >= stop:
+    first_at = start
+    while first_at < stop and is_rule(blocks[first_at].text):
+        first_at += 1  # a second rule under the head
+    if first_at >= stop:
         return [], start
-    first = blocks[start].text
+    first = blocks[first_at].text
     if not _strip_marks(first)[1] and _toc_label(first)[0] is None:
         return [], start
     entries, end = _parse_toc(blocks, start - 1, stop)
