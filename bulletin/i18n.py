@@ -18,6 +18,8 @@ _STRINGS: dict[str, dict[str, str]] = {
     "issue_line": {ZH: "{year}年第{number}期", EN: "{year} No. {number}"},
     "issue_line_no_year": {ZH: "第{number}期", EN: "No. {number}"},
     "issue_total": {ZH: "（总第{total}期）", EN: " (No. {total} overall)"},
+    "issue_week": {ZH: "{year}年第{week}周", EN: "{year} week {week}"},
+    "issue_unnumbered": {ZH: "（期号待定）", EN: "(issue not identified yet)"},
     "date": {ZH: "{y}年{m}月{d}日", EN: "{d} {month} {y}"},
     "contents_heading": {ZH: "要目", EN: "Contents"},
     "contents_empty": {ZH: "（本期没有文章）", EN: "(no articles in this issue)"},

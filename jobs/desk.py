@@ -71,7 +71,7 @@ class DraftCheck:
 def check_draft(session: Session, issue: Issue) -> DraftCheck:
     """Compare ISSUE with the archive (read only)."""
     repo = IssueRepository(session)
-    stored = repo.find(issue.masthead, issue.year, issue.number)
+    stored = repo.find_same(issue)
     subscribers = SubscriberRepository(session).count_active()
     if stored is None:
         latest = repo.latest()
@@ -120,7 +120,7 @@ def commit_draft(
     draft does not replace it, DeskError("already_pushed" | "push_running") when the push cannot be scheduled.
     """
     repo = IssueRepository(session)
-    existing = repo.find(draft.issue.masthead, draft.issue.year, draft.issue.number)
+    existing = repo.find_same(draft.issue)
     pushed = _pushed(session, existing.id) if existing is not None else None
     if pushed == PushState.RUNNING.value:
         raise DeskError("push_running")

@@ -62,7 +62,7 @@ def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
 
 
 def make_issue(
-    number: int = 1,
+    number: int | None = 1,
     *,
     year: int | None = 2024,
     total: int | None = None,
@@ -83,7 +83,7 @@ def make_issue(
         number=number,
         total_number=total,
         publisher="某市文化和旅游局办公室",
-        date=date if date is not None else (dt.date(year, 1, 1) + dt.timedelta(days=7 * number) if year else None),
+        date=date if date is not None else (dt.date(year, 1, 1) + dt.timedelta(days=7 * (number or 0)) if year else None),
         toc=tuple(TocEntry(title=t, section="工作动态" if i == 0 else None) for i, (t, _) in enumerate(articles)),
         articles=tuple(Article(title=t, paragraphs=tuple(ps)) for t, ps in articles),
         footer=footer,
