@@ -60,7 +60,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "/settings — 修改所在部门\n"
         "/latest — 最新一期要目\n"
         "/issues — 往期简报列表，每页10期\n"
-        "/issue — 查看某一期，例如 /issue 12 或 /issue 2023-1\n"
+        "/issue — 查看某一期，例如 /issue 12、/issue 2023-1 或 /issue 2022-07-05\n"
         "/article — 查看某期的某篇文章，例如 /article 12 3\n"
         "/search — 搜索文章，例如 /search 景区 安全",
         EN: "<b>Commands</b>\n"
@@ -71,7 +71,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "/settings — change your department\n"
         "/latest — contents of the newest issue\n"
         "/issues — past issues, 10 per page\n"
-        "/issue — one issue, e.g. /issue 12 or /issue 2023-1\n"
+        "/issue — one issue, e.g. /issue 12, /issue 2023-1 or /issue 2022-07-05\n"
         "/article — one article of an issue, e.g. /article 12 3\n"
         "/search — search the articles, e.g. /search 景区 安全",
     },
@@ -79,7 +79,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "我只认识命令。发送 /help 查看全部命令。",
         EN: "I only understand commands. Send /help to see them all.",
     },
-    "usage_issue": {ZH: "用法：/issue N 或 /issue 2023-1", EN: "Usage: /issue N or /issue 2023-1"},
+    "usage_issue": {
+        ZH: "用法：/issue N、/issue 2023-1 或 /issue 2022-07-05（日期）",
+        EN: "Usage: /issue N, /issue 2023-1 or /issue 2022-07-05 (a date)",
+    },
+    "issue_choose_date": {ZH: "{date}共有{count}期简报，请选择：", EN: "{count} issues are dated {date}; choose one:"},
     "usage_article": {ZH: "用法：/article N K（第N期的第K篇）", EN: "Usage: /article N K (article K of issue N)"},
     "usage_search": {ZH: "用法：/search 关键词，例如 /search 景区", EN: "Usage: /search words, e.g. /search 景区"},
     "usage_issues": {ZH: "用法：/issues 或 /issues 页码", EN: "Usage: /issues or /issues PAGE"},
