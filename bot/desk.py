@@ -108,6 +108,13 @@ class PendingDraft:
     panel_id: int | None = None
     # (field, value) taken from the series' remembered corrections, shown on the panel.
     remembered: tuple[tuple[str, str], ...] = ()
+    # No issue line was found: nothing is published until the admin types the number, or the date of a dated report
+    # (a date read elsewhere in the document does not make a bulletin a dated report).
+    needs_id: bool = False
+
+    def publishable(self) -> bool:
+        """Whether the issue is identified (a number, or a date), so that the publish buttons are offered."""
+        return identifiable(self.draft.issue) and not self.needs_id
 
 
 @dataclass
@@ -241,14 +248,12 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
     if desk.config.publish.approval:
         lines.append(t(lang, "desk_approval_note"))
     lines.extend(_intake_lines(pending))
-    if not identifiable(issue):
-        blocked = True
 
     def b(label: str, op: int) -> tuple[Button, ...]:
         return (Button(label, cb_routed(DRAFT_KIND, draft_id, op)),)
 
     rows: list[tuple[Button, ...]] = []
-    if not identifiable(issue):
+    if not pending.publishable():
         pass  # nothing to publish until the admin gives a number or a date (修改)
     elif blocked:
         rows.append(b(t(lang, "desk_btn_replace"), OP_REPLACE))
@@ -285,7 +290,7 @@ def _intake_lines(pending: PendingDraft) -> list[str]:
     uncertain = [_field_name(lang, f) if f in EDITABLE else esc(f) for f in issue.uncertain]
     if uncertain:
         lines.append(t(lang, "desk_uncertain", fields="、".join(uncertain) if lang != "en" else ", ".join(uncertain)))
-    if not identifiable(issue):
+    if not pending.publishable():
         lines.append(t(lang, "desk_needs_id"))
     return lines
 
@@ -391,6 +396,7 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
+    partial = False
     try:
         issue = await asyncio.to_thread(parse_document, data, filename)
     except BulletinParseError as exc:
@@ -399,11 +405,11 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
             await _say(update, context, t(lang, "desk_parse_failed", reason=_parse_reason(lang, exc)))
             return
         # Only the issue line is missing: the admin supplies the number or date in the preview (修改).
-        issue = exc.partial
+        issue, partial = exc.partial, True
     taken, check = await desk.db(lambda s: prepare_draft(s, issue))
     pending = PendingDraft(
         Draft(taken.issue, source, user.id, parsed_masthead=issue.masthead), check, chat.id, lang, time.monotonic(),
-        remembered=taken.applied,
+        remembered=taken.applied, needs_id=partial,
     )
     issue = taken.issue
     draft_id = desk.state.add_draft(pending)
@@ -479,7 +485,7 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
         return
     elif op in (OP_NOW, OP_DEFAULT, OP_TOMORROW):
         blocked = pending.check.existing is Existing.DIFFERENT and not pending.draft.replace
-        if blocked or not identifiable(pending.draft.issue):
+        if blocked or not pending.publishable():
             await query.answer(t(lang, "desk_expired"), show_alert=True)
             return
         at: dt.datetime | None = None
@@ -571,6 +577,7 @@ async def _on_typed_field(
         desk.state.awaiting_time.pop(chat_id, None)
         desk.state.awaiting_field.pop(chat_id, None)
         await _say(update, context, t(lang, "desk_edit_cancelled"))
+        await _edit(context, chat_id, pending.panel_id, panel_of(desk, draft_id, pending, _now()))
         return
     try:
         issue = correct(pending.draft.issue, [(name, typed)])
@@ -586,6 +593,8 @@ async def _on_typed_field(
         pending.draft, issue=issue, corrections=(*pending.draft.corrections, (name, typed.strip())), replace=False
     )
     pending.draft = draft
+    if name in ("number", "date") and field_value(issue, name) is not None:
+        pending.needs_id = False
     pending.check = await desk.db(lambda s: check_draft(s, issue))
     value = field_value(issue, name)
     shown = t(lang, "desk_field_empty") if value is None else esc(show_value(value))

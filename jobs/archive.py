@@ -65,8 +65,11 @@ def import_file(
     try:
         issue = parse_path(path)
     except BulletinParseError as exc:
-        if exc.partial is None or not corrections:
-            return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
+        # Without an issue line the office must say what identifies the issue; a date read elsewhere in the
+        # document does not make a bulletin a dated report.
+        if exc.partial is None or not any(f in ("number", "date") for f, _ in corrections):
+            hint = "; give --set number=N, or --set date=YYYY-MM-DD for a dated report" if exc.partial else ""
+            return ImportResult(path=name, ok=False, message=str(exc) + hint, stored=None, outcome=None)
         issue = exc.partial
     notes: tuple[tuple[str, str], ...] = ()
     try:
