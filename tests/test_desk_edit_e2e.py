@@ -92,6 +92,7 @@ async def test_edit_a_field_refuse_an_invalid_value_then_confirm_stores_the_corr
     assert bad_date.text == "未修改：日期“2024-02-30”不是日期，请按 2023-06-01 或 2023年6月1日 输入，或输入“取消”。"
     [_done] = await admin.send("2024年7月1日")
     assert await desk.await_for(lambda: "2024年7月1日" in admin.current(preview).text)
+    assert await desk.await_for(lambda: "立即发布" in labels(admin.current(panel)))
     assert stored_issues(factory) == []  # nothing stored before the confirmation
 
     await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
