@@ -45,7 +45,7 @@ def parse_value(name: str, text: str) -> Value:
     value = unicodedata.normalize("NFKC", text).strip()
     if value == CLEAR and name in _OPTIONAL:
         return None
-    if not value:
+    if not value or value == CLEAR:
         raise FieldError("empty", name, f"{name}: a value is needed")
     if name in _MAX_TEXT:
         if len(value) > _MAX_TEXT[name] or "\n" in value:
