@@ -287,7 +287,7 @@ def _intake_lines(pending: PendingDraft) -> list[str]:
         t(lang, "desk_remembered", field=_field_name(lang, name), value=esc(value))
         for name, value in pending.remembered
     ]
-    uncertain = [_field_name(lang, f) if f in EDITABLE else esc(f) for f in issue.uncertain]
+    uncertain = [_field_name(lang, f) if f"desk_field_{f}" in keys() else esc(f) for f in issue.uncertain]
     if uncertain:
         lines.append(t(lang, "desk_uncertain", fields="、".join(uncertain) if lang != "en" else ", ".join(uncertain)))
     if not pending.publishable():

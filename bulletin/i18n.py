@@ -455,6 +455,9 @@ _STRINGS: dict[str, dict[str, str]] = {
     "desk_field_total_number": {ZH: "总期号", EN: "Cumulative number"},
     "desk_field_date": {ZH: "日期", EN: "Date"},
     "desk_field_publisher": {ZH: "编发单位", EN: "Publisher"},
+    "desk_field_toc": {ZH: "要目", EN: "Contents"},
+    "desk_field_articles": {ZH: "文章", EN: "Articles"},
+    "desk_field_footer": {ZH: "版记", EN: "Footer"},
     "desk_field_empty": {ZH: "（空）", EN: "(empty)"},
     "desk_edit_choose": {
         ZH: "要修改哪一项？点选后输入新值。确认发布前不会入库。",

@@ -61,13 +61,13 @@ def intake_panel(
 
 
 def test_the_panel_names_uncertain_fields_and_remembered_corrections_above_the_buttons() -> None:
-    issue = dataclasses.replace(make_issue(3), uncertain=("year", "publisher", "toc"))
+    issue = dataclasses.replace(make_issue(3), uncertain=("year", "publisher", "toc", "something_new"))
     rendered = intake_panel(issue, remembered=(("masthead", "某市文旅简报"),))
-    assert "以下内容是推断的，不是从文件中读出的，请核对：年份、编发单位、toc" in rendered.text
+    assert "以下内容是推断的，不是从文件中读出的，请核对：年份、编发单位、要目、something_new" in rendered.text
     assert "已沿用此前对该简报的更正：报头 → 某市文旅简报" in rendered.text
     assert labels(rendered)[0] == "立即发布" and "修改" in labels(rendered)
     english = intake_panel(issue, lang="en")
-    assert "Inferred rather than read, please check: Year, Publisher, toc" in english.text
+    assert "Inferred rather than read, please check: Year, Publisher, Contents, something_new" in english.text
     assert "Edit" in labels(english)
     assert "推断" not in intake_panel(make_issue(3)).text
 
