@@ -18,22 +18,10 @@ import time
 import uuid
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from storage.db import alembic_config, create_db_engine, migrate
-
-
-def _to_0006(engine: Engine) -> None:
-    cfg = alembic_config()
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.commit()
-        with conn.begin():
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0006_receipts")
+from storage.db import create_db_engine, migrate
 
 
 def _fill(engine: Engine, issues: int, per_issue: int) -> None:
@@ -66,7 +54,7 @@ def _scan(engine: Engine) -> float:
 
 def _measure(name: str, url: str, issues: int, per_issue: int) -> None:
     engine = create_db_engine(url)
-    _to_0006(engine)
+    migrate(engine, "0006_receipts")
     _fill(engine, issues, per_issue)
     baseline = min(_scan(engine) for _ in range(3))
     start = time.perf_counter()

@@ -67,8 +67,8 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the database to the newest revision (idempotent)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to REVISION, the newest by default (idempotent)."""
     cfg = alembic_config()
     alembic_log = logging.getLogger("alembic")
     level = alembic_log.level
@@ -86,7 +86,7 @@ def migrate(engine: Engine) -> None:
                 with connection.begin():
                     before = MigrationContext.configure(connection).get_current_revision()
                     cfg.attributes["connection"] = connection
-                    command.upgrade(cfg, "head")
+                    command.upgrade(cfg, revision)
                     after = MigrationContext.configure(connection).get_current_revision()
                     if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                         raise RuntimeError("a migration left rows referencing missing rows; nothing was migrated")

@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from alembic import command
 from conftest import make_issue
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.model import Issue
 from bulletin.render import issue_label, render_contents
 from storage.archive import ArchiveError, ImportOutcome, IssueRepository
-from storage.db import alembic_config, create_db_engine, make_session_factory, migrate, transaction
+from storage.db import create_db_engine, make_session_factory, migrate, transaction
 
 DAY = dt.date(2022, 7, 5)
 DAILY = "某市河湖长制工作每日动态"
@@ -116,14 +115,7 @@ def test_week_and_marks_are_stored(factory: sessionmaker[Session]) -> None:
 
 def test_migration_0007_keeps_issues_stored_before_it(db_url: str) -> None:
     engine = create_db_engine(db_url)
-    cfg = alembic_config()
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.commit()
-        with conn.begin():
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0006_receipts")
+    migrate(engine, "0006_receipts")
     # Rows written as 0006 knew them, with articles and a receipt referencing the issue.
     with engine.begin() as conn:
         old_id = conn.execute(text(
