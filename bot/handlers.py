@@ -29,6 +29,7 @@ from bulletin.render import (
     Button,
     Keyboard,
     Rendered,
+    date_text,
     esc,
     issue_label,
     render_article,
@@ -37,7 +38,7 @@ from bulletin.render import (
 )
 from jobs.marks import is_internal, mark_parts, with_internal_mark
 from jobs.push_limits import RateLimiter
-from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue
+from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
 from storage.db import transaction
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import Subscriber, SubscriberRepository
@@ -52,7 +53,7 @@ MAX_QUERY_CHARS = 100
 _SEARCH_KEYS_KEPT = 50
 _FLOOD_ATTEMPTS = 5
 _MAX_FLOOD_WAIT = 60.0
-_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
+_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 _POSITION = re.compile(r"[0-9]{1,9}")
 _DEEP_ISSUE = re.compile(r"i([0-9]{1,12})")
 _DEEP_ARTICLE = re.compile(r"a([0-9]{1,12})_([0-9]{1,9})")
@@ -260,16 +261,38 @@ async def issue_command(update: Update, context: Ctx) -> None:
         await reply(update, context, esc(t(lang, "usage_issue")))
         return
     ref = args[0]
+    day = ref_date(ref)
 
-    def work(s: Session) -> IssueView | None:
+    def work(s: Session) -> IssueView | list[IssueHeader] | None:
         repo = IssueRepository(s)
+        if day is not None:
+            # A date names every issue of that day: one is shown, several are offered.
+            headers = repo.on_date(day, limit=ISSUES_PER_PAGE)
+            if len(headers) != 1:
+                return headers or None
+            return _issue_view(repo, repo.get(headers[0].id), s)
         return _issue_view(repo, repo.resolve(ref), s)
 
     view = await in_transaction(context, work)
     if view is None:
         await reply(update, context, unknown_issue(lang, ref))
         return
+    if isinstance(view, list):
+        assert day is not None
+        await reply_rendered(update, context, issues_of_date(lang, day, view))
+        return
     await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+
+
+def issues_of_date(lang: str, day: dt.date, headers: list[IssueHeader]) -> Rendered:
+    """Several issues share a date: one button each, opening its contents message."""
+    lines = [esc(t(lang, "issue_choose_date", date=date_text(day, lang), count=len(headers)))]
+    rows: list[tuple[Button, ...]] = []
+    for n, header in enumerate(headers, start=1):
+        label = f"{header.issue.masthead} {issue_label(header.issue, lang)}"
+        lines.append(f"{n}. {esc(label)}")
+        rows.append((Button(shorten(f"{n}. {label}"), cb.cb_contents(header.id)),))
+    return Rendered("\n".join(lines), tuple(rows))
 
 
 async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
@@ -337,7 +360,9 @@ def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> 
     first = (page - 1) * ISSUES_PER_PAGE
     for n, stored in enumerate(items, start=first + 1):
         issue = stored.issue
-        date = f"　{issue.date.isoformat()}" if issue.date else ""
+        # A dated report's label is its date already.
+        dated = issue.number is None and issue.week is None
+        date = f"　{issue.date.isoformat()}" if issue.date and not dated else ""
         lines.append(f"{n}. {esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}")
         rows.append((Button(shorten(f"{n}. {issue_label(issue, lang)}"), cb.cb_contents(stored.id)),))
     nav: list[Button] = []

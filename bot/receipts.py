@@ -102,6 +102,8 @@ def stats_text(stored: StoredIssue, rows: list[DepartmentStats], lang: str) -> s
 def _short_label(stored: StoredIssue) -> str:
     """An ASCII label for the chart legend: year-number, as /issue takes it."""
     issue = stored.issue
+    if issue.number is None:
+        return stored.ref  # a dated report: its date
     return f"{issue.year}-{issue.number}" if issue.year is not None else f"No.{issue.number}"
 
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "issues": ("bulletin_bot.cmd_archive", "list stored issues, newest first"),
     "show": ("bulletin_bot.cmd_archive", "print a stored issue or one of its articles"),
     "search": ("bulletin_bot.cmd_archive", "search stored articles"),
+    "aliases": ("bulletin_bot.cmd_archive", "list or remove the remembered masthead / publisher corrections"),
     "run": ("bulletin_bot.cmd_run", "run the bot (polling or webhook)"),
     "publish": ("bulletin_bot.cmd_push", "schedule an issue's push (--at, --now, or the next working-day slot)"),
     "schedule": ("bulletin_bot.cmd_push", "list pending pushes"),

@@ -50,7 +50,10 @@ class StoredIssue:
 
     @property
     def ref(self) -> str:
-        """How to name this issue to IssueRepository.resolve: '2023-1', else the cumulative number, else '#id'."""
+        """How to name this issue to IssueRepository.resolve: '2023-1', else the cumulative number, else the date of
+        a dated report ('2022-07-05'), else '#id'."""
+        if self.issue.number is None:
+            return self.issue.date.isoformat() if self.issue.date is not None else f"#{self.id}"
         if self.issue.year is not None:
             return f"{self.issue.year}-{self.issue.number}"
         if self.issue.total_number is not None:
@@ -103,6 +106,18 @@ _Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
 _REF_YEAR_NUMBER = re.compile(r"(\d{1,4})\s*-\s*(\d{1,4})")
 _REF_TOTAL = re.compile(r"\d{1,6}")
 _REF_ID = re.compile(r"#(\d{1,12})")
+_REF_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def ref_date(ref: str) -> dt.date | None:
+    """The date REF names ('2022-07-05'), or None when REF is not a date."""
+    m = _REF_DATE.fullmatch(textindex.fold(ref.strip()))
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
 
 
 def _to_issue(row: IssueRow) -> Issue:
@@ -117,6 +132,8 @@ def _to_issue(row: IssueRow) -> Issue:
         articles=tuple(Article(title=a.title, paragraphs=_paragraphs(a.body)) for a in row.articles),
         footer=tuple(row.footer),
         warnings=tuple(row.warnings),
+        week=row.week,
+        marks=tuple(row.marks),
     )
 
 
@@ -154,7 +171,7 @@ class IssueRepository:
         # Newest first is all of these descending: date (undated last), year (unknown last), number, id. They are
         # the columns of ix_issues_newest_first, so the order, an offset and a row-value comparison with one issue's
         # key (the next-older issue) are read off the index without sorting.
-        return (IssueRow.date_key, IssueRow.year_key, IssueRow.number, IssueRow.id)
+        return (IssueRow.date_key, IssueRow.year_key, IssueRow.number_key, IssueRow.id)
 
     def _newest_first(self, stmt: _Select) -> _Select:
         return stmt.order_by(*(key.desc() for key in self._order_key()))
@@ -168,26 +185,37 @@ class IssueRepository:
         row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
         return self._stored(row) if row else None
 
-    def find(self, masthead: str, year: int | None, number: int | None) -> StoredIssue | None:
-        """The issue with this identity, if stored."""
-        row = self._find_row(masthead, year, number)
+    def find(
+        self, masthead: str, year: int | None, number: int | None, date: dt.date | None = None
+    ) -> StoredIssue | None:
+        """The issue with this identity, if stored: masthead, year and number; masthead and DATE when NUMBER is None."""
+        row = self._session.scalar(self._select().where(*_identity(masthead, year, number, date)))
         return self._stored(row) if row else None
 
-    def _find_row(self, masthead: str, year: int | None, number: int | None) -> IssueRow | None:
-        return self._session.scalar(
-            self._select().where(
-                IssueRow.masthead == masthead, IssueRow.year_key == (year or 0), IssueRow.number == (number or 0)
-            )
-        )
+    def find_same(self, issue: Issue) -> StoredIssue | None:
+        """The stored issue with ISSUE's identity, if any."""
+        return self.find(issue.masthead, issue.year, issue.number, issue.date)
+
+    def on_date(self, date: dt.date, limit: int = 20) -> list[IssueHeader]:
+        """Issues dated DATE (numbered or not), newest first (at most LIMIT)."""
+        stmt = select(*_HEADER_COLUMNS).where(IssueRow.date_key == date_key(date))
+        return [_header_of(row) for row in self._session.execute(self._newest_first(stmt).limit(limit))]
 
     def resolve(self, ref: str) -> StoredIssue | None:
-        """The issue named by REF: '2023-1' (year-number), '1' (cumulative number) or '#7' (id); newest wins."""
+        """The issue named by REF: '2023-1' (year-number), '1' (cumulative number), '2022-07-05' (date) or '#7'
+        (id); newest wins (on_date lists every issue of a date)."""
         ref = textindex.fold(ref.strip())
         stmt = self._select()
-        if m := _REF_YEAR_NUMBER.fullmatch(ref):
-            # year_key too, so that ix_issues_year_number finds the rows (year_key is year when there is one).
+        if (day := ref_date(ref)) is not None:
+            stmt = stmt.where(IssueRow.date_key == date_key(day))
+        elif m := _REF_YEAR_NUMBER.fullmatch(ref):
+            # year_key and number_key too, so that ix_issues_year_number finds the rows in order.
             year = int(m[1])
-            stmt = stmt.where(IssueRow.year_key == year, IssueRow.year == year, IssueRow.number == int(m[2]))
+            number = int(m[2])
+            stmt = stmt.where(
+                IssueRow.year_key == year, IssueRow.year == year, IssueRow.number_key == number,
+                IssueRow.number == number,
+            )
         elif _REF_TOTAL.fullmatch(ref):
             stmt = stmt.where(IssueRow.total_number == int(ref))
         elif m := _REF_ID.fullmatch(ref):
@@ -226,7 +254,7 @@ class IssueRepository:
         """The id of the next-older issue than ISSUE_ID in newest-first order, if any (nothing else is loaded)."""
         # One statement: the current issue's key row, joined by primary key, bounds the index range.
         current = aliased(IssueRow)
-        current_key = (current.date_key, current.year_key, current.number, current.id)
+        current_key = (current.date_key, current.year_key, current.number_key, current.id)
         stmt = (
             select(IssueRow.id)
             .join(current, current.id == issue_id)
@@ -239,15 +267,14 @@ class IssueRepository:
     def add(self, issue: Issue, *, replace: bool = False) -> tuple[StoredIssue, ImportOutcome]:
         """Store ISSUE; an issue with the same identity is left alone unless REPLACE and the content differs.
 
-        Raises ArchiveError (nothing written) if the issue cannot be ordered for search (see search_key).
+        Raises ArchiveError (nothing written) if the issue cannot be ordered for search (see search_key), or has
+        neither a number nor a date (nothing identifies it).
         """
         issue = canonical(issue)
+        if issue.number is None and issue.date is None:
+            raise ArchiveError("an issue without a number needs a date")
         existing = self._session.scalar(
-            select(IssueRow.id).where(
-                IssueRow.masthead == issue.masthead,
-                IssueRow.year_key == (issue.year or 0),
-                IssueRow.number == issue.number,
-            )
+            select(IssueRow.id).where(*_identity(issue.masthead, issue.year, issue.number, issue.date))
         )
         if existing is None:
             slot = self._rank_slot(issue, None)
@@ -282,6 +309,9 @@ class IssueRepository:
             "year": issue.year,
             "year_key": issue.year or 0,
             "number": issue.number,
+            "number_key": issue.number or 0,
+            "week": issue.week,
+            "marks": list(issue.marks),
             "total_number": issue.total_number,
             "publisher": issue.publisher,
             "date": issue.date,
@@ -296,7 +326,7 @@ class IssueRepository:
         stmt = select(IssueRow.rank_slot).where(
             IssueRow.date.is_(None) if issue.date is None else IssueRow.date == issue.date,
             IssueRow.year_key == (issue.year or 0),
-            IssueRow.number == issue.number,
+            IssueRow.number_key == (issue.number or 0),
         )
         if issue_id is not None:
             stmt = stmt.where(IssueRow.id != issue_id)
@@ -509,8 +539,8 @@ class ArchiveError(Exception):
     """An issue cannot be stored; the message is fit to show a user."""
 
 
-# search_key: date (22 bits), year (14), number (12), slot (5), 1023 - position (10) = 63 bits. Descending order of
-# the key is: newer date, newer year, higher number, later-stored masthead, earlier article.
+# search_key: date (22 bits), year (14), number (12; 0 for a dated report), slot (5), 1023 - position (10) = 63 bits.
+# Descending order of the key is: newer date, newer year, higher number, later-stored masthead, earlier article.
 _SLOTS = 32
 _MAX_POSITION = 1023
 
@@ -540,6 +570,7 @@ _HEADER_COLUMNS = (
     IssueRow.publisher,
     IssueRow.date,
     IssueRow.footer,
+    IssueRow.week,
 )
 
 
@@ -557,6 +588,7 @@ def _header_of(row: Any) -> IssueHeader:
             toc=(),
             articles=(),
             footer=tuple(row.footer),
+            week=row.week,
         ),
     )
 
@@ -572,4 +604,12 @@ def _header(row: IssueRow) -> Issue:
         date=row.date,
         toc=(),
         articles=(),
+        week=row.week,
     )
+
+
+def _identity(masthead: str, year: int | None, number: int | None, date: dt.date | None) -> tuple[Any, ...]:
+    """The WHERE conditions naming one issue: masthead, year and number; masthead and date for a dated report."""
+    if number is None:
+        return (IssueRow.masthead == masthead, IssueRow.number.is_(None), IssueRow.date_key == date_key(date))
+    return (IssueRow.masthead == masthead, IssueRow.year_key == (year or 0), IssueRow.number == number)

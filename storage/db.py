@@ -87,19 +87,33 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the database to the newest revision (idempotent)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to REVISION, the newest by default (idempotent)."""
     cfg = alembic_config()
     alembic_log = logging.getLogger("alembic")
     level = alembic_log.level
     # Alembic chats at INFO on every start; we log one line only when something was upgraded.
     alembic_log.setLevel(max(level, logging.WARNING))
     try:
-        with engine.begin() as connection:
-            before = MigrationContext.configure(connection).get_current_revision()
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
-            after = MigrationContext.configure(connection).get_current_revision()
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A migration SQLite cannot do in place rebuilds the table, and dropping the old one with foreign
+                # keys on would cascade to every row referencing it. The switch is ignored inside a transaction.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    before = MigrationContext.configure(connection).get_current_revision()
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, revision)
+                    after = MigrationContext.configure(connection).get_current_revision()
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise RuntimeError("a migration left rows referencing missing rows; nothing was migrated")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     finally:
         alembic_log.setLevel(level)
     if before != after:

@@ -70,7 +70,7 @@ def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
 
 
 def make_issue(
-    number: int = 1,
+    number: int | None = 1,
     *,
     year: int | None = 2024,
     total: int | None = None,
@@ -80,6 +80,7 @@ def make_issue(
     footer: tuple[str, ...] = ("报：市委办公室", "共印30份"),
 ) -> Issue:
     """A made-up issue; articles given as (title, paragraphs)."""
+    week_offset = number or 0
     if articles is None:
         articles = [
             (f"第{number}期工作动态", ["全市各单位认真落实部署。", f"本期编号{number}。"]),
@@ -91,7 +92,7 @@ def make_issue(
         number=number,
         total_number=total,
         publisher="某市文化和旅游局办公室",
-        date=date if date is not None else (dt.date(year, 1, 1) + dt.timedelta(days=7 * number) if year else None),
+        date=date if date is not None else (dt.date(year, 1, 1) + dt.timedelta(days=7 * week_offset) if year else None),
         toc=tuple(TocEntry(title=t, section="工作动态" if i == 0 else None) for i, (t, _) in enumerate(articles)),
         articles=tuple(Article(title=t, paragraphs=tuple(ps)) for t, ps in articles),
         footer=footer,

@@ -363,7 +363,7 @@ async def test_issue_by_cumulative_or_year_number_and_the_error_paths(bot: dict[
     assert unknown.text == "没有找到第 999 期简报。发送 /issues 查看往期列表。"
     for wrong in ("/issue", "/issue abc", "/issue 1 2", "/issue 2024-"):
         [usage] = await zh.send(wrong)
-        assert usage.text == "用法：/issue N 或 /issue 2023-1"
+        assert usage.text == "用法：/issue N、/issue 2023-1 或 /issue 2022-07-05（日期）"
 
 
 async def test_article_command_and_its_error_paths(bot: dict[str, Any], zh: ChatUser) -> None:
