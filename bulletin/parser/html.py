@@ -67,7 +67,7 @@ def html_blocks(data: bytes) -> list[Block]:
             soup = BeautifulSoup(text, "lxml")
         root = _content_root(soup)
         return _Walker().run(root)
-    except BulletinParseError:
+    except (BulletinParseError, MemoryError):
         raise
     except Exception as exc:  # lxml/bs4 on pathological input
         logger.debug("html read failed: %r", exc)
