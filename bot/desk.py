@@ -43,7 +43,8 @@ from bot.settings import BotConfig
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
 from bulletin.model import Issue
-from bulletin.parser import parse_document
+from bulletin.parser.bounded import parse_document_bounded
+from bulletin.parser.limits import DEFAULT_LIMITS, limit_values
 from bulletin.render import Button, Keyboard, Rendered, esc, issue_label, render_contents, shorten
 from jobs.correction import plan, run_correction
 from jobs.desk import (
@@ -258,7 +259,7 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
 
 def _parse_reason(lang: str, exc: BulletinParseError) -> str:
     key = f"desk_parse_{exc.code}"
-    return t(lang, key if key in keys() else "desk_parse_other")
+    return t(lang, key if key in keys() else "desk_parse_other", **limit_values(DEFAULT_LIMITS))
 
 
 # ---- receiving a document or a URL
@@ -345,7 +346,8 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
     chat = update.effective_chat
     assert user is not None and chat is not None
     try:
-        issue = await asyncio.to_thread(parse_document, data, filename)
+        # In a child process under time and memory limits; the thread keeps the event loop free while it runs.
+        issue = await asyncio.to_thread(parse_document_bounded, data, filename, DEFAULT_LIMITS)
     except BulletinParseError as exc:
         log.info("upload %r from %s is not a bulletin: %s", source, user.id, exc)
         await _say(update, context, t(lang, "desk_parse_failed", reason=_parse_reason(lang, exc)))

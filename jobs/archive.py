@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.errors import BulletinParseError
-from bulletin.parser import parse_path
+from bulletin.parser.bounded import parse_path_bounded
 from storage.access_repo import AuditLog
 from storage.archive import ArchiveError, ImportOutcome, IssueRepository, StoredIssue
 from storage.db import transaction
@@ -45,14 +45,15 @@ _MESSAGES = {
 def import_file(
     factory: sessionmaker[Session], path: str | os.PathLike[str], *, replace: bool = False, audit: str | None = None
 ) -> ImportResult:
-    """Parse PATH and store it in one transaction: all of it or nothing.
+    """Parse PATH (in a child process under the default ParseLimits) and store it in one transaction: all of it
+    or nothing.
 
     With AUDIT (who did it, e.g. "command line"), a stored or replaced issue is recorded in the audit log in the
     same transaction.
     """
     name = os.fspath(path)
     try:
-        issue = parse_path(path)
+        issue = parse_path_bounded(path)  # in a child process under time and memory limits
     except BulletinParseError as exc:
         return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
     try:

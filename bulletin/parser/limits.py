@@ -53,6 +53,18 @@ class ParseLimits:
 
 
 DEFAULT_LIMITS = ParseLimits()
+
+
+def limit_values(limits: ParseLimits) -> dict[str, str]:
+    """The limits as the message catalog's desk_parse_too_* texts name them."""
+    return {
+        "seconds": f"{limits.seconds:g}",
+        "memory": str(limits.memory_mb),
+        "pages": str(limits.max_pages),
+        "paragraphs": f"{limits.max_paragraphs:,}",
+        "objects": f"{limits.max_objects:,}",
+        "unpacked": str(limits.max_unpacked_mb),
+    }
 # Members or streams smaller than this are never refused for their ratio (a page of spaces packs 1000x too).
 RATIO_FLOOR_BYTES = _MB
 

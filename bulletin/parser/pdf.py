@@ -155,7 +155,7 @@ class _CountingAggregator(PDFPageAggregatorWithMarkedContent):
 
     def render_char(self, *args: Any, **kwargs: Any) -> float:
         self.budget.spend()
-        return super().render_char(*args, **kwargs)  # type: ignore[no-any-return]
+        return super().render_char(*args, **kwargs)
 
     def paint_path(self, *args: Any, **kwargs: Any) -> None:
         self.budget.spend()
