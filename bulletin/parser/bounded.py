@@ -140,7 +140,7 @@ def _run(data: bytes, filename: str, limits: ParseLimits) -> BoundedResult:
 def _death(exitcode: int | None, limits: ParseLimits) -> BulletinParseError:
     if exitcode in _KILLED_BY_TIME:
         return too_slow(limits)
-    logger.warning("the parser child ended with exit code %s and no answer", exitcode)
+    logger.info("the parser child ended with exit code %s and no answer", exitcode)
     # A reader that crashes the interpreter (a C library on a hostile file) or runs out of address space there.
     return BulletinParseError("the document could not be read (the reader stopped on it)", "damaged")
 
