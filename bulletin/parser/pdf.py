@@ -42,7 +42,7 @@ from bulletin.parser.textutil import (
     collapse_spaces,
     is_rule,
     is_wide,
-    join_wrapped,
+    join_wrapped_all,
     remove_cjk_digit_spaces,
 )
 
@@ -312,10 +312,7 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
             groups.append([line])
     blocks: list[Block] = []
     for group in groups:
-        text = group[0].text
-        for line in group[1:]:
-            text = join_wrapped(text, line.text)
-        text = remove_cjk_digit_spaces(text)
+        text = remove_cjk_digit_spaces(join_wrapped_all([line.text for line in group]))
         first = group[0]
         blocks.append(
             Block(
