@@ -96,7 +96,35 @@ def bounded(path: Path, name: str) -> str:
         assert result.issue is not None
         outcome = f"parsed, {len(result.issue.articles)} articles"
     child = f"{result.peak_mb:5.0f} MB child peak" if result.peak_mb is not None else "   ? MB child peak"
-    return f"{result.seconds:7.2f} s  {child}  caller +{grew:.0f} MB  {outcome}"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return f"{result.seconds:7.2f} s  {child}  caller +{grew:.0f} MB (peak {peak:.0f} MB)  {outcome}"
+
+
+def startup() -> str:
+    """What the child costs: the first bounded parse (forkserver start and preload), then per document."""
+    import statistics
+
+    from fixtures.bulletin_builders import render_text
+
+    from bulletin.parser import parse_document
+    from bulletin.parser.bounded import run_bounded
+
+    data = render_text().encode("utf-8")
+    first = run_bounded(data, "b.txt").seconds
+    bounded_times = [run_bounded(data, "b.txt").seconds for _ in range(10)]
+    inline = []
+    for _ in range(10):
+        start = time.perf_counter()
+        parse_document(data, "b.txt")
+        inline.append(time.perf_counter() - start)
+    spawn = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import bulletin.parser.pdf, bulletin.parser.docx, bulletin.parser.html"],
+                   cwd=ROOT, check=True)
+    spawned = time.perf_counter() - spawn
+    return (f"start-up: first bounded parse {first:.2f} s (forkserver start + preload); then "
+            f"{statistics.median(bounded_times) * 1000:.0f} ms per document (median of 10) against "
+            f"{statistics.median(inline) * 1000:.0f} ms in-process; a fresh interpreter importing the readers "
+            f"(what 'spawn' would pay per document) {spawned:.2f} s")
 
 
 def main() -> None:
@@ -108,6 +136,8 @@ def main() -> None:
     parser.add_argument("--skip-bounded", action="store_true", help="measure only the unbounded parse")
     args = parser.parse_args()
     names = args.only or list(CASES)
+    if not args.skip_bounded:
+        print(startup(), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             filename, build = CASES[name]
