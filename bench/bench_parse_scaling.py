@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bulletin.parser import parse_document  # noqa: E402
 from fixtures import hostile_docs  # noqa: E402
+
+from bulletin.parser import parse_document  # noqa: E402
 
 _HEAD = "某县工作简报\n\n2024年第3期（总第30期）\n\n某县人民政府办公室　　2024年3月8日\n\n"
 
