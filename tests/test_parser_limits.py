@@ -177,3 +177,25 @@ def test_library_warnings_of_a_damaged_pdf_become_one_counted_parse_warning(
     assert not any("decompress" in w for w in issue.warnings[1:])
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
+
+
+def test_captured_library_output_is_counted_by_kind_and_never_printed(capfd: pytest.CaptureFixture[str]) -> None:
+    import logging
+    import warnings
+
+    from bulletin.parser.diagnostics import as_parse_warnings, captured_library_warnings
+
+    with captured_library_warnings() as counts:
+        for page in range(3):
+            logging.getLogger("pdfminer.pdfpage").warning("Invalid MediaBox in /Page, defaulting to US Letter")
+            logging.getLogger("pdfminer.pdfinterp").warning("Cannot set gray level because %r is invalid", page)
+        logging.getLogger("pdfminer.pdftypes").debug("Data-loss while decompressing corrupted data")
+        warnings.warn("odd markup", UserWarning, stacklevel=1)
+        warnings.warn("use the new API", DeprecationWarning, stacklevel=1)
+    assert as_parse_warnings(counts) == [
+        "damaged PDF: a page has a missing or invalid page size (3 times)",
+        "damaged PDF: other problems reported while reading it (3 times)",
+        "the document reader reported problems while reading it",
+    ]
+    assert capfd.readouterr() == ("", "")
+    assert logging.getLogger("pdfminer").propagate

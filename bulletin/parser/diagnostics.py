@@ -64,6 +64,9 @@ def captured_library_warnings() -> Iterator[Counter[str]]:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            # Warnings about the libraries' own code say nothing about the document: drop them, unprinted.
+            for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ResourceWarning):
+                warnings.simplefilter("ignore", category)
             yield counts
         for item in caught:
             counts[_warning_for(getattr(item.category, "__module__", ""), str(item.message))] += 1
