@@ -64,6 +64,14 @@ def test_a_parse_that_runs_too_long_is_killed_at_the_wall_clock_limit() -> None:
     assert (error.code, str(error)) == ("too_slow", "reading the document took longer than 2 seconds")
 
 
+def test_a_parse_that_uses_too_much_cpu_is_stopped_at_the_cpu_limit() -> None:
+    limits = ParseLimits(seconds=15.0, cpu_seconds=1, max_objects=10**12)
+    start = time.monotonic()
+    error = refusal(hostile_docs.nested_forms_pdf(40), "nested.pdf", limits)
+    assert time.monotonic() - start < 10
+    assert (error.code, str(error)) == ("too_slow", "reading the document used more than 1 seconds of CPU time")
+
+
 def test_a_flate_bomb_pdf_is_refused_before_it_is_inflated() -> None:
     data = hostile_docs.flate_bomb_pdf(256 << 20)  # 256 MiB of content stream in 0.25 MB: the real ratio
     assert len(data) < 300_000

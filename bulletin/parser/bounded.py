@@ -50,7 +50,6 @@ _MAX_REPLY = 256 * 1024 * 1024  # a pickled Issue of a 100 MB file stays well un
 _CONCURRENT = threading.BoundedSemaphore(2)
 _context_lock = threading.Lock()
 _context: Any = None
-_KILLED_BY_TIME = {-signal.SIGXCPU, -signal.SIGKILL}
 
 
 @dataclass(frozen=True)
@@ -138,8 +137,10 @@ def _run(data: bytes, filename: str, limits: ParseLimits) -> BoundedResult:
 
 
 def _death(exitcode: int | None, limits: ParseLimits) -> BulletinParseError:
-    if exitcode in _KILLED_BY_TIME:
-        return too_slow(limits)
+    if exitcode == -signal.SIGXCPU:
+        return too_slow(limits, cpu=True)
+    if exitcode == -signal.SIGKILL:
+        return too_large(limits)  # not our kill (that is the timeout): the kernel's, out of memory
     logger.info("the parser child ended with exit code %s and no answer", exitcode)
     # A reader that crashes the interpreter (a C library on a hostile file) or runs out of address space there.
     return BulletinParseError("the document could not be read (the reader stopped on it)", "damaged")

@@ -69,7 +69,11 @@ def limit_values(limits: ParseLimits) -> dict[str, str]:
 RATIO_FLOOR_BYTES = _MB
 
 
-def too_slow(limits: ParseLimits) -> BulletinParseError:
+def too_slow(limits: ParseLimits, *, cpu: bool = False) -> BulletinParseError:
+    if cpu:
+        return BulletinParseError(
+            f"reading the document used more than {limits.cpu_seconds} seconds of CPU time", TOO_SLOW
+        )
     return BulletinParseError(f"reading the document took longer than {limits.seconds:g} seconds", TOO_SLOW)
 
 
