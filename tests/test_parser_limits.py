@@ -87,6 +87,30 @@ def test_a_flate_bomb_pdf_is_refused_before_it_is_inflated() -> None:
     assert (error.code, str(error)) == ("too_unpacked", "the document unpacks to more than 96 MB")
 
 
+def test_a_flate_image_that_unpacks_far_is_no_bomb() -> None:
+    # A blank page scan packs 1000:1 too, but pdfminer never inflates images to read text: no refusal for it.
+    packed = hostile_docs.deflate_run(200 << 20, fill=b"\xff")
+
+    def pdf(subtype: bytes) -> bytes:
+        return hostile_docs.pdf_file([
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R "
+            b"/Resources << /Font << /F1 4 0 R >> /XObject << /Im1 6 0 R >> >> >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Length 52 >>\nstream\nBT /F1 12 Tf 72 760 Td (Meeting notes, page one) Tj ET\nendstream",
+            b"<< /Type /XObject %s /Width 10240 /Height 20480 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+            b"/Filter /FlateDecode /Length %d >>\nstream\n" % (subtype, len(packed)) + packed + b"\nendstream",
+        ])
+
+    with pytest.raises(BulletinParseError) as image:
+        parse_document(pdf(b"/Subtype /Image"), "notes.pdf")
+    assert image.value.code == "not_bulletin"  # read to the end: only the missing issue line stops it
+    with pytest.raises(BulletinParseError) as other:
+        parse_document(pdf(b"/Subtype /Form /BBox [0 0 1 1]"), "notes.pdf")
+    assert other.value.code == "too_unpacked"
+
+
 def test_memory_is_capped_in_the_child_and_the_caller_does_not_grow() -> None:
     # With the unpacked-size checks lifted, pdfminer inflates the whole 512 MiB stream: the child's memory limit
     # stops it, and the caller's own peak memory stays where it was.

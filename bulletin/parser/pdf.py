@@ -64,6 +64,7 @@ _LIST_START = re.compile(
 _DAMAGED = "not a valid PDF file (it is damaged or not a PDF)"
 _STREAM_START = re.compile(rb"stream\r?\n")
 _INFLATE_STEP = 1 << 20
+_IMAGE_DICT = re.compile(rb"/Subtype\s*/Image\b")
 
 
 @dataclass
@@ -100,8 +101,8 @@ def pdf_blocks(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> list[Block]
 def _check_streams(data: bytes, limits: ParseLimits) -> None:
     """Refuse a flate bomb before pdfminer inflates it (it inflates a whole stream at once, then keeps it).
 
-    Every `stream` is inflated here in 1 MB steps, keeping nothing, and counted against the unpacked-size limit
-    and the ratio limit; data that is not zlib (images, other filters, damage) ends its stream's count.
+    Every `stream` but images is inflated here in 1 MB steps, keeping nothing, and counted against the
+    unpacked-size limit and the ratio limit; data that is not zlib (other filters, damage) ends its stream's count.
     """
     total = 0
     position = 0
@@ -111,6 +112,8 @@ def _check_streams(data: bytes, limits: ParseLimits) -> None:
         if end < 0:
             end = len(data)
         position = end + len(b"endstream")
+        if _is_image(data, m.start()):
+            continue  # pdfminer never inflates images to read text (a blank page scan packs 1000:1)
         if data[start : start + 1] not in (b"x", b"\x08", b"\x18", b"\x28", b"\x38", b"\x48", b"\x58", b"\x68"):
             continue  # not a zlib header: not flate data
         inflater = zlib.decompressobj()
@@ -129,6 +132,13 @@ def _check_streams(data: bytes, limits: ParseLimits) -> None:
         except zlib.error:
             pass
         total += unpacked
+
+
+def _is_image(data: bytes, stream_at: int) -> bool:
+    """Whether the stream starting at STREAM_AT is an image XObject, from its dictionary just before it."""
+    window = data[max(0, stream_at - 4096) : stream_at]
+    opened = window.rfind(b" obj")
+    return _IMAGE_DICT.search(window[opened if opened >= 0 else 0 :]) is not None
 
 
 class _Budget:
