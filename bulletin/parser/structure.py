@@ -260,6 +260,7 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
     top_rank: int | None = None
     parent: _Entry | None = None  # the last top-level entry, which sub-items make a column
     groups: list[_Entry] = []
+    marked_count = 0  # how many of ENTRIES are marked, kept as they are appended (a sum per line was quadratic)
     index = heading + 1
     while index < stop:
         block = blocks[index]
@@ -287,7 +288,7 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
         if not title:
             index += 1
             continue
-        mostly_marked = entries and sum(e.marked for e in entries) * 2 > len(entries)
+        mostly_marked = entries and marked_count * 2 > len(entries)
         if not marked and label is None and mostly_marked and entries[-1].section == section:
             entries[-1].title = join_wrapped(entries[-1].title, title)  # an entry wrapped onto a second line
         elif marked and top_rank is not None and rank > top_rank and parent is not None:
@@ -295,11 +296,13 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
             if not groups or groups[-1] is not parent:
                 groups.append(parent)
             entries.append(_Entry(title, parent.title, marked, block))
+            marked_count += 1
         else:
             if marked and top_rank is None:
                 top_rank = rank
             entry = _Entry(title, section, marked, block)
             entries.append(entry)
+            marked_count += marked
             parent = entry if marked else None
         index += 1
     if groups:
