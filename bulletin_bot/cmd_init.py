@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bulletin_bot.config import SECRET_TOKEN_FORMAT, Config
+from config import SECRET_TOKEN_FORMAT, Config
 from storage.files import open_private
 
 DEFAULT_PATH = "config.toml"
