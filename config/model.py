@@ -161,7 +161,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is ZoneInfo:
         try:
             return ZoneInfo(_coerce(value, str, key))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory of the database, e.g. "Asia"
             raise ConfigError(f"{key}: unknown time zone {value!r}") from None
     if hint is dt.time:
         try:

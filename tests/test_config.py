@@ -152,6 +152,8 @@ def test_times_zones_and_dates_are_typed_at_load(tmp_path: Path) -> None:
     ("toml", "message"),
     [
         ('timezone = "Mars/Olympus"', "push.timezone: unknown time zone 'Mars/Olympus'"),
+        # A directory of the time zone database ("Asia") used to escape as IsADirectoryError, a traceback at start.
+        ('timezone = "Asia"', "push.timezone: unknown time zone 'Asia'"),
         ("timezone = 8", "push.timezone: expected a string, got 8"),
         ('default_time = "9 o\'clock"', "push.default_time: \"9 o'clock\" is not a time such as '09:00'"),
         ('default_time = "25:00"', "push.default_time: '25:00' is not a time such as '09:00'"),
