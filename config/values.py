@@ -88,3 +88,14 @@ def parse_duration(text: str) -> dt.timedelta:
     if duration > _MAX_DURATION:
         raise ScheduleError(f"{text!r} is longer than {_MAX_DURATION.days} days")
     return duration
+
+
+def format_duration(duration: dt.timedelta) -> str:
+    """DURATION as parse_duration reads it back, in the largest unit that keeps it whole ('7d', '90m'; '0')."""
+    if not duration:
+        return "0"
+    seconds = duration.total_seconds()
+    for unit in ("d", "h", "m"):
+        if seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{int(seconds // _UNIT_SECONDS[unit])}{unit}"
+    return f"{seconds:g}s"

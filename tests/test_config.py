@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config import ConfigError, config_from_mapping, load_config
+from config.values import format_duration, parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,3 +173,20 @@ def test_a_bad_time_zone_time_or_date_is_refused_naming_the_key(tmp_path: Path, 
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (dt.timedelta(0), "0"),
+        (dt.timedelta(days=7), "7d"),
+        (dt.timedelta(hours=12), "12h"),
+        (dt.timedelta(minutes=90), "90m"),
+        (dt.timedelta(seconds=45), "45s"),
+        (dt.timedelta(seconds=1.5), "1.5s"),
+    ],
+)
+def test_a_duration_is_written_as_the_loader_reads_it_back(duration: dt.timedelta, text: str) -> None:
+    # `bulletin-bot init` writes the typed defaults back to TOML through this.
+    assert format_duration(duration) == text
+    assert parse_duration(text) == duration
