@@ -65,6 +65,7 @@ from jobs.desk import (
     tomorrow_at_nine,
 )
 from jobs.marks import with_internal_mark
+from jobs.netguard import NetworkPolicy
 from jobs.schedule import ScheduleError
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
@@ -315,7 +316,8 @@ async def on_url(update: Update, context: Ctx) -> None:
     settings = desk.config.publish
     try:
         data, filename = await fetch_document(
-            url, timeout=settings.url_timeout, max_bytes=int(settings.url_max_mb * _MB)
+            url, timeout=settings.url_timeout, max_bytes=int(settings.url_max_mb * _MB),
+            policy=NetworkPolicy(allow_private=desk.config.network.allow_private),
         )
     except FetchError as exc:
         log.info("fetching %s failed: %s", url, exc)
@@ -325,6 +327,8 @@ async def on_url(update: Update, context: Ctx) -> None:
             text = t(lang, "desk_url_type", ctype=esc(exc.detail))
         elif exc.code == "too_big":
             text = t(lang, "desk_url_too_big", max=f"{settings.url_max_mb:g}")
+        elif exc.code in ("unreachable", "redirects"):
+            text = t(lang, f"desk_url_{exc.code}")
         else:
             text = t(lang, "desk_url_failed", reason=esc(exc.detail or exc.code))
         await _say(update, context, text)

@@ -63,6 +63,11 @@ class PublishSettings(Protocol):
     def url_max_mb(self) -> float: ...
 
 
+class NetworkSettings(Protocol):
+    @property
+    def allow_private(self) -> bool: ...  # URLs may lead to internal addresses
+
+
 class BotConfig(Protocol):
     @property
     def telegram(self) -> TelegramSettings: ...
@@ -74,3 +79,5 @@ class BotConfig(Protocol):
     def push(self) -> PushTimes: ...
     @property
     def publish(self) -> PublishSettings: ...
+    @property
+    def network(self) -> NetworkSettings: ...

@@ -541,6 +541,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         EN: "Fetching the URL timed out ({seconds} s). Try again later, or send the file itself.",
     },
     "desk_url_failed": {ZH: "无法获取该网址：{reason}", EN: "The URL could not be fetched: {reason}"},
+    "desk_url_unreachable": {
+        ZH: "无法获取该网址：地址不允许访问或无法连接。请检查网址，或直接发送文件。",
+        EN: "The URL could not be fetched: the address is not allowed or did not answer. Check it, or send the file.",
+    },
+    "desk_url_redirects": {
+        ZH: "无法获取该网址：重定向次数过多。",
+        EN: "The URL could not be fetched: too many redirects.",
+    },
     "desk_url_type": {
         ZH: "该网址返回的内容（{ctype}）不是网页或简报文档（支持网页、.txt、.docx、.pdf）。",
         EN: "The URL returned {ctype}, which is not a web page or bulletin document (.txt, .docx, .pdf).",

@@ -355,6 +355,35 @@ async def test_urls_fetched_with_limits(server: Any, factory: sessionmaker[Sessi
     assert issue_count(factory) == 0
 
 
+async def test_urls_to_internal_addresses_are_refused_like_a_closed_port(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    """Issue 9 §4: a loopback-only page cannot be fetched and previewed, however its address is spelled or reached,
+    and a refused address answers exactly like a closed port."""
+
+    async def internal(request: web.Request) -> web.Response:
+        return web.Response(text=sample_text(), content_type="text/plain", charset="utf-8")
+
+    async def hop(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"http://localhost:{request.url.port}/b6.txt")
+
+    refusal = "无法获取该网址：地址不允许访问或无法连接。请检查网址，或直接发送文件。"
+    async with web_server({"/b6.txt": internal, "/hop": hop}) as base:
+        port = base.rsplit(":", 1)[1]
+        async with running_desk(server, factory, desk_config(server, allow_private=False)):
+            admin = Admin(server, ADMIN_A, ADMIN_A)
+            for url in (f"{base}/b6.txt", f"http://localhost:{port}/b6.txt", f"http://2130706433:{port}/b6.txt",
+                        f"{base}/hop", f"http://[::ffff:127.0.0.1]:{port}/b6.txt"):
+                [answer] = await admin.send(url)
+                assert answer.text == refusal, url
+        closed = int(port)
+    async with running_desk(server, factory, desk_config(server, allow_private=True)):
+        # the server above is gone: its port is closed now, and that reads the same
+        [answer] = await Admin(server, ADMIN_A, ADMIN_A).send(f"http://127.0.0.1:{closed}/b6.txt")
+        assert answer.text == refusal
+    assert issue_count(factory) == 0
+
+
 # ---------------------------------------------------------------------------------------------- section 3
 
 
