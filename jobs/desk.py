@@ -30,7 +30,7 @@ from jobs.schedule import (
     parse_clock,
 )
 from storage.access_repo import AuditLog
-from storage.archive import ImportOutcome, IssueRepository, StoredIssue
+from storage.archive import ImportOutcome, IssueRepository, StoredIssue, canonical
 from storage.publishing_models import ApprovalState
 from storage.publishing_repo import ApprovalInfo, ApprovalRepository, MarkRepository
 from storage.push_models import PushKind, PushState
@@ -77,7 +77,7 @@ def check_draft(session: Session, issue: Issue) -> DraftCheck:
     if stored is None:
         latest = repo.latest()
         return DraftCheck(Existing.NEW, None, latest.id if latest else None, subscribers, False)
-    same = stored.issue == issue
+    same = stored.issue == canonical(issue)
     return DraftCheck(
         Existing.SAME if same else Existing.DIFFERENT, stored.id, repo.previous_id(stored.id), subscribers,
         _pushed(session, stored.id) is not None,
