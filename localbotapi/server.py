@@ -1549,8 +1549,14 @@ class LocalBotApi:
                     extra["caption_entities"] = ents
             return copy.deepcopy(self._user_message(bot, chat, user, extra))
 
-    def press_button(self, token: str, chat_id: int, message_id: int, callback_data: str, user_id: int) -> dict:
-        """A user presses an inline button the bot sent; ValueError if that message has no such button."""
+    def press_button(
+        self, token: str, chat_id: int, message_id: int, callback_data: str, user_id: int, *, forged: bool = False
+    ) -> dict:
+        """A user presses an inline button the bot sent; ValueError if that message has no such button.
+
+        FORGED: the press carries CALLBACK_DATA although the message has no such button, as a modified client can
+        send (Telegram does not check callback data against the keyboard; bots must not trust it).
+        """
         with self._lock:
             bot = self._bot(token)
             user = self._user(user_id)
@@ -1564,7 +1570,7 @@ class LocalBotApi:
                 for b in row
                 if b.get("callback_data") == callback_data
             ]
-            if not buttons:
+            if not buttons and not forged:
                 raise ValueError(f"message {message_id} has no button with callback_data {callback_data!r}")
             qid = str(bot.id * 1_000_000 + bot.next_callback_id)
             bot.next_callback_id += 1
