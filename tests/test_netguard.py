@@ -4,7 +4,11 @@ the connection goes to the address that was checked, and a refusal looks the sam
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+import ssl
+import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
@@ -138,3 +142,52 @@ async def test_allowed_redirects_are_followed_to_the_document() -> None:
     assert [str(r.url) for r in web.sent] == ["http://93.184.216.34/start", "https://[2606:4700:4700::1111]/files/b6.txt"]
     assert [r.headers["Host"] for r in web.sent] == ["a.example", "b.example"]
 
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for bulletin.example (made with the openssl command line)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed: cannot make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=bulletin.example", "-addext", "subjectAltName=DNS:bulletin.example"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
+async def test_https_to_a_pinned_address_verifies_the_certificate_for_the_name(tls_files: tuple[Path, Path]) -> None:
+    """The connection goes to the checked address, and TLS still sends and verifies the host's name (SNI)."""
+    cert, key = tls_files
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    seen_hosts: list[str] = []
+
+    async def bulletin(request: web.Request) -> web.Response:
+        seen_hosts.append(request.host)
+        return await _bulletin(request)
+
+    app = web.Application()
+    app.router.add_get("/b6.txt", bulletin)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        dns = FakeDns({"bulletin.example": [["127.0.0.1"]], "other.example": [["127.0.0.1"]]})
+        policy = NetworkPolicy(allow_private=True, resolver=dns)
+
+        def trusting() -> httpx.AsyncHTTPTransport:
+            return httpx.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=str(cert)))
+
+        assert await _fetch(f"https://bulletin.example:{port}/b6.txt", policy, trusting()) == "ok:b6.txt"
+        assert seen_hosts == [f"bulletin.example:{port}"]
+        # same address, another name: the certificate does not match it, so nothing is fetched
+        assert await _fetch(f"https://other.example:{port}/b6.txt", policy, trusting()) == "unreachable"
+        assert seen_hosts == [f"bulletin.example:{port}"]
+    finally:
+        await runner.cleanup()
