@@ -100,17 +100,21 @@ async def test_departments_read_back_exactly_in_receipts(server: Any, factory: s
     async with polling_bot(config, factory) as app:
         user, admin = ChatUser(server, NAME_USER, NAME_USER), ChatUser(server, ADMIN, ADMIN)
         await user.send(f"/subscribe {OTHER}")
+        await ChatUser(server, GROUP - 1, NAME_USER).send(f"/subscribe {TYPED}")
+        server.kick(GROUP - 1)  # the push cannot reach the group: the admin's summary names it
         now = utcnow()
         with transaction(factory) as s:
             publish(s, stored.id, now, now)
         settings = dataclasses.replace(push_settings(config), private_interval=0.0, group_interval=0.0,
                                        progress_interval=0.2)
         await PushRunner(factory, TelegramSender(app.bot), settings, worker="test").tick()
+        summary = next(m for m in admin.messages() if "推送完成" in m.text)
+        assert f"• {GROUP_TITLE}（{GROUP - 1}）：" in summary.text
         [stats] = await admin.send("/stats 107")
         assert stats.text.splitlines()[1:] == [
-            f"{TYPED}：送达 0，已阅 0，打开文章 0，未送达 0",
+            f"{TYPED}：送达 0，已阅 0，打开文章 0，未送达 1",
             f"{OTHER}：送达 1，已阅 0，打开文章 0，未送达 0",
-            "合计：送达 1，已阅 0，打开文章 0，未送达 0",
+            "合计：送达 1，已阅 0，打开文章 0，未送达 1",
         ]
         [coverage] = await admin.send("/coverage")
         assert coverage.text.splitlines() == ["以下 1 个部门还没有订阅者（共 1 个部门）：", f"• {TYPED}"]
