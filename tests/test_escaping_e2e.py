@@ -13,9 +13,20 @@ from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 from test_access_support import ADMIN, access_config, access_server, polling_bot
 from test_bot_e2e import GROUP, ChatUser
+from test_desk_support import (
+    ADMIN_A,
+    SUBSCRIBER,
+    Admin,
+    desk_config,
+    desk_server,
+    running_desk,
+    sample_bytes,
+    subscribe,
+)
 
 from bot.sender import TelegramSender
 from bulletin_bot.cmd_push import push_settings
+from bulletin_bot.config import AccessConfig
 from jobs.push import publish
 from jobs.runner import PushRunner
 from storage.archive import IssueRepository
@@ -118,3 +129,35 @@ async def test_departments_read_back_exactly_in_receipts(server: Any, factory: s
         ]
         [coverage] = await admin.send("/coverage")
         assert coverage.text.splitlines() == ["以下 1 个部门还没有订阅者（共 1 个部门）：", f"• {TYPED}"]
+
+
+async def test_admin_names_and_correction_text_read_back_exactly_at_the_desk(factory: sessionmaker[Session]) -> None:
+    """The desk: an approving admin's name, and the text of a correction notice (typed by an admin)."""
+    approver = 650
+    notice = "第2篇中“<公告>&附件”应为“附件一”。"
+    with desk_server() as server:
+        server.add_user(approver, ADMIN_NAME, language_code="zh-hans")
+        subscribe(factory, SUBSCRIBER)
+        config = dataclasses.replace(
+            desk_config(server, approval=True), access=AccessConfig(admins=(ADMIN_A, approver), departments=())
+        )
+        async with running_desk(server, factory, config):
+            a, b = Admin(server, ADMIN_A, ADMIN_A), Admin(server, approver, approver)
+            reader = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
+            _preview, panel = await a.upload("b6.txt", sample_bytes())
+            await a.press_and_wait(panel, "立即发布", lambda: "已提交审核" in a.current(panel).text)
+            assert await server.await_for(lambda: len(b.messages()) == 2)
+            request = b.messages()[-1]
+            await b.press_and_wait(request, "✅ 批准", lambda: "批准" in b.current(request).text.splitlines()[1])
+            assert b.current(request).text.splitlines()[1].startswith(f"✅ 已由 {ADMIN_NAME} 批准。")
+            assert await server.await_for(lambda: len(reader.messages()) == 1, timeout=15)
+
+            [prompt] = await a.send(f"/correct 58 {notice}")
+            assert prompt.text.endswith(f"\n\n{notice}")
+            await a.press_and_wait(prompt, "确认", lambda: "已提交审核" in a.current(prompt).text)
+            assert await server.await_for(lambda: len(b.messages()) == 3)
+            correction = b.messages()[-1]
+            assert correction.text.endswith(f"\n\n{notice}")
+            await b.press_and_wait(correction, "✅ 批准", lambda: "完成" in b.current(correction).text)
+            assert await server.await_for(lambda: len(reader.messages()) == 2)
+            assert reader.messages()[-1].text == f"📢 更正（2024年第6期（总第58期））\n{notice}"
