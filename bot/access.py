@@ -19,7 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Update
+from telegram import ChatMember, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler, filters
 
@@ -28,6 +29,7 @@ from bot import handlers as h
 from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
 from bulletin.render import Button, Rendered, esc
+from jobs.schedule import ScheduleError, parse_duration
 from storage.access_repo import (
     AdminRepository,
     AuditLog,
@@ -52,7 +54,6 @@ AUDIT_DEFAULT = 20
 AUDIT_MAX = 50
 SUBSCRIBERS_SHOWN = 50
 REQUESTS_SHOWN = 20
-_DURATION = re.compile(r"([0-9]{1,5})\s*([smhd])", re.IGNORECASE)
 _UNLIMITED_WORDS = frozenset({"多次", "不限", "multi", "unlimited"})
 _CHAT_ID = re.compile(r"-?[0-9]{1,18}")
 _RATE_WINDOW = 60.0
@@ -123,13 +124,13 @@ def _actor(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
-def parse_duration(text: str) -> dt.timedelta | None:
-    """'30m', '48h', '7d' (or '90s') as a positive timedelta; None when TEXT is not such a duration."""
-    m = _DURATION.fullmatch(text.strip())
-    if not m or int(m[1]) == 0:
+def invite_duration(text: str) -> dt.timedelta | None:
+    """A typed /invite validity ('30m', '48h', '7d'): the one duration parser's value if positive, else None."""
+    try:
+        duration = parse_duration(text)
+    except ScheduleError:
         return None
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[m[2].lower()]
-    return dt.timedelta(seconds=int(m[1]) * seconds)
+    return duration if duration > dt.timedelta(0) else None
 
 
 def _local(config: BotConfig, at: dt.datetime) -> str:
@@ -188,18 +189,48 @@ async def subscription_refusal(update: Update, context: Ctx) -> str | None:
     return None if key is None else t(h.user_lang(update), key)
 
 
+async def group_change_refusal(update: Update, context: Ctx) -> str | None:
+    """In a group: the refusal when the sender may not change the group's subscription (unsubscribe it, change its
+    department). Only the group's Telegram admins (asked with getChatMember at that moment) and the bot's admins
+    may. None when they may, and always in a private chat."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return None
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return None  # an anonymous admin, writing as the group itself (only admins can)
+    if user is not None:
+        configured = tuple(h.deps(context).config.access.admins)
+        if await h.in_transaction(context, lambda s: AdminRepository(s).is_admin(user.id, configured)):
+            return None
+        try:
+            member = await context.bot.get_chat_member(chat.id, user.id)
+        except TelegramError as exc:
+            log.warning("could not ask chat %s whether user %s is an admin: %s", chat.id, user.id, exc)
+        else:
+            if member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR):
+                return None
+    log.info("refused user %s changing the subscription of group %s: %s", user.id if user else None, chat.id,
+             _what(update))
+    return t(h.user_lang(update), "group_admins_only")
+
+
 async def subscribe(update: Update, context: Ctx, department: str) -> str:
     """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user.
 
-    An active subscriber just changes department. Admins, "open" mode and a valid invite code (consumed in the same
-    transaction as the subscription) subscribe at once; "invite" without a valid code is refused; "approval"
-    records a request and sends it to the admins with approve / deny buttons.
+    An active subscriber just changes department (a group's only by its admins, see group_change_refusal).
+    Admins, "open" mode and a valid invite code (consumed in the same transaction as the subscription) subscribe at
+    once; "invite" without a valid code is refused; "approval" records a request and sends it to the admins with
+    approve / deny buttons.
     """
     d = h.deps(context)
     config = d.config
     lang = h.user_lang(update)
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
+    if chat.type != ChatType.PRIVATE:
+        current = await h.in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+        if current is not None and current.active and (refusal := await group_change_refusal(update, context)):
+            return refusal
     code = _invite_code(context)
     mode = config.access.mode
 
@@ -380,7 +411,7 @@ def _parse_invite_args(args: list[str], default_ttl: dt.timedelta) -> tuple[int 
     ttl = default_ttl
     seen_uses = seen_ttl = False
     for arg in args:
-        duration = parse_duration(arg)
+        duration = invite_duration(arg)
         if duration is not None and not seen_ttl:
             ttl, seen_ttl = duration, True
         elif arg.lower() in _UNLIMITED_WORDS and not seen_uses:
@@ -400,8 +431,7 @@ async def invite_command(update: Update, context: Ctx) -> None:
         return
     d = h.deps(context)
     lang = h.user_lang(update)
-    default_ttl = parse_duration(d.config.access.invite_ttl) or dt.timedelta(days=7)
-    parsed = _parse_invite_args(h.args_of(context), default_ttl)
+    parsed = _parse_invite_args(h.args_of(context), d.config.access.invite_ttl)
     if parsed is None:
         await h.reply(update, context, esc(t(lang, "access_usage_invite")))
         return
@@ -530,12 +560,13 @@ async def admin_help_command(update: Update, context: Ctx) -> None:
     await h.reply(update, context, "\n\n".join(t(lang, key) for key in sections))
 
 
-# --- per-user command rate limit
+# --- per-user rate limit
 
 
 class CommandRateLimiter:
-    """At most LIMIT commands per user in any 60 s window; the first command over the limit gets a polite wait
-    message, the rest of the burst is dropped silently (so a flood cannot make the bot flood back)."""
+    """At most LIMIT updates per user (commands, texts, files, button presses) in any 60 s window; the first one
+    over the limit gets a polite wait message, the rest of the burst is dropped silently (so a flood cannot make
+    the bot flood back)."""
 
     def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
@@ -544,7 +575,7 @@ class CommandRateLimiter:
         self._warned: dict[int, float] = {}
 
     def check(self, user_id: int) -> tuple[bool, float, bool]:
-        """(allowed, seconds to wait, whether to tell the user) for one command of USER_ID now."""
+        """(allowed, seconds to wait, whether to tell the user) for one update of USER_ID now."""
         now = self._clock()
         window = self._seen.setdefault(user_id, collections.deque())
         while window and now - window[0] >= _RATE_WINDOW:
@@ -566,13 +597,15 @@ class CommandRateLimiter:
             self._warned.pop(uid, None)
 
 
-def _is_command(update: Update) -> bool:
-    message = update.message
-    return bool(message and message.text and message.text.startswith("/"))
+def _counted(update: Update) -> bool:
+    """Whatever a user does counts; membership changes (a user blocks the bot, someone adds it to a group) do not:
+    the bot must always record those, and they are never answered."""
+    return update.my_chat_member is None and update.chat_member is None and update.chat_join_request is None
 
 
 class AccessGuard:
-    """The rate limit, installed in handler group -1 so it runs before every other handler."""
+    """The rate limit, installed in handler group -1 so it runs before every other handler: no handler can forget
+    it, and nothing past the limit is answered, refused or audited."""
 
     def __init__(self, config: BotConfig, factory: sessionmaker[Session]) -> None:
         self._config = config
@@ -599,14 +632,14 @@ class AccessGuard:
         return await asyncio.to_thread(run)
 
     async def guard(self, update: Update, context: Ctx) -> None:
-        """Commands beyond the per-user rate limit: one polite wait message, then nothing until the window frees."""
+        """Updates beyond the per-user rate limit: one polite wait message, then nothing until the window frees."""
         user = update.effective_user
-        if user is None or not _is_command(update):
+        if user is None or not _counted(update):
             return
         allowed, wait, tell = self.limiter.check(user.id)
         if allowed or await self._is_admin(user.id):
             return
-        log.info("rate limit: user %s sent more than %s commands in a minute", user.id, self.limiter.limit)
+        log.info("rate limit: user %s sent more than %s updates in a minute", user.id, self.limiter.limit)
         if tell and update.effective_chat is not None:
             text = t(lang_of(user.language_code), "access_rate_limited", seconds=max(1, int(wait + 0.999)))
             try:

@@ -38,6 +38,7 @@ from bot import handlers as h
 from bot.send_budget import SharedSendBudget
 from bot.settings import BotConfig
 from bot.updates import PerChatOrderedProcessor
+from bot.webhook import WebhookListener
 from bulletin.i18n import EN, ZH, t
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
@@ -106,6 +107,7 @@ def build_application(
         .base_file_url(file_base_url(config.telegram.api_base_url))
         .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
         .rate_limiter(SharedSendBudget(send_budget))
+        .job_queue(None)  # PTB would start its own APScheduler (it is installed); timed work is jobs/leader.py's
         .post_init(startup)
         .post_shutdown(stop_services)
         .build()
@@ -174,30 +176,39 @@ async def stop_services(application: Application[Any, Any, Any, Any, Any, Any]) 
 
 @contextlib.asynccontextmanager
 async def _running(
-    application: Application[Any, Any, Any, Any, Any, Any], start_updater: Callable[[Updater], Awaitable[Any]]
+    application: Application[Any, Any, Any, Any, Any, Any],
+    start_receiving: Callable[[], Awaitable[Any]],
+    stop_receiving: Callable[[], Awaitable[Any]],
 ) -> AsyncIterator[None]:
-    """Start APPLICATION, its services and its updater (by START_UPDATER); stop all of it in reverse on exit."""
+    """Start APPLICATION, its services and the receiving of updates; stop all of it in reverse on exit."""
     await application.initialize()
     await startup(application)
     await application.start()
-    assert application.updater is not None
-    await start_updater(application.updater)
     try:
-        yield
+        await start_receiving()
+        try:
+            yield
+        finally:
+            await stop_receiving()
     finally:
-        await application.updater.stop()
         await application.stop()
         await stop_services(application)
         await application.shutdown()
+
+
+def _updater(application: Application[Any, Any, Any, Any, Any, Any]) -> Updater:
+    assert application.updater is not None
+    return application.updater
 
 
 def running_polling(
     application: Application[Any, Any, Any, Any, Any, Any], *, poll_interval: float = 0.0, timeout: int = 1
 ) -> contextlib.AbstractAsyncContextManager[None]:
     """Run APPLICATION with long polling inside the caller's event loop (tests, the sandbox, benchmarks)."""
-    return _running(application, lambda updater: updater.start_polling(
+    updater = _updater(application)
+    return _running(application, lambda: updater.start_polling(
         poll_interval=poll_interval, timeout=timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-    ))
+    ), updater.stop)
 
 
 def running_webhook(
@@ -209,8 +220,23 @@ def running_webhook(
     webhook_url: str,
     secret_token: str,
 ) -> contextlib.AbstractAsyncContextManager[None]:
-    """Run APPLICATION's webhook listener inside the caller's event loop (what run_webhook does, embeddable)."""
-    return _running(application, lambda updater: updater.start_webhook(
-        listen=listen, port=port, url_path=url_path, webhook_url=webhook_url, secret_token=secret_token,
-        allowed_updates=Update.ALL_TYPES,
-    ))
+    """Run APPLICATION behind a webhook inside the caller's event loop (`bulletin-bot run` and the tests).
+
+    The listener is bot/webhook.py's, not PTB's Updater: it refuses a request without SECRET_TOKEN (required) from
+    its headers, before reading its body, and caps the body's size. It is bound before the webhook is set, so
+    Telegram's first delivery finds it listening.
+    """
+    listener = WebhookListener(application, url_path=url_path, secret_token=secret_token)
+
+    async def start() -> None:
+        listener.start(listen, port)
+        try:
+            await application.bot.set_webhook(
+                url=webhook_url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES
+            )
+        except BaseException:
+            await listener.stop()
+            raise
+        log.info("webhook set: %s", webhook_url)
+
+    return _running(application, start, listener.stop)

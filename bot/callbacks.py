@@ -22,7 +22,8 @@ parse as ``Routed``. Taken so far:
     1:x:<correction>:<op>    confirm / cancel an edit, recall or correction notice (bot/desk.py)
 
 Every routed kind is an admin action except "k"; its route checks the sender at the moment of the press.
-Anything else, including data from an older version, parses
+Every number is at most MAX_NUMBER (the database's integer range), so no forged id or page can overflow a query.
+Anything else, including data from an older version or an out-of-range number, parses
 as ``None`` and the press is answered "this button has expired".
 """
 
@@ -34,11 +35,14 @@ from dataclasses import dataclass
 from bulletin.render import CALLBACK_VERSION, cb_ack, cb_article, cb_contents
 
 MAX_CALLBACK_BYTES = 64
-_INT = r"(0|[1-9][0-9]{0,17})"
+# Ids are INTEGER columns (PostgreSQL: 32-bit); pages and positions are far below it.
+MAX_NUMBER = 2**31 - 1
+_INT = r"(0|[1-9][0-9]{0,9})"
 _KEY = r"([0-9a-z]{1,12})"
 
 __all__ = [
     "MAX_CALLBACK_BYTES",
+    "MAX_NUMBER",
     "Ack",
     "Callback",
     "ChooseDepartment",
@@ -173,11 +177,14 @@ def parse_callback(data: str | None) -> Callback | None:
         if not m:
             return None
         args = tuple(int(a) for a in m.group(2).split(":")[1:])
-        return Routed(kind, args)
+        return Routed(kind, args) if all(a <= MAX_NUMBER for a in args) else None
     m = pattern.fullmatch(body)
     if not m:
         return None
     g = m.groups()
+    numbers = g[:1] if kind == "s" else g  # a search's query may be digits too: only its page is a number
+    if any(n is not None and n.isdigit() and int(n) > MAX_NUMBER for n in numbers):
+        return None
     if kind == "a":
         issue_id, position = int(g[0]), int(g[1])
         return OpenArticle(issue_id, position) if issue_id > 0 and position > 0 else None

@@ -4,7 +4,8 @@ corrected or recalled with /refresh, /correct and /recall; /internal marks a sto
 
 Callback kinds (routed, see bot/callbacks.py):
     1:p:<draft_id>:<op>        a draft's panel: 0 cancel, 1 now, 2 next default slot, 3 tomorrow 09:00,
-                               4 typed time, 5 replace the stored issue, 6 toggle the internal mark
+                               4 typed time, 5 replace the stored issue, 6 toggle the internal mark, 7 修改 (the
+                               field list), 8 back to the panel, 9.. the field to type (bulletin.corrections.EDITABLE)
     1:v:<approval_id>:<op>     an upload awaiting approval: 1 approve, 0 reject (withdraw, for the uploader)
     1:x:<correction_id>:<op>   confirm (1) or cancel (0) a correction prepared by /refresh, /correct or /recall;
                                with [publish] approval, another admin's approve (2) or reject (3), the proposer's
@@ -42,6 +43,7 @@ from bot.correction_sender import TelegramCorrector
 from bot.handlers import flood_safe, send, user_lang
 from bot.keyboards import to_markup
 from bot.settings import BotConfig
+from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
 from bulletin.model import Issue
@@ -61,6 +63,7 @@ from jobs.desk import (
     default_slot,
     fetch_document,
     parse_typed_time,
+    prepare_draft,
     record_refusal,
     reject,
     submit_for_approval,
@@ -82,7 +85,8 @@ Ctx = ContextTypes.DEFAULT_TYPE
 DRAFT_KIND = "p"
 APPROVAL_KIND = "v"
 CORRECTION_KIND = "x"
-OP_CANCEL, OP_NOW, OP_DEFAULT, OP_TOMORROW, OP_TYPED, OP_REPLACE, OP_INTERNAL = range(7)
+OP_CANCEL, OP_NOW, OP_DEFAULT, OP_TOMORROW, OP_TYPED, OP_REPLACE, OP_INTERNAL, OP_EDIT, OP_BACK = range(9)
+OP_FIELD = 9  # OP_FIELD + i: type field EDITABLE[i]
 OP_REJECT, OP_APPROVE = 0, 1
 OP_CORRECTION_CANCEL, OP_CORRECTION_CONFIRM, OP_CORRECTION_APPROVE, OP_CORRECTION_REJECT = range(4)
 CORRECTION_APPROVAL_TTL = 86400.0
@@ -107,6 +111,15 @@ class PendingDraft:
     created: float
     preview_id: int | None = None
     panel_id: int | None = None
+    # (field, value) taken from the series' remembered corrections, shown on the panel.
+    remembered: tuple[tuple[str, str], ...] = ()
+    # No issue line was found: nothing is published until the admin types the number, or the date of a dated report
+    # (a date read elsewhere in the document does not make a bulletin a dated report).
+    needs_id: bool = False
+
+    def publishable(self) -> bool:
+        """Whether the issue is identified (a number, or a date), so that the publish buttons are offered."""
+        return identifiable(self.draft.issue) and not self.needs_id
 
 
 @dataclass
@@ -134,8 +147,10 @@ class DeskState:
     """In-memory desk state of one bot process."""
 
     drafts: dict[int, PendingDraft] = field(default_factory=dict)
-    # chat id -> draft id, while that admin is asked to type a time
+    # chat id -> draft id, while that admin is asked to type a time (or a field, see awaiting_field)
     awaiting_time: dict[int, int] = field(default_factory=dict)
+    # chat id -> the draft's field (bulletin.corrections.EDITABLE) the admin is typing, when it is not a time
+    awaiting_field: dict[int, str] = field(default_factory=dict)
     # approval id -> the (chat id, message id) of every request message, edited when someone decides
     approval_messages: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     corrections: dict[int, PendingCorrection] = field(default_factory=dict)
@@ -161,6 +176,7 @@ class DeskState:
         pending = self.drafts.pop(draft_id, None)
         if pending is not None and self.awaiting_time.get(pending.chat_id) == draft_id:
             del self.awaiting_time[pending.chat_id]
+            self.awaiting_field.pop(pending.chat_id, None)
 
     def _expire(self) -> None:
         cutoff = time.monotonic() - DRAFT_TTL
@@ -257,12 +273,15 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
         lines.append(t(lang, "desk_marked_internal"))
     if desk.config.publish.approval:
         lines.append(t(lang, "desk_approval_note"))
+    lines.extend(_intake_lines(pending))
 
     def b(label: str, op: int) -> tuple[Button, ...]:
         return (Button(label, cb_routed(DRAFT_KIND, draft_id, op)),)
 
     rows: list[tuple[Button, ...]] = []
-    if blocked:
+    if not pending.publishable():
+        pass  # nothing to publish until the admin gives a number or a date (修改)
+    elif blocked:
         rows.append(b(t(lang, "desk_btn_replace"), OP_REPLACE))
     else:
         lines.append("")
@@ -277,9 +296,42 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
             rows.append(b(t(lang, "desk_btn_now"), OP_NOW))
         rows.append(b(t(lang, "desk_btn_tomorrow"), OP_TOMORROW))
         rows.append(b(t(lang, "desk_btn_typed"), OP_TYPED))
+    rows.append(b(t(lang, "desk_btn_edit"), OP_EDIT))
     rows.append(b(t(lang, "desk_btn_internal_off" if draft.internal else "desk_btn_internal_on"), OP_INTERNAL))
     rows.append(b(t(lang, "desk_btn_cancel"), OP_CANCEL))
     return Rendered("\n".join(lines), tuple(rows))
+
+
+def _field_name(lang: str, name: str) -> str:
+    return t(lang, f"desk_field_{name}")
+
+
+def _intake_lines(pending: PendingDraft) -> list[str]:
+    """What the admin should check or supply: remembered corrections applied, uncertain fields, a missing number."""
+    lang, issue = pending.lang, pending.draft.issue
+    lines = [
+        t(lang, "desk_remembered", field=_field_name(lang, name), value=esc(value))
+        for name, value in pending.remembered
+    ]
+    uncertain = [_field_name(lang, f) if f"desk_field_{f}" in keys() else esc(f) for f in issue.uncertain]
+    if uncertain:
+        lines.append(t(lang, "desk_uncertain", fields="、".join(uncertain) if lang != "en" else ", ".join(uncertain)))
+    if not pending.publishable():
+        lines.append(t(lang, "desk_needs_id"))
+    return lines
+
+
+def fields_panel(draft_id: int, pending: PendingDraft) -> Rendered:
+    """The 修改 panel: one button per editable field with its current value, and 返回."""
+    lang, issue = pending.lang, pending.draft.issue
+    rows: list[tuple[Button, ...]] = []
+    for i, name in enumerate(EDITABLE):
+        value = field_value(issue, name)
+        shown = t(lang, "desk_field_empty") if value is None else show_value(value)
+        label = shorten(t(lang, "desk_btn_field", field=_field_name(lang, name), value=shown))
+        rows.append((Button(label, cb_routed(DRAFT_KIND, draft_id, OP_FIELD + i)),))
+    rows.append((Button(t(lang, "desk_btn_back"), cb_routed(DRAFT_KIND, draft_id, OP_BACK)),))
+    return Rendered(t(lang, "desk_edit_choose"), tuple(rows))
 
 
 def _parse_reason(lang: str, exc: BulletinParseError) -> str:
@@ -373,14 +425,22 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
+    partial = False
     try:
         issue = await asyncio.to_thread(parse_document, data, filename)
     except BulletinParseError as exc:
         log.info("upload %r from %s is not a bulletin: %s", source, user.id, exc)
-        await _say(update, context, t(lang, "desk_parse_failed", reason=_parse_reason(lang, exc)))
-        return
-    check: DraftCheck = await desk.db(lambda s: check_draft(s, issue))
-    pending = PendingDraft(Draft(issue, source, user.id), check, chat.id, lang, time.monotonic())
+        if exc.code != "not_bulletin" or exc.partial is None:
+            await _say(update, context, t(lang, "desk_parse_failed", reason=_parse_reason(lang, exc)))
+            return
+        # Only the issue line is missing: the admin supplies the number or date in the preview (修改).
+        issue, partial = exc.partial, True
+    taken, check = await desk.db(lambda s: prepare_draft(s, issue))
+    pending = PendingDraft(
+        Draft(taken.issue, source, user.id, parsed_masthead=issue.masthead), check, chat.id, lang, time.monotonic(),
+        remembered=taken.applied, needs_id=partial,
+    )
+    issue = taken.issue
     draft_id = desk.state.add_draft(pending)
     shown = preview_of(issue, check, lang, False, desk.ack_button)
     preview = await _say(update, context, shown.text, shown.keyboard)
@@ -436,13 +496,25 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
             pending.draft.issue, pending.check, pending.lang, pending.draft.internal, desk.ack_button
         )
         await _edit(context, pending.chat_id, pending.preview_id, preview)
+    elif op == OP_EDIT:
+        await query.answer()
+        await _edit(context, pending.chat_id, pending.panel_id, fields_panel(draft_id, pending))
+        return
+    elif op == OP_BACK:
+        desk.state.awaiting_field.pop(pending.chat_id, None)
+    elif OP_FIELD <= op < OP_FIELD + len(EDITABLE):
+        await _ask_field(context, desk, draft_id, pending, EDITABLE[op - OP_FIELD])
+        await query.answer()
+        return
     elif op == OP_TYPED:
         desk.state.awaiting_time[pending.chat_id] = draft_id
+        desk.state.awaiting_field.pop(pending.chat_id, None)
         await query.answer()
         await send(context, pending.chat_id, Rendered(t(lang, "desk_ask_time", tz=desk.config.push.timezone)))
         return
     elif op in (OP_NOW, OP_DEFAULT, OP_TOMORROW):
-        if pending.check.existing is Existing.DIFFERENT and not pending.draft.replace:
+        blocked = pending.check.existing is Existing.DIFFERENT and not pending.draft.replace
+        if blocked or not pending.publishable():
             await query.answer(t(lang, "desk_expired"), show_alert=True)
             return
         at: dt.datetime | None = None
@@ -489,7 +561,11 @@ async def on_typed_time(update: Update, context: Ctx) -> None:
     pending = desk.state.draft(draft_id, user.id) if draft_id is not None else None
     if draft_id is None or pending is None:
         desk.state.awaiting_time.pop(chat.id, None)
+        desk.state.awaiting_field.pop(chat.id, None)
         await _say(update, context, t(lang, "desk_expired"))
+        return
+    if chat.id in desk.state.awaiting_field:
+        await _on_typed_field(update, context, desk, draft_id, pending, message.text)
         return
     text = message.text.strip()
     if text.lower() in _CANCEL_WORDS:
@@ -506,6 +582,55 @@ async def on_typed_time(update: Update, context: Ctx) -> None:
         return
     del desk.state.awaiting_time[chat.id]
     await _finalize(context, desk, draft_id, pending, at)
+
+
+async def _ask_field(context: Ctx, desk: Desk, draft_id: int, pending: PendingDraft, name: str) -> None:
+    """Wait for the admin to type field NAME of the draft (the same wait as for a typed time)."""
+    lang = pending.lang
+    desk.state.awaiting_time[pending.chat_id] = draft_id
+    desk.state.awaiting_field[pending.chat_id] = name
+    value = field_value(pending.draft.issue, name)
+    current = t(lang, "desk_field_empty") if value is None else esc(show_value(value))
+    key = "desk_edit_ask_optional" if name != "masthead" else "desk_edit_ask"
+    await send(context, pending.chat_id, Rendered(t(lang, key, field=_field_name(lang, name), value=current)))
+
+
+async def _on_typed_field(
+    update: Update, context: Ctx, desk: Desk, draft_id: int, pending: PendingDraft, typed: str
+) -> None:
+    """The value an admin typed for a draft's field: validated, then the preview and the panel are redrawn."""
+    lang = pending.lang
+    chat_id = pending.chat_id
+    name = desk.state.awaiting_field[chat_id]
+    if typed.strip().lower() in _CANCEL_WORDS:
+        desk.state.awaiting_time.pop(chat_id, None)
+        desk.state.awaiting_field.pop(chat_id, None)
+        await _say(update, context, t(lang, "desk_edit_cancelled"))
+        await _edit(context, chat_id, pending.panel_id, panel_of(desk, draft_id, pending, _now()))
+        return
+    try:
+        issue = correct(pending.draft.issue, [(name, typed)])
+    except FieldError as exc:
+        # Still waiting: the admin types the value again (or 取消).
+        key = f"desk_edit_bad_{exc.code}"
+        key = key if key in keys() else "desk_edit_bad_empty"
+        await _say(update, context, t(lang, key, field=_field_name(lang, name), text=esc(typed.strip()[:40])))
+        return
+    desk.state.awaiting_time.pop(chat_id, None)
+    desk.state.awaiting_field.pop(chat_id, None)
+    draft = dataclasses.replace(
+        pending.draft, issue=issue, corrections=(*pending.draft.corrections, (name, typed.strip())), replace=False
+    )
+    pending.draft = draft
+    if name in ("number", "date") and field_value(issue, name) is not None:
+        pending.needs_id = False
+    pending.check = await desk.db(lambda s: check_draft(s, issue))
+    value = field_value(issue, name)
+    shown = t(lang, "desk_field_empty") if value is None else esc(show_value(value))
+    await _say(update, context, t(lang, "desk_edit_done", field=_field_name(lang, name), value=shown))
+    preview = preview_of(issue, pending.check, lang, draft.internal, desk.ack_button)
+    await _edit(context, chat_id, pending.preview_id, preview)
+    await _edit(context, chat_id, pending.panel_id, panel_of(desk, draft_id, pending, _now()))
 
 
 def _outcome_text(desk: Desk, lang: str, committed: Committed) -> str:
@@ -527,6 +652,8 @@ def _error_text(lang: str, code: str, issue: Issue | None) -> str:
         return t(lang, "desk_self_approve")
     if code == "already_decided":
         return t(lang, "desk_already_decided")
+    if code == "unidentified":
+        return t(lang, "desk_needs_id")
     return t(lang, "desk_expired")
 
 
@@ -935,7 +1062,7 @@ def _extension(desk: Desk) -> Extension:
     handlers: list[BaseHandler[Any, Any, Any]] = [
         MessageHandler(private & filters.Document.ALL, bind(on_document)),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), bind(on_typed_time)),
-        MessageHandler(private & filters.TEXT & filters.Regex(_URL), bind(on_url)),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.Regex(_URL), bind(on_url)),
         CommandHandler(list(_ACTIONS), bind(correction_command), filters=private),
         CommandHandler("internal", bind(internal_command), filters=private),
     ]

@@ -29,6 +29,7 @@ from bulletin.render import (
     Button,
     Keyboard,
     Rendered,
+    date_text,
     esc,
     issue_label,
     render_article,
@@ -38,7 +39,7 @@ from bulletin.render import (
 )
 from jobs.marks import is_internal, mark_parts, with_internal_mark
 from jobs.push_limits import RateLimiter
-from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue
+from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
 from storage.db import transaction
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import Subscriber, SubscriberRepository
@@ -53,7 +54,7 @@ MAX_QUERY_CHARS = 100
 _SEARCH_KEYS_KEPT = 50
 _FLOOD_ATTEMPTS = 5
 _MAX_FLOOD_WAIT = 60.0
-_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
+_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 _POSITION = re.compile(r"[0-9]{1,9}")
 _DEEP_ISSUE = re.compile(r"i([0-9]{1,12})")
 _DEEP_ARTICLE = re.compile(r"a([0-9]{1,12})_([0-9]{1,9})")
@@ -265,16 +266,38 @@ async def issue_command(update: Update, context: Ctx) -> None:
         await reply(update, context, esc(t(lang, "usage_issue")))
         return
     ref = args[0]
+    day = ref_date(ref)
 
-    def work(s: Session) -> IssueView | None:
+    def work(s: Session) -> IssueView | list[IssueHeader] | None:
         repo = IssueRepository(s)
+        if day is not None:
+            # A date names every issue of that day: one is shown, several are offered.
+            headers = repo.on_date(day, limit=ISSUES_PER_PAGE)
+            if len(headers) != 1:
+                return headers or None
+            return _issue_view(repo, repo.get(headers[0].id), s)
         return _issue_view(repo, repo.resolve(ref), s)
 
     view = await in_transaction(context, work)
     if view is None:
         await reply(update, context, unknown_issue(lang, ref))
         return
+    if isinstance(view, list):
+        assert day is not None
+        await reply_rendered(update, context, issues_of_date(lang, day, view))
+        return
     await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+
+
+def issues_of_date(lang: str, day: dt.date, headers: list[IssueHeader]) -> Rendered:
+    """Several issues share a date: one button each, opening its contents message."""
+    lines = [esc(t(lang, "issue_choose_date", date=date_text(day, lang), count=len(headers)))]
+    rows: list[tuple[Button, ...]] = []
+    for n, header in enumerate(headers, start=1):
+        label = f"{header.issue.masthead} {issue_label(header.issue, lang)}"
+        lines.append(f"{n}. {esc(label)}")
+        rows.append((Button(shorten(f"{n}. {label}"), cb.cb_contents(header.id)),))
+    return Rendered("\n".join(lines), tuple(rows))
 
 
 async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
@@ -342,7 +365,9 @@ def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> 
     first = (page - 1) * ISSUES_PER_PAGE
     for n, stored in enumerate(items, start=first + 1):
         issue = stored.issue
-        date = f"　{issue.date.isoformat()}" if issue.date else ""
+        # A dated report's label is its date already.
+        dated = issue.number is None and issue.week is None
+        date = f"　{issue.date.isoformat()}" if issue.date and not dated else ""
         lines.append(f"{n}. {esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}")
         rows.append((Button(shorten(f"{n}. {issue_label(issue, lang)}"), cb.cb_contents(stored.id)),))
     nav: list[Button] = []
@@ -420,7 +445,7 @@ def _search_page(lang: str, query: str, result: SearchPage, page: int, context: 
     lines = [t(lang, "search_heading", query=esc(query), total=result.total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
     for n, hit in enumerate(result.hits, start=(page - 1) * HITS_PER_PAGE + 1):
-        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(hit.issue_label)}\n{esc(hit.snippet)}")
+        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(issue_label(hit.issue, lang))}\n{esc(hit.snippet)}")
         rows.append((Button(shorten(f"{n}. {hit.article_title}"), cb.cb_article(hit.issue_id, hit.article_position)),))
 
     def page_data(p: int) -> str:
@@ -499,10 +524,13 @@ async def subscribe_command(update: Update, context: Ctx) -> None:
 
 
 async def unsubscribe_command(update: Update, context: Ctx) -> None:
-    """/unsubscribe: stop the subscription of this chat."""
+    """/unsubscribe: stop the subscription of this chat (a group's: only its admins)."""
     lang = user_lang(update)
     chat = update.effective_chat
     assert chat is not None
+    if (refusal := await access.group_change_refusal(update, context)) is not None:
+        await reply(update, context, refusal)
+        return
     done = await in_transaction(context, lambda s: SubscriberRepository(s).unsubscribe(chat.id))
     if context.chat_data is not None:
         context.chat_data.pop("awaiting_department", None)

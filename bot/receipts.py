@@ -22,7 +22,7 @@ from bot import callbacks as cb
 from bot import handlers as h
 from bot.access import require_admin
 from bot.app import Extension
-from bot.sender import TelegramSender
+from bot.sender import TelegramSender, leader_jobs
 from bot.settings import BotConfig
 from bulletin.i18n import t
 from bulletin.render import esc, issue_label
@@ -102,6 +102,8 @@ def stats_text(stored: StoredIssue, rows: list[DepartmentStats], lang: str) -> s
 def _short_label(stored: StoredIssue) -> str:
     """An ASCII label for the chart legend: year-number, as /issue takes it."""
     issue = stored.issue
+    if issue.number is None:
+        return stored.ref  # a dated report: its date
     return f"{issue.year}-{issue.number}" if issue.year is not None else f"No.{issue.number}"
 
 
@@ -286,7 +288,7 @@ class ReminderService:
     async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Start checking for due reminders."""
         self.reminders = Reminders(self.factory, TelegramSender(application.bot), self.settings)
-        await self.reminders.start()
+        await self.reminders.start(leader_jobs(application))
 
     async def stop(self) -> None:
         """Stop checking."""

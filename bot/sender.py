@@ -23,10 +23,11 @@ from bot.access import require_admin
 from bot.aiohttp_request import AiohttpRequest
 from bot.app import Extension
 from bot.callbacks import Routed
+from bot.handlers import Deps
 from bot.keyboards import to_markup
 from bulletin.i18n import lang_of, t
 from bulletin.render import Keyboard, Rendered
-from jobs.leader import Leadership, LeadershipLost
+from jobs.leader import LeaderJobs, LeaderLock, LeadershipLost
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, TransientError
 from jobs.push import PublishError, PushSettings, resend_failed, utcnow
 from jobs.push_messages import RESEND_KIND
@@ -173,6 +174,19 @@ def make_push_bot(
     return Bot(token, base_url=api_base_url, request=request)
 
 
+def leader_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> LeaderJobs:
+    """The process's one scheduler for the leader's timed work, shared by the bot's background services.
+
+    The bot starts its services only once it leads (`run` takes leadership first), so a service adds its job and
+    starts this scheduler; PushService stops it the moment leadership is lost. Its timezone is [push] timezone.
+    """
+    jobs = application.bot_data.get("leader_jobs")
+    if not isinstance(jobs, LeaderJobs):
+        deps: Deps = application.bot_data["deps"]
+        jobs = application.bot_data["leader_jobs"] = LeaderJobs(deps.config.push.timezone)
+    return jobs
+
+
 class PushService:
     """BackgroundService running the push runner on its own push Bot (and watching leadership)."""
 
@@ -180,7 +194,7 @@ class PushService:
         self,
         factory: sessionmaker[Session],
         settings: PushSettings,
-        leadership: Leadership | None = None,
+        leadership: LeaderLock | None = None,
         *,
         token: str,
         api_base_url: str,
@@ -191,6 +205,7 @@ class PushService:
         self.token = token
         self.api_base_url = api_base_url
         self.runner: PushRunner | None = None
+        self.jobs: LeaderJobs | None = None
         self._bot: Bot | None = None
         self._watch: asyncio.Task[None] | None = None
 
@@ -204,7 +219,8 @@ class PushService:
         deps = application.bot_data.get("deps")
         budget = getattr(deps, "send_budget", None)
         self.runner = PushRunner(self.factory, TelegramSender(self._bot), self.settings, shared_limiter=budget)
-        await self.runner.start()
+        self.jobs = leader_jobs(application)
+        await self.runner.start(jobs=self.jobs)
         if self.leadership is not None:
             self._watch = asyncio.create_task(self._watch_leadership(application))
 
@@ -213,10 +229,10 @@ class PushService:
         try:
             await self.leadership.watch()
         except LeadershipLost:
-            # Another process may lead now: stop polling and sending at once.
+            # Another process may lead now: stop every timed job (push polling, reminders) at once.
             log.error("lost leadership; stopping the bot so that another process takes over")
-            if self.runner is not None:
-                await self.runner.stop()
+            if self.jobs is not None:
+                await self.jobs.stop()
             application.stop_running()
 
     async def stop(self) -> None:
@@ -259,7 +275,7 @@ async def resend_button(update: Update, context: ContextTypes.DEFAULT_TYPE, data
 
 
 def push_extension(
-    settings: PushSettings, leadership: Leadership | None = None
+    settings: PushSettings, leadership: LeaderLock | None = None
 ) -> Callable[[Any, sessionmaker[Session]], Extension]:
     """An ExtensionFactory for bot/app.py: the push runner service and the resend button route."""
 

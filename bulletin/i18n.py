@@ -18,6 +18,8 @@ _STRINGS: dict[str, dict[str, str]] = {
     "issue_line": {ZH: "{year}年第{number}期", EN: "{year} No. {number}"},
     "issue_line_no_year": {ZH: "第{number}期", EN: "No. {number}"},
     "issue_total": {ZH: "（总第{total}期）", EN: " (No. {total} overall)"},
+    "issue_week": {ZH: "{year}年第{week}周", EN: "{year} week {week}"},
+    "issue_unnumbered": {ZH: "（期号待定）", EN: "(issue not identified yet)"},
     "date": {ZH: "{y}年{m}月{d}日", EN: "{d} {month} {y}"},
     "contents_heading": {ZH: "要目", EN: "Contents"},
     "contents_empty": {ZH: "（本期没有文章）", EN: "(no articles in this issue)"},
@@ -58,7 +60,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "/settings — 修改所在部门\n"
         "/latest — 最新一期要目\n"
         "/issues — 往期简报列表，每页10期\n"
-        "/issue — 查看某一期，例如 /issue 12 或 /issue 2023-1\n"
+        "/issue — 查看某一期，例如 /issue 12、/issue 2023-1 或 /issue 2022-07-05\n"
         "/article — 查看某期的某篇文章，例如 /article 12 3\n"
         "/search — 搜索文章，例如 /search 景区 安全",
         EN: "<b>Commands</b>\n"
@@ -69,7 +71,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "/settings — change your department\n"
         "/latest — contents of the newest issue\n"
         "/issues — past issues, 10 per page\n"
-        "/issue — one issue, e.g. /issue 12 or /issue 2023-1\n"
+        "/issue — one issue, e.g. /issue 12, /issue 2023-1 or /issue 2022-07-05\n"
         "/article — one article of an issue, e.g. /article 12 3\n"
         "/search — search the articles, e.g. /search 景区 安全",
     },
@@ -77,7 +79,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "我只认识命令。发送 /help 查看全部命令。",
         EN: "I only understand commands. Send /help to see them all.",
     },
-    "usage_issue": {ZH: "用法：/issue N 或 /issue 2023-1", EN: "Usage: /issue N or /issue 2023-1"},
+    "usage_issue": {
+        ZH: "用法：/issue N、/issue 2023-1 或 /issue 2022-07-05（日期）",
+        EN: "Usage: /issue N, /issue 2023-1 or /issue 2022-07-05 (a date)",
+    },
+    "issue_choose_date": {ZH: "{date}共有{count}期简报，请选择：", EN: "{count} issues are dated {date}; choose one:"},
     "usage_article": {ZH: "用法：/article N K（第N期的第K篇）", EN: "Usage: /article N K (article K of issue N)"},
     "usage_search": {ZH: "用法：/search 关键词，例如 /search 景区", EN: "Usage: /search words, e.g. /search 景区"},
     "usage_issues": {ZH: "用法：/issues 或 /issues 页码", EN: "Usage: /issues or /issues PAGE"},
@@ -364,9 +370,13 @@ _STRINGS: dict[str, dict[str, str]] = {
         ZH: "……另有 {count} 个申请，处理完上面的申请后请再发送 /requests。",
         EN: "… {count} more; send /requests again once these are decided.",
     },
+    "group_admins_only": {
+        ZH: "抱歉，只有本群的管理员可以退订本群或更改本群的部门。",
+        EN: "Sorry, only this group's admins can unsubscribe it or change its department.",
+    },
     "access_rate_limited": {
-        ZH: "您发送命令过于频繁，请 {seconds} 秒后再试。",
-        EN: "You are sending commands too quickly. Please try again in {seconds} seconds.",
+        ZH: "您的操作过于频繁，请 {seconds} 秒后再试。",
+        EN: "You are doing that too often. Please try again in {seconds} seconds.",
     },
     "push_resend_scheduled": {
         ZH: "已安排重发给 {count} 个会话，稍后开始。", EN: "Resend to {count} chats scheduled; it starts shortly."
@@ -439,6 +449,70 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
     "desk_parse_unsupported": {ZH: "不支持的文件类型。", EN: "the file type is not supported."},
     "desk_parse_other": {ZH: "格式无法识别。", EN: "the format was not recognised."},
+    # --- the desk's 修改 (edit) flow: the admin corrects fields before anything is stored
+    "desk_btn_edit": {ZH: "修改", EN: "Edit"},
+    "desk_btn_back": {ZH: "« 返回", EN: "« Back"},
+    "desk_btn_field": {ZH: "{field}：{value}", EN: "{field}: {value}"},
+    "desk_field_masthead": {ZH: "报头", EN: "Masthead"},
+    "desk_field_year": {ZH: "年份", EN: "Year"},
+    "desk_field_number": {ZH: "期号", EN: "Number"},
+    "desk_field_total_number": {ZH: "总期号", EN: "Cumulative number"},
+    "desk_field_date": {ZH: "日期", EN: "Date"},
+    "desk_field_publisher": {ZH: "编发单位", EN: "Publisher"},
+    "desk_field_toc": {ZH: "要目", EN: "Contents"},
+    "desk_field_articles": {ZH: "文章", EN: "Articles"},
+    "desk_field_footer": {ZH: "版记", EN: "Footer"},
+    "desk_field_empty": {ZH: "（空）", EN: "(empty)"},
+    "desk_edit_choose": {
+        ZH: "要修改哪一项？点选后输入新值。确认发布前不会入库。",
+        EN: "Which field? Press it, then type the new value. Nothing is stored until you confirm.",
+    },
+    "desk_edit_ask": {
+        ZH: "请输入新的{field}（当前：{value}）。输入“取消”放弃修改。",
+        EN: "Type the new {field} (now: {value}). Send “cancel” to leave it.",
+    },
+    "desk_edit_ask_optional": {
+        ZH: "请输入新的{field}（当前：{value}）。输入 - 清空，输入“取消”放弃修改。",
+        EN: "Type the new {field} (now: {value}). Send - to clear it, “cancel” to leave it.",
+    },
+    "desk_edit_done": {
+        ZH: "已将{field}改为：{value}。预览已更新，确认发布后才会入库。",
+        EN: "{field} is now {value}. The preview is updated; nothing is stored until you confirm.",
+    },
+    "desk_edit_cancelled": {ZH: "已放弃修改。", EN: "Edit abandoned."},
+    "desk_edit_bad_not_integer": {
+        ZH: "未修改：{field}必须是整数，“{text}”不是。请重新输入，或输入“取消”。",
+        EN: "Not changed: {field} must be a whole number, “{text}” is not. Type it again, or “cancel”.",
+    },
+    "desk_edit_bad_out_of_range": {
+        ZH: "未修改：{field}“{text}”超出合理范围。请重新输入，或输入“取消”。",
+        EN: "Not changed: {field} “{text}” is out of range. Type it again, or “cancel”.",
+    },
+    "desk_edit_bad_not_date": {
+        ZH: "未修改：{field}“{text}”不是日期，请按 2023-06-01 或 2023年6月1日 输入，或输入“取消”。",
+        EN: "Not changed: {field} “{text}” is not a date; type it like 2023-06-01, or “cancel”.",
+    },
+    "desk_edit_bad_empty": {
+        ZH: "未修改：{field}不能为空。请重新输入，或输入“取消”。",
+        EN: "Not changed: {field} cannot be empty. Type it again, or “cancel”.",
+    },
+    "desk_edit_bad_too_long": {
+        ZH: "未修改：{field}须为一行且不太长（“{text}”）。请重新输入，或输入“取消”。",
+        EN: "Not changed: {field} must be one short line (“{text}”). Type it again, or “cancel”.",
+    },
+    "desk_uncertain": {
+        ZH: "以下内容是推断的，不是从文件中读出的，请核对：{fields}",
+        EN: "Inferred rather than read, please check: {fields}",
+    },
+    "desk_remembered": {
+        ZH: "已沿用此前对该简报的更正：{field} → {value}",
+        EN: "Corrected as before for this bulletin: {field} → {value}",
+    },
+    "desk_needs_id": {
+        ZH: "⚠️ 没有找到期号：请点“修改”填写期号；按日期编发的动态、周报请填写日期。填好前不能发布。",
+        EN: "⚠️ No issue number was found: press Edit and give the number, or the date of a dated report. "
+        "It cannot be published until then.",
+    },
     "desk_summary": {
         ZH: "📄 <b>待发布</b>：{masthead} {label}\n来源：{source}\n"
         "共 {articles} 篇文章；当前有效订阅 {subscribers} 个。\n上方是订阅者将收到的要目消息。",

@@ -7,6 +7,7 @@ ranges, so every part produced by a split carries its own balanced tags.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 import unicodedata
@@ -243,9 +244,23 @@ def split_lines(markup: str, limit: int = MAX_MESSAGE_UTF16) -> list[str]:
 # --- the contents message
 
 
+def date_text(date: dt.date, lang: str) -> str:
+    """"2022年7月5日" / "5 July 2022"."""
+    return t(lang, "date", y=date.year, m=date.month, d=date.day, month=month_name(date.month))
+
+
 def issue_label(issue: Issue, lang: str) -> str:
-    """"2023年第1期（总第1期）" / "2023 No. 1 (No. 1 overall)"."""
-    if issue.year is not None:
+    """"2023年第1期（总第1期）" / "2023 No. 1 (No. 1 overall)"; a dated report without a number by its week
+    ("2023年第15周") or date ("2022年7月5日")."""
+    if issue.number is None:
+        year = issue.year if issue.year is not None else (issue.date.year if issue.date is not None else None)
+        if issue.week is not None and year is not None:
+            label = t(lang, "issue_week", year=year, week=issue.week)
+        elif issue.date is not None:
+            label = date_text(issue.date, lang)
+        else:
+            label = t(lang, "issue_unnumbered")
+    elif issue.year is not None:
         label = t(lang, "issue_line", year=issue.year, number=issue.number)
     else:
         label = t(lang, "issue_line_no_year", number=issue.number)
@@ -256,9 +271,9 @@ def issue_label(issue: Issue, lang: str) -> str:
 
 def _date_line(issue: Issue, lang: str) -> str:
     parts: list[str] = []
-    if issue.date is not None:
-        d = issue.date
-        parts.append(t(lang, "date", y=d.year, m=d.month, d=d.day, month=month_name(d.month)))
+    # A dated report's label is its date already.
+    if issue.date is not None and not (issue.number is None and issue.week is None):
+        parts.append(date_text(issue.date, lang))
     if issue.publisher:
         parts.append(issue.publisher)
     return ("　" if lang != EN else " · ").join(parts)

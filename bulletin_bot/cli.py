@@ -8,16 +8,21 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bulletin_bot.config import Config, ConfigError, load_config
+from bulletin_bot.config import Config, ConfigError, config_file_warning, load_config
+from bulletin_bot.logs import configure_logging
+
+log = logging.getLogger("bulletin_bot")
 
 # name -> (module, help). Each module defines `add_arguments(parser)` and `run(args, load) -> int`,
 # where `load()` returns the Config; commands that need no config (parse) never call it.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("bulletin_bot.cmd_init", "write a new config file with the defaults and a fresh webhook secret"),
     "parse": ("bulletin_bot.cmd_parse", "parse a bulletin document and print it (no database)"),
     "import": ("bulletin_bot.cmd_archive", "import bulletin documents into the database"),
     "issues": ("bulletin_bot.cmd_archive", "list stored issues, newest first"),
     "show": ("bulletin_bot.cmd_archive", "print a stored issue or one of its articles"),
     "search": ("bulletin_bot.cmd_archive", "search stored articles"),
+    "aliases": ("bulletin_bot.cmd_archive", "list or remove the remembered masthead / publisher corrections"),
     "run": ("bulletin_bot.cmd_run", "run the bot (polling or webhook)"),
     "publish": ("bulletin_bot.cmd_push", "schedule an issue's push (--at, --now, or the next working-day slot)"),
     "schedule": ("bulletin_bot.cmd_push", "list pending pushes"),
@@ -79,9 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def load() -> Config:
         cfg = load_config(args.config)
-        logging.basicConfig(
-            level=cfg.logging.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(cfg)
+        warning = config_file_warning(args.config)
+        if warning:
+            log.warning("%s", warning)
         return cfg
 
     handler: Callable[[argparse.Namespace, Callable[[], Config]], int] = args._handler

@@ -26,6 +26,7 @@ from bulletin_bot.config import Config
 from bulletin_bot.console import utf8_output
 from storage.access_repo import AdminRepository, AuditLog, RosterEntry, roster
 from storage.db import open_database, transaction
+from storage.files import open_private
 from storage.subscribers import SubscriberRepository
 
 Load = Callable[[], Config]
@@ -249,8 +250,8 @@ def _export_csv(config: Config, entries: list[RosterEntry], path: str) -> int:
         _write_csv(config, entries, sys.stdout)
         return 0
     try:
-        # utf-8-sig: spreadsheet programs then read the Chinese names correctly.
-        with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        # utf-8-sig: spreadsheet programs then read the Chinese names correctly. Mode 0600: it lists people.
+        with open_private(path, encoding="utf-8-sig", newline="") as out:
             _write_csv(config, entries, out)
     except OSError as exc:
         raise _Failure(f"cannot write {path}: {exc.strerror or exc}", 1) from None

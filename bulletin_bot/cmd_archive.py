@@ -12,10 +12,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from bulletin.corrections import EDITABLE, REMEMBERED, FieldError, parse_assignment, parse_value
+from bulletin.i18n import ZH
+from bulletin.render import issue_label
 from bulletin_bot.config import Config
 from bulletin_bot.console import utf8_output
 from jobs.archive import import_file
-from storage.archive import IssueRepository, StoredIssue
+from jobs.intake import forget
+from storage.aliases import SeriesAliasRepository
+from storage.archive import IssueRepository, StoredIssue, ref_date
 from storage.db import open_database, transaction
 
 Load = Callable[[], Config]
@@ -74,10 +79,20 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
         "--publish", action="store_true",
         help="also schedule each imported issue's push, at the next working-day [push] default_time",
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", dest="set_fields",
+        help=f"correct a field before storing (repeatable): {', '.join(EDITABLE)}; '-' clears an optional one. "
+        "A document without an issue line needs number=N, or date=YYYY-MM-DD for a dated report",
+    )
 
 
 def run_import(args: argparse.Namespace, load: Load) -> int:
     """Import each FILE in its own transaction; one line per file; exit 1 if any file failed."""
+
+    try:
+        corrections = _corrections(args.set_fields)
+    except FieldError as exc:
+        return _fail(f"--set {exc}", 2)
 
     def body(factory: sessionmaker[Session]) -> int:
         files: list[str] = args.files
@@ -85,7 +100,9 @@ def run_import(args: argparse.Namespace, load: Load) -> int:
         failed = 0
         with tqdm(total=len(files), unit="file", disable=not show_bar, file=sys.stderr) as bar:
             for path in files:
-                result = import_file(factory, path, replace=args.replace, audit="command line")
+                result = import_file(
+                    factory, path, replace=args.replace, audit="command line", corrections=corrections
+                )
                 stream: TextIO = sys.stdout if result.ok else sys.stderr
                 line = f"{path}: {result.message}" if result.ok else f"{path}: error: {result.message}"
                 tqdm.write(line, file=stream)
@@ -97,6 +114,47 @@ def run_import(args: argparse.Namespace, load: Load) -> int:
                     failed += schedule_issue(factory, load(), result.stored.ref, at=None, now_flag=False) != 0
                 bar.update()
         return 1 if failed else 0
+
+    return _guarded(body, load)
+
+
+def _corrections(assignments: list[str]) -> list[tuple[str, str]]:
+    """The --set FIELD=VALUE options, each validated (bulletin.corrections; FieldError for the first bad one)."""
+    corrections = [parse_assignment(text) for text in assignments]
+    for name, value in corrections:
+        parse_value(name, value)
+    return corrections
+
+
+# -- aliases -----------------------------------------------------------------------------------------------------
+
+
+def add_aliases_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
+    parser.add_argument("masthead", nargs="?", metavar="MASTHEAD", help="the parsed masthead (remove)")
+    parser.add_argument("field", nargs="?", choices=list(REMEMBERED), help="only this field (remove)")
+
+
+def run_aliases(args: argparse.Namespace, load: Load) -> int:
+    """List the remembered corrections, or remove those of one parsed masthead (audited)."""
+    if args.action == "remove" and not args.masthead:
+        return _fail("aliases remove needs the parsed masthead (as `bulletin-bot aliases` lists it)", 2)
+
+    def body(factory: sessionmaker[Session]) -> int:
+        with transaction(factory) as session:
+            aliases = SeriesAliasRepository(session)
+            if args.action == "list":
+                rows = aliases.all()
+                for alias in rows:
+                    print(f"{alias.parsed_masthead}\t{alias.field}\t{alias.value}")
+                if not rows:
+                    print("No remembered corrections.")
+                return 0
+            removed = forget(session, args.masthead, args.field, actor="command line")
+        if not removed:
+            return _fail(f"no remembered correction for {args.masthead!r}", 1)
+        print(f"removed {removed} remembered correction(s) of {args.masthead}")
+        return 0
 
     return _guarded(body, load)
 
@@ -137,14 +195,17 @@ def run_issues(args: argparse.Namespace, load: Load) -> int:
 def _issue_line(stored: StoredIssue) -> str:
     issue = stored.issue
     date = issue.date.isoformat() if issue.date else "----------"
-    return f"{stored.ref:<9} {date}  {stored.label}  {issue.masthead}  ({len(issue.articles)} articles)"
+    label = issue_label(issue, ZH)
+    return f"{stored.ref:<9} {date}  {label}  {issue.masthead}  ({len(issue.articles)} articles)"
 
 
 # -- show --------------------------------------------------------------------------------------------------------
 
 
 def add_show_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("issue", metavar="ISSUE", help='cumulative number ("1") or year-number ("2023-1")')
+    parser.add_argument(
+        "issue", metavar="ISSUE", help='cumulative number ("1"), year-number ("2023-1") or date ("2022-07-05")'
+    )
     parser.add_argument("article", metavar="ARTICLE", nargs="?", type=int, help="article position (1-based)")
 
 
@@ -152,11 +213,20 @@ def run_show(args: argparse.Namespace, load: Load) -> int:
     """Print a stored issue (contents and article list) or one of its articles."""
 
     def body(factory: sessionmaker[Session]) -> int:
+        day = ref_date(args.issue)
         with transaction(factory) as session:
-            stored = IssueRepository(session).resolve(args.issue)
+            repo = IssueRepository(session)
+            same_day = repo.on_date(day) if day is not None else []
+            if len(same_day) > 1:
+                print(f"{len(same_day)} issues are dated {args.issue}; show one by its reference:")
+                for header in same_day:
+                    print(f"  #{header.id:<7} {issue_label(header.issue, ZH)}  {header.issue.masthead}")
+                return 0
+            stored = repo.get(same_day[0].id) if same_day else repo.resolve(args.issue) if day is None else None
         if stored is None:
             return _fail(
-                f"no stored issue {args.issue!r} (give the cumulative number like 1 or year-number like 2023-1; "
+                f"no stored issue {args.issue!r} (give the cumulative number like 1, year-number like 2023-1 or a "
+                "date like 2022-07-05; "
                 "`bulletin-bot issues` lists them)",
                 2,
             )
@@ -165,7 +235,8 @@ def run_show(args: argparse.Namespace, load: Load) -> int:
             return 0
         articles = stored.issue.articles
         if not 1 <= args.article <= len(articles):
-            return _fail(f"{stored.label} has {len(articles)} articles; there is no article {args.article}", 2)
+            label = issue_label(stored.issue, ZH)
+            return _fail(f"{label} has {len(articles)} articles; there is no article {args.article}", 2)
         article = articles[args.article - 1]
         print("\n\n".join([article.title, *article.paragraphs]))
         return 0
@@ -175,7 +246,7 @@ def run_show(args: argparse.Namespace, load: Load) -> int:
 
 def _issue_text(stored: StoredIssue) -> str:
     issue = stored.issue
-    lines = [issue.masthead, stored.label]
+    lines = [issue.masthead, issue_label(stored.issue, ZH)]
     byline = "  ".join(p for p in (issue.publisher, issue.date.isoformat() if issue.date else None) if p)
     if byline:
         lines.append(byline)
@@ -225,7 +296,7 @@ def run_search(args: argparse.Namespace, load: Load) -> int:
         matches = "1 article matches" if page.total == 1 else f"{page.total} articles match"
         print(f"{matches} {query!r}{shown}:")
         for rank, hit in enumerate(page.hits, start=first):
-            print(f"{rank}. {hit.issue_label} · article {hit.article_position} · {hit.article_title}")
+            print(f"{rank}. {issue_label(hit.issue, ZH)} · article {hit.article_position} · {hit.article_title}")
             print(f"   {hit.snippet}")
         if last < page.total:
             print(f"More: bulletin-bot search {query} --offset {last}")

@@ -42,14 +42,34 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     return 0
 
 
+def _issue_line(issue: Issue) -> str:
+    """The issue line as printed; a dated report (no number) shows its week or says it has no number."""
+    if issue.number is not None:
+        return issue_label(issue, "zh")
+    if issue.week is not None and issue.year is not None:
+        return f"{issue.year}年第{issue.week}周"
+    return "(no issue number: a dated report)"
+
+
+def _field_text(issue: Issue, name: str) -> str:
+    """A field named in Issue.uncertain, as the summary shows it."""
+    if name == "toc":
+        return f"{len(issue.toc)} entries built from the headings"
+    value = issue.to_json_dict()[name]
+    return "(none)" if value is None else str(value)
+
+
 def summary(issue: Issue) -> str:
     """A readable multi-line summary of a parsed issue."""
-    lines = [issue.masthead or "(no masthead)", issue_label(issue, "zh")]
+    lines = [issue.masthead or "(no masthead)", _issue_line(issue)]
     byline = "  ".join(
         part for part in (issue.publisher, issue.date.isoformat() if issue.date else None) if part
     )
     if byline:
         lines.append(byline)
+    if issue.marks:
+        lines.append("Marks: " + ", ".join(issue.marks))
+    lines.extend(f"{field}: {_field_text(issue, field)} (inferred)" for field in issue.uncertain)
     lines.append("")
     lines.append(f"要目 ({len(issue.toc)} entries):")
     section: str | None = None

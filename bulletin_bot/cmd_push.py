@@ -15,9 +15,11 @@ from typing import Any, TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin_bot.config import Config, ConfigError, parse_duration
+from bulletin.i18n import ZH
+from bulletin.render import issue_label
+from bulletin_bot.config import Config, ConfigError
 from bulletin_bot.eventloop import use_uvloop
-from jobs.leader import Leadership, LeadershipError, LeadershipLost
+from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until
 from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
 from jobs.push_messages import format_duration
 from jobs.runner import PushRunner
@@ -41,7 +43,7 @@ def push_settings(config: Config) -> PushSettings:
         paid_broadcast=config.push.paid_broadcast,
         concurrency=config.push.open_requests,
         admins=config.access.admins,
-        misfire_grace=parse_duration(config.push.misfire_grace, "push.misfire_grace"),
+        misfire_grace=config.push.misfire_grace,
         timezone=config.push.timezone,
         ack_button=True,  # receipts (issue 5): the contents message carries the 已阅 button
     )
@@ -130,7 +132,7 @@ def schedule_issue(
         try:
             result = publish(session, stored.id, when, now)
         except PublishError as exc:
-            return _fail(f"{stored.label}: {exc}")
+            return _fail(f"{issue_label(stored.issue, ZH)}: {exc}")
         audience = SubscriberRepository(session).count_active()
         AuditLog(session).record(actor_id=None, action="publish", issue_id=stored.id,
                                  detail=f"command line: push #{result.push.id} due {when.isoformat()}")
@@ -138,7 +140,7 @@ def schedule_issue(
         print(f"warning: {warning}; pass --at to choose the time yourself", file=sys.stderr)
     verb = "rescheduled" if result.rescheduled else "scheduled"
     moment = "now" if now_flag else f"at {_local(config, when)} ({config.push.timezone})"
-    print(f"{stored.label}: push #{result.push.id} {verb} {moment}; {audience} active subscribers",
+    print(f"{issue_label(stored.issue, ZH)}: push #{result.push.id} {verb} {moment}; {audience} active subscribers",
           file=out or sys.stdout)
     return 0
 
@@ -170,7 +172,10 @@ def run_schedule(args: argparse.Namespace, load: Load) -> int:
             states = list(PushState) if args.all else [PushState.SCHEDULED, PushState.RUNNING]
             rows = pushes.in_state(*states)
             issues = IssueRepository(session)
-            labels = {p.issue_id: (s.label if (s := issues.get(p.issue_id)) else f"#{p.issue_id}") for p in rows}
+            labels = {
+                p.issue_id: (issue_label(s.issue, ZH) if (s := issues.get(p.issue_id)) else f"#{p.issue_id}")
+                for p in rows
+            }
         if not rows:
             print("no pending pushes" if not args.all else "no pushes")
             return 0
@@ -195,7 +200,8 @@ def run_unpublish(args: argparse.Namespace, load: Load) -> int:
     def cancel(session: Session, stored: StoredIssue, config: Config) -> tuple[str, str]:
         push = unpublish(session, stored.id, utcnow())
         when = _local(config, push.scheduled_at)
-        return f"{stored.label}: push #{push.id} (was due {when}) cancelled", f"push #{push.id} cancelled"
+        label = issue_label(stored.issue, ZH)
+        return f"{label}: push #{push.id} (was due {when}) cancelled", f"push #{push.id} cancelled"
 
     return _issue_action(load, args.issue, "unpublish", cancel)
 
@@ -214,7 +220,7 @@ def _issue_action(
             try:
                 line, detail = act(session, stored, config)
             except PublishError as exc:
-                return _fail(f"{stored.label}: {exc}")
+                return _fail(f"{issue_label(stored.issue, ZH)}: {exc}")
             AuditLog(session).record(actor_id=None, action=action, issue_id=stored.id, detail=f"command line: {detail}")
         print(line)
         return 0
@@ -236,7 +242,7 @@ def run_resend(args: argparse.Namespace, load: Load) -> int:
 
     def resend(session: Session, stored: StoredIssue, _config: Config) -> tuple[str, str]:
         push, count = resend_failed(session, stored.id, utcnow())
-        return (f"{stored.label}: push #{push.id} will resend to {count} chats whose delivery failed",
+        return (f"{issue_label(stored.issue, ZH)}: push #{push.id} will resend to {count} chats whose delivery failed",
                 f"push #{push.id} to {count} failed chats")
 
     return _issue_action(load, args.issue, "resend", resend)
@@ -261,7 +267,7 @@ def _status_snapshot(
                 return f"no stored issue matches {ref!r} (see `bulletin-bot issues`)"
             candidates = pushes.for_issue(stored.id)
             if not candidates:
-                return f"{stored.label} has never been published"
+                return f"{issue_label(stored.issue, ZH)} has never been published"
             push = candidates[-1]
         else:
             running = pushes.in_state(PushState.RUNNING)
@@ -270,7 +276,7 @@ def _status_snapshot(
                 return "no pushes yet"
             push = latest
         issue = IssueRepository(session).get(push.issue_id)
-        label = issue.label if issue else f"#{push.issue_id}"
+        label = issue_label(issue.issue, ZH) if issue else f"#{push.issue_id}"
         ledger = LedgerRepository(session)
         counts = ledger.counts(push.id)
         now = utcnow()
@@ -357,13 +363,13 @@ async def _worker(config: Config, exit_when_idle: bool) -> int:
     try:
         async with bot:
             runner = PushRunner(factory, TelegramSender(bot), settings)
-            watch = asyncio.create_task(leadership.watch())
-            loop_task = asyncio.create_task(_drive(runner, stop, exit_when_idle, factory))
-            done, _pending = await asyncio.wait({watch, loop_task}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (watch, loop_task):
-                task.cancel()
-            await asyncio.gather(watch, loop_task, return_exceptions=True)
-            if watch in done and isinstance(watch.exception(), LeadershipLost):
+            jobs = LeaderJobs(settings.timezone)
+            if exit_when_idle:
+                jobs.every("exit-when-idle", settings.poll_interval, lambda: _exit_when_idle(factory, stop))
+            await runner.start(jobs=jobs)
+            try:
+                await lead_until(leadership, jobs, stop)
+            except LeadershipLost:
                 return _fail("lost leadership (database connection broken); exiting so that another takes over")
         return 0
     finally:
@@ -371,15 +377,10 @@ async def _worker(config: Config, exit_when_idle: bool) -> int:
         engine.dispose()
 
 
-async def _drive(
-    runner: PushRunner, stop: asyncio.Event, exit_when_idle: bool, factory: sessionmaker[Session]
-) -> None:
-    while not stop.is_set():
-        await runner.tick()
-        if exit_when_idle and not await asyncio.to_thread(_busy, factory):
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=runner.settings.poll_interval)
+async def _exit_when_idle(factory: sessionmaker[Session], stop: asyncio.Event) -> None:
+    """Set STOP once no push is scheduled or running any more."""
+    if not await asyncio.to_thread(_busy, factory):
+        stop.set()
 
 
 def _busy(factory: sessionmaker[Session]) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +13,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bulletin_bot.config import Config, ConfigError
+from bulletin_bot.config import MISSING_SECRET, Config, ConfigError
 from bulletin_bot.eventloop import use_uvloop
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
-    """Run the bot until SIGINT or SIGTERM (PTB stops cleanly on both)."""
+    """Run the bot until SIGINT or SIGTERM (it stops cleanly on both)."""
     config = load()
     telegram = config.telegram
     if not telegram.token:
@@ -32,6 +34,8 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     mode = args.mode or telegram.mode
     if mode == "webhook" and not telegram.webhook_url:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+    if mode == "webhook" and not telegram.secret_token:
+        raise ConfigError(MISSING_SECRET)
 
     if config.logging.level.upper() != "DEBUG":
         # httpx logs every request at INFO, i.e. every long poll and every reply; keep that for DEBUG only.
@@ -60,17 +64,42 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
 def _run(application: Any, config: Config, mode: str) -> None:
     telegram = config.telegram
     if mode == "webhook":
-        path = urlsplit(telegram.webhook_url).path.lstrip("/")
         log.info("webhook mode: listening on %s:%s, public URL %s", telegram.listen_host, telegram.listen_port,
                  telegram.webhook_url)
-        application.run_webhook(
-            listen=telegram.listen_host,
-            port=telegram.listen_port,
-            url_path=path,
-            webhook_url=telegram.webhook_url,
-            secret_token=telegram.secret_token or None,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        _serve_webhook(application, config)
     else:
         log.info("polling mode: %s", telegram.api_base_url)
         application.run_polling(timeout=telegram.poll_timeout, allowed_updates=Update.ALL_TYPES)
+
+
+def _serve_webhook(application: Any, config: Config) -> None:
+    """The bot behind its webhook (bot.app.running_webhook) until SIGINT, SIGTERM or Application.stop_running().
+
+    Shaped like PTB's own run_webhook: the loop runs forever and whatever stops it (a signal, or the push runner's
+    stop_running() when leadership is lost, which stops the running loop) leads to a clean shutdown.
+    """
+    from bot.app import running_webhook
+
+    telegram = config.telegram
+    running = running_webhook(
+        application,
+        listen=telegram.listen_host,
+        port=telegram.listen_port,
+        url_path=urlsplit(telegram.webhook_url).path,
+        webhook_url=telegram.webhook_url,
+        secret_token=telegram.secret_token,
+    )
+    loop = asyncio.new_event_loop()  # through the policy: uvloop where use_uvloop() set it
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(running.__aenter__())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, loop.stop)
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(running.__aexit__(None, None, None))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides
+from jobs.schedule import CalendarOverrides, ScheduleError, calendar_overrides, parse_duration
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+# Telegram's rule for setWebhook's secret_token, sent back in every update's X-Telegram-Bot-Api-Secret-Token header.
+SECRET_TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# Without a secret anyone who can reach the webhook URL could post updates that claim to come from an admin.
+MISSING_SECRET = (
+    "telegram.secret_token: required in webhook mode, or anyone who can reach the webhook URL can send the bot "
+    "updates in an admin's name. `bulletin-bot init` writes a config with one; or generate one with "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' (1-256 characters of A-Z a-z 0-9 _ -)"
+)
 
 
 class ConfigError(Exception):
@@ -42,22 +55,22 @@ class AccessConfig:
     admins: tuple[int, ...] = ()
     departments: tuple[str, ...] = ()
     mode: str = "open"
-    # Commands one user may send per minute before being asked to wait (0 = no limit).
+    # Updates (commands, texts, files, button presses) one user may send per minute (0 = no limit).
     rate_limit_per_minute: int = 20
     # Default lifetime of an /invite link.
-    invite_ttl: str = "7d"
+    invite_ttl: dt.timedelta = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class PushConfig:
     timezone: str = "Asia/Shanghai"
     default_time: str = "09:00"
-    misfire_grace: str = "12h"
+    misfire_grace: dt.timedelta = dt.timedelta(hours=12)
     rate_per_second: float = 30.0
     paid_broadcast: bool = False
     # Requests a push keeps open at once. A paid broadcast needs about 1000/s x the round trip to Telegram.
     open_requests: int = 32
-    remind_after: str = "24h"
+    remind_after: dt.timedelta = dt.timedelta(hours=24)
     # Days off and make-up working days the holiday package does not know yet ("2027-02-06..2027-02-12").
     holidays: tuple[str, ...] = ()
     workdays: tuple[str, ...] = ()
@@ -70,8 +83,7 @@ class PushConfig:
     @property
     def remind_after_delta(self) -> dt.timedelta | None:
         """remind_after as a duration; None when it is 0 (no reminders)."""
-        delta = parse_duration(self.remind_after, "push.remind_after")
-        return delta if delta > dt.timedelta(0) else None
+        return self.remind_after if self.remind_after > dt.timedelta(0) else None
 
 
 @dataclass(frozen=True)
@@ -109,18 +121,6 @@ class Config:
         return ZoneInfo(self.push.timezone)
 
 
-def parse_duration(text: str, key: str) -> dt.timedelta:
-    """Read '12h', '30m', '45s', '2d' or a plain number of seconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    value = text.strip().lower()
-    try:
-        if value and value[-1] in units:
-            return dt.timedelta(seconds=float(value[:-1]) * units[value[-1]])
-        return dt.timedelta(seconds=float(value))
-    except ValueError:
-        raise ConfigError(f"{key}: {text!r} is not a duration such as '12h', '30m' or '45s'") from None
-
-
 def _coerce(value: Any, hint: Any, key: str) -> Any:
     origin = get_origin(hint)
     if origin is tuple:
@@ -140,6 +140,14 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{key}: expected true or false, got {value!r}")
         return value
+    if hint is dt.timedelta:
+        # Durations are parsed here, once, by the one parser (jobs.schedule.parse_duration).
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a duration such as '12h', '30m' or '45s', got {value!r}")
+        try:
+            return parse_duration(value)
+        except ScheduleError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a string, got {value!r}")
@@ -163,6 +171,14 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"telegram.mode: must be 'polling' or 'webhook', got {cfg.telegram.mode!r}")
     if cfg.telegram.mode == "webhook" and not cfg.telegram.webhook_url:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+    secret = cfg.telegram.secret_token
+    if secret and not SECRET_TOKEN_FORMAT.fullmatch(secret):
+        raise ConfigError(
+            f"telegram.secret_token: must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule), got {len(secret)} "
+            "characters" + ("" if len(secret) > 256 else " with others among them")
+        )
+    if cfg.telegram.mode == "webhook" and not secret:
+        raise ConfigError(MISSING_SECRET)
     if not cfg.database.url:
         raise ConfigError("database.url: must not be empty")
     if cfg.access.mode not in ("open", "invite", "approval"):
@@ -175,12 +191,10 @@ def _validate(cfg: Config) -> None:
         dt.time.fromisoformat(cfg.push.default_time)
     except ValueError:
         raise ConfigError(f"push.default_time: {cfg.push.default_time!r} is not a time such as '09:00'") from None
-    parse_duration(cfg.push.misfire_grace, "push.misfire_grace")
-    if parse_duration(cfg.access.invite_ttl, "access.invite_ttl").total_seconds() <= 0:
+    if cfg.access.invite_ttl <= dt.timedelta(0):
         raise ConfigError("access.invite_ttl: must be greater than 0")
     if cfg.access.rate_limit_per_minute < 0:
         raise ConfigError("access.rate_limit_per_minute: must be 0 (no limit) or more")
-    parse_duration(cfg.push.remind_after, "push.remind_after")
     if cfg.push.rate_per_second <= 0:
         raise ConfigError("push.rate_per_second: must be greater than 0")
     if not 1 <= cfg.push.open_requests <= 256:
@@ -223,13 +237,50 @@ def _replace(cfg: Config, section: str, **changes: Any) -> Config:
     return replace(cfg, **{section: replace(getattr(cfg, section), **changes)})
 
 
+def config_path(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file chosen by PATH, else $BULLETIN_BOT_CONFIG; None when neither is set."""
+    env = os.environ if env is None else env
+    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
+    return Path(chosen) if chosen else None
+
+
+def config_file_warning(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """A warning when the chosen config file holds a secret and other users may read it; None when all is well."""
+    p = config_path(path, env)
+    if p is None:
+        return None
+    try:
+        mode = p.stat().st_mode
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_config has already reported what is wrong with it
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    telegram = raw.get("telegram", {})
+    database = raw.get("database", {})
+    held = [
+        name for name, present in (
+            ("the bot token", isinstance(telegram, dict) and bool(telegram.get("token"))),
+            ("the webhook secret", isinstance(telegram, dict) and bool(telegram.get("secret_token"))),
+            ("a database password", isinstance(database, dict) and isinstance(database.get("url"), str)
+             and bool(urlsplit(database["url"]).password)),
+        ) if present
+    ]
+    if not held:
+        return None
+    listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+    return (
+        f"{p} holds {listed}; other users may read it (mode {stat.S_IMODE(mode):04o}); "
+        f"make it private: chmod 600 {p}"
+    )
+
+
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Load the config from PATH, or $BULLETIN_BOT_CONFIG, or the embedded defaults when neither is set."""
     env = os.environ if env is None else env
-    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
-    if not chosen:
+    p = config_path(path, env)
+    if p is None:
         return config_from_mapping({}, env)
-    p = Path(chosen)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bulletin.i18n import ZH
+from bulletin.render import issue_label
 from bulletin_bot.config import Config
 
 if TYPE_CHECKING:
@@ -246,7 +248,7 @@ def _import_sample(factory: sessionmaker[Session]) -> SampleIssue:
         result = import_file(factory, path)
     if not result.ok or result.stored is None:
         raise RuntimeError(f"the sample bulletin did not import: {result.message}")
-    return SampleIssue(result.stored.id, f"{result.stored.issue.masthead} {result.stored.label}")
+    return SampleIssue(result.stored.id, f"{result.stored.issue.masthead} {issue_label(result.stored.issue, ZH)}")
 
 
 def _simulated_name(n: int) -> str:

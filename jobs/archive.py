@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletin.corrections import FieldError, correct, identifiable
 from bulletin.errors import BulletinParseError
+from bulletin.i18n import ZH
 from bulletin.parser import parse_path
+from bulletin.render import issue_label
+from jobs.intake import apply_remembered, corrections_detail, remember
 from storage.access_repo import AuditLog
 from storage.archive import ArchiveError, ImportOutcome, IssueRepository, StoredIssue
 from storage.db import transaction
@@ -31,7 +36,7 @@ class ImportResult:
 
 def describe(stored: StoredIssue) -> str:
     """The identity of a stored issue as shown to a user: label and masthead."""
-    return f"{stored.label} {stored.issue.masthead}"
+    return f"{issue_label(stored.issue, ZH)} {stored.issue.masthead}"
 
 
 _MESSAGES = {
@@ -43,25 +48,50 @@ _MESSAGES = {
 
 
 def import_file(
-    factory: sessionmaker[Session], path: str | os.PathLike[str], *, replace: bool = False, audit: str | None = None
+    factory: sessionmaker[Session],
+    path: str | os.PathLike[str],
+    *,
+    replace: bool = False,
+    audit: str | None = None,
+    corrections: Sequence[tuple[str, str]] = (),
 ) -> ImportResult:
     """Parse PATH and store it in one transaction: all of it or nothing.
 
-    With AUDIT (who did it, e.g. "command line"), a stored or replaced issue is recorded in the audit log in the
-    same transaction.
+    The series' remembered masthead / publisher (jobs.intake) are applied, then CORRECTIONS ([(field, typed
+    value)], validated by bulletin.corrections; `import --set`), which a document without an issue line needs
+    (a number, or a date). Corrected mastheads and publishers are remembered for the series. With AUDIT (who did
+    it, e.g. "command line"), a stored or replaced issue is recorded in the audit log (with the corrections) in
+    the same transaction.
     """
     name = os.fspath(path)
     try:
         issue = parse_path(path)
     except BulletinParseError as exc:
-        return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
+        # Without an issue line the office must say what identifies the issue; a date read elsewhere in the
+        # document does not make a bulletin a dated report.
+        if exc.partial is None or not any(f in ("number", "date") for f, _ in corrections):
+            hint = "; give --set number=N, or --set date=YYYY-MM-DD for a dated report" if exc.partial else ""
+            return ImportResult(path=name, ok=False, message=str(exc) + hint, stored=None, outcome=None)
+        issue = exc.partial
+    notes: tuple[tuple[str, str], ...] = ()
     try:
         with transaction(factory) as session:
+            parsed_masthead = issue.masthead
+            taken = apply_remembered(session, issue, skip=[f for f, _ in corrections])
+            issue, notes = correct(taken.issue, corrections), taken.applied
+            if not identifiable(issue):
+                raise ArchiveError("no issue number or date: give --set number=N, or --set date=YYYY-MM-DD")
             stored, outcome = IssueRepository(session).add(issue, replace=replace)
-            if audit is not None and outcome in (ImportOutcome.ADDED, ImportOutcome.REPLACED):
-                action = "import" if outcome is ImportOutcome.ADDED else "replace"
-                AuditLog(session).record(actor_id=None, action=action, issue_id=stored.id,
-                                         detail=f"{audit}: {os.path.basename(name)}")
+            if outcome in (ImportOutcome.ADDED, ImportOutcome.REPLACED):
+                remember(session, parsed_masthead, corrections, by=None)
+                if audit is not None:
+                    action = "import" if outcome is ImportOutcome.ADDED else "replace"
+                    detail = "; ".join(
+                        p for p in (f"{audit}: {os.path.basename(name)}", corrections_detail(corrections)) if p
+                    )
+                    AuditLog(session).record(actor_id=None, action=action, issue_id=stored.id, detail=detail[:1000])
+    except FieldError as exc:
+        return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
     except ArchiveError as exc:
         return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
     except SQLAlchemyError as exc:
@@ -69,10 +99,11 @@ def import_file(
         return ImportResult(
             path=name, ok=False, message=f"database error ({type(exc).__name__})", stored=None, outcome=None
         )
+    remembered = "".join(f" ({field} as corrected before: {value})" for field, value in notes)
     return ImportResult(
         path=name,
         ok=outcome is not ImportOutcome.CONFLICT,
-        message=_MESSAGES[outcome].format(issue=describe(stored)),
+        message=_MESSAGES[outcome].format(issue=describe(stored)) + remembered,
         stored=stored,
         outcome=outcome,
     )

@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.orm import Session
 
+from bulletin.corrections import identifiable
 from bulletin.model import Issue
+from bulletin.render import issue_label
+from jobs.intake import Taken, apply_remembered, corrections_detail, remember
 from jobs.netguard import BadScheme, NetworkPolicy, TooManyRedirects, Unreachable, guarded_get
 from jobs.push import PublishError, publish
 from jobs.schedule import (
@@ -50,6 +53,10 @@ class Draft:
     uploader_id: int
     internal: bool = False
     replace: bool = False
+    # The masthead as parsed, before remembered or typed corrections: the key of the series' remembered corrections.
+    parsed_masthead: str = ""
+    # The admin's corrections in order, (field, typed value): audited, and remembered for the series on storing.
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 class Existing(enum.Enum):
@@ -72,7 +79,7 @@ class DraftCheck:
 def check_draft(session: Session, issue: Issue) -> DraftCheck:
     """Compare ISSUE with the archive (read only)."""
     repo = IssueRepository(session)
-    stored = repo.find(issue.masthead, issue.year, issue.number)
+    stored = repo.find_same(issue)
     subscribers = SubscriberRepository(session).count_active()
     if stored is None:
         latest = repo.latest()
@@ -82,6 +89,12 @@ def check_draft(session: Session, issue: Issue) -> DraftCheck:
         Existing.SAME if same else Existing.DIFFERENT, stored.id, repo.previous_id(stored.id), subscribers,
         _pushed(session, stored.id) is not None,
     )
+
+
+def prepare_draft(session: Session, issue: Issue) -> tuple[Taken, DraftCheck]:
+    """An upload with its series' remembered corrections applied, and what the archive says about it (read only)."""
+    taken = apply_remembered(session, issue)
+    return taken, check_draft(session, taken.issue)
 
 
 def _pushed(session: Session, issue_id: int) -> str | None:
@@ -118,10 +131,13 @@ def commit_draft(
 
     A replacement of an issue that was already pushed is stored but not pushed again (the admin corrects the
     sent messages with /refresh). Raises DeskError("conflict") when the issue exists with other content and the
-    draft does not replace it, DeskError("already_pushed" | "push_running") when the push cannot be scheduled.
+    draft does not replace it, DeskError("already_pushed" | "push_running") when the push cannot be scheduled,
+    DeskError("unidentified") when the issue has neither a number nor a date.
     """
+    if not identifiable(draft.issue):
+        raise DeskError("unidentified")
     repo = IssueRepository(session)
-    existing = repo.find(draft.issue.masthead, draft.issue.year, draft.issue.number)
+    existing = repo.find_same(draft.issue)
     pushed = _pushed(session, existing.id) if existing is not None else None
     if pushed == PushState.RUNNING.value:
         raise DeskError("push_running")
@@ -143,6 +159,9 @@ def commit_draft(
     )
     if draft.internal:
         detail += "; internal"
+    if draft.corrections:
+        detail += "; " + corrections_detail(draft.corrections)
+        remember(session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
     if approved_by is not None:
         detail += f"; uploaded by {draft.uploader_id}, approved by {approved_by}"
     AuditLog(session).record(actor_id=actor_id, action="publish", issue_id=stored.id, detail=detail[:1000])
@@ -153,15 +172,21 @@ def submit_for_approval(
     session: Session, draft: Draft, *, at: dt.datetime | None, now: dt.datetime
 ) -> ApprovalInfo:
     """Keep a confirmed upload until a second admin approves it; audited. Nothing enters the archive."""
+    if not identifiable(draft.issue):
+        raise DeskError("unidentified")
     approval = ApprovalRepository(session).create(
         uploader_id=draft.uploader_id, source=draft.source, issue=draft.issue, replace=draft.replace,
         internal=draft.internal, scheduled_at=at, now=now,
     )
     AuditLog(session).record(
         actor_id=draft.uploader_id, action="publish_submit",
-        detail=f"approval #{approval.id}: {draft.issue.masthead} {draft.issue.year}-{draft.issue.number}; "
-        f"source {draft.source}"[:1000],
+        detail=(
+            f"approval #{approval.id}: {draft.issue.masthead} {issue_label(draft.issue, 'zh')}; source {draft.source}"
+            + (f"; {corrections_detail(draft.corrections)}" if draft.corrections else "")
+        )[:1000],
     )
+    if draft.corrections:
+        remember(session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
     return approval
 
 

@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin.i18n import lang_of
-from bulletin.render import Rendered, render_contents
+from bulletin.i18n import ZH, lang_of
+from bulletin.render import Rendered, issue_label, render_contents
 from jobs.marks import is_internal, with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, PushPort, RetryAfter, SendError, TransientError
 from jobs.push_limits import ChatSpacing, RateLimiter
@@ -350,7 +350,7 @@ class PushEngine:
                     self._renders[lang] = with_internal_mark(self._renders[lang], lang)
             return self._renders[lang]
 
-        admin = _AdminReporter(self, stored.label, push_id)
+        admin = _AdminReporter(self, issue_label(stored.issue, ZH), push_id)
         await admin.start()
         progress = asyncio.create_task(admin.loop())
         # Everything alive now (libraries, caches, the issue) is set aside from the cyclic collector for the

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.i18n import t
 from bulletin.model import Issue
 from bulletin.render import Button, Rendered, cb_ack, cb_contents, esc, issue_label
+from jobs.leader import LeaderJobs
 from jobs.ports import ChatGone, PushPort, RetryAfter, SendError, TransientError
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_ATTEMPTS = 4
 _MAX_WAIT = 60.0
+REMINDER_JOB = "reminders"
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,8 @@ class Reminders:
         self.port = port
         self.settings = settings
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        self.jobs: LeaderJobs | None = None
+        self._own_jobs = False
 
     async def _db(self, work: Callable[[Session], T]) -> T:
         def run() -> T:
@@ -168,29 +170,22 @@ class Reminders:
         log.warning("reminder for issue %s to chat %s failed: %s", target.issue_id, target.chat_id, reason)
         return False
 
-    # -- as a background service (bot/receipts.py wraps it with the application's Bot)
+    # -- as a timed job of the leader (bot/receipts.py wraps it with the application's Bot)
 
-    async def start(self) -> None:
-        """Check every `poll_interval` seconds in the background."""
-        if self.settings.remind_after is None or self._task is not None:
+    async def start(self, jobs: LeaderJobs | None = None) -> None:
+        """Check every `poll_interval` seconds as the job "reminders" on JOBS (or on a scheduler of its own)."""
+        if self.settings.remind_after is None or self.jobs is not None:
             return
-        self._stop.clear()
-        self._task = asyncio.create_task(self._loop())
-
-    async def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.tick()
-            except Exception:  # a failed check must not end the loop; the next one retries
-                log.exception("reminder check failed")
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=self.settings.poll_interval)
-            except TimeoutError:
-                pass
+        self._own_jobs = jobs is None
+        self.jobs = LeaderJobs() if jobs is None else jobs
+        # Not interrupted at stop: a claimed reminder is sent and recorded rather than lost.
+        self.jobs.every(REMINDER_JOB, self.settings.poll_interval, self.tick)
+        self.jobs.start()
 
     async def stop(self) -> None:
-        """Stop after the reminder being sent, if any."""
-        self._stop.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Stop after the check in progress, if any."""
+        if self.jobs is not None:
+            await self.jobs.remove(REMINDER_JOB)
+            if self._own_jobs:
+                await self.jobs.stop()
+            self.jobs = None

@@ -1,9 +1,10 @@
 """The push runner: polls the pushes table, claims due pushes atomically, runs them, reports misfires.
 
-Only the leader (jobs/leader.py) runs one. It polls every `poll_interval` seconds (3 s by default), so a push
-requested from another process (`bulletin-bot publish --now`) starts within 10 s. Pushes run one at a time,
-oldest first, so that they share the one rate budget. A push found 'running' belongs to a leader that died
-(only the leader runs pushes): the runner adopts it and finishes it from its ledger.
+Only the leader (jobs/leader.py) runs one, as the timed job "push-poll" on the leader's APScheduler (LeaderJobs):
+every `poll_interval` seconds (3 s by default), so a push requested from another process (`bulletin-bot publish
+--now`) starts within 10 s; a poll that is still running a push is never started twice (max_instances=1). Pushes
+run one at a time, oldest first, so that they share the one rate budget. A push found 'running' belongs to a
+leader that died (only the leader runs pushes): the runner adopts it and finishes it from its ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletin.i18n import ZH
+from bulletin.render import issue_label
+from jobs.leader import LeaderJobs
 from jobs.ports import PushPort, RetryAfter, SendError
 from jobs.push import PushEngine, PushReport, PushSettings, UtcClock, utcnow
 from jobs.push_limits import RateLimiter
@@ -28,6 +32,8 @@ from storage.push_models import PushState
 from storage.push_repo import PushInfo, PushRepository
 
 log = logging.getLogger(__name__)
+
+POLL_JOB = "push-poll"
 
 
 def worker_name() -> str:
@@ -56,7 +62,8 @@ class PushRunner:
         self.worker = worker or worker_name()
         self.clock = clock
         self.reports: list[PushReport] = []
-        self._task: asyncio.Task[None] | None = None
+        self.jobs: LeaderJobs | None = None
+        self._own_jobs = False
         self._stop = asyncio.Event()
 
     def _find_work(self) -> tuple[list[PushInfo], list[PushInfo], list[PushInfo]]:
@@ -94,7 +101,7 @@ class PushRunner:
                 push.id, now, note=f"missed: scheduled {local}, grace {self.settings.misfire_grace} exceeded"
             )
             stored = IssueRepository(session).get(push.issue_id)
-        return marked, stored.label if stored else f"#{push.issue_id}", local
+        return marked, issue_label(stored.issue, ZH) if stored else f"#{push.issue_id}", local
 
     async def _report_missed(self, push: PushInfo) -> None:
         marked, label, local = await asyncio.to_thread(self._mark_missed, push)
@@ -130,30 +137,21 @@ class PushRunner:
             ran += 1
         return ran
 
-    async def run(self) -> None:
-        """Poll until stop() is called."""
-        while not self._stop.is_set():
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not end the runner; the next tick retries
-                log.exception("push runner tick failed")
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=self.settings.poll_interval)
-            except TimeoutError:
-                pass
-
     # BackgroundService (bot/app.py): the application argument is not needed here.
-    async def start(self, application: Any = None) -> None:
-        """Start polling in the background."""
+    async def start(self, application: Any = None, *, jobs: LeaderJobs | None = None) -> None:
+        """Poll as the job "push-poll" on JOBS (the leader's scheduler), or on a scheduler of its own."""
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self.run(), name="push-runner")
+        self._own_jobs = jobs is None
+        self.jobs = LeaderJobs(self.settings.timezone) if jobs is None else jobs
+        # interrupt: a push in progress is cancelled at stop and resumed from its ledger by the next leader.
+        self.jobs.every(POLL_JOB, self.settings.poll_interval, self.tick, interrupt=True)
+        self.jobs.start()
 
     async def stop(self) -> None:
         """Stop polling; a push in progress is interrupted and resumed from its ledger by the next leader."""
         self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        if self.jobs is not None:
+            await self.jobs.remove(POLL_JOB)
+            if self._own_jobs:
+                await self.jobs.stop()
+            self.jobs = None

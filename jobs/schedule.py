@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -164,6 +165,33 @@ def parse_at(text: str, tz: ZoneInfo) -> dt.datetime:
             raise ScheduleError(f"{value!r} does not exist in time zone {tz.key} (clock change)")
         return local.astimezone(UTC)
     raise ScheduleError(f"{text!r} is not a time such as \"2023-05-08 09:00\" ({tz.key})")
+
+
+# A number (decimals allowed, at most 9 digits before the point) and its unit; "0" alone means no time at all.
+_DURATION = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smhd])", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Longer than any duration the bot has a use for, and well inside timedelta's range.
+_MAX_DURATION = dt.timedelta(days=36500)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """'45s', '30m', '12h', '1.5h', '7d' (or '0') as a timedelta: the one duration parser (config and commands).
+
+    A number without a unit is refused rather than guessed: '3600' reads as seconds to some and hours to others.
+    """
+    value = text.strip()
+    if _BARE_NUMBER.fullmatch(value):
+        if float(value) == 0:
+            return dt.timedelta(0)
+        raise ScheduleError(f"{text!r} has no unit; write for example '{value}s', '60m', '12h' or '7d'")
+    m = _DURATION.fullmatch(value)
+    if not m:
+        raise ScheduleError(f"{text!r} is not a duration such as '12h', '30m' or '45s'")
+    duration = dt.timedelta(seconds=float(m[1]) * _UNIT_SECONDS[m[2].lower()])
+    if duration > _MAX_DURATION:
+        raise ScheduleError(f"{text!r} is longer than {_MAX_DURATION.days} days")
+    return duration
 
 
 class Misfire(enum.Enum):

@@ -117,6 +117,14 @@ def _decode_entity(s: str, pos: int) -> tuple[int, int]:
     return res, end
 
 
+def _same_span(entities: list[dict[str, Any]], kind: str, start: int, length: int) -> dict[str, Any] | None:
+    """The last entity when it is a KIND over exactly the same span (TDLib merges <pre> and <code> then)."""
+    last = entities[-1] if entities else None
+    if last is not None and last["type"] == kind and last["offset"] == start and last["length"] == length:
+        return last
+    return None
+
+
 def _checked_link(url: str) -> str | None:
     """A simplified LinkManager::get_checked_link: http(s)/tg/ton links; a bare host gets http://."""
     url = url.strip()
@@ -335,26 +343,15 @@ def parse_html(s: str) -> ParsedText:
                 if checked is not None:
                     entities.append({"type": "text_link", "offset": start, "length": length, "url": checked})
         elif tag == "pre":
-            last = entities[-1] if entities else None
-            if (
-                last is not None
-                and last["type"] == "code"
-                and last["offset"] == start
-                and last["length"] == length
-                and last.get("language")
-            ):
+            # <pre><code class="language-x">…</code></pre>: the inner code (closed first) becomes a pre with a language
+            last = _same_span(entities, "code", start, length)
+            if last is not None and last.get("language"):
                 last["type"] = "pre"
             else:
                 entities.append({"type": "pre", "offset": start, "length": length})
         elif tag == "code":
-            last = entities[-1] if entities else None
-            if (
-                last is not None
-                and last["type"] == "pre"
-                and last["offset"] == start
-                and last["length"] == length
-                and argument
-            ):
+            last = _same_span(entities, "pre", start, length)
+            if last is not None and argument:
                 last["language"] = argument
             else:
                 ent = {"type": "code", "offset": start, "length": length}

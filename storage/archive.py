@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BigInteger,
     Integer,
     Select,
     Text,
@@ -28,7 +27,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from bulletin import render
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
@@ -36,11 +34,6 @@ from storage.types import utcnow
 
 _SNIPPET_CHARS = 60
 _SNIPPET_BEFORE = 20
-
-
-def issue_label(issue: Issue) -> str:
-    """'2023年第1期（总第1期）' style label of ISSUE (year and cumulative number only when known)."""
-    return render.issue_label(issue, "zh")
 
 
 def date_key(date: dt.date | None) -> int:
@@ -56,13 +49,11 @@ class StoredIssue:
     issue: Issue
 
     @property
-    def label(self) -> str:
-        """'2023年第1期（总第1期）' style label."""
-        return issue_label(self.issue)
-
-    @property
     def ref(self) -> str:
-        """How to name this issue to IssueRepository.resolve: '2023-1', else the cumulative number, else '#id'."""
+        """How to name this issue to IssueRepository.resolve: '2023-1', else the cumulative number, else the date of
+        a dated report ('2022-07-05'), else '#id'."""
+        if self.issue.number is None:
+            return self.issue.date.isoformat() if self.issue.date is not None else f"#{self.id}"
         if self.issue.year is not None:
             return f"{self.issue.year}-{self.issue.number}"
         if self.issue.total_number is not None:
@@ -78,11 +69,6 @@ class IssueHeader:
     id: int
     issue: Issue
 
-    @property
-    def label(self) -> str:
-        """'2023年第1期（总第1期）' style label."""
-        return issue_label(self.issue)
-
 
 class ImportOutcome(enum.Enum):
     """What storing an issue did."""
@@ -96,10 +82,11 @@ class ImportOutcome(enum.Enum):
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One matching article, with a plain-text snippet around the first hit."""
+    """One matching article, with a plain-text snippet around the first hit. ISSUE has the identity fields of its
+    issue (no contents): the reader's label is built from it by bulletin.render.issue_label."""
 
     issue_id: int
-    issue_label: str
+    issue: Issue
     article_position: int
     article_title: str
     snippet: str
@@ -119,6 +106,18 @@ _Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
 _REF_YEAR_NUMBER = re.compile(r"(\d{1,4})\s*-\s*(\d{1,4})")
 _REF_TOTAL = re.compile(r"\d{1,6}")
 _REF_ID = re.compile(r"#(\d{1,12})")
+_REF_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def ref_date(ref: str) -> dt.date | None:
+    """The date REF names ('2022-07-05'), or None when REF is not a date."""
+    m = _REF_DATE.fullmatch(textindex.fold(ref.strip()))
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
 
 
 def _to_issue(row: IssueRow) -> Issue:
@@ -133,6 +132,8 @@ def _to_issue(row: IssueRow) -> Issue:
         articles=tuple(Article(title=a.title, paragraphs=_paragraphs(a.body)) for a in row.articles),
         footer=tuple(row.footer),
         warnings=tuple(row.warnings),
+        week=row.week,
+        marks=tuple(row.marks),
     )
 
 
@@ -170,7 +171,7 @@ class IssueRepository:
         # Newest first is all of these descending: date (undated last), year (unknown last), number, id. They are
         # the columns of ix_issues_newest_first, so the order, an offset and a row-value comparison with one issue's
         # key (the next-older issue) are read off the index without sorting.
-        return (IssueRow.date_key, IssueRow.year_key, IssueRow.number, IssueRow.id)
+        return (IssueRow.date_key, IssueRow.year_key, IssueRow.number_key, IssueRow.id)
 
     def _newest_first(self, stmt: _Select) -> _Select:
         return stmt.order_by(*(key.desc() for key in self._order_key()))
@@ -184,26 +185,37 @@ class IssueRepository:
         row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
         return self._stored(row) if row else None
 
-    def find(self, masthead: str, year: int | None, number: int | None) -> StoredIssue | None:
-        """The issue with this identity, if stored."""
-        row = self._find_row(visible(masthead), year, number)
+    def find(
+        self, masthead: str, year: int | None, number: int | None, date: dt.date | None = None
+    ) -> StoredIssue | None:
+        """The issue with this identity, if stored: masthead, year and number; masthead and DATE when NUMBER is None."""
+        row = self._session.scalar(self._select().where(*_identity(visible(masthead), year, number, date)))
         return self._stored(row) if row else None
 
-    def _find_row(self, masthead: str, year: int | None, number: int | None) -> IssueRow | None:
-        return self._session.scalar(
-            self._select().where(
-                IssueRow.masthead == masthead, IssueRow.year_key == (year or 0), IssueRow.number == (number or 0)
-            )
-        )
+    def find_same(self, issue: Issue) -> StoredIssue | None:
+        """The stored issue with ISSUE's identity, if any."""
+        return self.find(issue.masthead, issue.year, issue.number, issue.date)
+
+    def on_date(self, date: dt.date, limit: int = 20) -> list[IssueHeader]:
+        """Issues dated DATE (numbered or not), newest first (at most LIMIT)."""
+        stmt = select(*_HEADER_COLUMNS).where(IssueRow.date_key == date_key(date))
+        return [_header_of(row) for row in self._session.execute(self._newest_first(stmt).limit(limit))]
 
     def resolve(self, ref: str) -> StoredIssue | None:
-        """The issue named by REF: '2023-1' (year-number), '1' (cumulative number) or '#7' (id); newest wins."""
+        """The issue named by REF: '2023-1' (year-number), '1' (cumulative number), '2022-07-05' (date) or '#7'
+        (id); newest wins (on_date lists every issue of a date)."""
         ref = textindex.fold(ref.strip())
         stmt = self._select()
-        if m := _REF_YEAR_NUMBER.fullmatch(ref):
-            # year_key too, so that ix_issues_year_number finds the rows (year_key is year when there is one).
+        if (day := ref_date(ref)) is not None:
+            stmt = stmt.where(IssueRow.date_key == date_key(day))
+        elif m := _REF_YEAR_NUMBER.fullmatch(ref):
+            # year_key and number_key too, so that ix_issues_year_number finds the rows in order.
             year = int(m[1])
-            stmt = stmt.where(IssueRow.year_key == year, IssueRow.year == year, IssueRow.number == int(m[2]))
+            number = int(m[2])
+            stmt = stmt.where(
+                IssueRow.year_key == year, IssueRow.year == year, IssueRow.number_key == number,
+                IssueRow.number == number,
+            )
         elif _REF_TOTAL.fullmatch(ref):
             stmt = stmt.where(IssueRow.total_number == int(ref))
         elif m := _REF_ID.fullmatch(ref):
@@ -242,7 +254,7 @@ class IssueRepository:
         """The id of the next-older issue than ISSUE_ID in newest-first order, if any (nothing else is loaded)."""
         # One statement: the current issue's key row, joined by primary key, bounds the index range.
         current = aliased(IssueRow)
-        current_key = (current.date_key, current.year_key, current.number, current.id)
+        current_key = (current.date_key, current.year_key, current.number_key, current.id)
         stmt = (
             select(IssueRow.id)
             .join(current, current.id == issue_id)
@@ -255,15 +267,14 @@ class IssueRepository:
     def add(self, issue: Issue, *, replace: bool = False) -> tuple[StoredIssue, ImportOutcome]:
         """Store ISSUE; an issue with the same identity is left alone unless REPLACE and the content differs.
 
-        Raises ArchiveError (nothing written) if the issue cannot be ordered for search (see search_key).
+        Raises ArchiveError (nothing written) if the issue cannot be ordered for search (see search_key), or has
+        neither a number nor a date (nothing identifies it).
         """
         issue = canonical(issue)
+        if issue.number is None and issue.date is None:
+            raise ArchiveError("an issue without a number needs a date")
         existing = self._session.scalar(
-            select(IssueRow.id).where(
-                IssueRow.masthead == issue.masthead,
-                IssueRow.year_key == (issue.year or 0),
-                IssueRow.number == issue.number,
-            )
+            select(IssueRow.id).where(*_identity(issue.masthead, issue.year, issue.number, issue.date))
         )
         if existing is None:
             slot = self._rank_slot(issue, None)
@@ -298,6 +309,9 @@ class IssueRepository:
             "year": issue.year,
             "year_key": issue.year or 0,
             "number": issue.number,
+            "number_key": issue.number or 0,
+            "week": issue.week,
+            "marks": list(issue.marks),
             "total_number": issue.total_number,
             "publisher": issue.publisher,
             "date": issue.date,
@@ -312,7 +326,7 @@ class IssueRepository:
         stmt = select(IssueRow.rank_slot).where(
             IssueRow.date.is_(None) if issue.date is None else IssueRow.date == issue.date,
             IssueRow.year_key == (issue.year or 0),
-            IssueRow.number == issue.number,
+            IssueRow.number_key == (issue.number or 0),
         )
         if issue_id is not None:
             stmt = stmt.where(IssueRow.id != issue_id)
@@ -411,8 +425,9 @@ class IssueRepository:
         """Articles containing every word of QUERY (case-insensitive substring of the title or of the body).
 
         Ranking: articles with every word in the title first (score 1.0, else 0.0), then newer issues first (date,
-        year, number), then article order. Words with no letter or digit are ignored. Words made only of letters
-        and digits are answered exactly by the bigram index; others are also checked against the folded text. Both
+        year, number), then article order. Words with no letter or digit are ignored. On SQLite every word, with
+        punctuation or without, is one exact FTS5 phrase (storage.textindex.word_phrase), so only the page's rows
+        are read; PostgreSQL's tsvector has no positions, so there candidates are checked with strpos in SQL. Both
         backends implement these same semantics, so they return the same hits in the same order.
         """
         words = [w for w in textindex.query_words(query) if textindex.runs(w)]
@@ -421,10 +436,8 @@ class IssueRepository:
         offset, limit = max(0, offset), max(0, limit)
         if self._dialect != "sqlite":
             total, ranked = self._search_postgres(words, offset, limit)
-        elif all(textindex.runs(w) == [w] for w in words):
-            total, ranked = self._search_fts_exact(words, offset, limit)
         else:
-            total, ranked = self._search_verified(words, offset, limit)
+            total, ranked = self._search_fts_exact(words, offset, limit)
         return SearchPage(hits=self._hits(ranked, words), total=total)
 
     def _search_fts_exact(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
@@ -446,21 +459,6 @@ class IssueRepository:
         return total, _tiered_page(
             total, offset, limit, tier_keys, lambda: self._session.scalar(count, {"m": match_title}) or 0
         )
-
-    def _search_verified(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
-        """SQLite, words with punctuation: FTS5 candidates checked in Python against the folded text."""
-        match = textindex.fts5_match(words)
-        candidates = text("SELECT rowid FROM article_search WHERE article_search MATCH :m").bindparams(m=match)
-        where = ArticleRow.search_key.in_(candidates.columns(column("rowid", BigInteger)))
-        matches: list[tuple[int, bool]] = []
-        stmt = select(ArticleRow.search_key, ArticleRow.search_title, ArticleRow.body).where(where)
-        for row in self._session.execute(stmt):
-            title = row.search_title
-            body = textindex.fold(row.body)
-            if all(w in title or w in body for w in words):
-                matches.append((row.search_key, all(w in title for w in words)))
-        matches.sort(key=lambda m: (not m[1], -m[0]))
-        return len(matches), matches[offset : offset + limit]
 
     def _search_postgres(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
         """PostgreSQL: GIN candidates, checked with strpos on the folded text, ranked in SQL."""
@@ -505,7 +503,7 @@ class IssueRepository:
         return [
             SearchHit(
                 issue_id=rows[key].IssueRow.id,
-                issue_label=issue_label(_header(rows[key].IssueRow)),
+                issue=_header(rows[key].IssueRow),
                 article_position=rows[key].position,
                 article_title=rows[key].title,
                 snippet=_snippet(rows[key].body, words),
@@ -541,8 +539,8 @@ class ArchiveError(Exception):
     """An issue cannot be stored; the message is fit to show a user."""
 
 
-# search_key: date (22 bits), year (14), number (12), slot (5), 1023 - position (10) = 63 bits. Descending order of
-# the key is: newer date, newer year, higher number, later-stored masthead, earlier article.
+# search_key: date (22 bits), year (14), number (12; 0 for a dated report), slot (5), 1023 - position (10) = 63 bits.
+# Descending order of the key is: newer date, newer year, higher number, later-stored masthead, earlier article.
 _SLOTS = 32
 _MAX_POSITION = 1023
 
@@ -589,6 +587,7 @@ _HEADER_COLUMNS = (
     IssueRow.publisher,
     IssueRow.date,
     IssueRow.footer,
+    IssueRow.week,
 )
 
 
@@ -606,6 +605,7 @@ def _header_of(row: Any) -> IssueHeader:
             toc=(),
             articles=(),
             footer=tuple(row.footer),
+            week=row.week,
         ),
     )
 
@@ -621,4 +621,12 @@ def _header(row: IssueRow) -> Issue:
         date=row.date,
         toc=(),
         articles=(),
+        week=row.week,
     )
+
+
+def _identity(masthead: str, year: int | None, number: int | None, date: dt.date | None) -> tuple[Any, ...]:
+    """The WHERE conditions naming one issue: masthead, year and number; masthead and date for a dated report."""
+    if number is None:
+        return (IssueRow.masthead == masthead, IssueRow.number.is_(None), IssueRow.date_key == date_key(date))
+    return (IssueRow.masthead == masthead, IssueRow.year_key == (year or 0), IssueRow.number == number)

@@ -13,8 +13,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.files import create_private
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,28 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _create_sqlite_file(url: URL) -> None:
+    """Create a SQLite database file that does not exist yet with mode 0600 (SQLite itself would use 0644).
+
+    It holds every subscriber's chat id, name and department. SQLite gives its -wal and -shm files the database
+    file's own mode, so they are private too.
+    """
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        if create_private(database):
+            log.debug("created the SQLite database file %s (mode 0600)", database)
+    except OSError:
+        pass  # a missing directory or no permission: SQLite reports it, naming the file, when it connects
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for URL: SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL gets pre-ping."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10})
+        # At the first connection, not here: creating an engine touches nothing.
+        event.listen(engine, "do_connect", lambda *_args: _create_sqlite_file(engine.url))
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -67,19 +87,33 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the database to the newest revision (idempotent)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to REVISION, the newest by default (idempotent)."""
     cfg = alembic_config()
     alembic_log = logging.getLogger("alembic")
     level = alembic_log.level
     # Alembic chats at INFO on every start; we log one line only when something was upgraded.
     alembic_log.setLevel(max(level, logging.WARNING))
     try:
-        with engine.begin() as connection:
-            before = MigrationContext.configure(connection).get_current_revision()
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
-            after = MigrationContext.configure(connection).get_current_revision()
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A migration SQLite cannot do in place rebuilds the table, and dropping the old one with foreign
+                # keys on would cascade to every row referencing it. The switch is ignored inside a transaction.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    before = MigrationContext.configure(connection).get_current_revision()
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, revision)
+                    after = MigrationContext.configure(connection).get_current_revision()
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise RuntimeError("a migration left rows referencing missing rows; nothing was migrated")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     finally:
         alembic_log.setLevel(level)
     if before != after:

@@ -28,16 +28,22 @@ from storage.types import UTCDateTime, utcnow
 
 
 class IssueRow(Base):
-    """One stored issue; (masthead, year_key, number) identifies it.
+    """One stored issue; (masthead, year_key, number) identifies a numbered issue, (masthead, date_key) a dated
+    report without a number (number NULL: 每日动态, 工作周报).
 
-    Newest first is (date_key, year_key, number, id) descending, read straight off ix_issues_newest_first.
+    Newest first is (date_key, year_key, number_key, id) descending, read straight off ix_issues_newest_first.
     """
 
     __tablename__ = "issues"
     __table_args__ = (
+        # A NULL number never collides here; dated reports are unique by masthead and date instead.
         UniqueConstraint("masthead", "year_key", "number", name="uq_issues_identity"),
-        Index("ix_issues_newest_first", "date_key", "year_key", "number", "id"),
-        Index("ix_issues_year_number", "year_key", "number", "date_key", "id"),
+        Index(
+            "uq_issues_dated", "masthead", "date_key", unique=True,
+            sqlite_where=text("number IS NULL"), postgresql_where=text("number IS NULL"),
+        ),
+        Index("ix_issues_newest_first", "date_key", "year_key", "number_key", "id"),
+        Index("ix_issues_year_number", "year_key", "number_key", "date_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -45,7 +51,14 @@ class IssueRow(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     # year, or 0 when the issue line has none: a NULL would never collide in a unique constraint.
     year_key: Mapped[int] = mapped_column(Integer)
-    number: Mapped[int] = mapped_column(Integer)
+    # None for a dated report that prints no issue number.
+    number: Mapped[int | None] = mapped_column(Integer)
+    # number, or 0 when there is none: the sort key (a NULL sorts first or last depending on the dialect, and
+    # breaks the row-value comparison that finds the previous issue).
+    number_key: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # The printed week ("2023年第15周") and handling marks (内部资料) of the issue line, as parsed.
+    week: Mapped[int | None] = mapped_column(Integer)
+    marks: Mapped[list[str]] = mapped_column(JSON, server_default=text("'[]'"))
     total_number: Mapped[int | None] = mapped_column(Integer, index=True)
     publisher: Mapped[str | None] = mapped_column(Text)
     date: Mapped[dt.date | None] = mapped_column(Date)
@@ -122,3 +135,20 @@ class SubscriberRow(Base):
     subscribed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     deactivated_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SeriesAliasRow(Base):
+    """A correction the office made once to a series' masthead or publisher (in chat or with import --set),
+    applied to the next documents whose parsed masthead is PARSED_MASTHEAD."""
+
+    __tablename__ = "series_aliases"
+    __table_args__ = (UniqueConstraint("parsed_masthead", "field", name="uq_series_aliases_field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parsed_masthead: Mapped[str] = mapped_column(Text)
+    # "masthead" or "publisher"
+    field: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(Text)
+    # Telegram user id of the admin, or None for the command line.
+    set_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

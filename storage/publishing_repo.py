@@ -37,6 +37,8 @@ def issue_to_json(issue: Issue) -> str:
         "articles": [[a.title, list(a.paragraphs)] for a in issue.articles],
         "footer": list(issue.footer),
         "warnings": list(issue.warnings),
+        "week": issue.week,
+        "marks": list(issue.marks),
     }
     return json.dumps(data, ensure_ascii=False)
 
@@ -55,6 +57,9 @@ def issue_from_json(text: str) -> Issue:
         articles=tuple(Article(title, tuple(paragraphs)) for title, paragraphs in d["articles"]),
         footer=tuple(d["footer"]),
         warnings=tuple(d["warnings"]),
+        # Approvals kept before week and marks existed have neither.
+        week=d.get("week"),
+        marks=tuple(d.get("marks", ())),
     )
 
 

@@ -2,8 +2,10 @@
 
 Chinese has no spaces between words, so the index stores overlapping character bigrams of every run of letters
 and digits, plus the run's last character on its own (so that a one-character query, run as a prefix query, also
-finds a character at the end of a run). The same pure functions feed SQLite FTS5 and the PostgreSQL tsvector, and
-the same folded text is used to verify candidates, which is what keeps results identical on both backends.
+finds a character at the end of a run). Between runs it stores a mark for each punctuation character and one for
+each stretch of white space, so a word with punctuation ("工作，") is one exact FTS5 phrase too. The same pure
+functions feed SQLite FTS5 and the PostgreSQL tsvector, and the same folded text is used to verify candidates on
+PostgreSQL (its tsvector has no positions), which is what keeps results identical on both backends.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ import unicodedata
 
 # A run is a maximal sequence of letters and digits in any script (str.isalnum); `\w` minus the underscore.
 _RUN = re.compile(r"[^\W_]+")
+# Folded text as pieces: a run, a stretch of white space, or one other (punctuation) character.
+_PIECE = re.compile(r"([^\W_]+)|(\s+)|(.)", re.DOTALL)
+# Marks start with a character that is neither a letter nor a digit, so no run token (nor a one-character prefix
+# query) can ever equal or match one; 'ascii' FTS5 and tsvector both keep it inside the token.
+_MARK = "\u00b7"
+SPACE_MARK = _MARK
 
 
 class _FoldTable(dict[int, str]):
@@ -43,12 +51,28 @@ def runs(text: str) -> list[str]:
     return _RUN.findall(fold(text))
 
 
+def mark(char: str) -> str:
+    """The token of the punctuation character CHAR (already folded): the mark and its code point in hex."""
+    return f"{_MARK}{ord(char):x}"
+
+
+def _bigrams(run: str) -> list[str]:
+    return list(map(operator.add, run[:-1], run[1:]))
+
+
 def index_tokens(text: str) -> list[str]:
-    """The tokens indexed for TEXT: each run's bigrams in order, then its last character."""
+    """The tokens indexed for TEXT, in order: each run's bigrams then its last character; a mark per punctuation
+    character and one per stretch of white space between them."""
     tokens: list[str] = []
-    for run in runs(text):
-        tokens.extend(map(operator.add, run[:-1], run[1:]))
-        tokens.append(run[-1])
+    for m in _PIECE.finditer(fold(text)):
+        run, space, other = m.groups()
+        if run:
+            tokens.extend(_bigrams(run))
+            tokens.append(run[-1])
+        elif space:
+            tokens.append(SPACE_MARK)
+        else:
+            tokens.append(mark(other))
     return tokens
 
 
@@ -67,19 +91,43 @@ def query_words(query: str) -> list[str]:
     return words
 
 
-def fts5_match(words: list[str]) -> str | None:
-    """An FTS5 MATCH expression that every article containing all WORDS satisfies, or None if none can be built.
+def word_phrase(word: str) -> tuple[list[str], bool]:
+    """(tokens, last is a prefix): the FTS5 phrase that matches exactly where the folded WORD (no white space, at
+    least one letter or digit) occurs in a text.
 
-    A run of two or more characters becomes a phrase of its bigrams (exact: consecutive bigrams only occur inside
-    one run); a single character becomes a prefix query over the tokens.
+    A run inside WORD is its bigrams, and its last character too when punctuation follows it in WORD (the run must
+    end there; the last-character token only follows a run's final bigram). A punctuation character is its mark.
+    A run at the end of WORD may continue in the text: its bigrams only, or, for one character, a prefix token.
+    Consecutive tokens only occur inside one run or across marks, so the phrase is exact: no check on the text.
+    """
+    tokens: list[str] = []
+    pieces = [m.groups() for m in _PIECE.finditer(word)]
+    for i, (run, _space, other) in enumerate(pieces):
+        if not run:
+            tokens.append(mark(other))
+            continue
+        last = i == len(pieces) - 1
+        if last and len(run) == 1:
+            tokens.append(run)
+            return tokens, True
+        tokens.extend(_bigrams(run))
+        if not last:
+            tokens.append(run[-1])
+    return tokens, False
+
+
+def fts5_match(words: list[str]) -> str | None:
+    """The FTS5 MATCH expression for articles containing all WORDS (see word_phrase), or None if none can be built.
+
+    A word that is one run of two or more characters is a phrase of its bigrams; a single character is a prefix
+    query over the tokens; a word with punctuation is one phrase of bigrams, last characters and marks.
     """
     parts: list[str] = []
     for word in words:
-        for run in runs(word):
-            if len(run) == 1:
-                parts.append(f'"{run}"*')
-            else:
-                parts.append('"' + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + '"')
+        if not runs(word):
+            continue
+        tokens, prefix = word_phrase(word)
+        parts.append('"' + " ".join(tokens) + '"' + ("*" if prefix else ""))
     return " AND ".join(parts) if parts else None
 
 
@@ -92,9 +140,16 @@ def tsquery(words: list[str]) -> str | None:
                 parts.append(f"'{run}':*")
             else:
                 parts.extend(f"'{run[i : i + 2]}'" for i in range(len(run) - 1))
+        # A word's punctuation must occur too (its order is checked on the folded text, see IssueRepository.search).
+        parts.extend(f"'{mark(m[3])}'" for m in _PIECE.finditer(word) if m[3] and runs(word))
     return " & ".join(dict.fromkeys(parts)) if parts else None
 
 
 def tsvector(text: str) -> str:
     """TEXT's distinct tokens in tsvector input syntax (no positions: PostgreSQL caps them; never relied on)."""
-    return " ".join(f"'{token}'" for token in sorted(set(index_tokens(text))))
+    return tsvector_of(index_tokens(text))
+
+
+def tsvector_of(tokens: list[str]) -> str:
+    """The distinct TOKENS in tsvector input syntax."""
+    return " ".join(f"'{token}'" for token in sorted(set(tokens)))

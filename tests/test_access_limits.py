@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.access import CommandRateLimiter, parse_duration
+from bot.access import CommandRateLimiter, invite_duration
 
 
 class Clock:
@@ -44,8 +44,9 @@ def test_told_again_after_the_window_frees() -> None:
 
 
 def test_invite_durations() -> None:
-    assert [parse_duration(text) for text in ("48h", "7d", "30m")] == [
-        dt.timedelta(hours=48), dt.timedelta(days=7), dt.timedelta(minutes=30)
+    assert [invite_duration(text) for text in ("48h", "7d", "30m", "1.5h")] == [
+        dt.timedelta(hours=48), dt.timedelta(days=7), dt.timedelta(minutes=30), dt.timedelta(minutes=90)
     ]
-    for bad in ("", "0h", "7", "1y", "-1d", "天"):
-        assert parse_duration(bad) is None, bad
+    # "7" is a number of uses to /invite, never a duration; "0h" is no validity at all.
+    for bad in ("", "0", "0h", "7", "1y", "-1d", "天", "9999999999d"):
+        assert invite_duration(bad) is None, bad

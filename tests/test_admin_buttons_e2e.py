@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from test_bot_e2e import message_with_buttons
 from test_desk_support import (
     ADMIN_A,
     ADMIN_B,
@@ -56,7 +57,8 @@ ADMIN_ROUTES: list[tuple[str, int | None]] = [
     ("r", None),  # resend to failed chats (push summary)
     ("q", 1), ("q", 0),  # approve / deny a subscription request
     *(("p", op) for op in (desk.OP_CANCEL, desk.OP_NOW, desk.OP_DEFAULT, desk.OP_TOMORROW, desk.OP_TYPED,
-                           desk.OP_REPLACE, desk.OP_INTERNAL)),  # the upload preview's panel
+                           desk.OP_REPLACE, desk.OP_INTERNAL, desk.OP_EDIT, desk.OP_BACK)),  # the preview's panel
+    *(("p", desk.OP_FIELD + i) for i in range(len(desk.EDITABLE))),  # the 修改 flow: type field EDITABLE[i]
     ("v", desk.OP_APPROVE), ("v", desk.OP_REJECT),  # an upload awaiting approval
     *(("x", op) for op in (desk.OP_CORRECTION_CONFIRM, desk.OP_CORRECTION_CANCEL, desk.OP_CORRECTION_APPROVE,
                            desk.OP_CORRECTION_REJECT)),  # a correction prompt, a correction awaiting approval
@@ -78,6 +80,7 @@ def test_the_list_names_every_admin_route_the_bot_registers(factory: sessionmake
         registered = set(app.bot_data["deps"].callback_routes)
     assert registered - PUBLIC_KINDS == {kind for kind, _ in ADMIN_ROUTES}
     draft_ops = {v for k, v in vars(desk).items() if re.fullmatch(r"OP_(?!REJECT|APPROVE|CORRECTION)[A-Z]+", k)}
+    draft_ops |= {desk.OP_FIELD + i for i in range(len(desk.EDITABLE))}
     assert draft_ops == {op for kind, op in ADMIN_ROUTES if kind == "p"}
     correction_ops = {v for k, v in vars(desk).items() if k.startswith("OP_CORRECTION_")}
     assert correction_ops == {op for kind, op in ADMIN_ROUTES if kind == "x"}
@@ -200,15 +203,18 @@ async def test_admin_buttons_refuse_non_admins_and_removed_admins(
                 with transaction(factory) as s:
                     assert AdminRepository(s).remove(OLD)
                 presser = Admin(server, OLD, OLD)
+                if data not in [b["callback_data"] for b in buttons(presser.message(message_id))]:
+                    # a panel op its panel does not show (e.g. replace): a modified client can send any data
+                    message_id = (await message_with_buttons(presser, [data])).message_id
             else:
                 presser = Admin(server, NOBODY, NOBODY)
-                [reply] = await presser.send("/help")
-                message_id = reply.message_id
+                await presser.send("/help")  # NOBODY has started the bot
+                # NOBODY never got these buttons: forged data on a message in their own chat
+                message_id = (await message_with_buttons(presser, [data])).message_id
             before_db, before_chats = database(factory), chats(server)
             before_refusals = refusals(factory, presser.user_id)
             answers = len(server.callback_answers())
-            # a modified client can send any data on any message: forged=True skips the fake server's check
-            server.press_button(TOKEN, presser.chat_id, message_id, data, presser.user_id, forged=True)
+            server.press_button(TOKEN, presser.chat_id, message_id, data, presser.user_id)
             assert await server.await_for(lambda: len(server.callback_answers()) > answers)
             answer = server.callback_answers()[answers]
             assert answer.get("text") == REFUSAL and answer.get("show_alert") is True

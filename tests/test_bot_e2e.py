@@ -3,6 +3,7 @@ Application polling it (or receiving its webhook), and a user who types and pres
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import re
@@ -338,8 +339,14 @@ async def test_issues_lists_ten_per_page_newest_first_with_paging(bot: dict[str,
     assert labels(page2)[-2:] == ["‹ 上一页", "2/2"]
     await zh.press(page2, "12. 2024年第1期（总第101期）", expect=1)
     assert zh.messages()[-1].text.startswith(f"{MASTHEAD}\n2024年第1期（总第101期）")
-    # the page counter does nothing but is answered
-    assert await zh.press(page2, "2/2") is not None
+    # the page counter does nothing but is answered: no text, no alert, no new message, the page as it was
+    shown, count = zh.message(page1.message_id), len(zh.messages())
+    answer = await zh.press(page2, "2/2")
+    assert (answer["text"], answer["show_alert"]) == (None, False)
+    await asyncio.sleep(0.3)  # an edit or a message would have come with the answer
+    after = zh.message(page1.message_id)
+    assert (after.text, labels(after), len(after.edits)) == (shown.text, labels(shown), len(shown.edits))
+    assert len(zh.messages()) == count
 
     [out_of_range] = await zh.send("/issues 3")
     assert out_of_range.text == "没有第 3 页（共 2 页）。"
@@ -356,7 +363,7 @@ async def test_issue_by_cumulative_or_year_number_and_the_error_paths(bot: dict[
     assert unknown.text == "没有找到第 999 期简报。发送 /issues 查看往期列表。"
     for wrong in ("/issue", "/issue abc", "/issue 1 2", "/issue 2024-"):
         [usage] = await zh.send(wrong)
-        assert usage.text == "用法：/issue N 或 /issue 2023-1"
+        assert usage.text == "用法：/issue N、/issue 2023-1 或 /issue 2022-07-05（日期）"
 
 
 async def test_article_command_and_its_error_paths(bot: dict[str, Any], zh: ChatUser) -> None:
@@ -502,20 +509,33 @@ async def test_an_english_user_gets_english(bot: dict[str, Any], en: ChatUser) -
     assert pointer.text == "I only understand commands. Send /help to see them all."
 
 
+async def test_an_english_users_search_results_name_issues_in_english(bot: dict[str, Any], en: ChatUser) -> None:
+    [results] = await en.send("/search 景区")
+    lines = results.text.split("\n")
+    assert lines[0] == "Search “景区”: 3 results (page 1/1)"
+    assert "2024 No. 12 (No. 112 overall)" in lines
+    assert "年第" not in results.text and "总第" not in results.text
+
+
+async def message_with_buttons(user: ChatUser, data: list[str]) -> Any:
+    """A message "old buttons" in USER's chat, sent straight to the server, with a button for each of DATA."""
+    markup = {"inline_keyboard": [[{"text": f"f{i}", "callback_data": d}] for i, d in enumerate(data)]}
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{user.server.api_base_url()}{TOKEN}/sendMessage",
+            json={"chat_id": user.chat_id, "text": "old buttons", "reply_markup": markup},
+        )
+        assert response.status_code == 200
+    return user.messages()[-1]
+
+
 async def test_forged_or_stale_buttons_are_answered_as_expired(
     bot: dict[str, Any], server: Any, zh: ChatUser
 ) -> None:
     # Buttons the bot no longer understands (another version, a deleted issue, garbage) on a real message.
     forged = ["x", "1:a:1", "1:a:0:1", "1:a:999999:1", "2:a:1:1", "1:l:-1", "1:s:1:k:zzz", "1:d:99", "1:a:1:1:1",
               "1:z", "1:c:01", "a" * 64]
-    markup = {"inline_keyboard": [[{"text": f"f{i}", "callback_data": d}] for i, d in enumerate(forged)]}
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{server.api_base_url()}{TOKEN}/sendMessage",
-            json={"chat_id": ZH_USER, "text": "old buttons", "reply_markup": markup},
-        )
-        assert response.status_code == 200
-    message = zh.messages()[-1]
+    message = await message_with_buttons(zh, forged)
     for data in forged:
         answer = await zh.press_data(message, data)
         assert answer.get("text") == "这个按钮已失效，请重新发送命令。", data

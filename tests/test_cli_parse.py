@@ -152,3 +152,26 @@ def test_shared_samples_give_identical_json() -> None:
     data = json.loads(next(iter(outputs.values())).decode("utf-8"))
     assert (data["year"], data["number"], data["total_number"], data["date"]) == (2023, 1, 1, "2023-05-08")
     assert len(data["toc"]) == 5 and len(data["articles"]) == 5
+
+
+def test_summary_marks_inferred_fields_and_a_dated_report(tmp_path: Path) -> None:
+    path = tmp_path / "daily.txt"
+    path.write_text(
+        "内部资料\n某市河湖长制工作每日动态(2022年7月5日)\n某市河长办\n————————\n"
+        "某区开展河道清漂行动\n7月4日，某区组织人员对主要河道开展清漂，清理漂浮物3吨。\n"
+        "某县完成河长公示牌更新\n某县对全县河长公示牌信息进行更新，确保信息准确。\n",
+        encoding="utf-8",
+    )
+    result = run_cli(path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode("utf-8").splitlines()[:7] == [
+        "某市河湖长制工作每日动态",
+        "(no issue number: a dated report)",
+        "某市河长办  2022-07-05",
+        "Marks: 内部资料",
+        "year: 2022 (inferred)",
+        "toc: 2 entries built from the headings (inferred)",
+        "",
+    ]
+    data = json.loads(run_cli(path, "--json").stdout.decode("utf-8"))
+    assert (data["number"], data["year"], data["uncertain"]) == (None, 2022, ["year", "toc"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import tomllib
@@ -100,3 +101,32 @@ def test_cli_reports_config_error_in_one_line(tmp_path: Path) -> None:
     assert proc.stderr.strip().splitlines() == [
         "bulletin-bot: config error: push.rate_per_second: must be greater than 0"
     ]
+
+
+@pytest.mark.parametrize("key", ["access.invite_ttl", "push.misfire_grace", "push.remind_after"])
+def test_a_duration_without_a_unit_is_refused_naming_the_key(tmp_path: Path, key: str) -> None:
+    # A bare "3600" used to pass here and then mean 7 days to /invite: a duration always has its unit.
+    section, name = key.split(".")
+    path = tmp_path / "c.toml"
+    path.write_text(f'[{section}]\n{name} = "3600"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == f"{key}: '3600' has no unit; write for example '3600s', '60m', '12h' or '7d'"
+    path.write_text(f"[{section}]\n{name} = 3600\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == f"{key}: expected a duration such as '12h', '30m' or '45s', got 3600"
+
+
+def test_durations_are_typed_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[access]\ninvite_ttl = "90m"\n[push]\nmisfire_grace = "1.5h"\nremind_after = "0"\n',
+                    encoding="utf-8")
+    cfg = load_config(path, env={})
+    assert cfg.access.invite_ttl == dt.timedelta(minutes=90)
+    assert cfg.push.misfire_grace == dt.timedelta(hours=1, minutes=30)
+    assert cfg.push.remind_after == dt.timedelta(0) and cfg.push.remind_after_delta is None
+    defaults = load_config(None, env={})
+    assert (defaults.access.invite_ttl, defaults.push.misfire_grace, defaults.push.remind_after) == (
+        dt.timedelta(days=7), dt.timedelta(hours=12), dt.timedelta(hours=24)
+    )

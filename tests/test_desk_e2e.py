@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
+from test_bot_e2e import message_with_buttons
 from test_desk_support import (
     ADMIN_A,
     ADMIN_B,
@@ -492,10 +493,7 @@ async def test_corrections_need_a_second_admin_when_approval_is_on(
     assert labels(request) == ["✅ 批准", "❌ 驳回"]
     # nothing sent yet; the proposer's forged approval (B's button pressed from A's chat) is refused and audited
     approve_data = next(btn["callback_data"] for btn in buttons(request) if btn["text"] == "✅ 批准")
-    before = len(server.callback_answers())
-    server.press_button(TOKEN, ADMIN_A, prompt.message_id, approve_data, ADMIN_A, forged=True)
-    assert await server.await_for(lambda: len(server.callback_answers()) > before)
-    answer = server.callback_answers()[before]
+    answer = await a.press_data(await message_with_buttons(a, [approve_data]), approve_data)
     assert answer["text"] == "不能批准自己提出的更正，需由另一位管理员批准。"
     assert len(subscriber.messages()) == 1
     assert any(e.action == "refused" and e.actor_id == ADMIN_A and "own correction" in e.detail

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import year_unknown_to_holiday_package
 
 from bulletin_bot.cli import main
 from bulletin_bot.cmd_push import schedule_issue
@@ -126,18 +127,19 @@ def test_publish_in_a_year_the_package_does_not_know_follows_the_offices_entries
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ref = issue_ref(config, capsys)
+    year = year_unknown_to_holiday_package(2027)  # laid out like 2027: 7 February is a Sunday
     text = config.read_text(encoding="utf-8").replace(
         'default_time = "09:00"\n',
-        'default_time = "09:00"\nholidays = ["2027-02-08..2027-02-12"]\nworkdays = ["2027-02-07"]\n',
+        f'default_time = "09:00"\nholidays = ["{year}-02-08..{year}-02-12"]\nworkdays = ["{year}-02-07"]\n',
     )
     config.write_text(text, encoding="utf-8")
     cfg = load_config(config)
     engine, factory = open_database(cfg.database.url)
-    # Sunday 7 Feb 2027, 10:00 in Shanghai, after that day's slot: the entered break, then the weekend.
-    now = dt.datetime(2027, 2, 7, 2, 0, tzinfo=dt.UTC)
+    # Sunday 7 Feb, 10:00 in Shanghai, after that day's slot: the entered break, then the weekend.
+    now = dt.datetime(year, 2, 7, 2, 0, tzinfo=dt.UTC)
     assert schedule_issue(factory, cfg, ref, at=None, now_flag=False, now=now) == 0
     out = capsys.readouterr()
-    assert "scheduled at 2027-02-15 09:00 (Asia/Shanghai)" in out.out
+    assert f"scheduled at {year}-02-15 09:00 (Asia/Shanghai)" in out.out
     assert "holiday data" not in out.out + out.err  # the year is known from the entries: no fallback warning
     engine.dispose()
 

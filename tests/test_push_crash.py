@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL, make_issue, pg_schema_url
+from conftest import make_issue, needs_pg, pg_schema_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.leader import Leadership, LeadershipError
@@ -110,14 +110,14 @@ def check_bound(server: LocalBotApi, factory: sessionmaker[Session], push_id: in
 
 
 def test_sigkill_at_random_points_then_restart_misses_nobody_and_duplicates_only_in_flight(
-    tmp_path: Path, server: LocalBotApi
+    tmp_path: Path, server: LocalBotApi, random_seed: int
 ) -> None:
+    """The kill points come from random_seed (printed on failure; BULLETIN_BOT_TEST_SEED replays it)."""
     db_url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     engine, factory = open_database(db_url)
     push_id, chats = seed(factory, server, 190, 10)
     config = write_config(tmp_path / "bot.toml", server, db_url, rate=60)
-    seed_value = random.randrange(1_000_000)
-    rng = random.Random(seed_value)
+    rng = random.Random(random_seed)
     flights: list[set[int]] = []
     kills = 0
     for _ in range(3):
@@ -135,7 +135,7 @@ def test_sigkill_at_random_points_then_restart_misses_nobody_and_duplicates_only
     final = worker(config)
     _out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err.decode()
-    assert kills >= 1, f"seed {seed_value}: the push finished before any kill"
+    assert kills >= 1, "the push finished before any kill"
     check_bound(server, factory, push_id, chats, flights)
     engine.dispose()
 
@@ -159,7 +159,7 @@ def test_second_process_on_sqlite_refuses_to_start(tmp_path: Path, server: Local
         engine.dispose()
 
 
-@pytest.mark.skipif(not PG_URL, reason="BULLETIN_BOT_TEST_PG_URL is not set (PostgreSQL leadership test)")
+@needs_pg
 def test_two_processes_on_postgresql_leader_killed_mid_push_follower_finishes(
     tmp_path: Path, server: LocalBotApi
 ) -> None:

@@ -51,7 +51,7 @@ def config(server: LocalBotApi) -> Config:
     return Config(
         telegram=TelegramConfig(token=TOKEN, api_base_url=server.api_base_url(), poll_timeout=1),
         access=AccessConfig(admins=(ADMIN,), departments=DEPARTMENTS),
-        push=PushConfig(remind_after="24h"),
+        push=PushConfig(remind_after=dt.timedelta(hours=24)),
     )
 
 
@@ -278,7 +278,9 @@ async def test_coverage_names_departments_without_an_active_subscriber(world: Wo
         "已覆盖：办公室（2），综合科（1）",  # the blocked chat was deactivated by the push
     ]
     # the last subscriber of 综合科 that is still reachable leaves; the blocked one was deactivated by the push
-    await world.chat(GROUP, MEMBER).send("/unsubscribe")
+    world.server.set_chat_member(GROUP, MEMBER, "administrator")  # only a group's admins may unsubscribe it
+    [left] = await world.chat(GROUP, MEMBER).send("/unsubscribe")
+    assert left.text == "已取消订阅。发送 /subscribe 可随时重新订阅。"
     [coverage] = await admin.send("/coverage")
     assert coverage.text.split("\n")[:3] == ["以下 2 个部门还没有订阅者（共 3 个部门）：", "• 综合科", "• 财务科"]
     assert audit_count(world.factory, "coverage") == 2

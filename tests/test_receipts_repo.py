@@ -148,6 +148,5 @@ def test_chart_draws_dollar_signs_in_departments_as_text(department: str) -> Non
 
 
 def test_remind_after_zero_turns_reminders_off() -> None:
-    assert PushConfig(remind_after="24h").remind_after_delta == DAY
-    assert PushConfig(remind_after="0").remind_after_delta is None
-    assert PushConfig(remind_after="0h").remind_after_delta is None
+    assert PushConfig(remind_after=dt.timedelta(hours=24)).remind_after_delta == DAY
+    assert PushConfig(remind_after=dt.timedelta(0)).remind_after_delta is None

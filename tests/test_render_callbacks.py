@@ -33,10 +33,19 @@ def test_a_query_too_long_for_64_bytes_needs_a_key() -> None:
     "data",
     [None, "", "1", "1:", "2:a:1:1", "1:a:1", "1:a:1:2:3", "1:a:0:1", "1:a:1:0", "1:a:-1:1", "1:a:01:1",
      "1:a:x:1", "1:c:", "1:l:0", "1:s:0:q:x", "1:s:1:q: ", "1:s:1:k:ABC", "1:s:1:x:y", "1:d:x", "1:n:1",
-     "1:a:1:1\n", "1:" + "a" * 63, "1:r:1:x", "1:rr"],
+     "1:a:1:1\n", "1:" + "a" * 63, "1:r:1:x", "1:rr",
+     # out of the database's integer range
+     "1:l:999999999999999999", "1:l:2147483648", "1:a:2147483648:1", "1:a:1:99999999999", "1:c:2147483648",
+     "1:s:2147483648:q:x", "1:d:2147483648", "1:k:2147483648", "1:q:2147483648:1", "1:x:1:99999999999"],
 )
 def test_malformed_data_is_rejected(data: str | None) -> None:
     assert cb.parse_callback(data) is None
+
+
+def test_numbers_up_to_the_database_range_parse() -> None:
+    assert cb.parse_callback("1:l:2147483647") == cb.IssuesPage(2147483647)
+    assert cb.parse_callback("1:s:2147483647:q:2147483648") == cb.SearchResults(2147483647, "2147483648", None)
+    assert cb.parse_callback("1:q:2147483647:1") == cb.Routed("q", (2147483647, 1))
 
 
 def test_core_kinds_cannot_be_taken_by_routes() -> None:

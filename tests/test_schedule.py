@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import year_unknown_to_holiday_package
 
 from jobs.schedule import (
     Misfire,
@@ -15,6 +16,7 @@ from jobs.schedule import (
     next_default_slot,
     parse_at,
     parse_clock,
+    parse_duration,
     working_day,
 )
 
@@ -76,30 +78,35 @@ def test_now_in_another_zone_is_converted() -> None:
     assert slot_local(now) == "2023-05-08 09:00 Mon"
 
 
+# Years chinese-calendar does not know (it learns one more each release), laid out like 2031 and 2027.
+Y31 = year_unknown_to_holiday_package(2031)
+Y27 = year_unknown_to_holiday_package(2027)
+
+
 def test_years_outside_the_calendar_fall_back_to_weekdays_with_a_warning() -> None:
-    slot = next_default_slot(at("2031-01-03 10:00"), tz=SH, default_time=NINE)  # a Friday
-    assert slot.local.strftime("%Y-%m-%d %a") == "2031-01-06 Mon"
-    assert slot.warnings and "2031" in slot.warnings[0]
-    assert not working_day(dt.date(2031, 1, 4)).from_calendar
+    slot = next_default_slot(at(f"{Y31}-01-03 10:00"), tz=SH, default_time=NINE)  # a Friday
+    assert slot.local.strftime("%Y-%m-%d %a") == f"{Y31}-01-06 Mon"
+    assert slot.warnings and str(Y31) in slot.warnings[0]
+    assert not working_day(dt.date(Y31, 1, 4)).from_calendar
 
 
-# A made-up 2027 Spring Festival break as an office would enter it before the package knows 2027.
-SPRING_2027 = calendar_overrides(["2027-02-08..2027-02-12"], ["2027-02-07"])
+# A made-up Spring Festival break as an office would enter it before the package knows the year.
+SPRING = calendar_overrides([f"{Y27}-02-08..{Y27}-02-12"], [f"{Y27}-02-07"])
 
 
-def slot_2027(now: str) -> tuple[str, tuple[str, ...]]:
-    slot = next_default_slot(at(now), tz=SH, default_time=NINE, overrides=SPRING_2027)
+def slot_spring(now: str) -> tuple[str, tuple[str, ...]]:
+    slot = next_default_slot(at(now), tz=SH, default_time=NINE, overrides=SPRING)
     return slot.local.strftime("%Y-%m-%d %H:%M %a"), slot.warnings
 
 
 def test_office_entered_days_off_and_make_up_days_beat_the_weekday_fallback() -> None:
     # Friday after nine: Saturday is a weekend, Sunday the 7th is an entered make-up working day.
-    assert slot_2027("2027-02-05 10:00") == ("2027-02-07 09:00 Sun", ())
+    assert slot_spring(f"{Y27}-02-05 10:00") == (f"{Y27}-02-07 09:00 Sun", ())
     # Sunday after nine: the entered break runs Monday to Friday, then the weekend, so the next Monday.
-    assert slot_2027("2027-02-07 10:00") == ("2027-02-15 09:00 Mon", ())
+    assert slot_spring(f"{Y27}-02-07 10:00") == (f"{Y27}-02-15 09:00 Mon", ())
     # Without the entries, the same Sunday evening would wrongly give Monday the 8th, with a warning.
-    fallback = next_default_slot(at("2027-02-07 10:00"), tz=SH, default_time=NINE)
-    assert fallback.local.date() == dt.date(2027, 2, 8) and fallback.warnings
+    fallback = next_default_slot(at(f"{Y27}-02-07 10:00"), tz=SH, default_time=NINE)
+    assert fallback.local.date() == dt.date(Y27, 2, 8) and fallback.warnings
 
 
 def test_entries_also_override_years_the_package_knows() -> None:
@@ -162,3 +169,19 @@ def test_misfire_decisions() -> None:
 def test_naive_now_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         next_default_slot(dt.datetime(2023, 5, 8, 9, 0), tz=SH, default_time=NINE)
+
+
+def test_one_duration_parser_needs_a_unit() -> None:
+    assert [parse_duration(text) for text in ("45s", "30m", " 1.5h ", "7D", "0", "0h")] == [
+        dt.timedelta(seconds=45), dt.timedelta(minutes=30), dt.timedelta(minutes=90), dt.timedelta(days=7),
+        dt.timedelta(0), dt.timedelta(0),
+    ]
+    for bad, message in [
+        ("3600", "'3600' has no unit; write for example '3600s', '60m', '12h' or '7d'"),
+        ("soon", "'soon' is not a duration such as '12h', '30m' or '45s'"),
+        ("-1d", "'-1d' is not a duration such as '12h', '30m' or '45s'"),
+        ("999999999d", "'999999999d' is longer than 36500 days"),
+    ]:
+        with pytest.raises(ScheduleError) as info:
+            parse_duration(bad)
+        assert str(info.value) == message

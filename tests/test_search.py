@@ -5,23 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+from typing import Any
 
-from conftest import PG_URL, make_issue, pg_schema_url
+from alembic import command
+from conftest import make_issue, needs_pg, pg_schema_url
+from sqlalchemy import event
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletin.i18n import ZH
 from bulletin.model import Issue
+from bulletin.render import issue_label
 from storage.archive import IssueRepository, SearchPage
-from storage.db import open_database, transaction
+from storage.db import alembic_config, migrate, open_database, transaction
 from storage.textindex import fold, fts5_match, index_tokens, query_words, tsquery, tsvector
 
 # -- the tokenizer (pure) ----------------------------------------------------------------------------------------
 
 
 def test_index_tokens_are_bigrams_of_each_run_plus_its_last_character() -> None:
-    assert index_tokens("景区管理，A-12") == ["景区", "区管", "管理", "理", "a", "12", "2"]
+    # with a mark for each punctuation character and each stretch of white space between the runs
+    assert index_tokens("景区管理，A-12") == ["景区", "区管", "管理", "理", "·2c", "a", "·2d", "12", "2"]
+    assert index_tokens("好 \n 风景。") == ["好", "·", "风景", "景", "·3002"]
     assert index_tokens("景") == ["景"]
     assert index_tokens("") == []
-    assert index_tokens("，。！ ") == []
+    assert index_tokens("，。！ ") == ["·2c", "·3002", "·21", "·"]
 
 
 def test_fold_lowers_and_narrows_without_changing_length() -> None:
@@ -37,8 +46,14 @@ def test_query_words_split_on_white_space_fold_and_deduplicate() -> None:
 
 def test_index_queries_for_each_backend() -> None:
     words = query_words("景区管理 景 Wi-Fi")
-    assert fts5_match(words) == '"景区 区管 管理" AND "景"* AND "wi" AND "fi"'
-    assert tsquery(words) == "'景区' & '区管' & '管理' & '景':* & 'wi' & 'fi'"
+    assert fts5_match(words) == '"景区 区管 管理" AND "景"* AND "wi i ·2d fi"'
+    assert tsquery(words) == "'景区' & '区管' & '管理' & '景':* & 'wi' & 'fi' & '·2d'"
+    # A word with punctuation is one exact phrase: a run followed by punctuation must end there (its last
+    # character), a run at the end of the word may go on (bigrams only, or a prefix for one character).
+    assert fts5_match(query_words("工作，")) == '"工作 作 ·2c"'
+    assert fts5_match(query_words("，开展，")) == '"·2c 开展 展 ·2c"'
+    assert fts5_match(query_words("作。开")) == '"作 ·3002 开"*'
+    assert tsquery(query_words("工作，")) == "'工作' & '·2c'"
     assert fts5_match(["。"]) is None
     assert tsquery(["。"]) is None
     assert tsvector("景区景区") == "'区' '区景' '景区'"
@@ -92,7 +107,7 @@ def test_two_character_word_ranked_title_hits_first_then_newest(factory: session
     assert [h.score for h in page.hits] == [1.0, 1.0, 0.0, 0.0]
     assert page.total == 4
     first = page.hits[0]
-    assert (first.issue_label, first.article_position) == ("2024年第1期", 1)
+    assert (issue_label(first.issue, ZH), first.article_position) == ("2024年第1期", 1)
 
 
 def test_one_character_word_also_at_the_end_of_a_run(factory: sessionmaker[Session]) -> None:
@@ -132,6 +147,77 @@ def test_latin_is_case_and_width_insensitive_and_punctuation_is_literal(factory:
     # words made only of punctuation are ignored
     assert _titles(_search(factory, "景区 ，")) == _titles(_search(factory, "景区"))
     assert _search(factory, "， 。") == SearchPage(hits=[], total=0)
+
+
+def test_words_with_punctuation_match_literally(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    # a run followed by punctuation must end right there, and the punctuation must be that one
+    assert _titles(_search(factory, "增长，")) == ["工作动态"]
+    assert _titles(_search(factory, "长，")) == ["工作动态"]
+    assert _search(factory, "增长。").total == 0
+    assert _search(factory, "同比，").total == 0  # 同比 occurs, but followed by 增长
+    # a run after punctuation may go on in the text (one character: any run starting with it)
+    assert _titles(_search(factory, "，游")) == ["工作动态"]
+    assert _titles(_search(factory, "，游客")) == ["工作动态"]
+    assert _titles(_search(factory, "淤，沿")) == ["河道治理"]
+    assert _search(factory, "淤，景").total == 0
+    # full width folds to half width; white space between runs is not punctuation
+    assert _titles(_search(factory, "覆盖,app预约")) == ["Wi-Fi覆盖"]
+    assert _search(factory, "覆盖，app，预约").total == 0
+    assert _titles(_search(factory, "公示。 景区")) == ["景区门票"]
+    assert _titles(_search(factory, "wi-fi覆盖")) == ["Wi-Fi覆盖"]
+    assert _search(factory, "wifi覆盖").total == 0  # the title has a hyphen, the body "WiFi全覆盖"
+
+
+def test_a_word_with_punctuation_reads_only_the_page_of_articles(tmp_path: object) -> None:
+    """SQLite answers a punctuated word from the index like any other: the only statement that reads articles is
+    the one that loads the page's hits by key, never a scan of every article containing the word's runs."""
+    engine, factory = open_database(f"sqlite:///{tmp_path}/plan.sqlite3")
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for n in range(1, 41):
+            body = f"第{n}次会议部署工作{'，' if n % 10 == 0 else '。'}要求落实。"
+            repo.add(make_issue(n, date=dt.date(2024, 1, 1) + dt.timedelta(days=n), articles=[(f"动态{n}", [body])]))
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    page = _search(factory, "工作，", limit=2)
+    event.remove(engine, "before_cursor_execute", record)
+    assert page.total == 4
+    assert _titles(page) == ["动态40", "动态30"]
+    assert _search(factory, "工作").total == 40
+    reads = [(sql, params) for sql, params in statements if re.search(r"\bFROM articles\b", sql)]
+    assert len(reads) == 1, [sql for sql, _ in reads]
+    [(sql, params)] = reads
+    assert "MATCH" not in sql and "article_search" not in sql
+    assert len(params) == 2  # keyed by exactly the page's two hits
+    engine.dispose()
+
+
+def test_migration_rebuilds_the_index_with_marks(db_url: str) -> None:
+    """An archive indexed before punctuation marks existed (revision 0006) is re-indexed on upgrade."""
+    engine, factory = open_database(db_url)
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(1, articles=[("动态", ["开展河道清淤，沿河景观提升。"])]))
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006_receipts")
+    if engine.dialect.name == "sqlite":
+        count_marked = "SELECT count(*) FROM article_search WHERE article_search MATCH '\"·2c\"'"
+    else:
+        count_marked = "SELECT count(*) FROM article_search WHERE tokens @@ CAST('''·2c''' AS tsquery)"
+    with engine.begin() as conn:
+        assert conn.execute(sql_text(count_marked)).scalar() == 0
+    migrate(engine)
+    with engine.begin() as conn:
+        assert conn.execute(sql_text(count_marked)).scalar() == 1
+    assert _titles(_search(factory, "清淤，沿河")) == ["动态"]
+    assert _search(factory, "清淤。").total == 0
+    engine.dispose()
 
 
 def test_paging(factory: sessionmaker[Session]) -> None:
@@ -186,7 +272,7 @@ def test_snippet_joins_paragraphs_with_spaces(factory: sessionmaker[Session]) ->
 
 _VOCAB = "景区 旅游 安全 检查 工作 会议 市场 河道 治理 文物 保护 游客 服务 质量 提升 全市 开展 推进 落实 部署".split()
 _QUERIES = ["景", "区", "景区", "安全检查", "景区 安全", "工作 会议 市场", "旅游市场", "文物保护", "保", "质量 景",
-            "无此词"]
+            "无此词", "工作，", "，会议", "作，会", "市场，安全 景区"]
 
 
 def _random_issues(seed: int) -> list[Issue]:
@@ -222,7 +308,7 @@ def _all_results(url: str) -> dict[str, list[tuple[str, int, str, str, float]]]:
             page = repo.search(query, limit=1000)
             assert page.total == len(page.hits)
             results[query] = [
-                (h.issue_label, h.article_position, h.article_title, h.snippet, h.score) for h in page.hits
+                (issue_label(h.issue, ZH), h.article_position, h.article_title, h.snippet, h.score) for h in page.hits
             ]
     engine.dispose()
     return results
@@ -262,12 +348,10 @@ def test_results_and_order_match_a_plain_substring_scan(factory: sessionmaker[Se
             assert _search(factory, query, offset=2, limit=2).hits == page.hits[2:4]
 
 
-if PG_URL:
-    # Only generated when PostgreSQL is configured (see conftest); the tests above already run on both backends.
-
-    def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
-        sqlite = _all_results(f"sqlite:///{tmp_path}/cmp.sqlite3")
-        with pg_schema_url() as url:
-            postgres = _all_results(url)
-        assert sum(len(v) for v in sqlite.values()) > 100
-        assert postgres == sqlite
+@needs_pg
+def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
+    sqlite = _all_results(f"sqlite:///{tmp_path}/cmp.sqlite3")
+    with pg_schema_url() as url:
+        postgres = _all_results(url)
+    assert sum(len(v) for v in sqlite.values()) > 100
+    assert postgres == sqlite

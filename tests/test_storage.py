@@ -17,7 +17,9 @@ from conftest import make_issue
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletin.i18n import ZH
 from bulletin.model import Article, Issue, TocEntry
+from bulletin.render import issue_label
 from storage.archive import ArchiveError, ImportOutcome, IssueHeader, IssueRepository
 from storage.base import Base
 from storage.db import alembic_config, create_db_engine, load_models, migrate, open_database, transaction
@@ -93,7 +95,7 @@ def test_issue_round_trips(factory: sessionmaker[Session]) -> None:
     assert again.issue == issue
     assert again.issue.warnings == issue.warnings
     assert again.issue.toc[0].section == "工作动态"
-    assert again.label == "2024年第3期（总第15期）"
+    assert issue_label(again.issue, ZH) == "2024年第3期（总第15期）"
     assert again.ref == "2024-3"
 
 
@@ -102,9 +104,9 @@ def test_labels_without_year_or_cumulative_number(factory: sessionmaker[Session]
         repo = IssueRepository(session)
         no_year, _ = repo.add(make_issue(5, year=None, total=40))
         bare, _ = repo.add(make_issue(6, year=None))
-    assert no_year.label == "第5期（总第40期）"
+    assert issue_label(no_year.issue, ZH) == "第5期（总第40期）"
     assert no_year.ref == "40"
-    assert bare.label == "第6期"
+    assert issue_label(bare.issue, ZH) == "第6期"
     assert bare.ref == f"#{bare.id}"
 
 
@@ -475,8 +477,8 @@ def test_page_headers_carry_the_identity_without_contents(factory: sessionmaker[
     head = headers[0]
     assert isinstance(head, IssueHeader)
     assert head.issue == dataclasses.replace(newer, toc=(), articles=())
-    assert head.label == "2024年第2期（总第8期）"
-    assert headers[1].label == "第1期（总第7期）"
+    assert issue_label(head.issue, ZH) == "2024年第2期（总第8期）"
+    assert issue_label(headers[1].issue, ZH) == "第1期（总第7期）"
 
 
 def test_upgrade_fills_the_order_key_of_issues_stored_before_it(db_url: str) -> None:

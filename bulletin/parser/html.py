@@ -42,7 +42,11 @@ _BLOCK_TAGS = {
 }  # fmt: skip
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BOLD_TAGS = {"b", "strong"}
-_ISSUE_HINT = re.compile(r"第\s*[\d〇零一二三四五六七八九十百两]+\s*期")
+# An issue line, or a dated report's head (XX每日动态(2022年7月5日), XX动态 2023年第15周): the bulletin's own box.
+_ISSUE_HINT = re.compile(
+    r"第\s*[\d〇零一二三四五六七八九十百两]+\s*期|\d{4}\s*年\s*第\s*\d{1,2}\s*周"
+    r"|(?:动态|周报|日报|月报|简报|快报|信息)\s*[（(]\s*\d{4}\s*年"
+)
 _BULLETIN_FOOTER_HINT = re.compile(r"(?:^|\s)(?:报|送|发|抄送|抄报)\s*[:：]|共印|责任编辑|签发")
 # A source line break next to Chinese text is not a word space (CMS editors wrap lines mid-sentence).
 _NEWLINE_BY_WIDE = re.compile(rf"(?<={WIDE_CHAR})[ \t\r\f]*\n\s*|[ \t\r\f]*\n\s*(?={WIDE_CHAR})")

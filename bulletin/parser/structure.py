@@ -4,7 +4,8 @@ Layout of a work bulletin (工作简报), top to bottom: masthead (刊头), issu
 publisher and date (often on one line), a rule, the table of contents (本期要目) with optional section labels
 (【工作动态】), the articles (heading + paragraphs), and a footer (报：/送：/发：, 共印…份, 责任编辑, 签发).
 Every block after the contents is either an article heading, an article paragraph, a section label, a rule
-or a footer line; nothing is dropped silently and nothing is invented.
+or a footer line; nothing is dropped silently and nothing is invented. The head (masthead, issue line or
+dated report's head, publisher, date, marks) and web-page chrome are read by head.py.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from bulletin.errors import BulletinParseError
 from bulletin.model import Article, Issue, TocEntry
 from bulletin.parser.blocks import Block
+from bulletin.parser.head import Front, drop_chrome, find_sign_off, is_label, is_toc_heading, parse_front
 from bulletin.parser.textutil import (
     FOOTER_RE,
     cn_number,
@@ -30,32 +32,6 @@ from bulletin.parser.textutil import (
 
 # --- patterns ------------------------------------------------------------------------------------------
 
-_OPEN = r"[(（\[【〔〖]"
-_CLOSE = r"[)）\]】〕〗]"
-_CN_YEAR = r"[〇零○Ｏ一二三四五六七八九]{4}"
-_CN_NUM = r"[〇零一二三四五六七八九十百千两]{1,8}"
-_ISSUE_CORE = (
-    rf"(?:(?P<year>\d{{4}}|{_CN_YEAR})\s*年\s*(?:度\s*)?)?"
-    rf"第\s*(?P<number>\d{{1,4}}|{_CN_NUM})\s*期"
-)
-_TOTAL = (
-    rf"(?:[\s,，、;；]*{_OPEN}?\s*总\s*(?:第\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})\s*期\s*{_CLOSE}?)?"
-)
-_TOTAL_ONLY = re.compile(rf"^{_OPEN}?\s*总\s*(?:第\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})\s*期\s*{_CLOSE}?$")
-_ISSUE_FULL = re.compile(rf"^{_OPEN}?\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}$")
-_ISSUE_START = re.compile(rf"^{_OPEN}?\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}(?=\s)")
-_ISSUE_END = re.compile(rf"(?:{_OPEN}|\s)\s*{_ISSUE_CORE}\s*{_CLOSE}?{_TOTAL}$")
-
-_DATE_PATTERNS = (
-    re.compile(r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
-    re.compile(
-        rf"(?P<y>{_CN_YEAR})\s*年\s*(?P<m>[一二三四五六七八九十]{{1,3}})\s*月\s*(?P<d>[一二三四五六七八九十]{{1,3}})\s*日"
-    ),
-    re.compile(r"(?<![\d.])(?P<y>\d{4})\s*(?P<sep>[-/.．])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?![\d.])"),
-)
-
-_TOC_HEADINGS = {"本期要目", "本期目录", "目录", "要目", "本期导读", "本期提要", "目次", "本期目次"}
-_DECORATION = "≡═=～~—–-_*＊·•●○◆◇■□★☆▲△▼▽【】[]〖〗〔〕<>＜＞《》|｜ \t\u3000:：()（）"
 _SECTION_RE = re.compile(r"^[【〖\[]\s*(?P<name>[^】〗\]]{1,20}?)\s*[】〗\]]")
 _BULLETS = "☆★●○◆◇■□▲△▶►•·▪‣⁃◎√✓✔※→-–—*＊◉◈❖"
 _MARK_RE = re.compile(
@@ -65,21 +41,14 @@ _MARK_RE = re.compile(
     r"|[一二三四五六七八九十]{1,3}\s*[、.．]"
     r"|[①-⑳⑴-⒇⒈-⒛])\s*)+"
 )
+_MINOR_BULLETS = "○◦·•▪‣⁃-–—→√✓✔※*＊"
+_COLON_LABEL = re.compile(r"^(?P<name>[\u4e00-\u9fff]{2,8})\s*[:：]\s*(?P<rest>.*)$")
 _CN_HEADING_NUM = re.compile(r"^(?P<n>[一二三四五六七八九十]{1,3})\s*[、.．]")
 _LEADER_RE = re.compile(r"(?:[\s.·…．_-]{2,}|\t+)\d{1,3}$")
-_LABEL_WORDS = (
-    "内部资料", "内部刊物", "内部参阅", "注意保存", "妥善保管", "秘密", "机密", "绝密", "此件", "特急", "加急",
-)  # fmt: skip
-_ORG_SUFFIX = re.compile(
-    r"(?:办公室|办|局|委员会|委|厅|部|处|科|中心|政府|小组|组|院|所|站|队|馆|社|公司|集团|协会|联合会|党委|支部|编辑部)$"
-)
-_PUBLISHER_PREFIX = re.compile(r"^(?:主办单位|主办|编印单位|编印|编发|主编单位|编辑单位|编辑|编)\s*[:：]\s*")
-_PUBLISHER_SUFFIX = re.compile(r"\s*(?:编印|编发|主办|编)$")
 _SENTENCE_END = "。！？!?；;…"
 _CLOSERS = "”’」』）)】〕》\"'"
 _HEADING_END_BAD = _SENTENCE_END + "，,、：:"
 
-MAX_FRONT_BLOCKS = 15
 MAX_TITLE_CHARS = 80
 
 
@@ -100,27 +69,50 @@ class _Match:
     section: str | None = None
 
 
-@dataclass
-class _Front:
-    masthead: str = ""
-    year: int | None = None
-    number: int = 0
-    total: int | None = None
-    publisher: str | None = None
-    date: dt.date | None = None
-    end: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-
 # --- entry point ---------------------------------------------------------------------------------------
 
 
 def build_issue(blocks: Sequence[Block], *, styled: bool) -> Issue:
-    """Turn a block stream into an Issue; `styled` says whether layout hints (bold/centred/size) are real."""
-    blocks = [b for b in blocks if strip_all(b.text)]
-    front = _parse_front(blocks)
-    warnings = front.warnings
+    """Turn a block stream into an Issue; `styled` says whether layout hints (bold/centred/size) are real.
+
+    A document whose head names no issue (no issue line, no dated report's head) raises "not_bulletin"
+    with what could be read as the error's `partial` (None when no article was found either).
+    """
+    blocks, posted = drop_chrome([b for b in blocks if strip_all(b.text)])
+    front, blocks = parse_front(blocks)
+    try:
+        issue = _build(blocks, front, posted, styled=styled)
+    except BulletinParseError:
+        if front.found:
+            raise
+        issue = None
+    if not front.found:
+        raise BulletinParseError(_NO_ISSUE, "not_bulletin", issue)
+    assert issue is not None
+    return issue
+
+
+_NO_ISSUE = "not a bulletin: no issue line such as 2023年第1期 found"
+
+
+def _build(blocks: list[Block], front: Front, posted: dt.date | None, *, styled: bool) -> Issue:
+    warnings = front.warnings if front.found else [_NO_ISSUE.removeprefix("not a bulletin: ")]
     footer_start = _find_footer(blocks, front.end)
+    sign_off = find_sign_off(blocks, front.end, len(blocks))
+    if sign_off is not None:
+        if sign_off[0] < footer_start:
+            footer_start = sign_off[0]
+            while footer_start > front.end and is_rule(blocks[footer_start - 1].text):
+                footer_start -= 1
+        if front.publisher is None:
+            front.publisher = sign_off[1]
+            front.inferred.add("publisher")
+        if front.date is None and sign_off[2] is not None:
+            front.date = sign_off[2]
+            front.inferred.add("date")
+    if front.date is None and posted is not None:
+        front.date = posted  # the page's posting date, only when the bulletin prints none
+        front.inferred.add("date")
     footer = tuple(collapse_spaces(b.text) for b in blocks[footer_start:] if not is_rule(b.text))
 
     toc_at = _find_toc_heading(blocks, front.end, footer_start)
@@ -128,10 +120,16 @@ def build_issue(blocks: Sequence[Block], *, styled: bool) -> Issue:
     body_start = front.end
     if toc_at is not None:
         for b in blocks[front.end : toc_at]:
-            if not is_rule(b.text) and not _is_label(b.text):
+            if not is_rule(b.text) and not is_label(b.text):
                 warnings.append(f'unrecognised line before the 要目: "{_short(b.text)}"')
         entries, body_start = _parse_toc(blocks, toc_at, footer_start)
+    else:
+        entries, body_start = _headless_toc(blocks, front.end, footer_start)
     body = [b for b in blocks[body_start:footer_start] if not is_rule(b.text)]
+    if entries:
+        # The 要目's column labels repeated in the body are structure, not headings or text.
+        columns = {e.section for e in entries if e.section}
+        body = [b for b in body if not _is_section_label(b.text, columns)]
 
     matches: list[_Match] = []
     if entries:
@@ -145,6 +143,8 @@ def build_issue(blocks: Sequence[Block], *, styled: bool) -> Issue:
         raise BulletinParseError("not a bulletin: no articles found after the issue line", "no_articles")
     if entries and styled:
         matches = _add_unlisted_articles(body, matches, warnings)
+    if not entries:
+        front.inferred.add("toc")
 
     sections = {e.section for e in entries if e.section} | {m.section for m in matches if m.section}
     articles, toc = _assemble(body, matches, sections, entries, warnings)
@@ -154,7 +154,10 @@ def build_issue(blocks: Sequence[Block], *, styled: bool) -> Issue:
         warnings.append("no publisher found")
     if not front.masthead:
         warnings.append("no masthead found")
-    year = front.year if front.year is not None else (front.date.year if front.date else None)
+    year = front.year
+    if year is None and front.date is not None:
+        year = front.date.year
+        front.inferred.add("year")
     return Issue(
         masthead=front.masthead,
         year=year,
@@ -166,169 +169,18 @@ def build_issue(blocks: Sequence[Block], *, styled: bool) -> Issue:
         articles=tuple(articles),
         footer=footer,
         warnings=tuple(warnings),
+        week=front.week,
+        marks=tuple(dict.fromkeys(front.marks)),
+        uncertain=front.uncertain(),
     )
-
-
-# --- front matter --------------------------------------------------------------------------------------
-
-
-def _parse_front(blocks: list[Block]) -> _Front:
-    front = _Front()
-    issue_at: int | None = None
-    rest = ""
-    prefix = ""
-    for index, block in enumerate(blocks[:MAX_FRONT_BLOCKS]):
-        text = collapse_spaces(block.text)
-        m = _ISSUE_FULL.match(text)
-        if m is None:
-            m = _ISSUE_START.match(text)
-            if m is not None:
-                rest = text[m.end() :]
-        if m is None:
-            m = _ISSUE_END.search(text)
-            if m is not None:
-                prefix = text[: m.start()]
-        if m is not None:
-            issue_at = index
-            break
-    if issue_at is None or m is None:
-        raise BulletinParseError("not a bulletin: no issue line such as 2023年第1期 found", "not_bulletin")
-    front.number = cn_number(m.group("number")) or 0
-    if m.group("year"):
-        front.year = cn_number(m.group("year"))
-    if m.group("total"):
-        front.total = cn_number(m.group("total"))
-    front.masthead = _masthead(blocks[:issue_at], prefix)
-
-    if rest:
-        _take_publisher_date(front, rest)
-    j = issue_at + 1
-    content_seen = 0
-    while j < len(blocks) and content_seen < 3:
-        block = blocks[j]
-        text = block.text
-        if is_rule(text):
-            j += 1
-            if front.date is not None or front.publisher is not None:
-                break
-            continue
-        if _is_label(text):
-            j += 1
-            continue
-        if _is_toc_heading(text):
-            break
-        total = _TOTAL_ONLY.match(collapse_spaces(text))
-        if total is not None and front.total is None:
-            front.total = cn_number(total.group("total"))  # 总第N期 on a line of its own
-            j += 1
-            continue
-        found = _byline_date(text)
-        if found is not None and front.date is None:
-            _take_publisher_date(front, text)
-            j += 1
-            content_seen += 1
-            continue
-        if front.publisher is None and front.date is None and _publisher_like(blocks, j):
-            front.publisher = _clean_publisher(text)
-            j += 1
-            content_seen += 1
-            continue
-        break
-    front.end = j
-    return front
-
-
-def _masthead(before: list[Block], prefix: str) -> str:
-    run: list[Block] = []
-    if prefix.strip():
-        run.append(Block(prefix))
-    for block in reversed(before):
-        text = collapse_spaces(block.text)
-        if is_rule(text) or _is_label(text):
-            if run:
-                break
-            continue
-        if len(text) > 40 or any(ch in text for ch in ">»|›") or _find_date(text):
-            break
-        run.insert(0, block)
-        if len(run) == 3:
-            break
-    if any(b.styled for b in run) and not all(b.styled for b in run):
-        run = [b for b in run if b.styled]
-    masthead = ""
-    for b in run:
-        masthead = join_wrapped(masthead, collapse_spaces(b.text))
-    return masthead
-
-
-def _find_date(text: str) -> tuple[dt.date, int, int] | None:
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(text):
-            year, month, day = (cn_number(m.group(g)) for g in ("y", "m", "d"))
-            if year is None or month is None or day is None or not 1900 <= year <= 2200:
-                continue
-            try:
-                return dt.date(year, month, day), m.start(), m.end()
-            except ValueError:
-                continue
-    return None
-
-
-def _byline_date(text: str) -> tuple[dt.date, int, int] | None:
-    """The date of a byline (publisher and/or date); a dated sentence of body text is no byline."""
-    if len(text) > 60 or _body_like(text):
-        return None
-    return _find_date(text)
-
-
-def _take_publisher_date(front: _Front, text: str) -> None:
-    found = _find_date(text)
-    remainder = text
-    if found is not None:
-        front.date = found[0]
-        remainder = text[: found[1]] + " " + text[found[2] :]
-    remainder = collapse_spaces(remainder)
-    if remainder and front.publisher is None and len(remainder) <= 60:
-        front.publisher = _clean_publisher(remainder)
-
-
-def _clean_publisher(text: str) -> str:
-    text = collapse_spaces(text)
-    text = _PUBLISHER_PREFIX.sub("", text)
-    return _PUBLISHER_SUFFIX.sub("", text) or text
-
-
-def _publisher_like(blocks: list[Block], index: int) -> bool:
-    text = collapse_spaces(blocks[index].text)
-    if len(text) > 50 or text.rstrip(_CLOSERS)[-1:] in _SENTENCE_END:
-        return False
-    following = blocks[index + 1] if index + 1 < len(blocks) else None
-    if following is not None and _byline_date(following.text):
-        return True
-    if _PUBLISHER_PREFIX.match(text):
-        return True
-    # Without a date beside it, only a line that closes the front matter counts (else it may be a heading).
-    closes = following is None or is_rule(following.text) or _is_toc_heading(following.text)
-    return closes and bool(_ORG_SUFFIX.search(_PUBLISHER_SUFFIX.sub("", text)))
-
-
-def _is_label(text: str) -> bool:
-    stripped = collapse_spaces(text)
-    return len(stripped) <= 20 and any(word in stripped for word in _LABEL_WORDS)
 
 
 # --- table of contents ---------------------------------------------------------------------------------
 
 
-def _is_toc_heading(text: str) -> bool:
-    core = strip_all(text).strip(_DECORATION)
-    core = re.sub(r"\s+", "", core)
-    return core in _TOC_HEADINGS
-
-
 def _find_toc_heading(blocks: list[Block], start: int, stop: int) -> int | None:
     for index in range(start, min(stop, start + 6)):
-        if _is_toc_heading(blocks[index].text):
+        if is_toc_heading(blocks[index].text):
             return index
         if _body_like(blocks[index].text):
             return None
@@ -351,9 +203,60 @@ def _section_of(text: str) -> tuple[str | None, str]:
     return collapse_spaces(m.group("name")), strip_all(strip_all(text)[m.end() :])
 
 
+def _toc_label(text: str) -> tuple[str | None, str]:
+    """A column label in the 要目: 【工作动态】 or "本期关注：", with the entry that may follow it."""
+    label, remainder = _section_of(text)
+    if label is not None:
+        return label, remainder
+    m = _COLON_LABEL.match(strip_all(text))
+    if m is None or (m.group("rest") and not m.group("name").startswith("本期")):
+        return None, text
+    return m.group("name"), m.group("rest")
+
+
+def _mark_rank(text: str) -> int:
+    """How deep a list mark nests: ☆/★/●/一、 0, 1. 1, （1） 2, ① 3, ○/-/· 4; -1 without a mark."""
+    m = _MARK_RE.match(strip_all(text))
+    if m is None:
+        return -1
+    first = m.group(0).strip()[:1]
+    if first.isdigit():
+        return 1
+    if first in "(（":
+        return 2
+    if "①" <= first <= "⒛":
+        return 3
+    if first in _MINOR_BULLETS:
+        return 4
+    return 0
+
+
+def _headless_toc(blocks: list[Block], start: int, stop: int) -> tuple[list[_Entry], int]:
+    """A 要目 with no heading: a marked list (or labelled columns) right after the head whose entries head articles."""
+    first_at = start
+    while first_at < stop and is_rule(blocks[first_at].text):
+        first_at += 1  # a second rule under the head
+    if first_at >= stop:
+        return [], start
+    first = blocks[first_at].text
+    if not _strip_marks(first)[1] and _toc_label(first)[0] is None:
+        return [], start
+    entries, end = _parse_toc(blocks, start - 1, stop)
+    if len(entries) < 2 or end >= stop:
+        return [], start
+    body = [b for b in blocks[end:stop] if not is_rule(b.text)]
+    matched = _match_entries([replace(e) for e in entries], body, [])
+    if len(matched) * 2 < len(entries) or len(matched) < 2:
+        return [], start  # a numbered list that no heading repeats is the text itself
+    return entries, end
+
+
 def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entry], int]:
     entries: list[_Entry] = []
     section: str | None = None
+    top_rank: int | None = None
+    parent: _Entry | None = None  # the last top-level entry, which sub-items make a column
+    groups: list[_Entry] = []
     index = heading + 1
     while index < stop:
         block = blocks[index]
@@ -368,13 +271,14 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
                 # Body text right after a "contents" line: that line was an unlisted article's heading.
                 return _parse_toc(blocks, heading, index - 1)
             break
-        label, remainder = _section_of(text)
+        label, remainder = _toc_label(text)
         if label is not None:
-            section = label
+            section, parent = label, None
             if not remainder:
                 index += 1
                 continue
             text = remainder
+        rank = _mark_rank(text)
         title, marked = _strip_marks(text)
         title = collapse_spaces(_LEADER_RE.sub("", title))
         if not title:
@@ -383,9 +287,21 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
         mostly_marked = entries and sum(e.marked for e in entries) * 2 > len(entries)
         if not marked and label is None and mostly_marked and entries[-1].section == section:
             entries[-1].title = join_wrapped(entries[-1].title, title)  # an entry wrapped onto a second line
+        elif marked and top_rank is not None and rank > top_rank and parent is not None:
+            # A sub-item under a ☆ item: that item names the column its sub-items belong to.
+            if not groups or groups[-1] is not parent:
+                groups.append(parent)
+            entries.append(_Entry(title, parent.title, marked, block))
         else:
-            entries.append(_Entry(title, section, marked, block))
+            if marked and top_rank is None:
+                top_rank = rank
+            entry = _Entry(title, section, marked, block)
+            entries.append(entry)
+            parent = entry if marked else None
         index += 1
+    if groups:
+        grouping = {id(g) for g in groups}
+        entries = [e for e in entries if id(e) not in grouping]
     return entries, index
 
 
@@ -647,8 +563,10 @@ def _assemble(
 
 
 def _is_section_label(text: str, sections: set[str]) -> bool:
-    label, remainder = _section_of(text)
-    return label is not None and not remainder and label in sections
+    label, remainder = _toc_label(text)
+    if label is not None:
+        return not remainder and label in sections
+    return bool(sections) and _strip_marks(collapse_spaces(text))[0] in sections  # a ☆ item's column title
 
 
 def _short(text: str, limit: int = 30) -> str:

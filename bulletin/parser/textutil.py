@@ -27,6 +27,9 @@ FOOTER_RE = re.compile(
     r"|^(?:编\s*辑|校\s*对|审\s*核|审\s*签|主\s*编|核\s*稿|编\s*审|联\s*系\s*人|联系电话|电\s*话|投稿邮箱)\s*[:：]"
 )
 
+# Closing quotes and brackets that may follow a sentence's final punctuation.
+CLOSERS = "”’」』）)】〕》\"'"
+
 # Decoration that surrounds headings and rules: never content on its own.
 RULE_CHARS = set("-—–―‒─━═=_~～·•.*＊※ \t\u3000─┄┅┈┉")
 
@@ -63,6 +66,12 @@ def join_wrapped(left: str, right: str) -> str:
     if a.isascii() and b.isascii() and a.isalpha() and b.isalpha():
         return f"{left} {right}"
     return left + right
+
+
+def body_like(text: str) -> bool:
+    """Reads like a paragraph of body text: long, or a sentence that ends with a full stop."""
+    stripped = strip_all(text)
+    return len(stripped) > 80 or (len(stripped) >= 15 and stripped.rstrip(CLOSERS)[-1:] in "。！？!?")
 
 
 def is_rule(text: str) -> bool:

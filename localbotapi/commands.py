@@ -1,0 +1,148 @@
+"""The bot itself, its commands and callback queries: getMe, the accept-only profile methods,
+setMyCommands/getMyCommands/deleteMyCommands (scope + language_code) and answerCallbackQuery."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from .model import ApiError, Bot
+from .params import Params
+from .state import ServerState
+
+MAX_CALLBACK_TEXT = 200
+
+
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+_BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+_LANG_RE = re.compile(r"^[a-z]{2}$")
+
+
+class CommandsApi(ServerState):
+    """getMe, profile methods, bot commands and answerCallbackQuery."""
+
+    def _m_getMe(self, bot: Bot, p: Params) -> dict[str, Any]:
+        d = dict(bot.as_user_dict())
+        d.update(
+            can_join_groups=True,
+            can_read_all_group_messages=False,
+            supports_inline_queries=False,
+            can_connect_to_business=False,
+            has_main_web_app=False,
+        )
+        return d
+
+    def _m_logOut(self, bot: Bot, p: Params) -> bool:
+        return True
+
+    def _m_close(self, bot: Bot, p: Params) -> bool:
+        return True
+
+    def _m_setMyDescription(self, bot: Bot, p: Params) -> bool:
+        d = p.get_str("description") or ""
+        if len(d) > 512:
+            raise ApiError(400, "Bad Request: description is too long")
+        return True
+
+    def _m_setMyShortDescription(self, bot: Bot, p: Params) -> bool:
+        d = p.get_str("short_description") or ""
+        if len(d) > 120:
+            raise ApiError(400, "Bad Request: short description is too long")
+        return True
+
+    def _m_setMyName(self, bot: Bot, p: Params) -> bool:
+        return True
+
+    def _m_setChatMenuButton(self, bot: Bot, p: Params) -> bool:
+        return True
+
+    def _scope_key(self, p: Params) -> str:
+        scope = p.get_json("scope", "bot command scope")
+        if scope is None:
+            return "default"
+        if not isinstance(scope, dict) or "type" not in scope:
+            raise ApiError(400, "Bad Request: can't parse bot command scope JSON object")
+        stype = scope["type"]
+        if stype in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+            return str(stype)
+        if stype in ("chat", "chat_administrators"):
+            if "chat_id" not in scope:
+                raise ApiError(400, "Bad Request: chat_id is empty")
+            chat = self._chat(Params({"chat_id": scope["chat_id"]}))
+            return f"{stype}:{chat.id}"
+        if stype == "chat_member":
+            chat = self._chat(Params({"chat_id": scope.get("chat_id")}))
+            return f"chat_member:{chat.id}:{scope.get('user_id')}"
+        raise ApiError(400, "Bad Request: unsupported bot command scope type")
+
+    def _lang(self, p: Params) -> str:
+        lang = p.get_str("language_code") or ""
+        if lang and not _LANG_RE.match(lang):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        return lang
+
+    def _m_setMyCommands(self, bot: Bot, p: Params) -> bool:
+        commands = p.get_json("commands", "bot commands")
+        if commands is None:
+            commands = []
+        if not isinstance(commands, list):
+            raise ApiError(400, "Bad Request: can't parse bot commands JSON object")
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        clean: list[dict[str, str]] = []
+        for c in commands:
+            if not isinstance(c, dict) or not isinstance(c.get("command"), str):
+                raise ApiError(400, "Bad Request: can't parse BotCommand")
+            name = c["command"]
+            desc = c.get("description")
+            if name.startswith("/"):
+                name = name[1:]
+            if not _BOT_COMMAND_NAME.match(name):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not isinstance(desc, str) or not 1 <= len(desc.strip()) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+            clean.append({"command": name, "description": desc})
+        key = (self._scope_key(p), self._lang(p))
+        if clean:
+            bot.commands[key] = clean
+        else:
+            bot.commands.pop(key, None)
+        return True
+
+    def _m_getMyCommands(self, bot: Bot, p: Params) -> list[dict[str, str]]:
+        key = (self._scope_key(p), self._lang(p))
+        return list(bot.commands.get(key, []))
+
+    def _m_deleteMyCommands(self, bot: Bot, p: Params) -> bool:
+        bot.commands.pop((self._scope_key(p), self._lang(p)), None)
+        return True
+
+    def _m_answerCallbackQuery(self, bot: Bot, p: Params) -> bool:
+        qid = p.get_str("callback_query_id")
+        text = p.get_str("text")
+        if text is not None and len(text) > MAX_CALLBACK_TEXT:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        q = bot.callback_queries.get(qid or "")
+        now = time.monotonic()
+        if q is None or q.answered or now - q.created > self.limits.callback_query_timeout:
+            raise ApiError(400, QUERY_TOO_OLD)
+        q.answered = True
+        self._callback_answers.append(
+            {
+                "callback_query_id": q.id,
+                "text": text,
+                "show_alert": p.get_bool("show_alert"),
+                "url": p.get_str("url"),
+                "cache_time": p.get_int("cache_time") or 0,
+                "user_id": q.user_id,
+                "chat_id": q.chat_id,
+                "message_id": q.message_id,
+                "data": q.data,
+            }
+        )
+        return True

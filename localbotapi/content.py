@@ -1,0 +1,273 @@
+"""What a bot sends, checked as Telegram checks it: texts and captions (parse modes, explicit entities,
+lengths), inline keyboards and reply parameters. Parsed texts and keyboards are cached: a broadcast sends the
+same ones thousands of times."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from typing import Any
+
+from .faults import rate_check
+from .model import ApiError, Bot, Chat, SentMessage
+from .params import Params
+from .state import ServerState
+from .tghtml import EntityParseError, ParsedText, clean_and_trim, parse_html, parse_text, utf16_len
+
+MAX_TEXT_UTF16 = 4096
+
+
+MAX_RAW_TEXT_BYTES = 32768
+
+
+MAX_CAPTION_UTF16 = 1024
+
+
+MAX_BUTTONS = 100
+
+
+MAX_BUTTONS_PER_ROW = 8
+
+
+MAX_CALLBACK_DATA = 64
+
+
+class ContentChecks(ServerState):
+    """Parsing and checking texts, captions, keyboards and replies of the sending methods."""
+
+    def _parse(
+        self, text: str | None, parse_mode: str | None, *, caption: bool = False, entities: Any = None
+    ) -> tuple[str, ParsedText]:
+        """Check and parse a text or caption; returns (the raw text, interned, and the parsed text). Results are
+        cached because a broadcast sends the same text thousands of times. ``entities`` is the raw
+        entities/caption_entities parameter, used when there is no parse_mode."""
+        key = (text or "", parse_mode, caption)
+        cached = self._parse_cache.get(key) if entities is None else None
+        if cached is not None:
+            return cached
+        raw = text or ""
+        if not caption and not raw:
+            raise ApiError(400, "Bad Request: message text is empty")
+        if not caption and len(raw.encode("utf-8")) > MAX_RAW_TEXT_BYTES:
+            raise ApiError(400, "Bad Request: text is too long")
+        mode = (parse_mode or "").lower()
+        if mode == "html":
+            try:
+                parsed = parse_html(raw)
+            except EntityParseError as exc:
+                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+        elif mode == "" and entities is not None:
+            parsed = clean_and_trim(raw, _explicit_entities(raw, entities))
+        elif mode == "":
+            parsed = parse_text(raw)
+        else:
+            # The local server implements only HTML; refusing is stricter than guessing.
+            raise ApiError(400, "Bad Request: unsupported parse_mode")
+        if caption:
+            if utf16_len(parsed.text) > MAX_CAPTION_UTF16:
+                raise ApiError(400, "Bad Request: message caption is too long")
+        else:
+            if not parsed.text:
+                raise ApiError(400, "Bad Request: message text is empty")
+            if utf16_len(parsed.text) > MAX_TEXT_UTF16:
+                raise ApiError(400, "Bad Request: message is too long")
+        if len(self._parse_cache) > 4096:
+            self._parse_cache.clear()
+        if entities is None:
+            self._parse_cache[key] = (raw, parsed)
+        return raw, parsed
+
+    def _send(
+        self, bot: Bot, chat: Chat, p: Params, method: str, reply_to: int | None, **content: Any
+    ) -> dict[str, Any]:
+        """Count a checked send against the rate limits, then store the new message (CONTENT: text, caption,
+        keyboard, file ...) and answer it as the Bot API does."""
+        paid = p.get_bool("allow_paid_broadcast")
+        rate_check(self.limits, bot, chat, paid)
+        msg = SentMessage(
+            message_id=self._new_message_id(chat),
+            chat_id=chat.id,
+            date=int(time.time()),
+            method=method,
+            protect_content=p.get_bool("protect_content"),
+            reply_to_message_id=reply_to,
+            paid_broadcast=paid,
+            **content,
+        )
+        chat.add_message(msg)
+        return self._message_dict(bot, chat, msg)
+
+    def _text_param(self, p: Params) -> tuple[str | None, str, ParsedText]:
+        """A message text from text, parse_mode and entities: (the parse mode, interned; the raw text; parsed)."""
+        parse_mode = _intern(p.get_str("parse_mode"))
+        html, parsed = self._parse(p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"))
+        return parse_mode, html, parsed
+
+    def _caption_param(self, p: Params) -> ParsedText:
+        """A caption from caption, parse_mode and caption_entities (empty when there is none)."""
+        _, parsed = self._parse(
+            p.get_str("caption"),
+            p.get_str("parse_mode"),
+            caption=True,
+            entities=p.get_json("caption_entities", "caption entities"),
+        )
+        return parsed
+
+    def _markup(self, p: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
+        raw = p.raw("reply_markup")
+        if raw is None:
+            return None
+        key = raw if isinstance(raw, str) else None
+        if key is not None:
+            cached = self._markup_cache.get(key)
+            if cached is not None:
+                return cached
+        value = p.get_json("reply_markup", "reply keyboard markup")
+        markup = _validate_markup(value, inline_only=inline_only)
+        if key is not None:
+            if len(self._markup_cache) > 4096:
+                self._markup_cache.clear()
+            self._markup_cache[key] = markup
+        return markup
+
+    def _reply_to(self, chat: Chat, p: Params) -> int | None:
+        rp = p.get_json("reply_parameters", "reply parameters")
+        mid: int | None
+        allow_without = p.get_bool("allow_sending_without_reply")
+        if rp is not None:
+            if not isinstance(rp, dict) or "message_id" not in rp:
+                raise ApiError(400, "Bad Request: can't parse reply parameters JSON object")
+            mid = Params(rp).get_int("message_id")
+            allow_without = bool(rp.get("allow_sending_without_reply", False))
+            if rp.get("chat_id") not in (None, chat.id):
+                raise ApiError(400, "Bad Request: message to be replied not found")
+        else:
+            mid = p.get_int("reply_to_message_id")
+        if mid is None:
+            return None
+        exists = (mid in chat.messages and not chat.messages[mid].deleted) or mid in chat.user_messages
+        if not exists:
+            if allow_without:
+                return None
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        return mid
+
+
+_ENTITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "mention": (), "hashtag": (), "cashtag": (), "bot_command": (), "url": (), "email": (), "phone_number": (),
+    "bold": (), "italic": (), "underline": (), "strikethrough": (), "spoiler": (), "blockquote": (),
+    "expandable_blockquote": (), "code": (), "pre": ("language",), "text_link": ("url",),
+    "text_mention": ("user",), "custom_emoji": ("custom_emoji_id",), "date_time": ("unix_time", "date_time_format"),
+}  # fmt: skip
+
+
+_REQUIRED_FIELD = {"text_link": "url", "text_mention": "user", "custom_emoji": "custom_emoji_id"}
+
+
+def _explicit_entities(text: str, value: Any) -> list[dict[str, Any]]:
+    """Validate an entities parameter (instead of parse_mode) against the text, in UTF-16 code units."""
+    if not isinstance(value, list):
+        raise ApiError(400, "Bad Request: can't parse entities JSON object")
+    total = utf16_len(text)
+    out: list[dict[str, Any]] = []
+    for e in value:
+        if not isinstance(e, dict):
+            raise ApiError(400, "Bad Request: can't parse MessageEntity: MessageEntity must be an Object")
+        kind, offset, length = e.get("type"), e.get("offset"), e.get("length")
+        if not isinstance(kind, str) or kind not in _ENTITY_FIELDS:
+            raise ApiError(400, f"Bad Request: can't parse MessageEntity: unsupported type \"{kind}\"")
+        if not isinstance(offset, int) or not isinstance(length, int) or offset < 0 or length < 0:
+            raise ApiError(400, "Bad Request: can't parse MessageEntity: wrong offset or length")
+        required = _REQUIRED_FIELD.get(kind)
+        if required is not None and not e.get(required):
+            raise ApiError(400, f"Bad Request: can't parse MessageEntity: field \"{required}\" must be specified")
+        if offset + length > total:
+            raise ApiError(
+                400,
+                f"Bad Request: entity beginning at UTF-16 offset {offset} ends after the end of the text at UTF-16 "
+                f"offset {offset + length}",
+            )
+        if length == 0:
+            continue
+        ent = {"type": kind, "offset": offset, "length": length}
+        for f in _ENTITY_FIELDS[kind]:
+            if e.get(f) is not None:
+                ent[f] = e[f]
+        out.append(ent)
+    return out
+
+
+_BUTTON_ACTIONS = (
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
+)  # fmt: skip
+
+
+def _validate_markup(value: Any, *, inline_only: bool) -> dict[str, Any]:
+    """Validate a reply_markup object; returns the normalized markup. Limits are PTB's (stricter)."""
+    bad = ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    if not isinstance(value, dict):
+        raise bad
+    if "inline_keyboard" in value:
+        rows = value["inline_keyboard"]
+        if not isinstance(rows, list):
+            raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+        total = 0
+        out_rows: list[list[dict[str, Any]]] = []
+        for row in rows:
+            if not isinstance(row, list):
+                raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be "
+                                    "an Array of Arrays")
+            if len(row) > MAX_BUTTONS_PER_ROW:
+                raise ApiError(400, "Bad Request: too many buttons in a row of the inline keyboard")
+            total += len(row)
+            out_row: list[dict[str, Any]] = []
+            for b in row:
+                out_row.append(_validate_button(b))
+            if out_row:
+                out_rows.append(out_row)
+        if total > MAX_BUTTONS:
+            raise ApiError(400, "Bad Request: too many buttons in the inline keyboard")
+        return {"inline_keyboard": out_rows}
+    if inline_only:
+        raise ApiError(400, "Bad Request: inline keyboard expected")
+    if "keyboard" in value or "remove_keyboard" in value or "force_reply" in value:
+        return dict(value)
+    raise bad
+
+
+def _validate_button(b: Any) -> dict[str, Any]:
+    if not isinstance(b, dict):
+        raise ApiError(400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+    text = b.get("text")
+    if not isinstance(text, str):
+        raise ApiError(400, "Bad Request: can't parse inline keyboard button: Field \"text\" must be of type String")
+    if not text.strip():
+        raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+    # An empty string counts as absent, as in the real Bot API (so "" gives "Text buttons are unallowed").
+    actions = [k for k in _BUTTON_ACTIONS if b.get(k) is not None and b.get(k) != ""]
+    if not actions:
+        raise ApiError(
+            400,
+            "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+        )
+    out: dict[str, Any] = {"text": text}
+    if "callback_data" in actions:
+        data = b["callback_data"]
+        if not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+            raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        out["callback_data"] = data
+    if "url" in actions:
+        url = b["url"]
+        if not isinstance(url, str) or not re.match(r"^(https?|tg)://\S+$", url):
+            raise ApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
+        out["url"] = url
+    for k in actions:
+        if k not in out:
+            out[k] = b[k]
+    return out
+
+
+def _intern(s: str | None) -> str | None:
+    return sys.intern(s) if s is not None else None
