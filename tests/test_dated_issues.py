@@ -66,7 +66,7 @@ def test_dated_reports_take_their_place_newest_first_and_in_search(factory: sess
         assert repo.previous_id(numbered_same_day.id) == dated.id
         assert repo.previous_id(dated.id) == older.id
         assert [h.issue_id for h in repo.search("巡河").hits] == [newer.id, dated.id]
-        assert [h.issue_label for h in repo.search("巡河").hits] == ["2022年7月6日", "2022年7月5日"]
+        assert [issue_label(h.issue, "zh") for h in repo.search("巡河").hits] == ["2022年7月6日", "2022年7月5日"]
 
 
 def test_an_issue_is_found_by_its_date(factory: sessionmaker[Session]) -> None:
@@ -83,7 +83,7 @@ def test_an_issue_is_found_by_its_date(factory: sessionmaker[Session]) -> None:
         assert repo.resolve("2022-7-5") is not None
         assert repo.resolve("2022-02-30") is None
         stored = repo.get(dated.id)
-        assert stored is not None and stored.ref == "2022-07-05" and stored.label == "2022年7月5日"
+        assert stored is not None and stored.ref == "2022-07-05" and issue_label(stored.issue, "zh") == "2022年7月5日"
 
 
 def test_labels_of_dated_reports_never_say_none() -> None:
