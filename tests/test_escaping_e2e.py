@@ -31,6 +31,8 @@ from jobs.push import publish
 from jobs.runner import PushRunner
 from storage.archive import IssueRepository
 from storage.db import transaction
+from storage.push_models import PushState
+from storage.push_repo import PushRepository
 from storage.types import utcnow
 
 NAME_USER = 601
@@ -131,6 +133,11 @@ async def test_departments_read_back_exactly_in_receipts(server: Any, factory: s
         assert coverage.text.splitlines() == ["以下 1 个部门还没有订阅者（共 1 个部门）：", f"• {TYPED}"]
 
 
+def _push_states(factory: sessionmaker[Session]) -> list[str]:
+    with transaction(factory) as s:
+        return [p.state for p in PushRepository(s).in_state(*PushState)]
+
+
 async def test_admin_names_and_correction_text_read_back_exactly_at_the_desk(factory: sessionmaker[Session]) -> None:
     """The desk: an approving admin's name, and the text of a correction notice (typed by an admin)."""
     approver = 650
@@ -151,6 +158,7 @@ async def test_admin_names_and_correction_text_read_back_exactly_at_the_desk(fac
             await b.press_and_wait(request, "✅ 批准", lambda: "批准" in b.current(request).text.splitlines()[1])
             assert b.current(request).text.splitlines()[1].startswith(f"✅ 已由 {ADMIN_NAME} 批准。")
             assert await server.await_for(lambda: len(reader.messages()) == 1, timeout=15)
+            assert await server.await_for(lambda: _push_states(factory) == ["done"])  # the ledger knows the chat
 
             [prompt] = await a.send(f"/correct 58 {notice}")
             assert prompt.text.endswith(f"\n\n{notice}")
