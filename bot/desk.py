@@ -47,7 +47,8 @@ from bulletin.corrections import EDITABLE, FieldError, correct, field_value, ide
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
 from bulletin.model import Issue
-from bulletin.parser import parse_document
+from bulletin.parser.bounded import parse_document_bounded
+from bulletin.parser.limits import DEFAULT_LIMITS, limit_values
 from bulletin.render import Button, Keyboard, Rendered, esc, issue_label, render_contents, shorten
 from jobs.correction import ApprovalRefused, check_approver, plan, record_decision, record_proposal, run_correction
 from jobs.desk import (
@@ -336,7 +337,7 @@ def fields_panel(draft_id: int, pending: PendingDraft) -> Rendered:
 
 def _parse_reason(lang: str, exc: BulletinParseError) -> str:
     key = f"desk_parse_{exc.code}"
-    return t(lang, key if key in keys() else "desk_parse_other")
+    return t(lang, key if key in keys() else "desk_parse_other", **limit_values(DEFAULT_LIMITS))
 
 
 # ---- receiving a document or a URL
@@ -427,7 +428,8 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
     assert user is not None and chat is not None
     partial = False
     try:
-        issue = await asyncio.to_thread(parse_document, data, filename)
+        # In a child process under time and memory limits; the thread keeps the event loop free while it runs.
+        issue = await asyncio.to_thread(parse_document_bounded, data, filename, DEFAULT_LIMITS)
     except BulletinParseError as exc:
         log.info("upload %r from %s is not a bulletin: %s", source, user.id, exc)
         if exc.code != "not_bulletin" or exc.partial is None:

@@ -513,6 +513,28 @@ _STRINGS: dict[str, dict[str, str]] = {
         EN: "⚠️ No issue number was found: press Edit and give the number, or the date of a dated report. "
         "It cannot be published until then.",
     },
+    "desk_parse_too_slow": {
+        ZH: "文档太复杂，{seconds} 秒内没能读完（可能已损坏或被人为构造），请另存为普通文档后再发送。",
+        EN: "reading it took longer than the {seconds} s limit (it may be damaged or crafted); "
+        "please save it again as an ordinary document.",
+    },
+    "desk_parse_too_large": {
+        ZH: "读取这份文档需要的内存超过 {memory} MB 的上限，请精简或拆分后再发送。",
+        EN: "reading it needs more than the {memory} MB memory limit; please shorten or split it.",
+    },
+    "desk_parse_too_many_pages": {
+        ZH: "PDF 超过 {pages} 页的上限，请只发送这一期简报。",
+        EN: "the PDF has more than the {pages}-page limit; please send just this issue.",
+    },
+    "desk_parse_too_many_objects": {
+        ZH: "文档包含的段落或绘制对象超过上限（段落 {paragraphs} 个、PDF 对象 {objects} 个），请精简后再发送。",
+        EN: "it has more paragraphs or drawn objects than the limit ({paragraphs} paragraphs, "
+        "{objects} PDF objects); please simplify it.",
+    },
+    "desk_parse_too_unpacked": {
+        ZH: "文档解压后超过 {unpacked} MB 或压缩比异常（疑似压缩炸弹），已拒绝。",
+        EN: "it unpacks to more than {unpacked} MB or at an abnormal ratio (a decompression bomb); refused.",
+    },
     "desk_summary": {
         ZH: "📄 <b>待发布</b>：{masthead} {label}\n来源：{source}\n"
         "共 {articles} 篇文章；当前有效订阅 {subscribers} 个。\n上方是订阅者将收到的要目消息。",

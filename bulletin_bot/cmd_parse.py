@@ -1,4 +1,7 @@
-"""`bulletin-bot parse FILE [--json]`: parse one bulletin document and print it; no database, no config."""
+"""`bulletin-bot parse FILE [--json]`: parse one bulletin document and print it; no database, no config.
+
+The parse runs in a child process under the default ParseLimits (20 s, 512 MB), as the bot's does.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Callable
 
 from bulletin.errors import BulletinParseError
 from bulletin.model import Issue
-from bulletin.parser import parse_path
+from bulletin.parser.bounded import parse_path_bounded
 from bulletin.render import issue_label
 from bulletin_bot.config import Config
 
@@ -26,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     """Parse FILE and print a summary (or JSON); exit 2 with one line on stderr when it cannot be read."""
     try:
-        issue = parse_path(args.file)
+        issue = parse_path_bounded(args.file)
     except BulletinParseError as exc:
         sys.stderr.write(f"bulletin-bot: {args.file}: {exc}\n")
         sys.stderr.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.corrections import FieldError, correct, identifiable
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import ZH
-from bulletin.parser import parse_path
+from bulletin.parser.bounded import parse_path_bounded
 from bulletin.render import issue_label
 from jobs.intake import apply_remembered, corrections_detail, remember
 from storage.access_repo import AuditLog
@@ -55,7 +55,8 @@ def import_file(
     audit: str | None = None,
     corrections: Sequence[tuple[str, str]] = (),
 ) -> ImportResult:
-    """Parse PATH and store it in one transaction: all of it or nothing.
+    """Parse PATH (in a child process under the default ParseLimits) and store it in one transaction: all of it
+    or nothing.
 
     The series' remembered masthead / publisher (jobs.intake) are applied, then CORRECTIONS ([(field, typed
     value)], validated by bulletin.corrections; `import --set`), which a document without an issue line needs
@@ -65,7 +66,7 @@ def import_file(
     """
     name = os.fspath(path)
     try:
-        issue = parse_path(path)
+        issue = parse_path_bounded(path)  # in a child process under time and memory limits
     except BulletinParseError as exc:
         # Without an issue line the office must say what identifies the issue; a date read elsewhere in the
         # document does not make a bulletin a dated report.

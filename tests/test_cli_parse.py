@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixtures import hostile_docs
 from fixtures.bulletin_builders import expected_issue, render_docx, render_pdf, render_scanned_pdf, render_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,6 +125,33 @@ def test_bad_input_exits_2_with_one_line_naming_the_file(
     assert err.count("\n") == 1 and err.endswith("\n")
     assert err.startswith(f"bulletin-bot: {path}: ")
     assert problem in err
+
+
+def test_a_damaged_pdf_prints_nothing_on_stderr_and_its_damage_is_a_json_warning(tmp_path: Path) -> None:
+    # pdfminer logs "Data-loss while decompressing corrupted data" once per stream: before, on stderr.
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(hostile_docs.damaged_bulletin_pdf())
+    result = run_cli(path, "--json")
+    assert (result.returncode, result.stderr) == (0, b"")
+    data = json.loads(result.stdout.decode("utf-8"))
+    assert data["warnings"] == ["damaged PDF: data lost while decompressing (4 times)"]
+    assert data["articles"] == expected_issue().to_json_dict()["articles"]
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "line"),
+    [
+        ("notes.pdf", hostile_docs.damaged_memo_pdf, "not a bulletin: no issue line such as 2023年第1期 found"),
+        ("bomb.pdf", lambda: hostile_docs.flate_bomb_pdf(1 << 30), "the document unpacks to more than 96 MB"),
+        ("bomb.docx", lambda: hostile_docs.docx_bomb(200_000_000), "the document unpacks to more than 96 MB"),
+    ],
+)
+def test_damaged_and_hostile_documents_get_exactly_one_line(tmp_path: Path, name: str, make, line: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_bytes(make())
+    result = run_cli(path)
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode("utf-8") == f"bulletin-bot: {path}: {line}\n"
 
 
 def test_missing_file_and_directory_exit_2(tmp_path: Path) -> None:

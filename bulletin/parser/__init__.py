@@ -1,13 +1,16 @@
 """Bulletin parser: a document (.txt, .docx, .pdf or .html) -> Issue.
 
-    parse_document(data, filename) -> Issue
+    parse_document(data, filename) -> Issue        in this process (tests, trusted input)
     parse_path(path) -> Issue
+    bulletin.parser.bounded.parse_document_bounded(data, filename) -> Issue   in a child under time/memory limits
 
 Only BulletinParseError escapes; its message is fit for a user and never names the file (callers prefix it).
+The content limits of ParseLimits (pages, drawn objects, paragraphs, unpacked size) apply in both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -15,11 +18,13 @@ from pathlib import Path
 from bulletin.errors import BulletinParseError
 from bulletin.model import Issue
 from bulletin.parser.blocks import Block
+from bulletin.parser.diagnostics import as_parse_warnings, captured_library_warnings
+from bulletin.parser.limits import DEFAULT_LIMITS, ParseLimits, file_too_large, too_large
 from bulletin.parser.structure import build_issue
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SUPPORTED_EXTENSIONS", "detect_format", "parse_document", "parse_path"]
+__all__ = ["SUPPORTED_EXTENSIONS", "ParseLimits", "detect_format", "parse_document", "parse_path", "read_document"]
 
 _EXTENSIONS = {
     ".txt": "text",
@@ -85,35 +90,41 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def parse_document(data: bytes, filename: str) -> Issue:
+def parse_document(data: bytes, filename: str, *, limits: ParseLimits = DEFAULT_LIMITS) -> Issue:
     """Parse a bulletin from its bytes; the file name's extension chooses the format."""
     if not data or not data.strip(b" \t\r\n\x00"):
         raise BulletinParseError("the file is empty", "empty")
     kind = detect_format(data, filename)
     try:
-        blocks = _read_blocks(kind, data)
-        if not blocks:
-            raise BulletinParseError("the document contains no text", "empty")
-        return build_issue(blocks, styled=kind != "text")
+        with captured_library_warnings() as reported:
+            blocks = _read_blocks(kind, data, limits)
+            if not blocks:
+                raise BulletinParseError("the document contains no text", "empty")
+            issue = build_issue(blocks, styled=kind != "text")
     except BulletinParseError:
         raise
+    except MemoryError:
+        raise too_large(limits) from None
     except RecursionError:
         raise BulletinParseError("the document is too deeply nested to read", "damaged") from None
     except Exception:  # a bug of ours must still reach the user as one clean message
         logger.exception("internal parser error on %s document", kind)
         raise BulletinParseError("could not read the document (internal parser error)", "internal") from None
+    if reported:
+        issue = dataclasses.replace(issue, warnings=(*as_parse_warnings(reported), *issue.warnings))
+    return issue
 
 
-def _read_blocks(kind: str, data: bytes) -> list[Block]:
+def _read_blocks(kind: str, data: bytes, limits: ParseLimits) -> list[Block]:
     # Format readers are imported on demand: pdfplumber and python-docx are slow to import.
     if kind == "docx":
         from bulletin.parser.docx import docx_blocks
 
-        return docx_blocks(data)
+        return docx_blocks(data, limits)
     if kind == "pdf":
         from bulletin.parser.pdf import pdf_blocks
 
-        return pdf_blocks(data)
+        return pdf_blocks(data, limits)
     if kind == "html":
         from bulletin.parser.html import html_blocks
 
@@ -123,10 +134,13 @@ def _read_blocks(kind: str, data: bytes) -> list[Block]:
     return text_blocks(data)
 
 
-def parse_path(path: str | os.PathLike[str]) -> Issue:
-    """Read and parse a bulletin file; unreadable files raise BulletinParseError."""
+def read_document(path: str | os.PathLike[str], *, limits: ParseLimits = DEFAULT_LIMITS) -> bytes:
+    """The bytes of a bulletin file; unreadable or oversized files raise BulletinParseError."""
     try:
-        data = Path(path).read_bytes()
+        file = Path(path)
+        if file.stat().st_size > limits.max_file_bytes:
+            raise file_too_large(limits)
+        return file.read_bytes()
     except IsADirectoryError:
         raise BulletinParseError("it is a directory, not a file", "unreadable") from None
     except FileNotFoundError:
@@ -135,4 +149,8 @@ def parse_path(path: str | os.PathLike[str]) -> Issue:
         raise BulletinParseError("permission denied", "unreadable") from None
     except OSError as exc:
         raise BulletinParseError(f"cannot read the file ({exc.strerror or exc})", "unreadable") from None
-    return parse_document(data, os.fspath(path))
+
+
+def parse_path(path: str | os.PathLike[str], *, limits: ParseLimits = DEFAULT_LIMITS) -> Issue:
+    """Read and parse a bulletin file in this process; unreadable files raise BulletinParseError."""
+    return parse_document(read_document(path, limits=limits), os.fspath(path), limits=limits)

@@ -17,6 +17,7 @@ from docx.text.paragraph import Paragraph
 
 from bulletin.errors import BulletinParseError
 from bulletin.parser.blocks import Block
+from bulletin.parser.limits import DEFAULT_LIMITS, ParseLimits, check_ratio, too_many_objects, too_unpacked
 from bulletin.parser.textutil import strip_all
 
 logger = logging.getLogger(__name__)
@@ -26,14 +27,16 @@ _DAMAGED = "not a valid .docx file (it is not a Word document or it is damaged)"
 _CENTRED = {WD_ALIGN_PARAGRAPH.CENTER}
 
 
-def docx_blocks(data: bytes) -> list[Block]:
-    """Read a .docx file into blocks; a damaged or non-Word file raises BulletinParseError."""
+def docx_blocks(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> list[Block]:
+    """Read a .docx file into blocks; a damaged, non-Word or over-limit file raises BulletinParseError."""
     try:
+        _check_package(data, limits)
         document = docx.Document(io.BytesIO(data))
+        _check_paragraph_count(document, limits)
         paragraphs = list(_paragraphs(document))
         styles = _Styles(document)
         styled = [(p, _paragraph_info(p, styles)) for p in paragraphs]
-    except BulletinParseError:
+    except (BulletinParseError, MemoryError):
         raise
     except zipfile.BadZipFile:
         raise BulletinParseError(_DAMAGED, "damaged") from None
@@ -54,6 +57,30 @@ def docx_blocks(data: bytes) -> list[Block]:
             if stripped:
                 blocks.append(Block(stripped, bold=bold, centred=centred, large=large))
     return blocks
+
+
+def _check_package(data: bytes, limits: ParseLimits) -> None:
+    """Refuse a zip bomb from the sizes its directory declares, before anything is decompressed.
+
+    zipfile never inflates a member beyond its declared size (it stops there and checks the CRC), so the
+    declared sizes bound what python-docx can unpack.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        members = package.infolist()
+    if len(members) > limits.max_objects:
+        raise too_many_objects(limits, "files in the package")
+    total = 0
+    for member in members:
+        total += member.file_size
+        if total > limits.max_unpacked_bytes:
+            raise too_unpacked(limits)
+        check_ratio(limits, member.file_size, member.compress_size)
+
+
+def _check_paragraph_count(document: Any, limits: ParseLimits) -> None:
+    count = sum(1 for _ in document.element.body.iter(f"{{{_W}}}p"))
+    if count > limits.max_paragraphs:
+        raise too_many_objects(limits, "paragraphs", limits.max_paragraphs)
 
 
 def _paragraphs(document: Any) -> Iterator[Paragraph]:

@@ -71,7 +71,7 @@ def html_blocks(data: bytes) -> list[Block]:
             soup = BeautifulSoup(text, "lxml")
         root = _content_root(soup)
         return _Walker().run(root)
-    except BulletinParseError:
+    except (BulletinParseError, MemoryError):
         raise
     except Exception as exc:  # lxml/bs4 on pathological input
         logger.debug("html read failed: %r", exc)
@@ -102,7 +102,9 @@ def _content_root(soup: BeautifulSoup) -> Tag:
 
 def _drop_chrome(root: Tag) -> None:
     for tag in list(root.find_all(True)):
-        if tag.decomposed or tag is root:
+        # Not tag.decomposed: on a live Tag that property falls through to Tag.__getattr__, which searches the
+        # whole subtree for a <_decomposed> element (quadratic in the nesting depth).
+        if vars(tag).get("_decomposed") or tag is root:
             continue
         names = " ".join([*tag.get("class", []), str(tag.get("id", ""))]) if tag.attrs else ""
         chrome = tag.name in _CHROME_TAGS or bool(names and _CHROME_RE.search(names))

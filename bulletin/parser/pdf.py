@@ -10,9 +10,11 @@ are dropped first, and the spaces extraction puts between Chinese characters and
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import math
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from statistics import median
@@ -20,15 +22,27 @@ from typing import Any
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfinterp import PDFPageInterpreter
+from pdfminer.pdfpage import PDFPage
+from pdfplumber.page import PDFPageAggregatorWithMarkedContent
 
 from bulletin.errors import BulletinParseError
 from bulletin.parser.blocks import Block
+from bulletin.parser.limits import (
+    DEFAULT_LIMITS,
+    ParseLimits,
+    check_ratio,
+    too_large,
+    too_many_objects,
+    too_many_pages,
+    too_unpacked,
+)
 from bulletin.parser.textutil import (
     FOOTER_RE,
     collapse_spaces,
     is_rule,
     is_wide,
-    join_wrapped,
+    join_wrapped_all,
     remove_cjk_digit_spaces,
 )
 
@@ -48,6 +62,9 @@ _LIST_START = re.compile(
     r"^(?:[☆★●○◆◇■□▲△▶►•▪◎※]|【|〖|[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、．.](?!\d))"
 )
 _DAMAGED = "not a valid PDF file (it is damaged or not a PDF)"
+_STREAM_START = re.compile(rb"stream\r?\n")
+_INFLATE_STEP = 1 << 20
+_IMAGE_DICT = re.compile(rb"/Subtype\s*/Image\b")
 
 
 @dataclass
@@ -67,9 +84,10 @@ class _Line:
         return max(self.bottom - self.top, 1.0)
 
 
-def pdf_blocks(data: bytes) -> list[Block]:
-    """Read the text layer of a PDF into paragraph blocks."""
-    pages = _read_lines(data)
+def pdf_blocks(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> list[Block]:
+    """Read the text layer of a PDF into paragraph blocks; over-limit documents raise BulletinParseError."""
+    _check_streams(data, limits)
+    pages = _read_lines(data, limits)
     # Page numbers or a stamped header alone do not make a text layer.
     lines = _drop_page_furniture(pages) if any(pages) else []
     if sum(len(line.text) for line in lines) < 10:
@@ -80,26 +98,123 @@ def pdf_blocks(data: bytes) -> list[Block]:
     return _paragraphs(lines)
 
 
-def _read_lines(data: bytes) -> list[list[_Line]]:
+def _check_streams(data: bytes, limits: ParseLimits) -> None:
+    """Refuse a flate bomb before pdfminer inflates it (it inflates a whole stream at once, then keeps it).
+
+    Every `stream` but images is inflated here in 1 MB steps, keeping nothing, and counted against the
+    unpacked-size limit and the ratio limit; data that is not zlib (other filters, damage) ends its stream's count.
+    """
+    total = 0
+    position = 0
+    while (m := _STREAM_START.search(data, position)) is not None:
+        start = m.end()
+        end = data.find(b"endstream", start)
+        if end < 0:
+            end = len(data)
+        position = end + len(b"endstream")
+        if _is_image(data, m.start()):
+            continue  # pdfminer never inflates images to read text (a blank page scan packs 1000:1)
+        if data[start : start + 1] not in (b"x", b"\x08", b"\x18", b"\x28", b"\x38", b"\x48", b"\x58", b"\x68"):
+            continue  # not a zlib header: not flate data
+        inflater = zlib.decompressobj()
+        pending = memoryview(data)[start:end]
+        unpacked = 0
+        try:
+            while pending:
+                out = inflater.decompress(pending, _INFLATE_STEP)
+                unpacked += len(out)
+                if total + unpacked > limits.max_unpacked_bytes:
+                    raise too_unpacked(limits)
+                check_ratio(limits, unpacked, end - start)
+                if inflater.eof or not out:
+                    break
+                pending = memoryview(inflater.unconsumed_tail)
+        except zlib.error:
+            pass
+        total += unpacked
+
+
+def _is_image(data: bytes, stream_at: int) -> bool:
+    """Whether the stream starting at STREAM_AT is an image XObject, from its dictionary just before it."""
+    window = data[max(0, stream_at - 4096) : stream_at]
+    opened = window.rfind(b" obj")
+    return _IMAGE_DICT.search(window[opened if opened >= 0 else 0 :]) is not None
+
+
+class _Budget:
+    """Objects a document may still draw: pdfminer interprets nested forms with no limit of its own."""
+
+    def __init__(self, limits: ParseLimits) -> None:
+        self.limits = limits
+        self.left = limits.max_objects
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise too_many_objects(self.limits, "drawn objects (characters, lines, images, forms)")
+
+
+class _CountingAggregator(PDFPageAggregatorWithMarkedContent):
+    """pdfplumber's layout device, counting every glyph, path, image and form it is asked to draw."""
+
+    budget: _Budget
+
+    def begin_figure(self, *args: Any, **kwargs: Any) -> None:
+        self.budget.spend()
+        super().begin_figure(*args, **kwargs)
+
+    def render_char(self, *args: Any, **kwargs: Any) -> float:
+        self.budget.spend()
+        return super().render_char(*args, **kwargs)
+
+    def paint_path(self, *args: Any, **kwargs: Any) -> None:
+        self.budget.spend()
+        super().paint_path(*args, **kwargs)
+
+    def render_image(self, *args: Any, **kwargs: Any) -> None:
+        self.budget.spend()
+        super().render_image(*args, **kwargs)
+
+
+def _lay_out(pdf: Any, page: Any, budget: _Budget) -> None:
+    """Compute PAGE's layout as pdfplumber's Page.layout does, on the counting device, and give it to the page."""
+    device = _CountingAggregator(pdf.rsrcmgr, pageno=page.page_number, laparams=pdf.laparams)
+    device.budget = budget
+    PDFPageInterpreter(pdf.rsrcmgr, device).process_page(page.page_obj)
+    page._layout = device.get_result()
+
+
+def _read_lines(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> list[list[_Line]]:
     pages: list[list[_Line]] = []
+    budget = _Budget(limits)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
+            # Count the pages before pdfplumber builds them all.
+            if sum(1 for _ in itertools.islice(PDFPage.create_pages(pdf.doc), limits.max_pages + 1)) > limits.max_pages:
+                raise too_many_pages(limits)
             for number, page in enumerate(pdf.pages):
+                _lay_out(pdf, page, budget)
                 page_lines: list[_Line] = []
                 for raw in page.extract_text_lines(return_chars=True, strip=True):
                     line = _make_line(number, raw)
                     if line is not None:
                         page_lines.append(line)
                 pages.append(page_lines)
+                page.close()  # drop the page's cached layout and objects: only its lines are kept
     except PDFPasswordIncorrect:
         raise BulletinParseError("the PDF is password-protected", "encrypted") from None
-    except BulletinParseError:
+    except (BulletinParseError, MemoryError):
         raise
     except Exception as exc:  # pdfminer raises many exception types on damaged files
         # pdfplumber wraps pdfminer's errors: look at the wrapped one too.
         causes = (exc, *exc.args, exc.__cause__, exc.__context__)
         if any(isinstance(c, PDFPasswordIncorrect) for c in causes):
             raise BulletinParseError("the PDF is password-protected", "encrypted") from None
+        for cause in causes:
+            if isinstance(cause, BulletinParseError):
+                raise cause from None
+            if isinstance(cause, MemoryError):
+                raise too_large(limits) from None
         logger.debug("pdf read failed: %r", exc)
         raise BulletinParseError(_DAMAGED, "damaged") from None
     return pages
@@ -207,10 +322,7 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
             groups.append([line])
     blocks: list[Block] = []
     for group in groups:
-        text = group[0].text
-        for line in group[1:]:
-            text = join_wrapped(text, line.text)
-        text = remove_cjk_digit_spaces(text)
+        text = remove_cjk_digit_spaces(join_wrapped_all([line.text for line in group]))
         first = group[0]
         blocks.append(
             Block(

@@ -10,9 +10,12 @@ dated report's head, publisher, date, marks) and web-page chrome are read by hea
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 import re
+import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -257,6 +260,7 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
     top_rank: int | None = None
     parent: _Entry | None = None  # the last top-level entry, which sub-items make a column
     groups: list[_Entry] = []
+    marked_count = 0  # how many of ENTRIES are marked, kept as they are appended (a sum per line was quadratic)
     index = heading + 1
     while index < stop:
         block = blocks[index]
@@ -284,7 +288,7 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
         if not title:
             index += 1
             continue
-        mostly_marked = entries and sum(e.marked for e in entries) * 2 > len(entries)
+        mostly_marked = entries and marked_count * 2 > len(entries)
         if not marked and label is None and mostly_marked and entries[-1].section == section:
             entries[-1].title = join_wrapped(entries[-1].title, title)  # an entry wrapped onto a second line
         elif marked and top_rank is not None and rank > top_rank and parent is not None:
@@ -292,11 +296,13 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
             if not groups or groups[-1] is not parent:
                 groups.append(parent)
             entries.append(_Entry(title, parent.title, marked, block))
+            marked_count += 1
         else:
             if marked and top_rank is None:
                 top_rank = rank
             entry = _Entry(title, section, marked, block)
             entries.append(entry)
+            marked_count += marked
             parent = entry if marked else None
         index += 1
     if groups:
@@ -305,14 +311,76 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
     return entries, index
 
 
+class _EntryIndex:
+    """What _matches_entry and _ends_toc ask about the 要目 entries read so far, answered without a scan.
+
+    _parse_toc appends entries and may extend the last one's title (a wrapped entry); the index follows both, so
+    each question costs a dict look-up and a bisection instead of normalising every entry again (which made a
+    1,000-entry 要目 quadratic).
+    """
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self.entries = entries
+        self.titles: list[str] = []
+        self.keys: Counter[str] = Counter()
+        self.sorted_keys: list[str] = []  # for "some entry key starts with this"
+        self.signatures: Counter[tuple[bool, bool, bool]] = Counter()
+
+    def _add(self, entry: _Entry) -> None:
+        key = match_key(entry.title)
+        self.titles.append(entry.title)
+        self.keys[key] += 1
+        bisect.insort(self.sorted_keys, key)
+        self.signatures[(entry.block.bold, entry.block.centred, entry.block.large)] += 1
+
+    def _drop_last(self) -> None:
+        title = self.titles.pop()
+        key = match_key(title)
+        self.keys[key] -= 1
+        del self.sorted_keys[bisect.bisect_left(self.sorted_keys, key)]
+        block = self.entries[len(self.titles)].block
+        self.signatures[(block.bold, block.centred, block.large)] -= 1
+
+    def refresh(self) -> _EntryIndex:
+        count = len(self.titles)
+        if len(self.entries) < count:
+            self.__init__(self.entries)  # type: ignore[misc]  # entries were removed: start again
+            count = 0
+        if count and self.entries[count - 1].title != self.titles[-1]:
+            self._drop_last()
+        for entry in self.entries[len(self.titles) :]:
+            self._add(entry)
+        return self
+
+    def has_key(self, key: str) -> bool:
+        return self.keys[key] > 0
+
+    def has_prefix(self, prefix: str) -> bool:
+        at = bisect.bisect_left(self.sorted_keys, prefix)
+        return at < len(self.sorted_keys) and self.sorted_keys[at].startswith(prefix)
+
+    def has_signature(self, block: Block) -> bool:
+        return self.signatures[(block.bold, block.centred, block.large)] > 0
+
+
+_indexes = threading.local()
+
+
+def _entry_index(entries: list[_Entry]) -> _EntryIndex:
+    """The index of ENTRIES: one per thread, for the 要目 being read (a new list gets a new index)."""
+    index: _EntryIndex | None = getattr(_indexes, "current", None)
+    if index is None or index.entries is not entries:
+        index = _EntryIndex(entries)
+        _indexes.current = index
+    return index.refresh()
+
+
 def _matches_entry(text: str, entries: list[_Entry]) -> bool:
     key = _heading_key(text)
-    if key:
-        for entry in entries:
-            entry_key = match_key(entry.title)
-            if key == entry_key or (len(key) >= 4 and entry_key.startswith(key)):
-                return True
-    return False
+    if not key:
+        return False
+    index = _entry_index(entries)
+    return index.has_key(key) or (len(key) >= 4 and index.has_prefix(key))
 
 
 def _ends_toc(block: Block, text: str, entries: list[_Entry]) -> bool:
@@ -320,8 +388,7 @@ def _ends_toc(block: Block, text: str, entries: list[_Entry]) -> bool:
         return True  # the first article heading repeats an entry: the contents are over
     if _body_like(text):
         return True
-    signature = {(e.block.bold, e.block.centred, e.block.large) for e in entries}
-    return block.styled and (block.bold, block.centred, block.large) not in signature
+    return block.styled and not _entry_index(entries).has_signature(block)
 
 
 def _body_like(text: str) -> bool:
@@ -336,21 +403,27 @@ def _heading_key(text: str) -> str:
     return match_key(_strip_marks(text)[0])
 
 
+# Candidate headings the fuzzy pass may compare per document: without a bound, a 要目 none of whose entries
+# match would compare every entry with every body line (difflib is quadratic in the line length on top).
+_FUZZY_BUDGET = 50_000
+
+
 def _match_entries(entries: list[_Entry], body: list[Block], warnings: list[str]) -> list[_Match]:
     # Paragraphs far longer than any entry cannot be its heading: skip normalising them.
     longest = max(len(e.title) for e in entries) * 2 + 10
     keys = [_heading_key(b.text) if len(b.text) <= longest else "" for b in body]
+    headings = _HeadingIndex(keys)
     matches: list[_Match] = []
     cursor = 0
     index = 0
     unmatched: list[int] = []
     while index < len(entries):
         entry = entries[index]
-        span = _find_heading(keys, cursor, match_key(entry.title))
+        span = headings.find(cursor, match_key(entry.title))
         if span is None and index + 1 < len(entries) and not entries[index + 1].marked:
             # Unbulleted contents: an entry may have wrapped onto the next line.
             merged = join_wrapped(entry.title, entries[index + 1].title)
-            span = _find_heading(keys, cursor, match_key(merged))
+            span = headings.find(cursor, match_key(merged))
             if span is not None:
                 entry.title = merged
                 del entries[index + 1]
@@ -361,26 +434,58 @@ def _match_entries(entries: list[_Entry], body: list[Block], warnings: list[str]
             cursor = span[1]
         index += 1
     # Second pass: near-identical headings between the neighbours' positions (a changed word or two).
+    # Matches stay in entry order, which is also body order: the neighbours are found by bisection.
+    matched_entries = [m.entry for m in matches]
+    budget = [_FUZZY_BUDGET]
     for entry_index in unmatched:
         entry = entries[entry_index]
-        before = [m for m in matches if m.entry < entry_index]
-        after = [m for m in matches if m.entry > entry_index]
-        low = before[-1].end if before else 0
-        high = after[0].start if after else len(body)
-        found = _fuzzy_heading(body, keys, low, high, match_key(entry.title))
+        at = bisect.bisect_left(matched_entries, entry_index)
+        low = matches[at - 1].end if at > 0 else 0
+        high = matches[at].start if at < len(matches) else len(body)
+        found = _fuzzy_heading(body, keys, low, high, match_key(entry.title), budget)
         if found is None:
             warnings.append(f'要目 entry "{_short(entry.title)}" has no matching article')
             continue
         warnings.append(f'heading "{_short(body[found].text)}" differs from its 要目 entry "{_short(entry.title)}"')
-        matches.append(_Match(entry_index, found, found + 1, entry.title, entry.section))
-        matches.sort(key=lambda m: m.start)
+        matches.insert(at, _Match(entry_index, found, found + 1, entry.title, entry.section))
+        matched_entries.insert(at, entry_index)
     return matches
 
 
-def _find_heading(keys: list[str], cursor: int, target: str) -> tuple[int, int] | None:
-    if not target:
-        return None
-    for start in range(cursor, len(keys)):
+class _HeadingIndex:
+    """Body lines by their match key, so that finding an entry's heading after a cursor is a few look-ups.
+
+    find() answers what a scan from the cursor would: the first line whose key is the target, or whose key begins
+    the target and, joined with up to three following lines, makes it (a heading broken over lines).
+    """
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.positions: dict[str, list[int]] = {}
+        for position, key in enumerate(keys):
+            if key:
+                self.positions.setdefault(key, []).append(position)
+
+    def find(self, cursor: int, target: str) -> tuple[int, int] | None:
+        if not target:
+            return None
+        best: tuple[int, int] | None = None
+        # Only lines whose whole key is a prefix of the target can start it: look each prefix up.
+        for length in range(1, len(target) + 1):
+            found = self.positions.get(target[:length])
+            if not found:
+                continue
+            for position in found[bisect.bisect_left(found, cursor) :]:
+                if best is not None and position >= best[0]:
+                    break
+                span = self._span_at(position, target)
+                if span is not None:
+                    best = span
+                    break
+        return best
+
+    def _span_at(self, start: int, target: str) -> tuple[int, int] | None:
+        keys = self.keys
         key = keys[start]
         if key == target:
             return start, start + 1
@@ -391,15 +496,24 @@ def _find_heading(keys: list[str], cursor: int, target: str) -> tuple[int, int] 
                 end += 1
                 if joined == target:
                     return start, end
-    return None
+        return None
 
 
-def _fuzzy_heading(body: list[Block], keys: list[str], low: int, high: int, target: str) -> int | None:
+def _fuzzy_heading(
+    body: list[Block], keys: list[str], low: int, high: int, target: str, budget: list[int]
+) -> int | None:
     best: tuple[float, int] | None = None
     for index in range(low, high):
-        if not _heading_shaped(body[index].text) or not keys[index]:
+        if not keys[index] or not _heading_shaped(body[index].text):
             continue
-        ratio = difflib.SequenceMatcher(None, keys[index], target, autojunk=False).ratio()
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        matcher = difflib.SequenceMatcher(None, keys[index], target, autojunk=False)
+        # The cheap upper bounds first: most lines differ in length or letters far too much to reach 0.75.
+        if matcher.real_quick_ratio() < 0.75 or matcher.quick_ratio() < 0.75:
+            continue
+        ratio = matcher.ratio()
         if ratio >= 0.75 and (best is None or ratio > best[0]):
             best = (ratio, index)
     return best[1] if best else None

@@ -74,6 +74,20 @@ def body_like(text: str) -> bool:
     return len(stripped) > 80 or (len(stripped) >= 15 and stripped.rstrip(CLOSERS)[-1:] in "。！？!?")
 
 
+def join_wrapped_all(pieces: list[str]) -> str:
+    """join_wrapped over many pieces in linear time (joining one by one copies the growing text every time)."""
+    out: list[str] = []
+    last = ""  # the last character written so far
+    for piece in pieces:
+        if not piece:
+            continue
+        if last and last.isascii() and last.isalpha() and piece[0].isascii() and piece[0].isalpha():
+            out.append(" ")
+        out.append(piece)
+        last = piece[-1]
+    return "".join(out)
+
+
 def is_rule(text: str) -> bool:
     """A line made only of rule/decoration characters (a horizontal rule such as ———— or ====)."""
     stripped = strip_all(text)
