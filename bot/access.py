@@ -26,7 +26,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 from bot import callbacks as cb
 from bot import handlers as h
 from bulletin.i18n import lang_of, t
-from bulletin.render import MAX_MESSAGE_UTF16, Button, Rendered, esc, split_plain
+from bulletin.render import Button, Rendered, esc
 from config import Config
 from jobs.schedule import ScheduleError, parse_duration
 from storage.access_repo import (
@@ -532,8 +532,7 @@ async def audit_command(update: Update, context: Ctx) -> None:
         return
     lines = [t(lang, "access_audit_heading", count=len(entries))]
     lines += [e.line(_local(d.config, e.at)) for e in entries]
-    for part in split_plain("\n".join(lines), MAX_MESSAGE_UTF16):
-        await h.reply(update, context, esc(part))
+    await h.reply(update, context, esc("\n".join(lines)))
 
 
 async def requests_command(update: Update, context: Ctx) -> None:

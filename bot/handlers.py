@@ -34,6 +34,7 @@ from bulletin.render import (
     render_article,
     render_contents,
     shorten,
+    split_lines,
 )
 from config import Config
 from jobs.marks import is_internal, mark_parts, with_internal_mark
@@ -132,10 +133,14 @@ async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered], *, pro
 
 
 async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> None:
-    """Answer in the update's chat with HTML TEXT (already escaped where needed)."""
+    """Answer in the update's chat with HTML TEXT (already escaped where needed); a text over Telegram's limit
+    (listings: /subscribers, /stats, /audit, /coverage, ...) goes as several messages split at line boundaries,
+    the KEYBOARD under the last."""
     chat = update.effective_chat
     assert chat is not None
-    await send(context, chat.id, Rendered(text, keyboard))
+    parts = split_lines(text) or [text]
+    for i, part in enumerate(parts):
+        await send(context, chat.id, Rendered(part, keyboard if i == len(parts) - 1 else ()))
 
 
 async def edit(query: CallbackQuery, rendered: Rendered) -> None:

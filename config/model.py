@@ -108,6 +108,13 @@ class PublishConfig:
 
 
 @dataclass(frozen=True)
+class NetworkConfig:
+    # true: URLs people send may lead to loopback, private, link-local or reserved addresses (tests, a closed
+    # office network). false (default): such URLs are refused, on every redirect.
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -119,6 +126,7 @@ class Config:
     access: AccessConfig = field(default_factory=AccessConfig)
     push: PushConfig = field(default_factory=PushConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property

@@ -66,6 +66,8 @@ def test_config_path_from_env(tmp_path: Path) -> None:
         ('[push]\nmisfire_grace = "soon"\n', "push.misfire_grace"),
         ('[access]\nadmins = ["alice"]\n', "access.admins[0]"),
         ('[access]\nmode = "closed"\n', "access.mode"),
+        ('[network]\nallow_private = "yes"\n', "network.allow_private"),
+        ("[network]\nallow_privat = true\n", "network.allow_privat"),
         ('[telegram]\nmode = "webhook"\n', "telegram.webhook_url"),
         ("[telegram]\nlisten_port = true\n", "telegram.listen_port"),
     ],
