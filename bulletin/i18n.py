@@ -24,6 +24,7 @@ import gettext
 import io
 import string
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,10 @@ def catalog_problems(directory: Path = LOCALE_DIR) -> list[str]:
         return [f"the catalogs do not load: {e!r}"]
     problems = [f"{key}: still in the _STRINGS dict of bulletin/i18n.py; run tools/i18n_to_po.py"
                 for key in sorted(_leftover())]
+    for locale in LOCALES.values():
+        po = (directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po").read_text(encoding="utf-8")
+        ids = Counter(line for line in po.splitlines() if line.startswith('msgid "') and line != 'msgid ""')
+        problems += [f"{line[7:-1]} [{locale}]: written {n} times in the .po" for line, n in ids.items() if n > 1]
     every = catalogs.keys()
     for lang in LOCALES:
         texts = {**{k: (v,) for k, v in catalogs.text[lang].items()}, **catalogs.forms[lang]}
