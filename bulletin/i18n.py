@@ -40,6 +40,7 @@ DOMAIN = "bulletin"
 LOCALE_DIR = Path(__file__).with_name("locale")
 # A .mo is used when it is no older than its .po; an install writes both within the same second, in any order.
 _MO_SLACK_SECONDS = 1.0
+_SMALL_COUNTS = 128
 # Keys whose text may still carry markup, and why (none: every heading is wrapped by its renderer).
 _MARKUP_KEPT: dict[str, str] = {}
 # Keys whose languages may use different placeholders, and why (the caller passes the union).
@@ -60,11 +61,32 @@ def compile_po(data: bytes) -> bytes:
     return out.getvalue()
 
 
+class _Counted(str):
+    """A counted entry in the lookup table: its text is the last form; `pick` chooses the form for a count."""
+
+    msgid: str
+    counter: str  # the placeholder whose value picks the form
+    translations: gettext.GNUTranslations
+    small: tuple[str, ...]  # the form for each count below _SMALL_COUNTS, worked out once
+
+    def __new__(cls, forms: tuple[str, ...], msgid: str, counter: str, translations: gettext.GNUTranslations
+                ) -> _Counted:
+        entry = super().__new__(cls, forms[-1] if forms else "")
+        entry.msgid, entry.counter, entry.translations = msgid, counter, translations
+        # Evaluating a Plural-Forms rule costs more than the rest of t(); most counts are small.
+        entry.small = tuple(translations.ngettext(msgid, msgid, n) for n in range(_SMALL_COUNTS))
+        return entry
+
+    def pick(self, kw: dict[str, Any]) -> str:
+        n = int(kw[self.counter])
+        return self.small[n] if 0 <= n < _SMALL_COUNTS else self.translations.ngettext(self.msgid, self.msgid, n)
+
+
 class Catalogs:
     """The strings of every chat language, read from the catalogs under DIRECTORY."""
 
     def __init__(self, directory: Path = LOCALE_DIR, *, use_mo: bool = True) -> None:
-        self.text: dict[str, dict[str, str]] = {}  # lang -> key -> template (entries without plural forms)
+        self.text: dict[str, dict[str, str]] = {}  # lang -> key -> template (a _Counted one for plural forms)
         self.counted: dict[str, dict[str, str]] = {}  # lang -> key -> name of the placeholder that picks the form
         self.forms: dict[str, dict[str, tuple[str, ...]]] = {}  # lang -> key -> plural forms (for checks)
         self.translations: dict[str, gettext.GNUTranslations] = {}
@@ -83,23 +105,23 @@ class Catalogs:
             if isinstance(message.id, tuple | list):  # read_mo gives lists, read_po tuples
                 key, count = message.id[0], message.id[1].strip("{}")
                 counted[key], forms[key] = count, tuple(string or ())
+                text[key] = _Counted(forms[key], key, count, translations)
             elif isinstance(string, str) and string:
                 text[message.id] = string
         self.forms[lang] = forms
         self.translations[lang] = translations
 
+    def entry(self, lang: str, key: str) -> str:
+        """The entry of KEY in LANG, or in Chinese when LANG has none (KeyError when no language has it)."""
+        table = self.text.get(lang)
+        if table is not None and key in table:
+            return table[key]
+        return self.text[ZH][key]
+
     def template(self, lang: str, key: str, kw: dict[str, Any]) -> str:
         """The template of KEY in LANG (Chinese when LANG has none), its plural form picked by the count in KW."""
-        if lang not in self.text:
-            lang = ZH
-        if key in self.text[lang]:
-            return self.text[lang][key]
-        count = self.counted[lang].get(key)
-        if count is not None:
-            return self.translations[lang].ngettext(key, key, int(kw[count]))
-        if lang != ZH:
-            return self.template(ZH, key, kw)
-        raise KeyError(key)
+        entry = self.entry(lang, key)
+        return entry.pick(kw) if isinstance(entry, _Counted) else entry
 
     def keys(self) -> frozenset[str]:
         return frozenset(k for lang in LOCALES for k in (*self.text[lang], *self.counted[lang]))
@@ -144,8 +166,10 @@ def t(lang: str, key: str, **kw: Any) -> str:
     """The string KEY in LANG (falling back to Chinese), with KW substituted."""
     try:
         template = _TEXT[lang][key]
-    except KeyError:  # first use, a counted entry, or a language without the key
-        template = (_catalogs or _loaded()).template(lang, key, kw)
+    except KeyError:  # first use, or a language without the key
+        template = (_catalogs or _loaded()).entry(lang, key)
+    if type(template) is not str:  # a counted entry (plural forms): pick the form for the count
+        template = template.pick(kw)  # type: ignore[attr-defined]
     return template.format(**kw) if kw else template
 
 

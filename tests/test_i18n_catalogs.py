@@ -67,6 +67,10 @@ def test_english_counts_take_the_singular_for_one_and_chinese_has_one_form() -> 
     assert t(ZH, "access_invite_uses", uses=1) == "可使用 1 次"
     assert t(EN, "receipts_coverage_missing", missing=1, count=3) == "1 of 3 departments has no subscriber:"
     assert t(EN, "receipts_coverage_missing", missing=2, count=3) == "2 of 3 departments have no subscriber:"
+    # Counts past the precomputed small ones go through the plural rule itself.
+    assert t(EN, "access_subscribers_heading", count=1001) == "Active subscriptions: 1001 chats"
+    assert t(EN, "access_subscribers_heading", count=1) == "Active subscriptions: 1 chat"
+    assert t(ZH, "access_subscribers_heading", count=1001) == "当前订阅：1001 个会话"
 
 
 def test_an_unknown_language_gets_chinese_and_an_unknown_key_raises() -> None:
