@@ -1,10 +1,11 @@
 """Move chat strings still kept in a Python dict (`_STRINGS` in bulletin/i18n.py) into the gettext catalogs.
 
 The catalogs (bulletin/locale/<locale>/LC_MESSAGES/bulletin.po) replaced the dict; this script exists for the
-merges that follow: a branch made before the switch adds entries to the dict. After merging it, run
+merges that follow: a branch made before the switch adds entries to the dict. Merging it conflicts in
+bulletin/i18n.py; keep the catalog version of that file (`git checkout --ours bulletin/i18n.py`), then run
 
     python tools/i18n_to_po.py                                # the dict left in the working tree's bulletin/i18n.py
-    python tools/i18n_to_po.py --source BRANCH:bulletin/i18n.py --base MERGE_BASE:bulletin/i18n.py
+    python tools/i18n_to_po.py --source BRANCH:bulletin/i18n.py --base "$(git merge-base main BRANCH)":bulletin/i18n.py
 
 Keys the catalogs lack are added to both. With --base (the file the branch started from), a key whose text the
 branch changed is updated in the catalogs when the catalogs still hold the base text, and reported as a conflict
@@ -106,15 +107,14 @@ def merge(
             current = message.string
             if current == text:
                 continue
+            was = (base or {}).get(key, {}).get(lang)
+            if base is not None and was == text:
+                continue  # only the catalogs changed it (e.g. markup moved to the renderer): keep the catalogs
             if isinstance(current, tuple):
                 report.append(f"! {key} [{lang}]: the catalog has plural forms; merge the dict's text by hand")
-                continue
-            was = (base or {}).get(key, {}).get(lang)
-            if base is not None and was != text and current == was:
+            elif base is not None and current == was:
                 message.string = text
                 report.append(f"{key} [{lang}]: updated (the branch changed it)")
-            elif base is not None and was == text:
-                continue  # only the catalogs changed it (e.g. markup moved to the renderer): keep the catalogs
             else:
                 report.append(f"! {key} [{lang}]: CONFLICT, catalog {current!r} vs dict {text!r}; edit by hand")
     return report
