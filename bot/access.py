@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import ChatMember, Update
@@ -26,9 +25,9 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 
 from bot import callbacks as cb
 from bot import handlers as h
-from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
 from bulletin.render import MAX_MESSAGE_UTF16, Button, Rendered, esc, split_plain
+from config import Config
 from jobs.schedule import ScheduleError, parse_duration
 from storage.access_repo import (
     AdminRepository,
@@ -76,7 +75,7 @@ async def require_admin(
     update: Update,
     context: Ctx,
     session_factory: sessionmaker[Session],
-    config: BotConfig,
+    config: Config,
     *,
     action: str = "",
 ) -> bool:
@@ -133,8 +132,8 @@ def invite_duration(text: str) -> dt.timedelta | None:
     return duration if duration > dt.timedelta(0) else None
 
 
-def _local(config: BotConfig, at: dt.datetime) -> str:
-    return at.astimezone(ZoneInfo(config.push.timezone)).strftime("%Y-%m-%d %H:%M")
+def _local(config: Config, at: dt.datetime) -> str:
+    return at.astimezone(config.push.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 # --- who may subscribe
@@ -608,7 +607,7 @@ class AccessGuard:
     """The rate limit, installed in handler group -1 so it runs before every other handler: no handler can forget
     it, and nothing past the limit is answered, refused or audited."""
 
-    def __init__(self, config: BotConfig, factory: sessionmaker[Session]) -> None:
+    def __init__(self, config: Config, factory: sessionmaker[Session]) -> None:
         self._config = config
         self._factory = factory
         self.limiter = CommandRateLimiter(config.access.rate_limit_per_minute)
@@ -653,7 +652,7 @@ class AccessGuard:
 # --- the extension
 
 
-def access_extension(config: BotConfig, factory: sessionmaker[Session]) -> Any:
+def access_extension(config: Config, factory: sessionmaker[Session]) -> Any:
     """The ExtensionFactory for bot/app.py: admin commands, the request buttons and the rate-limit guard."""
     from bot.app import Extension  # late: bot.app imports this module's factory through default_extensions
 

@@ -36,10 +36,10 @@ from telegram.ext import (
 
 from bot import handlers as h
 from bot.send_budget import SharedSendBudget
-from bot.settings import BotConfig
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
 from bulletin.i18n import EN, ZH, t
+from config import Config
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
 
@@ -67,10 +67,10 @@ class Extension:
     services: Sequence[BackgroundService] = ()
 
 
-ExtensionFactory = Callable[[BotConfig, sessionmaker[Session]], Extension]
+ExtensionFactory = Callable[[Config, sessionmaker[Session]], Extension]
 
 
-def default_extensions(config: BotConfig) -> list[ExtensionFactory]:
+def default_extensions(config: Config) -> list[ExtensionFactory]:
     """The extensions `bulletin-bot run` starts with. PUSH HOOK: the push runner's factory goes here."""
     from bot.access import access_extension  # late: bot.access builds an Extension from this module
     from bot.desk import desk_extension  # late, likewise
@@ -86,7 +86,7 @@ def file_base_url(api_base_url: str) -> str:
 
 
 def build_application(
-    config: BotConfig,
+    config: Config,
     *,
     session_factory: sessionmaker[Session] | None = None,
     extensions: Sequence[ExtensionFactory] | None = None,

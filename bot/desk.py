@@ -40,7 +40,6 @@ from bot.callbacks import Routed, cb_noop, cb_routed
 from bot.correction_sender import TelegramCorrector
 from bot.handlers import flood_safe, send, user_lang
 from bot.keyboards import to_markup
-from bot.settings import BotConfig
 from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
@@ -48,6 +47,7 @@ from bulletin.model import Issue
 from bulletin.parser.bounded import parse_document_bounded
 from bulletin.parser.limits import DEFAULT_LIMITS, limit_values
 from bulletin.render import Button, Keyboard, Rendered, bold, esc, issue_label, render_contents, shorten
+from config import Config
 from jobs.correction import plan, run_correction
 from jobs.desk import (
     Committed,
@@ -173,7 +173,7 @@ class DeskState:
 class Desk:
     """What the desk's handlers need."""
 
-    config: BotConfig
+    config: Config
     factory: sessionmaker[Session]
     state: DeskState
     # Whether pushed contents messages carry the 已阅 button: the preview and /refresh must render them the same.
@@ -181,7 +181,7 @@ class Desk:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.config.push.timezone)
+        return self.config.push.timezone
 
     def local(self, when: dt.datetime) -> str:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
@@ -488,7 +488,7 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
         desk.state.awaiting_time[pending.chat_id] = draft_id
         desk.state.awaiting_field.pop(pending.chat_id, None)
         await query.answer()
-        await send(context, pending.chat_id, Rendered(t(lang, "desk_ask_time", tz=desk.config.push.timezone)))
+        await send(context, pending.chat_id, Rendered(t(lang, "desk_ask_time", tz=desk.config.push.timezone.key)))
         return
     elif op in (OP_NOW, OP_DEFAULT, OP_TOMORROW):
         blocked = pending.check.existing is Existing.DIFFERENT and not pending.draft.replace
@@ -617,7 +617,7 @@ def _outcome_text(desk: Desk, lang: str, committed: Committed) -> str:
         return t(lang, "desk_replaced_pushed", label=label)
     if committed.now:
         return t(lang, "desk_published_now", label=label)
-    return t(lang, "desk_scheduled", label=label, when=f"{desk.local(committed.at)}（{desk.config.push.timezone}）")
+    return t(lang, "desk_scheduled", label=label, when=f"{desk.local(committed.at)}（{desk.config.push.timezone.key}）")
 
 
 def _error_text(lang: str, code: str, issue: Issue | None) -> str:
@@ -673,7 +673,7 @@ async def _request_approval(
     for admin in admins:
         # The office works in Chinese; an admin's language is unknown until they write to the bot.
         lang = "zh"
-        when = t(lang, "desk_when_now") if at is None else f"{desk.local(at)}（{desk.config.push.timezone}）"
+        when = t(lang, "desk_when_now") if at is None else f"{desk.local(at)}（{desk.config.push.timezone.key}）"
         text = t(
             lang, "desk_approval_request", title=bold(t(lang, "desk_approval_title")),
             masthead=esc(draft.issue.masthead), label=esc(issue_label(draft.issue, lang)), uploader=uploader,
@@ -907,16 +907,16 @@ async def internal_command(update: Update, context: Ctx) -> None:
 # ---- wiring
 
 
-def desk_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+def desk_extension(config: Config, factory: sessionmaker[Session]) -> Extension:
     """ExtensionFactory (bot/app.py): the desk's handlers and button routes, for a push that sends the 已阅 button
     (as `bulletin-bot run` does)."""
     return make_desk_extension(ack_button=True)(config, factory)
 
 
-def make_desk_extension(*, ack_button: bool) -> Callable[[BotConfig, sessionmaker[Session]], Extension]:
+def make_desk_extension(*, ack_button: bool) -> Callable[[Config, sessionmaker[Session]], Extension]:
     """An ExtensionFactory for a push whose contents messages have (or lack) the 已阅 button (PushSettings)."""
 
-    def make(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+    def make(config: Config, factory: sessionmaker[Session]) -> Extension:
         return _extension(Desk(config, factory, DeskState(), ack_button))
 
     return make

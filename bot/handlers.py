@@ -23,7 +23,6 @@ from telegram.ext import ContextTypes
 from bot import access
 from bot import callbacks as cb
 from bot.keyboards import to_markup
-from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
 from bulletin.render import (
     Button,
@@ -37,6 +36,7 @@ from bulletin.render import (
     render_contents,
     shorten,
 )
+from config import Config
 from jobs.marks import is_internal, mark_parts, with_internal_mark
 from jobs.push_limits import RateLimiter
 from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
@@ -68,7 +68,7 @@ T = TypeVar("T")
 class Deps:
     """What the handlers need, kept in application.bot_data["deps"]."""
 
-    config: BotConfig
+    config: Config
     session_factory: sessionmaker[Session]
     # kind letter -> coroutine, for callback kinds owned by other packages (e.g. the push's "read" button "k")
     callback_routes: dict[str, CallbackRoute] = field(default_factory=dict)
@@ -482,7 +482,7 @@ async def search_command(update: Update, context: Ctx) -> None:
 # --- subscriptions
 
 
-def _department_keyboard(config: BotConfig, lang: str) -> Keyboard:
+def _department_keyboard(config: Config, lang: str) -> Keyboard:
     rows = [(Button(shorten(name), cb.cb_department(i)),) for i, name in enumerate(config.access.departments)]
     rows.append((Button(t(lang, "btn_other_department"), cb.cb_department(None)),))
     return tuple(rows)

@@ -23,9 +23,9 @@ from bot import handlers as h
 from bot.access import require_admin
 from bot.app import Extension
 from bot.sender import TelegramSender, leader_jobs
-from bot.settings import BotConfig
 from bulletin.i18n import t
 from bulletin.render import bold, esc, issue_label
+from config import Config
 from jobs.reminders import Reminders, ReminderSettings
 from jobs.stats import Chart, DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
 from storage.access_repo import AuditLog
@@ -296,12 +296,12 @@ class ReminderService:
             await self.reminders.stop()
 
 
-def reminder_settings(config: BotConfig) -> ReminderSettings:
+def reminder_settings(config: Config) -> ReminderSettings:
     """The reminder settings from [push] remind_after."""
     return ReminderSettings(remind_after=config.push.remind_after_delta)
 
 
-def receipts_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+def receipts_extension(config: Config, factory: sessionmaker[Session]) -> Extension:
     """ExtensionFactory: the 已阅 route, /stats, /export, /coverage and the reminder service."""
     message = filters.UpdateType.MESSAGE
     handlers: list[BaseHandler[Any, Any, Any]] = [

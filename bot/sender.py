@@ -183,7 +183,7 @@ def leader_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> Leade
     jobs = application.bot_data.get("leader_jobs")
     if not isinstance(jobs, LeaderJobs):
         deps: Deps = application.bot_data["deps"]
-        jobs = application.bot_data["leader_jobs"] = LeaderJobs(deps.config.push.timezone)
+        jobs = application.bot_data["leader_jobs"] = LeaderJobs(deps.config.push.timezone.key)
     return jobs
 
 

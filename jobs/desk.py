@@ -236,10 +236,10 @@ def reject(session: Session, approval_id: int, *, by: int, now: dt.datetime) -> 
 
 
 def default_slot(
-    now: dt.datetime, tz: ZoneInfo, default_time: str, overrides: CalendarOverrides = NO_OVERRIDES
+    now: dt.datetime, tz: ZoneInfo, default_time: dt.time, overrides: CalendarOverrides = NO_OVERRIDES
 ) -> Slot:
     """The next working-day default slot ([push] default_time), with warnings when a year's holidays are unknown."""
-    return next_default_slot(now, tz=tz, default_time=parse_clock(default_time), overrides=overrides)
+    return next_default_slot(now, tz=tz, default_time=default_time, overrides=overrides)
 
 
 def tomorrow_at_nine(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:

@@ -9,7 +9,7 @@ import io
 from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin_bot.config import PushConfig
+from config import PushConfig
 from jobs.stats import DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
 from storage.archive import IssueRepository
 from storage.db import transaction
