@@ -26,11 +26,10 @@ import string
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import read_mo, write_mo
-from babel.messages.pofile import read_po
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 ZH = "zh"
 EN = "en"
@@ -56,6 +55,9 @@ def lang_of(language_code: str | None) -> str:
 
 def compile_po(data: bytes) -> bytes:
     """The .mo bytes of the .po DATA (what setup.py writes at install, and what a stale .mo is replaced by)."""
+    from babel.messages.mofile import write_mo  # Babel is imported when the catalogs are first read, not at import
+    from babel.messages.pofile import read_po
+
     out = io.BytesIO()
     write_mo(out, read_po(io.BytesIO(data), abort_invalid=True))
     return out.getvalue()
@@ -91,6 +93,8 @@ class Catalogs:
         self.forms: dict[str, dict[str, tuple[str, ...]]] = {}  # lang -> key -> plural forms (for checks)
         self.translations: dict[str, gettext.GNUTranslations] = {}
         self.compiled_from: dict[str, str] = {}  # lang -> "mo" or "po": where the strings came from
+        from babel.messages.mofile import read_mo
+
         for lang, locale in LOCALES.items():
             po = directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
             data, self.compiled_from[lang] = _mo_bytes(po, use_mo)
