@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import statistics
 import timeit
-from collections.abc import Callable
 from typing import Any
 
 from bulletin import i18n
@@ -20,26 +19,27 @@ from bulletin.i18n import EN, ZH, t
 N = 200_000
 
 
-def baseline() -> Callable[..., str]:
-    """The dict-based t() as it was before the catalogs."""
+_STRINGS: dict[str, dict[str, str]] = {}  # the former module-level dict, filled from the catalogs
+
+
+def old_t(lang: str, key: str, **kw: Any) -> str:
+    """The dict-based t() as it was before the catalogs (same module-level lookups)."""
+    entry = _STRINGS[key]
+    template = entry.get(lang, entry[ZH])
+    return template.format(**kw) if kw else template
+
+
+def fill_baseline() -> None:
     catalogs = i18n._loaded()
-    strings: dict[str, dict[str, str]] = {}
     for lang in (ZH, EN):
         for key, text in catalogs.text[lang].items():
-            strings.setdefault(key, {})[lang] = text
+            _STRINGS.setdefault(key, {})[lang] = text
         for key, forms in catalogs.forms[lang].items():
-            strings.setdefault(key, {})[lang] = forms[-1]
-
-    def old_t(lang: str, key: str, **kw: Any) -> str:
-        entry = strings[key]
-        template = entry.get(lang, entry[ZH])
-        return template.format(**kw) if kw else template
-
-    return old_t
+            _STRINGS.setdefault(key, {})[lang] = forms[-1]
 
 
 def main() -> None:
-    old_t = baseline()
+    fill_baseline()
     cases: list[tuple[str, str, str, dict[str, Any]]] = [
         ("plain", ZH, "btn_ack", {}),
         ("plain", EN, "btn_ack", {}),

@@ -172,9 +172,11 @@ def t(lang: str, key: str, **kw: Any) -> str:
         template = _TEXT[lang][key]
     except KeyError:  # first use, or a language without the key
         template = (_catalogs or _loaded()).entry(lang, key)
-    if type(template) is not str:  # a counted entry (plural forms): pick the form for the count
-        template = template.pick(kw)  # type: ignore[attr-defined]
-    return template.format(**kw) if kw else template
+    if kw:
+        if template.__class__ is not str:  # a counted entry (plural forms, always given its count): pick the form
+            template = template.pick(kw)  # type: ignore[attr-defined]
+        return template.format(**kw)
+    return template
 
 
 def month_name(month: int) -> str:
