@@ -17,10 +17,12 @@ removing the element in a DOM.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import re
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +70,7 @@ _BULLETIN_FOOTER_HINT = re.compile(r"(?<!\S)(?:报|送|发|抄送|抄报)\s*[:�
 _NEWLINE_BY_WIDE = re.compile(rf"(?<={WIDE_CHAR})[ \t\r\f]*\n\s*|[ \t\r\f]*\n\s*(?={WIDE_CHAR})")
 
 _DOCUMENT = -1  # the content root above <html>: <html> itself is then an element like any other
+_CHUNK = 1 << 20  # characters of the page fed to the parser at a time
 
 
 def html_blocks(data: bytes) -> list[Block]:
@@ -75,18 +78,11 @@ def html_blocks(data: bytes) -> list[Block]:
     m = _META_CHARSET.search(data[:4096])
     text = decode_text(data, declared=m.group(1).decode("ascii", "replace") if m else None)
     try:
-        # Re-encoded: lxml refuses a str that starts with an XML declaration, and the encoding given wins over
-        # the page's own meta charset, which decode_text has already weighed.
-        source = text.encode("utf-8")
-        del text
-        document = etree.fromstring(source, _parser())
-        del source
-        if document is None:
-            return []  # nothing but comments or white space: "no text"
-        index = _Index.build(document)
+        index = _Index.build(text)
+        if not index.parent:
+            return []  # no element: nothing but comments or white space
         first = _content_root(index)
-        top = document if first == _DOCUMENT else _element_at(document, first)
-        return _Walker(index).run(top, max(first, 0), exempt=first != _DOCUMENT)
+        return _Walker(index).run(text, max(first, 0), exempt=first != _DOCUMENT)
     except (BulletinParseError, MemoryError):
         raise
     except Exception as exc:  # lxml on pathological input
@@ -94,30 +90,32 @@ def html_blocks(data: bytes) -> list[Block]:
         raise BulletinParseError("not a readable HTML page", "damaged") from None
 
 
-def _parser() -> Any:
-    # etree's HTML parser, not lxml.html's: the same libxml2 parser, without a Python call per element to
-    # choose its class.
-    return etree.HTMLParser(encoding="utf-8")
+def _page_events(text: str) -> Iterator[Iterator[tuple[str, Any]]]:
+    """lxml's parse of the page as ("start" | "end" | "comment" | "pi", node) events, fed a chunk at a time
+    (an iterator of the events of each chunk: a loop over each costs no Python call per event).
+
+    The users read a node's text or tail at the next event (only then is it complete), pass over the
+    subtrees of _ALWAYS_DROP elements and the text of comments and processing instructions (their tails stay),
+    number the elements left in document order, and call _done at every "end", so that no whole tree is ever
+    held. Chunks are re-encoded: the encoding given wins over the page's own meta charset, which decode_text
+    has already weighed.
+    """
+    # etree's parser, not lxml.html's: the same libxml2 parser, without a Python call per element for its class.
+    parser = etree.HTMLPullParser(events=("start", "end", "comment", "pi"), encoding="utf-8")
+    for offset in range(0, len(text), _CHUNK):
+        parser.feed(text[offset : offset + _CHUNK].encode("utf-8"))
+        yield parser.read_events()
+    parser.close()
+    yield parser.read_events()
 
 
-def _walk(top: Any, *events: str) -> Any:
-    """lxml's walk (in C) over TOP's subtree in document order: (event, element) for EVENTS among "start", "end",
-    "comment" and "pi". Its users pass over _ALWAYS_DROP elements (skip_subtree at their start; of their end only
-    the tail counts) and of a comment or processing instruction read only the tail: the text nodes of the page
-    with those removed from the DOM, and an element's number is its place among the starts left."""
-    return etree.iterwalk(top, events=events)
-
-
-def _element_at(document: Any, number: int) -> Any:
-    walk = _walk(document, "start")
-    for _, element in walk:
-        if element.tag in _ALWAYS_DROP:
-            walk.skip_subtree()
-        elif number == 0:
-            return element
-        else:
-            number -= 1
-    raise AssertionError("element number past the end of the page")
+def _done(element: Any) -> None:
+    """Free what has been read: ELEMENT's content (its tail is still to come) and its earlier siblings."""
+    element.clear(keep_tail=True)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
 
 
 class _Hits:
@@ -138,7 +136,7 @@ class _Hits:
 
 @dataclass
 class _Index:
-    """Every element (numbered as _walk says, from 0 = <html>) and what the content-root rules ask of it."""
+    """Every element (numbered as _page_events says, from 0 = <html>) and what the content-root rules ask of it."""
 
     parent: array[int] = field(default_factory=lambda: array("q"))
     last: array[int] = field(default_factory=lambda: array("q"))  # its last descendant's number
@@ -155,37 +153,38 @@ class _Index:
     footer: _Hits | None = None
 
     @classmethod
-    def build(cls, document: Any) -> _Index:
+    def build(cls, page: str) -> _Index:
         index = cls()
         parent, last, start, end, wide = index.parent, index.last, index.start, index.end, index.wide
         out = io.StringIO()  # the page text: every text node, joined with " " (what bs4's get_text(" ") gives)
+        write = out.write
         pos = strings = 0
         # Open elements: [number, strings before it, where its text would start, Chinese chars, directly].
         stack: list[list[int]] = []
-
-        def add_text(value: str) -> None:
-            nonlocal pos, strings
-            if strings:
-                write(" ")
-                pos += 1
-            write(value)
-            pos += len(value)
-            strings += 1
-            count = wide_count(value)
-            if count:
-                frame = stack[-1]
-                frame[3] += count
-                frame[4] += count
-
-        write = out.write
-        roles = set(document.xpath("//*[@role='main']"))  # rare: asking each element would cost more
-        walk = _walk(document, "start", "end", "comment", "pi")
-        for event, element in walk:
+        pending: Any = None  # the node whose text (after its start) or tail (after its end) comes next
+        tail = False
+        dropping = 0  # depth inside an _ALWAYS_DROP element
+        for event, element in itertools.chain.from_iterable(_page_events(page)):
+            if pending is not None:
+                piece = pending.tail if tail else pending.text
+                if piece:
+                    if strings:
+                        write(" ")
+                        pos += 1
+                    write(piece)
+                    pos += len(piece)
+                    strings += 1
+                    count = wide_count(piece)
+                    if count:
+                        frame = stack[-1]
+                        frame[3] += count
+                        frame[4] += count
+                pending = None
             if event == "start":
-                tag = element.tag
-                if tag in _ALWAYS_DROP:
-                    walk.skip_subtree()
+                if dropping or element.tag in _ALWAYS_DROP:
+                    dropping += 1
                     continue
+                tag = element.tag
                 number = len(parent)
                 parent.append(stack[-1][0] if stack else _DOCUMENT)
                 last.append(number)
@@ -201,15 +200,14 @@ class _Index:
                         index.paragraphs.append(number)
                     if tag in _BOX_TAGS:
                         index.boxes.append(number)
-                if roles and element in roles:
+                if element.get("role") == "main":
                     index.roles.append(number)
                 stack.append([number, strings, pos + 1 if strings else pos, 0, 0])
-                text = element.text
-                if text:
-                    add_text(text)
+                pending, tail = element, False
             elif event == "end":
-                tag = element.tag
-                if tag not in _ALWAYS_DROP:
+                if dropping:
+                    dropping -= 1
+                else:
                     number, before, first, count, direct = stack.pop()
                     last[number] = len(parent) - 1
                     if strings != before:
@@ -218,18 +216,16 @@ class _Index:
                     else:
                         start[number] = end[number] = pos
                     wide[number] = count
-                    if direct and tag in _BOX_TAGS:
+                    if direct and element.tag in _BOX_TAGS:
                         index.own[number] = direct
                     if not stack:
-                        break  # the top's tail is not its text
+                        break  # the end of <html>
                     stack[-1][3] += count
-                tail = element.tail
-                if tail:
-                    add_text(tail)
-            else:
-                tail = element.tail
-                if tail:
-                    add_text(tail)
+                if not dropping and stack:
+                    pending, tail = element, True
+                _done(element)
+            elif not dropping and stack:
+                pending, tail = element, True
         text = out.getvalue()
         out.close()
         index.issue = _Hits(_ISSUE_HINT, text)
@@ -311,42 +307,48 @@ class _Walker:
         self.parts: list[tuple[str, bool]] = []  # the text of the block being read, and whether it is bold
         self.centred = self.large = False
 
-    def run(self, top: Any, first: int, *, exempt: bool) -> list[Block]:
-        """Walk TOP (element number FIRST); an EXEMPT top is the content root, its own tag and style ignored."""
+    def run(self, page: str, first: int, *, exempt: bool) -> list[Block]:
+        """Walk the element numbered FIRST; an EXEMPT one is the content root, its own tag and style ignored."""
         index, parts, flush = self.index, self.parts, self._flush
         # Per open element: bold, centred, large, and whether it is a block (ends the text before and after it).
         contexts: list[tuple[bool, bool, bool, bool]] = []
         outside = (False, False, False, False)
 
-        def add(text: str) -> None:
-            bold, centred, large, _ = contexts[-1] if contexts else outside
-            if not parts:
-                self.centred, self.large = centred, large
-            parts.append((text, bold))
-
-        number = first - 1
-        skipped = False  # the next "end" is that of an element passed over: only its tail counts
-        walk = _walk(top, "start", "end", "comment", "pi")
-        for event, element in walk:
+        number = -1
+        skipping = 0  # depth inside an element passed over (_ALWAYS_DROP, chrome, <br>, <hr>)
+        pending: Any = None  # as in _Index.build
+        tail = False
+        for event, element in itertools.chain.from_iterable(_page_events(page)):
+            if pending is not None:
+                piece = pending.tail if tail else pending.text
+                if piece:
+                    bold, centred, large, _ = contexts[-1]
+                    if not parts:
+                        self.centred, self.large = centred, large
+                    parts.append((piece, bold))
+                pending = None
             if event == "start":
+                if skipping:
+                    skipping += 1
+                    continue
                 name = element.tag
                 if name in _ALWAYS_DROP:
-                    walk.skip_subtree()
-                    skipped = True
+                    skipping = 1
                     continue
                 number += 1
+                if number < first:
+                    continue
                 if exempt and number == first:
                     contexts.append(outside)
                 else:
-                    pass_over = name == "br" or name == "hr"
                     attributes = element.attrib
+                    pass_over = name == "br" or name == "hr"
                     if _is_chrome(name, attributes) and not index.keeps_chrome(number):
                         pass_over = True
                     elif name == "br" or name in _BLOCK_TAGS:
                         flush()
                     if pass_over:
-                        walk.skip_subtree()
-                        skipped = True
+                        skipping = 1
                         number = index.last[number]
                         continue
                     bold, centred, large, _ = contexts[-1] if contexts else outside
@@ -365,20 +367,21 @@ class _Walker:
                             is_block,
                         )
                     )
-                text = element.text
-                if text:
-                    add(text)
-                continue
-            if event == "end":
-                if skipped:
-                    skipped = False
-                elif contexts.pop()[3]:
-                    flush()
-                if not contexts:
-                    break  # the top's tail is not part of it
-            tail = element.tail
-            if tail:
-                add(tail)
+                pending, tail = element, False
+            elif event == "end":
+                if skipping:
+                    skipping -= 1
+                    if not skipping and contexts:
+                        pending, tail = element, True
+                elif contexts:
+                    if contexts.pop()[3]:
+                        flush()
+                    if not contexts:
+                        break  # the end of the content root (its tail is not part of it)
+                    pending, tail = element, True
+                _done(element)
+            elif not skipping and contexts:
+                pending, tail = element, True
         flush()
         return self.blocks
 
@@ -388,14 +391,15 @@ class _Walker:
             return
         raw = "".join([text for text, _ in parts])
         if not raw.isspace():  # white space between blocks (most flushes): collapse_spaces would make it ""
-            text = collapse_spaces(_NEWLINE_BY_WIDE.sub("", raw))
+            text = collapse_spaces(_NEWLINE_BY_WIDE.sub("", raw) if "\n" in raw else raw)
             if text:
-                bold = False
-                if any(b for _, b in parts):
-                    visible = [(len(t), b) for t, b in ((strip_all(t), b) for t, b in parts) if t]
-                    bold_chars = sum(n for n, b in visible if b)
-                    all_chars = sum(n for n, _ in visible)
-                    bold = all_chars > 0 and bold_chars * 10 >= all_chars * 9
+                bold_chars = all_chars = 0
+                for part, part_bold in parts:
+                    n = len(strip_all(part))
+                    all_chars += n
+                    if part_bold:
+                        bold_chars += n
+                bold = all_chars > 0 and bold_chars * 10 >= all_chars * 9
                 self.blocks.append(Block(text, bold=bold, centred=self.centred, large=self.large))
         parts.clear()
 
