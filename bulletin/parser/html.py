@@ -156,7 +156,7 @@ class _Index:
     def build(cls, page: str) -> _Index:
         index = cls()
         parent, last, start, end, wide = index.parent, index.last, index.start, index.end, index.wide
-        out = io.StringIO()  # the page text: every text node, joined with " " (what bs4's get_text(" ") gives)
+        out = io.StringIO()  # the page text: every text node, joined with " "
         write = out.write
         pos = strings = 0
         # Open elements: [number, strings before it, where its text would start, Chinese chars, directly].
