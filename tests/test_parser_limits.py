@@ -234,9 +234,8 @@ def test_captured_library_output_is_counted_by_kind_and_never_printed(capfd: pyt
 
 
 def test_a_5_mb_web_page_parses_in_the_child_well_inside_the_limits() -> None:
-    # Before: BeautifulSoup built the whole tree (194 MB peak, 12.8 s in the child for this page; 734 MB for a
-    # 50 MB page); now the page is read as a stream of lxml's parser events, in linear time, holding no tree
-    # (93 MB, 4.0 s on the same machine).
+    # Before: BeautifulSoup built the whole tree (194 MB peak, 12.8 s in the child for this page); now the page is
+    # read as a stream of lxml's parser events, in linear time, holding no tree (93 MB, 4.0 s, same machine).
     data = hostile_docs.big_html_page(5)
     result = run_bounded(data, "page.html")
     assert result.error is None and result.issue is not None
