@@ -5,13 +5,13 @@ paragraph text; it is widened until it contains the issue line, since mastheads 
 above the text. Navigation, scripts, asides and elements whose class or id says header/footer/nav/menu/
 breadcrumb/sidebar/share/copyright are removed first, unless they carry the bulletin itself.
 
-Speed: lxml's HTML parser builds the tree, and the tree is read in linear time without changing it: one pass
-numbers the elements in document order and records, for each, its parent, its text's span in the page text (all
-text nodes joined with a space) and its count of Chinese characters; the hint patterns are searched once in the
-page text, so asking whether an element's text holds an issue line is a lookup, not a scan of its subtree. A
-second pass walks the content root into blocks. The elements skipped (scripts, navigation, chrome) are passed
-over, not removed, and a text node after a skipped element stays a text node of its own, as it would be after
-removing the element in a DOM.
+Speed and memory: the page is read as a stream of lxml's pull-parser events, in linear time and without ever
+holding the whole tree (each element is freed once read). A first pass numbers the elements in document order
+and records, for each, its parent, its text's span in the page text (all text nodes joined with a space) and its
+count of Chinese characters; the hint patterns are searched once in the page text, so asking whether an element's
+text holds an issue line is a lookup, not a scan of its subtree. A second pass walks the content root into
+blocks. The elements skipped (scripts, navigation, chrome) are passed over, and a text node after a skipped
+element stays a text node of its own, as it would after removing the element from a DOM.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ _NEWLINE_BY_WIDE = re.compile(rf"(?<={WIDE_CHAR})[ \t\r\f]*\n\s*|[ \t\r\f]*\n\s*
 
 _DOCUMENT = -1  # the content root above <html>: <html> itself is then an element like any other
 _CHUNK = 1 << 20  # characters of the page fed to the parser at a time
+# libxml2 stops reading (silently) past ~1,024 nested elements: a deeper page is refused rather than cut short.
+_MAX_DEPTH = 1000
 
 
 def html_blocks(data: bytes) -> list[Block]:
@@ -101,7 +103,9 @@ def _page_events(text: str) -> Iterator[Iterator[tuple[str, Any]]]:
     has already weighed.
     """
     # etree's parser, not lxml.html's: the same libxml2 parser, without a Python call per element for its class.
-    parser = etree.HTMLPullParser(events=("start", "end", "comment", "pi"), encoding="utf-8")
+    # huge_tree: no depth limit (256) and no text-node limit (10 MB); the reading is iterative and bounded by the
+    # parse limits of the child.
+    parser = etree.HTMLPullParser(events=("start", "end", "comment", "pi"), encoding="utf-8", huge_tree=True)
     for offset in range(0, len(text), _CHUNK):
         parser.feed(text[offset : offset + _CHUNK].encode("utf-8"))
         yield parser.read_events()
@@ -145,6 +149,7 @@ class _Index:
     wide: array[int] = field(default_factory=lambda: array("q"))  # Chinese characters in its text
     own: dict[int, int] = field(default_factory=dict)  # Chinese characters directly in a _BOX_TAGS element
     body: int = _DOCUMENT
+    total: int = 0  # Chinese characters in the page
     mains: list[int] = field(default_factory=list)  # <article> and <main>
     roles: list[int] = field(default_factory=list)  # role="main"
     paragraphs: list[int] = field(default_factory=list)  # _PARAGRAPH_TAGS
@@ -184,6 +189,8 @@ class _Index:
                 if dropping or element.tag in _ALWAYS_DROP:
                     dropping += 1
                     continue
+                if len(stack) >= _MAX_DEPTH:
+                    raise BulletinParseError("the document is too deeply nested to read", "damaged")
                 tag = element.tag
                 number = len(parent)
                 parent.append(stack[-1][0] if stack else _DOCUMENT)
@@ -218,9 +225,10 @@ class _Index:
                     wide[number] = count
                     if direct and element.tag in _BOX_TAGS:
                         index.own[number] = direct
-                    if not stack:
-                        break  # the end of <html>
-                    stack[-1][3] += count
+                    if stack:
+                        stack[-1][3] += count
+                    else:  # the end of <html>; content after it comes as another <html>
+                        index.total += count
                 if not dropping and stack:
                     pending, tail = element, True
                 _done(element)
@@ -249,7 +257,7 @@ def _content_root(index: _Index) -> int:
     """The number of the content root, or _DOCUMENT."""
     if not index.parent:
         return _DOCUMENT
-    total = index.wide[index.body if index.body != _DOCUMENT else 0]
+    total = index.wide[index.body] if index.body != _DOCUMENT else index.total
     root = _DOCUMENT
     candidates = [n for n in (*index.mains, *index.roles) if index.inside_body(n)]
     for number in candidates:
@@ -376,9 +384,10 @@ class _Walker:
                 elif contexts:
                     if contexts.pop()[3]:
                         flush()
-                    if not contexts:
+                    if contexts:
+                        pending, tail = element, True
+                    elif exempt:
                         break  # the end of the content root (its tail is not part of it)
-                    pending, tail = element, True
                 _done(element)
             elif not skipping and contexts:
                 pending, tail = element, True
