@@ -254,6 +254,11 @@ def _headless_toc(blocks: list[Block], start: int, stop: int) -> tuple[list[_Ent
     return entries, end
 
 
+# A 要目 entry is a title: one wrapped over a few lines stays short. Past this length an unmarked line is not its
+# continuation (joining every following line onto one entry re-read the growing title per line: quadratic).
+_MAX_WRAPPED_ENTRY = 120
+
+
 def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entry], int]:
     entries: list[_Entry] = []
     section: str | None = None
@@ -289,7 +294,8 @@ def _parse_toc(blocks: list[Block], heading: int, stop: int) -> tuple[list[_Entr
             index += 1
             continue
         mostly_marked = entries and marked_count * 2 > len(entries)
-        if not marked and label is None and mostly_marked and entries[-1].section == section:
+        wrapped = len(entries[-1].title) < _MAX_WRAPPED_ENTRY if entries else False
+        if not marked and label is None and mostly_marked and wrapped and entries[-1].section == section:
             entries[-1].title = join_wrapped(entries[-1].title, title)  # an entry wrapped onto a second line
         elif marked and top_rank is not None and rank > top_rank and parent is not None:
             # A sub-item under a ☆ item: that item names the column its sub-items belong to.
