@@ -314,7 +314,8 @@ async def fetch_document(
     """Download URL (http or https) within TIMEOUT seconds overall and MAX_BYTES; returns (data, file name).
 
     Every hop goes through jobs.netguard (internal addresses refused unless POLICY allows them). The content type
-    is checked before the body is read, and the download stops as soon as it passes MAX_BYTES.
+    is checked before the body is read, a compressed body is refused (only identity is asked for), and the
+    download stops as soon as it passes MAX_BYTES.
     """
     try:
         async with (
@@ -327,12 +328,17 @@ async def fetch_document(
             filename = _filename_for(response.url, content_type)
             if filename is None:
                 raise FetchError("type", content_type or "?")
+            # Asked for identity; a compressed body anyway is refused unread: unpacking it (httpx does so a whole
+            # network chunk at a time, once per layer) could take gigabytes before a byte is counted.
+            encoding = response.headers.get("content-encoding", "").strip()
+            if encoding.lower() not in ("", "identity"):
+                raise FetchError("failed", f"Content-Encoding: {encoding}")
             declared = response.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError("too_big")
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.aiter_bytes():  # identity: nothing to unpack
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError("too_big")

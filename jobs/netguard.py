@@ -149,9 +149,11 @@ async def guarded_get(
     if request_url.scheme not in _SCHEMES:
         raise BadScheme(request_url.scheme)
     # trust_env=False: a proxy from the environment would connect for us and bypass the address check.
+    # Accept-Encoding: identity: httpx unpacks a compressed body a whole network chunk at a time, layer after
+    # layer, before the caller can count the bytes (see jobs.desk.fetch_document, which refuses encoded bodies).
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(timeout), follow_redirects=False, transport=PinnedTransport(policy, inner),
-        trust_env=False, headers={"User-Agent": "bulletin-bot"},
+        trust_env=False, headers={"User-Agent": "bulletin-bot", "Accept-Encoding": "identity"},
     ) as client:
         request = client.build_request("GET", request_url)
         for _hop in range(max_redirects + 1):

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import enum
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -553,16 +554,27 @@ def search_key(issue: Issue, slot: int, position: int) -> int:
     return (((date << 14 | year) << 12 | number) << 5 | slot) << 10 | (_MAX_POSITION - position)
 
 
-# Bidi controls (LRE..RLO, LRI..PDI, LRM, RLM, ALM) and zero-width characters (ZWSP, ZWNJ, ZWJ, WJ, BOM): they
-# change nothing a reader sees, so two mastheads or titles differing only by them must be the same text.
-_INVISIBLE = dict.fromkeys(
-    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
-)
+def _invisible(char: str) -> bool:
+    """True for a character a reader does not see.
+
+    Format characters (Cf): bidi controls, zero-width spaces and joiners, soft hyphen, invisible operators, tags,
+    BOM. Then the invisible letters and marks outside Cf: Hangul fillers, the grapheme joiner and the variation
+    selectors (which only pick a glyph variant of the character before them).
+    """
+    code = ord(char)
+    return (
+        unicodedata.category(char) == "Cf"
+        or code in (0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F)
+        or 0x180B <= code <= 0x180D
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+    )
 
 
 def visible(text: str) -> str:
-    """TEXT without bidi controls and zero-width characters (what a reader sees, for identity and display)."""
-    return text.translate(_INVISIBLE)
+    """TEXT without bidi controls, zero-width and other invisible characters (what a reader sees): two mastheads
+    or titles differing only by them must be the same text."""
+    return "".join(c for c in text if not _invisible(c))
 
 
 def canonical(issue: Issue) -> Issue:

@@ -165,6 +165,18 @@ def test_missing_file_and_directory_exit_2(tmp_path: Path) -> None:
     assert directory.stderr.decode() == f"bulletin-bot: {tmp_path}: it is a directory, not a file\n"
 
 
+def test_a_device_or_a_pipe_is_refused_without_being_read(tmp_path: Path) -> None:
+    """Issue 9 §3: the command line keeps the bot's limits. /dev/zero has size 0 by stat and never ends, and
+    opening a named pipe waits for a writer: before, `parse` read /dev/zero until memory ran out and hung on the
+    pipe. Now either gets one line, at once."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    for path in (Path("/dev/zero"), fifo):
+        result = run_cli(path)
+        assert (result.returncode, result.stdout) == (2, b"")
+        assert result.stderr.decode("utf-8") == f"bulletin-bot: {path}: not a regular file\n"
+
+
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"../shared/samples not present ({SHARED})")
 def test_shared_samples_give_identical_json() -> None:
     outputs = {

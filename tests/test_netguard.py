@@ -3,11 +3,14 @@ the connection goes to the address that was checked, and a refusal looks the sam
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import shutil
 import socket
 import ssl
 import subprocess
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import httpx
@@ -191,3 +194,44 @@ async def test_https_to_a_pinned_address_verifies_the_certificate_for_the_name(t
         assert seen_hosts == [f"bulletin.example:{port}"]
     finally:
         await runner.cleanup()
+
+
+def _gzip_bomb(unpacked_mb: int, layers: int) -> bytes:
+    """UNPACKED_MB of zeros, gzipped LAYERS times (each layer shrinks the previous one's output again)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zero = bytes(1 << 20)
+    data = b"".join(packer.compress(zero) for _ in range(unpacked_mb)) + packer.flush()
+    for _ in range(layers - 1):
+        data = gzip.compress(data, 9)
+    return data
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+async def test_a_compressed_body_is_never_unpacked_past_the_download_limit(layers: int) -> None:
+    """A server answering with a gzip bomb (Content-Encoding: gzip, or gzip twice): the fetch is refused naming
+    the encoding, and the bot never holds the unpacked body (httpx would unpack a whole network chunk at once,
+    and a second layer multiplies it: 256 MB from a few hundred bytes)."""
+    bomb = _gzip_bomb(256, layers)
+    encoding = ", ".join(["gzip"] * layers)
+    asked: list[str] = []
+
+    async def compressed(request: web.Request) -> web.Response:
+        asked.append(request.headers.get("Accept-Encoding", ""))
+        return web.Response(body=bomb, headers={"Content-Type": "text/plain", "Content-Encoding": encoding})
+
+    async with web_server({"/b6.txt": compressed}) as base:
+        tracemalloc.start()
+        try:
+            try:
+                await fetch_document(f"{base}/b6.txt", timeout=20.0, max_bytes=1 << 20,
+                                     policy=NetworkPolicy(allow_private=True))
+            except FetchError as exc:
+                outcome = (exc.code, exc.detail)
+            else:
+                outcome = ("ok", "")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 16 << 20, f"peak {peak >> 20} MB"
+    assert outcome == ("failed", f"Content-Encoding: {encoding}")
+    assert asked == ["identity"]

@@ -132,7 +132,12 @@ def test_same_number_without_year_is_still_one_issue(factory: sessionmaker[Sessi
 @pytest.mark.parametrize(
     "invisible",
     ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e",
-     "\u200f", "\u061c", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"],
+     "\u200f", "\u061c", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+     # other format characters (soft hyphen, invisible operators, Mongolian vowel separator, deprecated format
+     # controls, annotation anchors, tags) and invisible letters and marks (Hangul fillers, the grapheme joiner,
+     # variation selectors): each also leaves the text looking the same
+     "\u00ad", "\u2061", "\u2064", "\u180e", "\u206a", "\u206f", "\ufff9", "\U000e0041", "\U000e0001",
+     "\u3164", "\u115f", "\u1160", "\uffa0", "\u034f", "\u180b", "\ufe0f", "\U000e0100"],
 )
 def test_invisible_characters_do_not_make_a_second_issue(factory: sessionmaker[Session], invisible: str) -> None:
     """Issue 9 §5: a masthead or title differing only by bidi controls or zero-width characters is the same issue,

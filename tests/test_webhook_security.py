@@ -224,6 +224,18 @@ def test_huge_posts_without_the_secret_are_refused_from_their_headers_without_th
     assert peak_after - peak_before < 30, (peak_before, peak_after)
 
 
+def test_a_chunked_post_without_the_secret_is_refused_from_its_headers(server: Any, start_bot: Any) -> None:
+    """Without a Content-Length there is no size to check first: the secret alone refuses it, before the body."""
+    bot = start_bot()
+    _rss, peak_before = bot.memory_mb()
+    for headers in ({"Content-Type": "application/json"},
+                    {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET[:-1] + "x"}):
+        assert chunked_post(bot.port, headers, 64 << 20) == "HTTP/1.1 403 Forbidden"
+    _rss, peak_after = bot.memory_mb()
+    assert peak_after - peak_before < 30, (peak_before, peak_after)
+    assert server.messages(USER) == []
+
+
 def test_an_oversize_body_with_the_right_secret_is_refused_413(server: Any, start_bot: Any) -> None:
     bot = start_bot()
     headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}

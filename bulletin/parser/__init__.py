@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from pathlib import Path
+import stat
 
 from bulletin.errors import BulletinParseError
 from bulletin.model import Issue
@@ -137,10 +137,22 @@ def _read_blocks(kind: str, data: bytes, limits: ParseLimits) -> list[Block]:
 def read_document(path: str | os.PathLike[str], *, limits: ParseLimits = DEFAULT_LIMITS) -> bytes:
     """The bytes of a bulletin file; unreadable or oversized files raise BulletinParseError."""
     try:
-        file = Path(path)
-        if file.stat().st_size > limits.max_file_bytes:
+        # Non-blocking, so that opening a named pipe does not wait for a writer; then only a regular file is read
+        # (a device such as /dev/zero reports size 0 and never ends), and never more than the limit, even if the
+        # file grows after it was measured.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(info.st_mode):
+                raise BulletinParseError("not a regular file", "unreadable")
+            if info.st_size > limits.max_file_bytes:
+                raise file_too_large(limits)
+            data = file.read(limits.max_file_bytes + 1)
+        if len(data) > limits.max_file_bytes:
             raise file_too_large(limits)
-        return file.read_bytes()
+        return data
     except IsADirectoryError:
         raise BulletinParseError("it is a directory, not a file", "unreadable") from None
     except FileNotFoundError:
