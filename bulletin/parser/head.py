@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bulletin.parser.blocks import Block
 from bulletin.parser.textutil import CLOSERS, body_like, cn_number, collapse_spaces, is_rule, join_wrapped, strip_all
@@ -43,7 +43,13 @@ _DATE_PATTERNS = (
     re.compile(r"(?<![\d.])(?P<y>\d{4})\s*(?P<sep>[-/.．])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?![\d.])"),
 )
 # The end of a date range after its first date: "—6月11日", "至2023年6月11日".
-_RANGE_END = re.compile(r"^[\s—–\-~～至到]+(?:\d{4}\s*年\s*)?(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日?\s*$")
+_RANGE_END = re.compile(
+    r"^[\s—–\-~～至到]+(?:\d{4}\s*(?:年|[-/.．])\s*)?(?:\d{1,2}\s*(?:月|[-/.．])\s*)?\d{1,2}\s*日?\s*$"
+)  # also the dotted form "2023.9.4—9.10"
+# A byline whose date names only the month ("某县科协　2023年4月"): no date, but the rest is the publisher.
+_MONTH_ONLY = re.compile(r"(?<![\d.])\d{4}\s*年\s*\d{1,2}\s*月\s*$")
+# A handling mark in brackets after the masthead on its line: "某县纪检监察简报（内部资料）".
+_BRACKETED_MARK = re.compile(rf"\s*{_OPEN}\s*(?P<mark>[^()（）\[\]【】〔〕]{{2,8}})\s*{_CLOSE}\s*$")
 
 TOC_HEADINGS = {"本期要目", "本期目录", "目录", "要目", "本期导读", "本期提要", "目次", "本期目次"}
 _DECORATION = "≡═=～~—–-_*＊·•●○◆◇■□★☆▲△▼▽【】[]〖〗〔〕<>＜＞《》|｜ \t\u3000:：()（）"
@@ -406,7 +412,12 @@ def _masthead(front: Front, before: list[Block], prefix_parts: list[str]) -> str
             if run:
                 break
             continue
-        if is_label(text):
+        mark = _BRACKETED_MARK.search(text)
+        if mark is not None and is_label(mark.group("mark")) and _names_periodical(text[: mark.start()]):
+            front.marks[:0] = _marks_of(mark.group("mark"))
+            text = text[: mark.start()]
+            block = replace(block, text=text)
+        elif is_label(text):
             front.marks[:0] = _marks_of(text)
             if run:
                 break
@@ -555,6 +566,15 @@ def _read_byline(front: Front, blocks: list[Block], start: int) -> int:
             j += 1
             content_seen += 1
             continue
+        month = _MONTH_ONLY.search(text) if front.date is None and len(text) <= 60 else None
+        if month is not None:
+            unit = collapse_spaces(text[: month.start()])
+            if not unit or _publisher_form(unit) or is_org(_PUBLISHER_SUFFIX.sub("", unit)):
+                if unit and front.publisher is None:
+                    front.publisher = clean_publisher(unit)
+                j += 1
+                content_seen += 1
+                continue
         if front.publisher is None and _publisher_like(blocks, j, front):
             front.publisher = clean_publisher(text)
             j += 1
@@ -582,13 +602,22 @@ def _publisher_like(blocks: list[Block], index: int, front: Front) -> bool:
     if _publisher_form(text):
         return True
     following = blocks[index + 1] if index + 1 < len(blocks) else None
-    if following is not None and front.date is None and byline_date(following.text):
+    if following is not None and front.date is None and _dated_byline(following.text):
         return True
     # Without a date beside it, only a line that closes the front matter counts (else it may be a heading).
     closes = following is None or is_rule(following.text) or is_toc_heading(following.text)
     # In a styled document a plain line right above a styled one (a heading) closes the head as well.
     closes = closes or (following is not None and following.styled and not blocks[index].styled)
     return closes and is_org(_PUBLISHER_SUFFIX.sub("", text))
+
+
+def _dated_byline(text: str) -> bool:
+    """A date line below a publisher's line: a full date, or only the year and month ("2023年2月")."""
+    if byline_date(text) is not None:
+        return True
+    text = collapse_spaces(text)
+    month = _MONTH_ONLY.search(text)
+    return month is not None and month.start() == 0
 
 
 def _fallback_front(blocks: list[Block]) -> Front:
