@@ -34,7 +34,14 @@ _ISSUE_RE = re.compile(
     rf"\s*(?:{_CLOSE}\s*)?期(?:\s*{_CLOSE})?)?"
 )
 _TOTAL_ONLY = re.compile(rf"^{_OPEN}?\s*总\s*(?:第\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})\s*期\s*{_CLOSE}?$")
-_WEEK_RE = re.compile(r"(?P<year>\d{4})\s*年\s*(?:度\s*)?第\s*(?P<week>\d{1,2}|[一二三四五六七八九十]{1,3})\s*周")
+_WEEK_RE = re.compile(
+    r"(?:(?P<year>\d{4})\s*年\s*(?:度\s*)?)?第\s*(?P<week>\d{1,2}|[一二三四五六七八九十]{1,3})\s*周"
+)  # the year may be left to the date: "第23周（6月5日—6月11日）"
+# The days a week covers, without the year: "（6月5日—6月11日）".
+_DAY_RANGE = re.compile(
+    rf"^{_OPEN}?\s*\d{{1,2}}\s*[月.．/-]\s*\d{{1,2}}\s*日?\s*[—–\-~～至到]+\s*(?:\d{{1,2}}\s*[月.．/-]\s*)?"
+    rf"\d{{1,2}}\s*日?\s*{_CLOSE}?$"
+)
 _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
     re.compile(
@@ -330,7 +337,11 @@ def _find_dated(region: list[Block]) -> _Anchor | None:
             continue
         name = name.strip().rstrip("(（[【〔 ").strip()
         after = after.strip().rstrip(")）]】〕").strip()
-        if after and not _RANGE_END.match(after) and not (week is not None and find_date(after)):
+        if (
+            after
+            and not _RANGE_END.match(after)
+            and not (week is not None and (find_date(after) or _DAY_RANGE.match(after)))
+        ):
             continue
         if not name and index > 0:
             name = collapse_spaces(region[index - 1].text)  # the name on the line above, the date below
@@ -343,7 +354,7 @@ def _find_dated(region: list[Block]) -> _Anchor | None:
         else:
             continue
         if week is not None:
-            anchor.year = int(week.group("year"))
+            anchor.year = int(week.group("year")) if week.group("year") else None
             anchor.week = cn_number(week.group("week"))
             if after and found is None:
                 found = find_date(after)
