@@ -70,6 +70,7 @@ ORG_SUFFIX = re.compile(
 _PUBLISHER_PREFIX = re.compile(
     r"^(?:主办单位|承办单位|编印单位|编发单位|主编单位|编辑单位|主办|编印|编发|编辑|编)\s*[:：]\s*"
 )
+_SECOND_UNIT = re.compile(r"\s+(?:承办|协办|支持|印刷)(?:单位)?\s*[:：]")
 _PUBLISHER_SUFFIX = re.compile(r"\s*(?:编印|编发|主办|(?<![汇选续新])编)$")
 # Words a periodical's name ends with; they split a masthead from a publisher glued onto it.
 _PERIODICAL = re.compile(
@@ -218,6 +219,7 @@ def clean_publisher(text: str) -> str:
     """ "主办单位：XX" / "XX编印" -> "XX"."""
     text = collapse_spaces(text)
     text = _PUBLISHER_PREFIX.sub("", text)
+    text = _SECOND_UNIT.split(text, maxsplit=1)[0]  # "主办：XX　承办：YY": the 主办 unit publishes
     return _PUBLISHER_SUFFIX.sub("", text) or text
 
 
