@@ -69,6 +69,21 @@ def test_set_corrects_fields_is_audited_and_remembers_the_masthead(
     assert "alias_remove" in _bulletin_bot(db_url, config, "audit").stdout
 
 
+def test_a_corrected_publisher_is_remembered_for_the_next_issue_of_the_series(
+    db_url: str, config: Path, files: dict[str, Path]
+) -> None:
+    first = _bulletin_bot(db_url, config, "import", str(files["issue3.txt"]), "--set", "publisher=某县河长制办公室")
+    assert first.returncode == 0, first.stderr
+    assert _bulletin_bot(db_url, config, "aliases").stdout == "某县河湖治理工作简报\tpublisher\t某县河长制办公室\n"
+    second = _bulletin_bot(db_url, config, "import", str(files["issue4.txt"]))
+    assert second.stdout == (
+        f"{files['issue4.txt']}: added 2024年第4期（总第16期） 某县河湖治理工作简报"
+        " (publisher as corrected before: 某县河长制办公室)\n"
+    )
+    shown = _bulletin_bot(db_url, config, "show", "2024-4")
+    assert "某县河湖治理工作简报\n2024年第4期（总第16期）\n某县河长制办公室  2024-04-15" in shown.stdout
+
+
 @pytest.mark.parametrize(
     ("assignment", "message"),
     [
