@@ -3,6 +3,9 @@ desk's 修改 button, recorded in the audit log, and remembered per series. SQLi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +85,23 @@ def test_a_corrected_publisher_is_remembered_for_the_next_issue_of_the_series(
     )
     shown = _bulletin_bot(db_url, config, "show", "2024-4")
     assert "某县河湖治理工作简报\n2024年第4期（总第16期）\n某县河长制办公室  2024-04-15" in shown.stdout
+
+
+def test_show_into_a_closed_pipe_ends_quietly(db_url: str, config: Path, files: dict[str, Path]) -> None:
+    """`bulletin-bot show 2024-03-18 | head -1`: the reader has gone, the command ends without a traceback."""
+    assert _bulletin_bot(db_url, config, "import", str(files["issue3.txt"])).returncode == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: every write gets EPIPE, as after `head` has its line
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_BOT_")}
+    env["BULLETIN_BOT_DATABASE_URL"] = db_url
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bulletin_bot.cli", "--config", str(config), "show", "2024-03-18"],
+            stdout=write_end, stderr=subprocess.PIPE, env=env, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr.decode("utf-8")) == (1, "")
 
 
 @pytest.mark.parametrize(
