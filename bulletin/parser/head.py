@@ -425,7 +425,7 @@ def _masthead(front: Front, before: list[Block], prefix_parts: list[str]) -> str
             if run:
                 break
             continue
-        mark = _BRACKETED_MARK.search(text)
+        mark = _BRACKETED_MARK.search(text) if len(text) <= 40 else None
         if mark is not None and is_label(mark.group("mark")) and _names_periodical(text[: mark.start()]):
             front.marks[:0] = _marks_of(mark.group("mark"))
             text = text[: mark.start()]
