@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bulletin.parser.blocks import Block
 from bulletin.parser.textutil import CLOSERS, body_like, cn_number, collapse_spaces, is_rule, join_wrapped, strip_all
@@ -34,7 +34,14 @@ _ISSUE_RE = re.compile(
     rf"\s*(?:{_CLOSE}\s*)?期(?:\s*{_CLOSE})?)?"
 )
 _TOTAL_ONLY = re.compile(rf"^{_OPEN}?\s*总\s*(?:第\s*)?(?P<total>\d{{1,5}}|{_CN_NUM})\s*期\s*{_CLOSE}?$")
-_WEEK_RE = re.compile(r"(?P<year>\d{4})\s*年\s*(?:度\s*)?第\s*(?P<week>\d{1,2}|[一二三四五六七八九十]{1,3})\s*周")
+_WEEK_RE = re.compile(
+    r"(?:(?P<year>\d{4})\s*年\s*(?:度\s*)?)?第\s*(?P<week>\d{1,2}|[一二三四五六七八九十]{1,3})\s*周"
+)  # the year may be left to the date: "第23周（6月5日—6月11日）"
+# The days a week covers, without the year: "（6月5日—6月11日）".
+_DAY_RANGE = re.compile(
+    rf"^{_OPEN}?\s*\d{{1,2}}\s*[月.．/-]\s*\d{{1,2}}\s*日?\s*[—–\-~～至到]+\s*(?:\d{{1,2}}\s*[月.．/-]\s*)?"
+    rf"\d{{1,2}}\s*日?\s*{_CLOSE}?$"
+)
 _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
     re.compile(
@@ -43,7 +50,13 @@ _DATE_PATTERNS = (
     re.compile(r"(?<![\d.])(?P<y>\d{4})\s*(?P<sep>[-/.．])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})(?![\d.])"),
 )
 # The end of a date range after its first date: "—6月11日", "至2023年6月11日".
-_RANGE_END = re.compile(r"^[\s—–\-~～至到]+(?:\d{4}\s*年\s*)?(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日?\s*$")
+_RANGE_END = re.compile(
+    r"^[\s—–\-~～至到]+(?:\d{4}\s*(?:年|[-/.．])\s*)?(?:\d{1,2}\s*(?:月|[-/.．])\s*)?\d{1,2}\s*日?\s*$"
+)  # also the dotted form "2023.9.4—9.10"
+# A byline whose date names only the month ("某县科协　2023年4月"): no date, but the rest is the publisher.
+_MONTH_ONLY = re.compile(r"(?<![\d.])\d{4}\s*年\s*\d{1,2}\s*月\s*$")
+# A handling mark in brackets after the masthead on its line: "某县纪检监察简报（内部资料）".
+_BRACKETED_MARK = re.compile(rf"\s*{_OPEN}\s*(?P<mark>[^()（）\[\]【】〔〕]{{2,8}})\s*{_CLOSE}\s*$")
 
 TOC_HEADINGS = {"本期要目", "本期目录", "目录", "要目", "本期导读", "本期提要", "目次", "本期目次"}
 _DECORATION = "≡═=～~—–-_*＊·•●○◆◇■□★☆▲△▼▽【】[]〖〗〔〕<>＜＞《》|｜ \t\u3000:：()（）"
@@ -57,6 +70,7 @@ ORG_SUFFIX = re.compile(
 _PUBLISHER_PREFIX = re.compile(
     r"^(?:主办单位|承办单位|编印单位|编发单位|主编单位|编辑单位|主办|编印|编发|编辑|编)\s*[:：]\s*"
 )
+_SECOND_UNIT = re.compile(r"\s+(?:承办|协办|支持|印刷)(?:单位)?\s*[:：]")
 _PUBLISHER_SUFFIX = re.compile(r"\s*(?:编印|编发|主办|(?<![汇选续新])编)$")
 # Words a periodical's name ends with; they split a masthead from a publisher glued onto it.
 _PERIODICAL = re.compile(
@@ -86,6 +100,7 @@ _CHROME_LINE = re.compile(
     r"|^(?:上一篇|下一篇|上一条|下一条)\s*[:：]?"
     r"|^(?:分享到|分享至|一键分享|扫一扫)"
     r"|^(?:标签|相关标签|热门标签|TAG标签|Tags?)\s*[:：]"
+    r"|^(?:Copyright|版权所有|©)|ICP备\s*\d|公网安备\s*\d"  # the site's own footer
     r"|^[【\[]?\s*(?:字体|字号)?\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小(?:[】\]\s]|$)"
     r"|^[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部|返回)\s*[】\]]?(?:\s*[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部|返回)\s*[】\]]?)*$",
     re.IGNORECASE,
@@ -205,6 +220,7 @@ def clean_publisher(text: str) -> str:
     """ "主办单位：XX" / "XX编印" -> "XX"."""
     text = collapse_spaces(text)
     text = _PUBLISHER_PREFIX.sub("", text)
+    text = _SECOND_UNIT.split(text, maxsplit=1)[0]  # "主办：XX　承办：YY": the 主办 unit publishes
     return _PUBLISHER_SUFFIX.sub("", text) or text
 
 
@@ -324,7 +340,11 @@ def _find_dated(region: list[Block]) -> _Anchor | None:
             continue
         name = name.strip().rstrip("(（[【〔 ").strip()
         after = after.strip().rstrip(")）]】〕").strip()
-        if after and not _RANGE_END.match(after) and not (week is not None and find_date(after)):
+        if (
+            after
+            and not _RANGE_END.match(after)
+            and not (week is not None and (find_date(after) or _DAY_RANGE.match(after)))
+        ):
             continue
         if not name and index > 0:
             name = collapse_spaces(region[index - 1].text)  # the name on the line above, the date below
@@ -337,7 +357,7 @@ def _find_dated(region: list[Block]) -> _Anchor | None:
         else:
             continue
         if week is not None:
-            anchor.year = int(week.group("year"))
+            anchor.year = int(week.group("year")) if week.group("year") else None
             anchor.week = cn_number(week.group("week"))
             if after and found is None:
                 found = find_date(after)
@@ -406,7 +426,12 @@ def _masthead(front: Front, before: list[Block], prefix_parts: list[str]) -> str
             if run:
                 break
             continue
-        if is_label(text):
+        mark = _BRACKETED_MARK.search(text) if len(text) <= 40 else None
+        if mark is not None and is_label(mark.group("mark")) and _names_periodical(text[: mark.start()]):
+            front.marks[:0] = _marks_of(mark.group("mark"))
+            text = text[: mark.start()]
+            block = replace(block, text=text)
+        elif is_label(text):
             front.marks[:0] = _marks_of(text)
             if run:
                 break
@@ -555,6 +580,15 @@ def _read_byline(front: Front, blocks: list[Block], start: int) -> int:
             j += 1
             content_seen += 1
             continue
+        month = _MONTH_ONLY.search(text) if front.date is None and len(text) <= 60 else None
+        if month is not None:
+            unit = collapse_spaces(text[: month.start()])
+            if not unit or _publisher_form(unit) or is_org(_PUBLISHER_SUFFIX.sub("", unit)):
+                if unit and front.publisher is None:
+                    front.publisher = clean_publisher(unit)
+                j += 1
+                content_seen += 1
+                continue
         if front.publisher is None and _publisher_like(blocks, j, front):
             front.publisher = clean_publisher(text)
             j += 1
@@ -582,13 +616,22 @@ def _publisher_like(blocks: list[Block], index: int, front: Front) -> bool:
     if _publisher_form(text):
         return True
     following = blocks[index + 1] if index + 1 < len(blocks) else None
-    if following is not None and front.date is None and byline_date(following.text):
+    if following is not None and front.date is None and _dated_byline(following.text):
         return True
     # Without a date beside it, only a line that closes the front matter counts (else it may be a heading).
     closes = following is None or is_rule(following.text) or is_toc_heading(following.text)
     # In a styled document a plain line right above a styled one (a heading) closes the head as well.
     closes = closes or (following is not None and following.styled and not blocks[index].styled)
     return closes and is_org(_PUBLISHER_SUFFIX.sub("", text))
+
+
+def _dated_byline(text: str) -> bool:
+    """A date line below a publisher's line: a full date, or only the year and month ("2023年2月")."""
+    if byline_date(text) is not None:
+        return True
+    text = collapse_spaces(text)
+    month = _MONTH_ONLY.search(text)
+    return month is not None and month.start() == 0
 
 
 def _fallback_front(blocks: list[Block]) -> Front:
