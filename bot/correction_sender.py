@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import warnings
-
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram import error as tg
 from telegram.constants import ParseMode
 
+from bot.common.errors import outcome
 from bot.keyboards import to_markup
 from bot.sender import TelegramSender
 from bulletin.render import Rendered
-from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, SendError, TransientError
-
-_GONE_400 = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked")
-
-
-def _mapped(exc: tg.TelegramError) -> SendError:
-    """The jobs.ports error for a PTB error."""
-    if isinstance(exc, tg.RetryAfter):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            value = exc.retry_after
-        return RetryAfter(value.total_seconds() if isinstance(value, dt.timedelta) else float(value), str(exc))
-    if isinstance(exc, tg.ChatMigrated):
-        return ChatMigrated(int(exc.new_chat_id), str(exc))
-    if isinstance(exc, tg.Forbidden):
-        return ChatGone(str(exc))
-    if isinstance(exc, tg.BadRequest):
-        text = str(exc)
-        return ChatGone(text) if any(m in text.lower() for m in _GONE_400) else PermanentError(text)
-    if isinstance(exc, tg.NetworkError):
-        return TransientError(str(exc) or "network error")
-    return PermanentError(str(exc))
 
 
 class TelegramCorrector:
@@ -52,7 +28,7 @@ class TelegramCorrector:
         try:
             await self.bot.delete_message(chat_id, message_id)
         except tg.TelegramError as exc:
-            raise _mapped(exc) from exc
+            raise outcome(exc) from exc
 
     async def reply(self, chat_id: int, reply_to: int, rendered: Rendered, *, protect: bool) -> int:
         """Send RENDERED as a reply to REPLY_TO (sent even if that message is gone)."""
@@ -67,5 +43,5 @@ class TelegramCorrector:
                 protect_content=protect,
             )
         except tg.TelegramError as exc:
-            raise _mapped(exc) from exc
+            raise outcome(exc) from exc
         return message.message_id

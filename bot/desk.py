@@ -37,6 +37,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 from bot.access import require_admin
 from bot.app import Extension
 from bot.callbacks import Routed, cb_noop, cb_routed
+from bot.common.errors import is_not_modified
 from bot.correction_sender import TelegramCorrector
 from bot.handlers import flood_safe, send, user_lang
 from bot.keyboards import to_markup
@@ -436,7 +437,7 @@ async def _edit(context: Ctx, chat_id: int, message_id: int | None, rendered: Re
             )
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not is_not_modified(exc):
             log.warning("could not edit desk message %s in %s: %s", message_id, chat_id, exc)
 
 

@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 
 from bot import access
 from bot import callbacks as cb
+from bot.common.errors import is_not_modified, retry_seconds
 from bot.keyboards import to_markup
 from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
@@ -106,8 +107,7 @@ async def flood_safe(call: Callable[[], Awaitable[T]]) -> T:
         try:
             return await call()
         except RetryAfter as exc:
-            delay = exc.retry_after
-            seconds = delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay)
+            seconds = retry_seconds(exc)
             if attempt == _FLOOD_ATTEMPTS or seconds > _MAX_FLOOD_WAIT:
                 raise
             log.info("flood control: waiting %.1f s before retrying", seconds)
@@ -147,7 +147,7 @@ async def edit(query: CallbackQuery, rendered: Rendered) -> None:
             )
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not is_not_modified(exc):
             raise
 
 

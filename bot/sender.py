@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import json
 import logging
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, LinkPreviewOptions, Update
 from telegram import error as tg
@@ -23,12 +19,12 @@ from bot.access import require_admin
 from bot.aiohttp_request import AiohttpRequest
 from bot.app import Extension
 from bot.callbacks import Routed
+from bot.common.errors import is_not_modified, outcome
 from bot.handlers import Deps
 from bot.keyboards import to_markup
 from bulletin.i18n import lang_of, t
 from bulletin.render import Keyboard, Rendered
 from jobs.leader import LeaderJobs, LeaderLock, LeadershipLost
-from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, TransientError
 from jobs.push import PublishError, PushSettings, resend_failed, utcnow
 from jobs.push_messages import RESEND_KIND
 from jobs.runner import PushRunner
@@ -39,32 +35,6 @@ log = logging.getLogger(__name__)
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _NO_PREVIEW_JSON = json.dumps(_NO_PREVIEW.to_dict())
-
-# 400 descriptions that mean the chat is unreachable for good (PTB lowercases after the first letter).
-_GONE_400 = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked", "not enough rights")
-
-
-def _retry_seconds(exc: tg.RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
-def _ambiguous(exc: tg.NetworkError) -> bool:
-    """Could the request have reached Telegram? (read timeout, connection dropped after writing)."""
-    cause = exc.__cause__
-    # Never sent: no connection from the pool, or none could be made (httpx for the Application's bot,
-    # aiohttp for the push bot; ClientConnectorError is checked before its base ClientOSError).
-    if isinstance(cause, httpx.PoolTimeout | httpx.ConnectTimeout | httpx.ConnectError):
-        return False
-    if isinstance(cause, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
-        return False
-    if isinstance(exc, tg.TimedOut) or isinstance(cause, httpx.TransportError | aiohttp.ClientError):
-        return True
-    # An HTTP answer (5xx) from the server: it did not deliver.
-    return False
-
 
 @functools.lru_cache(maxsize=64)
 def _markup_json(keyboard: Keyboard) -> str | None:
@@ -115,23 +85,8 @@ class TelegramSender:
                 protect_content=protect,
                 allow_paid_broadcast=paid or None,
             )
-        except tg.RetryAfter as exc:
-            raise RetryAfter(_retry_seconds(exc), str(exc)) from exc
-        except tg.ChatMigrated as exc:
-            raise ChatMigrated(int(exc.new_chat_id), str(exc)) from exc
-        except tg.Forbidden as exc:
-            raise ChatGone(str(exc)) from exc
-        except tg.BadRequest as exc:
-            text = str(exc)
-            if any(marker in text.lower() for marker in _GONE_400):
-                raise ChatGone(text) from exc
-            raise PermanentError(text) from exc
-        except tg.TimedOut as exc:
-            raise TransientError(str(exc) or "timed out", ambiguous=_ambiguous(exc)) from exc
-        except tg.NetworkError as exc:
-            raise TransientError(str(exc), ambiguous=_ambiguous(exc)) from exc
-        except tg.TelegramError as exc:  # InvalidToken, Conflict, ...
-            raise PermanentError(str(exc)) from exc
+        except tg.TelegramError as exc:
+            raise outcome(exc) from exc
         return message.message_id
 
     async def edit(self, chat_id: int, message_id: int, rendered: Rendered) -> None:
@@ -145,18 +100,10 @@ class TelegramSender:
                 reply_markup=to_markup(rendered.keyboard),
                 link_preview_options=_NO_PREVIEW,
             )
-        except tg.RetryAfter as exc:
-            raise RetryAfter(_retry_seconds(exc), str(exc)) from exc
-        except tg.BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            raise PermanentError(str(exc)) from exc
-        except tg.Forbidden as exc:
-            raise ChatGone(str(exc)) from exc
-        except tg.NetworkError as exc:
-            raise TransientError(str(exc), ambiguous=_ambiguous(exc)) from exc
         except tg.TelegramError as exc:
-            raise PermanentError(str(exc)) from exc
+            if is_not_modified(exc):
+                return
+            raise outcome(exc) from exc
 
 
 # ---- wiring into the bot (bot/app.py extension hook)
