@@ -12,7 +12,7 @@ import pytest
 from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.sender import TelegramSender, make_push_bot
+from bot.common.outbox import TelegramSender, make_push_bot
 from jobs.push import PushSettings, publish, utcnow
 from jobs.runner import PushRunner
 from localbotapi import Limits, LocalBotApi

@@ -14,8 +14,7 @@ import pytest
 from telegram import error as tg
 
 from bot.common.errors import outcome, retry_seconds
-from bot.correction_sender import TelegramCorrector
-from bot.sender import TelegramSender
+from bot.common.outbox import TelegramCorrector, TelegramSender
 from bulletin.render import Rendered
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, SendError, TransientError
 

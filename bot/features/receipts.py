@@ -19,10 +19,11 @@ from telegram.constants import ChatType
 from telegram.ext import Application, BaseHandler, CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import handlers as h
-from bot.access import require_admin
-from bot.app import Extension
-from bot.sender import TelegramSender, leader_jobs
+from bot.common import chat as h
+from bot.common.context import Ctx
+from bot.common.feature import Extension, on_button
+from bot.common.guards import admin_only
+from bot.common.outbox import TelegramSender, leader_jobs
 from bot.settings import BotConfig
 from bulletin.i18n import t
 from bulletin.render import esc, issue_label
@@ -42,7 +43,7 @@ _ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
 # ---- the 已阅 button
 
 
-async def ack_button(update: Update, context: h.Ctx, data: cb.Callback) -> None:
+async def ack_button(update: Update, context: Ctx, data: cb.Callback) -> None:
     """The contents message's 已阅 button: record the press once per person; only chats the issue reached count."""
     query = update.callback_query
     chat = update.effective_chat
@@ -128,13 +129,8 @@ def _actor(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
-async def _is_admin(update: Update, context: h.Ctx, action: str) -> bool:
-    d = h.deps(context)
-    return await require_admin(update, context, d.session_factory, d.config, action=action)
-
-
 async def _pushed_issue(
-    update: Update, context: h.Ctx, lang: str, args: list[str], usage_key: str, action: str
+    update: Update, context: Ctx, lang: str, args: list[str], usage_key: str, action: str
 ) -> _IssueReceipts | None:
     """The pushed issue named by ARGS with its receipts (the look-up audited as ACTION); otherwise reply why."""
     if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
@@ -151,11 +147,10 @@ async def _pushed_issue(
     return found
 
 
-async def stats_command(update: Update, context: h.Ctx) -> None:
+@admin_only("stats")
+async def stats_command(update: Update, context: Ctx) -> None:
     """/stats ISSUE (admins): per department delivered, read, articles opened, not reached; /stats: recent issues
     with a chart."""
-    if not await _is_admin(update, context, "stats"):
-        return
     lang = h.user_lang(update)
     args = h.args_of(context)
     if not args:
@@ -168,7 +163,7 @@ async def stats_command(update: Update, context: h.Ctx) -> None:
     await h.reply(update, context, stats_text(found.stored, rows, lang))
 
 
-async def _recent_stats(update: Update, context: h.Ctx, lang: str) -> None:
+async def _recent_stats(update: Update, context: Ctx, lang: str) -> None:
     actor = _actor(update)
 
     def work(s: Session) -> list[_IssueReceipts]:
@@ -214,10 +209,9 @@ async def _recent_stats(update: Update, context: h.Ctx, lang: str) -> None:
     )
 
 
-async def export_command(update: Update, context: h.Ctx) -> None:
+@admin_only("export")
+async def export_command(update: Update, context: Ctx) -> None:
     """/export ISSUE (admins, private chat): the issue's delivery ledger with receipts as a CSV document."""
-    if not await _is_admin(update, context, "export"):
-        return
     lang = h.user_lang(update)
     chat = update.effective_chat
     assert chat is not None
@@ -257,10 +251,9 @@ def coverage_text(departments: tuple[str, ...], missing: list[str], active: dict
     return "\n".join(lines)
 
 
-async def coverage_command(update: Update, context: h.Ctx) -> None:
+@admin_only("coverage")
+async def coverage_command(update: Update, context: Ctx) -> None:
     """/coverage (admins): the configured departments that have no active subscriber."""
-    if not await _is_admin(update, context, "coverage"):
-        return
     lang = h.user_lang(update)
     departments = tuple(h.deps(context).config.access.departments)
     actor = _actor(update)
@@ -308,10 +301,10 @@ def receipts_extension(config: BotConfig, factory: sessionmaker[Session]) -> Ext
         CommandHandler("stats", stats_command, filters=message),
         CommandHandler("export", export_command, filters=message),
         CommandHandler("coverage", coverage_command, filters=message),
+        on_button(ack_button, cb.Ack),
     ]
     return Extension(
         handlers=handlers,
-        callback_routes={"k": ack_button},
         services=[ReminderService(factory, reminder_settings(config))],
     )
 

@@ -32,15 +32,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.access import require_admin
-from bot.app import Extension
 from bot.callbacks import Routed, cb_noop, cb_routed
+from bot.common.chat import flood_safe, send, user_lang
+from bot.common.context import Ctx
 from bot.common.errors import is_not_modified
-from bot.correction_sender import TelegramCorrector
-from bot.handlers import flood_safe, send, user_lang
-from bot.keyboards import to_markup
+from bot.common.feature import Extension, on_button
+from bot.common.guards import require_admin
+from bot.common.keyboards import to_markup
+from bot.common.outbox import TelegramCorrector
 from bot.settings import BotConfig
 from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
@@ -78,8 +79,6 @@ from storage.publishing_models import ApprovalState, CorrectionAction
 from storage.publishing_repo import MarkRepository
 
 log = logging.getLogger(__name__)
-
-Ctx = ContextTypes.DEFAULT_TYPE
 
 DRAFT_KIND = "p"
 APPROVAL_KIND = "v"
@@ -195,7 +194,7 @@ class Desk:
         return await asyncio.to_thread(run)
 
     async def is_admin(self, update: Update, context: Ctx, action: str) -> bool:
-        return await require_admin(update, context, self.factory, self.config, action=action)
+        return await require_admin(update, context, action=action)
 
 
 def _now() -> dt.datetime:
@@ -203,9 +202,7 @@ def _now() -> dt.datetime:
 
 
 def _desk(context: Ctx) -> Desk:
-    value = context.bot_data["desk"]
-    assert isinstance(value, Desk)
-    return value
+    return context.bot_data.part(Desk)
 
 
 # ---- rendering
@@ -921,27 +918,14 @@ def make_desk_extension(*, ack_button: bool) -> Callable[[BotConfig, sessionmake
 def _extension(desk: Desk) -> Extension:
     state = desk.state
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-
-    def bind(handler: Any) -> Any:
-        async def wrapped(update: Update, context: Ctx, *rest: Any) -> None:
-            context.bot_data["desk"] = desk
-            await handler(update, context, *rest)
-
-        wrapped.__doc__ = handler.__doc__
-        return wrapped
-
     handlers: list[BaseHandler[Any, Any, Any]] = [
-        MessageHandler(private & filters.Document.ALL, bind(on_document)),
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), bind(on_typed_time)),
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.Regex(_URL), bind(on_url)),
-        CommandHandler(list(_ACTIONS), bind(correction_command), filters=private),
-        CommandHandler("internal", bind(internal_command), filters=private),
+        MessageHandler(private & filters.Document.ALL, on_document),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), on_typed_time),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.Regex(_URL), on_url),
+        CommandHandler(list(_ACTIONS), correction_command, filters=private),
+        CommandHandler("internal", internal_command, filters=private),
+        on_button(draft_button, DRAFT_KIND),
+        on_button(approval_button, APPROVAL_KIND),
+        on_button(correction_button, CORRECTION_KIND),
     ]
-    return Extension(
-        handlers=handlers,
-        callback_routes={
-            DRAFT_KIND: bind(draft_button),
-            APPROVAL_KIND: bind(approval_button),
-            CORRECTION_KIND: bind(correction_button),
-        },
-    )
+    return Extension(handlers=handlers, state=[desk])

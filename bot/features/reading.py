@@ -1,34 +1,37 @@
-"""Chat handlers: parse the update, call the repositories in one transaction, render, reply.
+"""The reading feature: /start, /help, /latest, /issues, /issue, /article, /search and their buttons.
 
-Database work runs in a worker thread (`asyncio.to_thread`) inside one `storage.db.transaction` per update,
-and returns plain data, so the event loop never blocks on the database.
+Handlers parse the update, read the archive in one transaction (in a worker thread), render, and reply.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar
+from dataclasses import dataclass
 
-from sqlalchemy.orm import Session, sessionmaker
-from telegram import CallbackQuery, Chat, Message, Update, User
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.ext import CommandHandler, filters
 
-from bot import access
 from bot import callbacks as cb
-from bot.common.errors import is_not_modified, retry_seconds
-from bot.keyboards import to_markup
+from bot.common.chat import (
+    args_of,
+    edit,
+    expired,
+    in_transaction,
+    reply,
+    reply_rendered,
+    send_all,
+    unknown_article,
+    unknown_issue,
+    user_lang,
+)
+from bot.common.context import Ctx
+from bot.common.feature import Extension, on_button
 from bot.settings import BotConfig
-from bulletin.i18n import lang_of, t
+from bulletin.i18n import t
 from bulletin.render import (
     Button,
-    Keyboard,
     Rendered,
     date_text,
     esc,
@@ -38,122 +41,19 @@ from bulletin.render import (
     shorten,
 )
 from jobs.marks import is_internal, mark_parts, with_internal_mark
-from jobs.push_limits import RateLimiter
 from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
-from storage.db import transaction
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import Subscriber, SubscriberRepository
 from storage.types import utcnow
 
-log = logging.getLogger(__name__)
-
 ISSUES_PER_PAGE = 10
 HITS_PER_PAGE = 5
-MAX_DEPARTMENT_CHARS = 64
 MAX_QUERY_CHARS = 100
 _SEARCH_KEYS_KEPT = 50
-_FLOOD_ATTEMPTS = 5
-_MAX_FLOOD_WAIT = 60.0
 _ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 _POSITION = re.compile(r"[0-9]{1,9}")
 _DEEP_ISSUE = re.compile(r"i([0-9]{1,12})")
 _DEEP_ARTICLE = re.compile(r"a([0-9]{1,12})_([0-9]{1,9})")
-
-Ctx = ContextTypes.DEFAULT_TYPE
-CallbackRoute = Callable[[Update, Ctx, "cb.Callback"], Awaitable[None]]
-T = TypeVar("T")
-
-
-@dataclass
-class Deps:
-    """What the handlers need, kept in application.bot_data["deps"]."""
-
-    config: BotConfig
-    session_factory: sessionmaker[Session]
-    # kind letter -> coroutine, for callback kinds owned by other packages (e.g. the push's "read" button "k")
-    callback_routes: dict[str, CallbackRoute] = field(default_factory=dict)
-    # The permits the Application's bot draws on for every message (bot/send_budget.py); a push at
-    # [push] rate_per_second draws on the same ones.
-    send_budget: RateLimiter | None = None
-
-
-def deps(context: Ctx) -> Deps:
-    """The application's dependencies."""
-    value = context.bot_data["deps"]
-    assert isinstance(value, Deps)
-    return value
-
-
-async def in_transaction(context: Ctx, work: Callable[[Session], T]) -> T:
-    """Run WORK(session) in a worker thread inside one transaction (the update's only one)."""
-    factory = deps(context).session_factory
-
-    def run() -> T:
-        with transaction(factory) as session:
-            return work(session)
-
-    return await asyncio.to_thread(run)
-
-
-def user_lang(update: Update) -> str:
-    """The chat language for the user behind UPDATE."""
-    user = update.effective_user
-    return lang_of(user.language_code if user else None)
-
-
-async def flood_safe(call: Callable[[], Awaitable[T]]) -> T:
-    """Make CALL, waiting out Telegram's flood control (429 retry_after) a few times instead of failing."""
-    for attempt in range(1, _FLOOD_ATTEMPTS + 1):
-        try:
-            return await call()
-        except RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            if attempt == _FLOOD_ATTEMPTS or seconds > _MAX_FLOOD_WAIT:
-                raise
-            log.info("flood control: waiting %.1f s before retrying", seconds)
-            await asyncio.sleep(seconds + 0.05)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def send(context: Ctx, chat_id: int, rendered: Rendered, *, protect: bool = False) -> Message:
-    """Send one rendered message as HTML (PROTECT: no forwarding or saving, for internal issues)."""
-    return await flood_safe(
-        lambda: context.bot.send_message(
-            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard),
-            protect_content=True if protect else None,
-        )
-    )
-
-
-async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered], *, protect: bool = False) -> None:
-    """Send the parts of a split message in order."""
-    for part in parts:
-        await send(context, chat_id, part, protect=protect)
-
-
-async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> None:
-    """Answer in the update's chat with HTML TEXT (already escaped where needed)."""
-    chat = update.effective_chat
-    assert chat is not None
-    await send(context, chat.id, Rendered(text, keyboard))
-
-
-async def edit(query: CallbackQuery, rendered: Rendered) -> None:
-    """Replace the pressed message with RENDERED (an unchanged message is not an error)."""
-    try:
-        await flood_safe(
-            lambda: query.edit_message_text(
-                rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
-            )
-        )
-    except BadRequest as exc:
-        if not is_not_modified(exc):
-            raise
-
-
-def args_of(context: Ctx) -> list[str]:
-    """The command's arguments (whitespace-separated words)."""
-    return list(context.args or [])
 
 
 # --- what the database calls return (plain data for the event loop)
@@ -179,20 +79,6 @@ def contents_of(view: IssueView, lang: str) -> Rendered:
     return with_internal_mark(rendered, lang) if view.internal else rendered
 
 
-def unknown_issue(lang: str, ref: str) -> str:
-    return t(lang, "unknown_issue", ref=esc(ref))
-
-
-def unknown_article(lang: str, stored: StoredIssue, position: int) -> str:
-    return t(
-        lang,
-        "unknown_article",
-        label=esc(issue_label(stored.issue, lang)),
-        position=position,
-        count=len(stored.issue.articles),
-    )
-
-
 # --- /start and /help
 
 
@@ -206,9 +92,6 @@ async def start(update: Update, context: Ctx) -> None:
             return
         if m := _DEEP_ARTICLE.fullmatch(args[0]):
             await show_article(update, context, int(m[1]), int(m[2]))
-            return
-        if m := access.INVITE_PAYLOAD.fullmatch(args[0]):
-            await access.start_with_invite(update, context, m[1])
             return
     user = update.effective_user
     chat = update.effective_chat
@@ -245,12 +128,6 @@ async def latest(update: Update, context: Ctx) -> None:
         await reply(update, context, t(lang, "no_issues"))
         return
     await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
-
-
-async def reply_rendered(update: Update, context: Ctx, rendered: Rendered, *, protect: bool = False) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    await send(context, chat.id, rendered, protect=protect)
 
 
 async def issue_command(update: Update, context: Ctx) -> None:
@@ -476,195 +353,103 @@ async def search_command(update: Update, context: Ctx) -> None:
     await reply_rendered(update, context, _search_page(lang, query, result, 1, context))
 
 
-# --- subscriptions
-
-
-def _department_keyboard(config: BotConfig, lang: str) -> Keyboard:
-    rows = [(Button(shorten(name), cb.cb_department(i)),) for i, name in enumerate(config.access.departments)]
-    rows.append((Button(t(lang, "btn_other_department"), cb.cb_department(None)),))
-    return tuple(rows)
-
-
-def _clean_department(text: str) -> str | None:
-    name = " ".join(text.split())
-    return name if 1 <= len(name) <= MAX_DEPARTMENT_CHARS else None
-
-
-def _display_name(chat: Chat, user: User | None) -> str:
-    if chat.type != ChatType.PRIVATE:
-        return chat.title or str(chat.id)
-    return user.full_name if user else str(chat.id)
-
-
-async def _subscribe(update: Update, context: Ctx, department: str) -> str:
-    """Subscribe the update's chat with DEPARTMENT (or change the department of an active subscription)."""
-    return await access.subscribe(update, context, department)  # [access] mode decides (open/invite/approval)
-
-
-async def subscribe_command(update: Update, context: Ctx) -> None:
-    """/subscribe [department]: subscribe, choosing the department on a keyboard or typing it."""
-    lang = user_lang(update)
-    args = args_of(context)
-    if (refusal := await access.subscription_refusal(update, context)) is not None:
-        await reply(update, context, refusal)
-        return
-    if args:
-        department = _clean_department(" ".join(args))
-        if department is None:
-            await reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
-            return
-        await reply(update, context, await _subscribe(update, context, department))
-        return
-    await reply(update, context, t(lang, "subscribe_choose"), _department_keyboard(deps(context).config, lang))
-
-
-async def unsubscribe_command(update: Update, context: Ctx) -> None:
-    """/unsubscribe: stop the subscription of this chat (a group's: only its admins)."""
-    lang = user_lang(update)
-    chat = update.effective_chat
-    assert chat is not None
-    if (refusal := await access.group_change_refusal(update, context)) is not None:
-        await reply(update, context, refusal)
-        return
-    done = await in_transaction(context, lambda s: SubscriberRepository(s).unsubscribe(chat.id))
-    if context.chat_data is not None:
-        context.chat_data.pop("awaiting_department", None)
-    await reply(update, context, t(lang, "unsubscribed" if done else "not_subscribed"))
-
-
-async def settings_command(update: Update, context: Ctx) -> None:
-    """/settings: show the department and offer to change it."""
-    lang = user_lang(update)
-    chat = update.effective_chat
-    assert chat is not None
-    current: Subscriber | None = await in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
-    if current is None or not current.active:
-        await reply(update, context, t(lang, "not_subscribed"))
-        return
-    text = t(lang, "settings_current", department=esc(current.department or "—"))
-    await reply(update, context, text, _department_keyboard(deps(context).config, lang))
-
-
-async def private_text(update: Update, context: Ctx) -> None:
-    """Private non-command text: the typed department after "其他", else a pointer to /help."""
-    lang = user_lang(update)
-    message = update.effective_message
-    if context.chat_data is not None and context.chat_data.get("awaiting_department") and message and message.text:
-        department = _clean_department(message.text)
-        if department is None:
-            await reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
-            return
-        context.chat_data.pop("awaiting_department", None)
-        await reply(update, context, await _subscribe(update, context, department))
-        return
-    await reply(update, context, t(lang, "pointer_to_help"))
-
-
 # --- buttons
 
 
-async def expired(query: CallbackQuery, lang: str) -> None:
-    """Tell the presser the button no longer works."""
-    await query.answer(t(lang, "button_expired"), show_alert=False)
+async def noop_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """The page counter between paging buttons: does nothing."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
 
 
-async def button(update: Update, context: Ctx) -> None:
-    """Any inline button press: strictly parsed; unknown, forged or stale data is answered as expired."""
+async def article_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """A search hit's button: send that article (expired when the issue or article is gone)."""
     query = update.callback_query
-    assert query is not None
+    assert query is not None and isinstance(data, cb.OpenArticle)
+    stored = await in_transaction(context, lambda s: IssueRepository(s).get(data.issue_id))
+    if stored is None or data.position > len(stored.issue.articles) or update.effective_chat is None:
+        await expired(query, user_lang(update))
+        return
+    await query.answer()
+    await send_article(update, context, stored, data.position)
+
+
+async def contents_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """An issue list's button: send that issue's contents message."""
+    query = update.callback_query
+    assert query is not None and isinstance(data, cb.ShowContents)
+
+    def work(s: Session) -> IssueView | None:
+        repo = IssueRepository(s)
+        return _issue_view(repo, repo.get(data.issue_id), s)
+
+    view = await in_transaction(context, work)
+    if view is None or update.effective_chat is None:
+        await expired(query, user_lang(update))
+        return
+    await query.answer()
+    await reply_rendered(update, context, contents_of(view, user_lang(update)), protect=view.internal)
+
+
+async def issues_page_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """The issue list's paging buttons: show that page in place."""
+    query = update.callback_query
+    assert query is not None and isinstance(data, cb.IssuesPage)
     lang = user_lang(update)
-    data = cb.parse_callback(query.data)
-    if data is None or update.effective_chat is None:
-        await expired(query, lang)
-        return
-    if isinstance(data, cb.Noop):
-        await query.answer()
-    elif isinstance(data, cb.OpenArticle):
-        stored = await in_transaction(context, lambda s: IssueRepository(s).get(data.issue_id))
-        if stored is None or data.position > len(stored.issue.articles):
-            await expired(query, lang)
-            return
-        await query.answer()
-        await send_article(update, context, stored, data.position)
-    elif isinstance(data, cb.ShowContents):
-
-        def work(s: Session) -> IssueView | None:
-            repo = IssueRepository(s)
-            return _issue_view(repo, repo.get(data.issue_id), s)
-
-        view = await in_transaction(context, work)
-        if view is None:
-            await expired(query, lang)
-            return
-        await query.answer()
-        await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
-    elif isinstance(data, cb.IssuesPage):
-        items, total = await _load_issues_page(context, data.page)
-        if not items:
-            await expired(query, lang)
-            return
-        await query.answer()
-        await edit(query, _issues_page(lang, items, total, data.page))
-    elif isinstance(data, cb.SearchResults):
-        text = data.query
-        if text is None and context.chat_data is not None:
-            text = context.chat_data.get("search_queries", {}).get(data.key)
-        if text is None:
-            await expired(query, lang)
-            return
-        result = await _run_search(context, text, data.page)
-        if not result.hits:
-            await expired(query, lang)
-            return
-        await query.answer()
-        await edit(query, _search_page(lang, text, result, data.page, context))
-    elif isinstance(data, cb.ChooseDepartment):
-        await _choose_department(update, context, query, data, lang)
-    else:
-        kind = "k" if isinstance(data, cb.Ack) else data.kind
-        route = deps(context).callback_routes.get(kind)
-        if route is None:
-            await expired(query, lang)
-            return
-        await route(update, context, data)
-
-
-async def _choose_department(
-    update: Update, context: Ctx, query: CallbackQuery, data: cb.ChooseDepartment, lang: str
-) -> None:
-    departments = deps(context).config.access.departments
-    chat = update.effective_chat
-    assert chat is not None
-    if data.index is None:
-        await query.answer()
-        if chat.type == ChatType.PRIVATE:
-            if context.chat_data is not None:
-                context.chat_data["awaiting_department"] = True
-            await edit(query, Rendered(t(lang, "subscribe_type_department")))
-        else:
-            await edit(query, Rendered(t(lang, "subscribe_type_department_group")))
-        return
-    if data.index >= len(departments):
+    items, total = await _load_issues_page(context, data.page)
+    if not items:
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, Rendered(await _subscribe(update, context, departments[data.index])))
+    await edit(query, _issues_page(lang, items, total, data.page))
 
 
-# --- errors
-
-
-async def on_error(update: object, context: Ctx) -> None:
-    """Log the failure and tell the user, politely, once; never show them the traceback."""
-    log.error("error while handling update %s", getattr(update, "update_id", None), exc_info=context.error)
-    if not isinstance(update, Update):
-        return
+async def search_page_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """The search results' paging buttons: show that page in place (a long query is kept in the chat's data)."""
+    query = update.callback_query
+    assert query is not None and isinstance(data, cb.SearchResults)
     lang = user_lang(update)
-    try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(t(lang, "error"))
-        elif update.effective_chat is not None and update.effective_message is not None:
-            chat_id = update.effective_chat.id
-            await flood_safe(lambda: context.bot.send_message(chat_id, t(lang, "error")))
-    except TelegramError as exc:  # the chat may be gone, or the query too old; nothing more to do
-        log.warning("could not report the error to the user: %s", exc)
+    text = data.query
+    if text is None and context.chat_data is not None:
+        text = context.chat_data.get("search_queries", {}).get(data.key)
+    if text is None:
+        await expired(query, lang)
+        return
+    result = await _run_search(context, text, data.page)
+    if not result.hits:
+        await expired(query, lang)
+        return
+    await query.answer()
+    await edit(query, _search_page(lang, text, result, data.page, context))
+
+
+async def private_text(update: Update, context: Ctx) -> None:
+    """Private text no feature claimed: a pointer to /help (groups stay quiet)."""
+    await reply(update, context, t(user_lang(update), "pointer_to_help"))
+
+
+# --- wiring
+
+
+def extension(config: BotConfig, factory: object) -> Extension:
+    """ExtensionFactory: the reading commands and their buttons."""
+    message = filters.UpdateType.MESSAGE
+    commands = {
+        "start": start,
+        "help": help_command,
+        "latest": latest,
+        "issues": issues_command,
+        "issue": issue_command,
+        "article": article_command,
+        "search": search_command,
+    }
+    return Extension(
+        handlers=[
+            *(CommandHandler(name, callback, filters=message) for name, callback in commands.items()),
+            on_button(noop_button, cb.Noop),
+            on_button(article_button, cb.OpenArticle),
+            on_button(contents_button, cb.ShowContents),
+            on_button(issues_page_button, cb.IssuesPage),
+            on_button(search_page_button, cb.SearchResults),
+        ]
+    )
