@@ -7,7 +7,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from sqlalchemy.orm import Session
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
@@ -17,8 +16,8 @@ from bot.common.errors import is_not_modified, retry_seconds
 from bot.common.keyboards import to_markup
 from bulletin.i18n import lang_of, t
 from bulletin.render import Keyboard, Rendered, esc, issue_label
+from jobs.uow import UnitOfWork
 from storage.archive import StoredIssue
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +26,9 @@ _FLOOD_ATTEMPTS = 5
 _MAX_FLOOD_WAIT = 60.0
 
 
-async def in_transaction(context: Ctx, work: Callable[[Session], T]) -> T:
-    """Run WORK(session) in a worker thread inside one transaction (the update's only one)."""
-    factory = deps(context).session_factory
-
-    def run() -> T:
-        with transaction(factory) as session:
-            return work(session)
-
-    return await asyncio.to_thread(run)
+async def unit_of_work(context: Ctx, work: Callable[[UnitOfWork], T]) -> T:
+    """Run WORK in one unit of work (one transaction, in a worker thread): the update's only one."""
+    return await deps(context).units.run(work)
 
 
 def user_lang(update: Update) -> str:

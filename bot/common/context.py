@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.settings import BotConfig
 from jobs.leader import LeaderJobs
 from jobs.push_limits import RateLimiter
+from jobs.uow import UnitsOfWork
 
 T = TypeVar("T")
 
@@ -32,6 +33,11 @@ class Deps:
     # The permits the Application's bot draws on for every message (bot/send_budget.py); a push at
     # [push] rate_per_second draws on the same ones.
     send_budget: RateLimiter | None = None
+
+    @property
+    def units(self) -> UnitsOfWork:
+        """Units of work on the session factory (one per update, see unit_of_work in bot/common/chat.py)."""
+        return UnitsOfWork(self.session_factory)
 
 
 class BotData:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable, Coroutine
@@ -15,8 +14,7 @@ from bot.common.chat import reply, user_lang
 from bot.common.context import Ctx, deps
 from bulletin.i18n import t
 from bulletin.render import esc
-from storage.access_repo import AdminRepository, AuditLog
-from storage.db import transaction
+from jobs.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +48,13 @@ async def require_admin(update: Update, context: Ctx, *, action: str = "") -> bo
     user_id = user.id if user is not None else None
     configured = tuple(d.config.access.admins)
 
-    def run() -> bool:
-        with transaction(d.session_factory) as s:
-            if user_id is not None and AdminRepository(s).is_admin(user_id, configured):
-                return True
-            AuditLog(s).record(
-                actor_id=user_id, action="refused", detail=f"{action or 'admin function'}: {what(update)}"
-            )
-            return False
+    def check(u: UnitOfWork) -> bool:
+        if user_id is not None and u.admins.is_admin(user_id, configured):
+            return True
+        u.audit.record(actor_id=user_id, action="refused", detail=f"{action or 'admin function'}: {what(update)}")
+        return False
 
-    if await asyncio.to_thread(run):
+    if await d.units.run(check):
         return True
     log.warning("refused non-admin user %s: %s (%s)", user_id, action or "admin function", what(update))
     text = t(user_lang(update), "access_admin_only")

@@ -7,14 +7,12 @@ Callback kind "q" (bot/callbacks.py routed kind): ``1:q:<request_id>:<1 approve 
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import datetime as dt
 import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,18 +30,25 @@ from bot.common.guards import admin_only, what
 from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
 from bulletin.render import MAX_MESSAGE_UTF16, Button, Keyboard, Rendered, esc, shorten, split_plain
+from jobs.access import (
+    AccessRules,
+    Applicant,
+    admit,
+    check_invite,
+    create_invite,
+    invite_refusal,
+    refusal_before_subscribing,
+    remove_subscriber,
+)
+from jobs.access import decide_request as decide
 from jobs.schedule import ScheduleError, parse_duration
+from jobs.uow import UnitsOfWork
 from storage.access_repo import (
-    AdminRepository,
-    AuditLog,
-    InviteRepository,
     InviteStatus,
-    RequestRepository,
     RequestState,
     SubscriptionRequest,
 )
-from storage.db import transaction
-from storage.subscribers import Subscriber, SubscriberRepository
+from storage.subscribers import Subscriber
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,20 +85,8 @@ def _local(config: BotConfig, at: dt.datetime) -> str:
 # --- who may subscribe
 
 
-def _invite_refusal(status: InviteStatus) -> str:
-    return {
-        InviteStatus.UNKNOWN: "access_invite_unknown",
-        InviteStatus.EXPIRED: "access_invite_expired",
-        InviteStatus.USED_UP: "access_invite_used_up",
-        InviteStatus.REVOKED: "access_invite_revoked",
-    }.get(status, "access_invite_unknown")
-
-
-@dataclass(frozen=True)
-class _Admission:
-    key: str  # i18n key of the answer
-    request: SubscriptionRequest | None = None  # a new request to announce to the admins
-    admins: tuple[int, ...] = ()
+def _rules(config: BotConfig) -> AccessRules:
+    return AccessRules(mode=config.access.mode, admins=tuple(config.access.admins))
 
 
 def _invite_code(context: Ctx) -> str | None:
@@ -111,19 +104,9 @@ async def subscription_refusal(update: Update, context: Ctx) -> str | None:
     if d.config.access.mode != "invite" or chat is None:
         return None
     code = _invite_code(context)
-
-    def work(s: Session) -> str | None:
-        current = SubscriberRepository(s).get(chat.id)
-        if current is not None and current.active:
-            return None
-        if user is not None and AdminRepository(s).is_admin(user.id, d.config.access.admins):
-            return None
-        if code is None:
-            return "access_invite_required"
-        status = InviteRepository(s).check(code)
-        return None if status is InviteStatus.VALID else _invite_refusal(status)
-
-    key = await h.in_transaction(context, work)
+    user_id = user.id if user is not None else None
+    rules = _rules(d.config)
+    key = await h.unit_of_work(context, lambda u: refusal_before_subscribing(u, chat.id, user_id, rules, code))
     if key is not None and key != "access_invite_required" and context.chat_data is not None:
         context.chat_data.pop("invite_code", None)
     return None if key is None else t(h.user_lang(update), key)
@@ -140,7 +123,7 @@ async def group_change_refusal(update: Update, context: Ctx) -> str | None:
         return None  # an anonymous admin, writing as the group itself (only admins can)
     if user is not None:
         configured = tuple(h.deps(context).config.access.admins)
-        if await h.in_transaction(context, lambda s: AdminRepository(s).is_admin(user.id, configured)):
+        if await h.unit_of_work(context, lambda u: u.admins.is_admin(user.id, configured)):
             return None
         try:
             member = await context.bot.get_chat_member(chat.id, user.id)
@@ -168,55 +151,19 @@ async def subscribe(update: Update, context: Ctx, department: str) -> str:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
     if chat.type != ChatType.PRIVATE:
-        current = await h.in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+        current = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
         if current is not None and current.active and (refusal := await group_change_refusal(update, context)):
             return refusal
     code = _invite_code(context)
-    mode = config.access.mode
-
-    def add(s: Session) -> None:
-        SubscriberRepository(s).subscribe(
-            chat.id,
-            chat_type=chat.type,
-            user_id=user.id if user else None,
-            display_name=h.display_name(chat, user),
-            language_code=user.language_code if user else None,
-            department=department,
-        )
-
-    def work(s: Session) -> _Admission:
-        repo = SubscriberRepository(s)
-        current = repo.get(chat.id)
-        if current is not None and current.active:
-            repo.set_department(chat.id, department)
-            return _Admission("department_changed")
-        admins = AdminRepository(s)
-        if mode == "open" or (user is not None and admins.is_admin(user.id, config.access.admins)):
-            add(s)
-            return _Admission("subscribed")
-        if code is not None:
-            status = InviteRepository(s).use(code)
-            if status is InviteStatus.VALID:
-                add(s)
-                return _Admission("subscribed")
-            if mode == "invite":
-                return _Admission(_invite_refusal(status))
-        if mode == "invite":
-            return _Admission("access_invite_required")
-        requests = RequestRepository(s)
-        request, created = requests.create(
-            chat.id,
-            chat_type=chat.type,
-            user_id=user.id if user else None,
-            display_name=h.display_name(chat, user),
-            language_code=user.language_code if user else None,
-            department=department,
-        )
-        if not created:
-            return _Admission("access_request_pending")
-        return _Admission("access_request_sent", request, tuple(admins.all(config.access.admins)))
-
-    outcome = await h.in_transaction(context, work)
+    applicant = Applicant(
+        chat.id,
+        chat_type=chat.type,
+        user_id=user.id if user else None,
+        display_name=h.display_name(chat, user),
+        language_code=user.language_code if user else None,
+    )
+    rules = _rules(config)
+    outcome = await h.unit_of_work(context, lambda u: admit(u, applicant, department, rules, code))
     if code is not None and context.chat_data is not None and outcome.key != "department_changed":
         context.chat_data.pop("invite_code", None)
     if outcome.request is not None:
@@ -273,29 +220,7 @@ async def decide_request(update: Update, context: Ctx, data: cb.Callback) -> Non
     actor = _actor(update)
     assert actor is not None
 
-    def work(s: Session) -> tuple[SubscriptionRequest | None, SubscriptionRequest | None]:
-        requests = RequestRepository(s)
-        decided = requests.decide(request_id, approve=approve, decided_by=actor)
-        if decided is None:
-            return None, requests.get(request_id)
-        if approve:
-            SubscriberRepository(s).subscribe(
-                decided.chat_id,
-                chat_type=decided.chat_type,
-                user_id=decided.user_id,
-                display_name=decided.display_name,
-                language_code=decided.language_code,
-                department=decided.department,
-            )
-        AuditLog(s).record(
-            actor_id=actor,
-            action="request_approve" if approve else "request_deny",
-            subscriber_chat_id=decided.chat_id,
-            detail=f"{decided.display_name} · {decided.department}",
-        )
-        return decided, None
-
-    decided, earlier = await h.in_transaction(context, work)
+    decided, earlier = await h.unit_of_work(context, lambda u: decide(u, request_id, approve, actor))
     if decided is None:
         if earlier is None:
             await h.expired(query, lang)
@@ -330,15 +255,12 @@ async def start_with_invite(update: Update, context: Ctx, code: str) -> None:
     chat = update.effective_chat
     assert chat is not None
 
-    def work(s: Session) -> tuple[InviteStatus, Subscriber | None]:
-        return InviteRepository(s).check(code), SubscriberRepository(s).get(chat.id)
-
-    status, current = await h.in_transaction(context, work)
+    status, current = await h.unit_of_work(context, lambda u: check_invite(u, chat.id, code))
     if current is not None and current.active:
         await h.reply(update, context, t(lang, "access_invite_already_subscribed"))
         return
     if status is not InviteStatus.VALID:
-        await h.reply(update, context, t(lang, _invite_refusal(status)))
+        await h.reply(update, context, t(lang, invite_refusal(status)))
         return
     if context.chat_data is not None:
         context.chat_data["invite_code"] = code
@@ -377,16 +299,7 @@ async def invite_command(update: Update, context: Ctx) -> None:
     actor = _actor(update)
     expires = utcnow() + ttl
 
-    def work(s: Session) -> str:
-        invite = InviteRepository(s).create(created_by=actor, expires_at=expires, max_uses=uses)
-        AuditLog(s).record(
-            actor_id=actor,
-            action="invite_create",
-            detail=f"uses={'unlimited' if uses is None else uses} expires={expires.isoformat(timespec='minutes')}",
-        )
-        return invite.code
-
-    code = await h.in_transaction(context, work)
+    code = await h.unit_of_work(context, lambda u: create_invite(u, actor, expires, uses))
     link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{code}"
     uses_text = t(lang, "access_invite_unlimited") if uses is None else t(lang, "access_invite_uses", uses=uses)
     text = t(lang, "access_invite_created", uses=uses_text, expires=_local(d.config, expires), link=esc(link))
@@ -403,10 +316,7 @@ async def subscribers_command(update: Update, context: Ctx) -> None:
     """/subscribers: admins see the count and the active subscribers (chat id, name, department)."""
     lang = h.user_lang(update)
 
-    def work(s: Session) -> tuple[list[Subscriber], list[SubscriptionRequest]]:
-        return SubscriberRepository(s).active(), RequestRepository(s).pending()
-
-    active, pending = await h.in_transaction(context, work)
+    active, pending = await h.unit_of_work(context, lambda u: (u.subscribers.active(), u.requests.pending()))
     lines = [t(lang, "access_subscribers_heading", count=len(active))]
     for sub in active[:SUBSCRIBERS_SHOWN]:
         lines.append(f"<code>{sub.chat_id}</code> {esc(sub.display_name)} · {esc(sub.department or '—')}")
@@ -428,18 +338,7 @@ async def remove_command(update: Update, context: Ctx) -> None:
         return
     chat_id, actor = int(args[0]), _actor(update)
 
-    def work(s: Session) -> Subscriber | None:
-        repo = SubscriberRepository(s)
-        current = repo.get(chat_id)
-        if current is None or not current.active:
-            return None
-        repo.deactivate(chat_id, f"removed by admin {actor}")
-        AuditLog(s).record(
-            actor_id=actor, action="subscriber_remove", subscriber_chat_id=chat_id, detail=current.display_name
-        )
-        return current
-
-    removed = await h.in_transaction(context, work)
+    removed = await h.unit_of_work(context, lambda u: remove_subscriber(u, chat_id, actor))
     if removed is None:
         await h.reply(update, context, t(lang, "access_remove_unknown", chat_id=chat_id))
         return
@@ -462,7 +361,7 @@ async def audit_command(update: Update, context: Ctx) -> None:
         await h.reply(update, context, esc(t(lang, "access_usage_audit", max=AUDIT_MAX)))
         return
     limit = int(args[0]) if args else AUDIT_DEFAULT
-    entries = await h.in_transaction(context, lambda s: AuditLog(s).recent(limit))
+    entries = await h.unit_of_work(context, lambda u: u.audit.recent(limit))
     if not entries:
         await h.reply(update, context, t(lang, "access_audit_empty"))
         return
@@ -476,7 +375,7 @@ async def audit_command(update: Update, context: Ctx) -> None:
 async def requests_command(update: Update, context: Ctx) -> None:
     """/requests: admins get every pending subscription request again, each with its approve / deny buttons."""
     lang = h.user_lang(update)
-    pending = await h.in_transaction(context, lambda s: RequestRepository(s).pending())
+    pending = await h.unit_of_work(context, lambda u: u.requests.pending())
     if not pending:
         await h.reply(update, context, t(lang, "access_no_requests"))
         return
@@ -543,7 +442,7 @@ class AccessGuard:
 
     def __init__(self, config: BotConfig, factory: sessionmaker[Session]) -> None:
         self._config = config
-        self._factory = factory
+        self._units = UnitsOfWork(factory)
         self.limiter = CommandRateLimiter(config.access.rate_limit_per_minute)
 
     async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -559,11 +458,7 @@ class AccessGuard:
         if user_id in configured:
             return True
 
-        def run() -> bool:
-            with transaction(self._factory) as s:
-                return AdminRepository(s).is_admin(user_id, configured)
-
-        return await asyncio.to_thread(run)
+        return await self._units.run(lambda u: u.admins.is_admin(user_id, configured))
 
     async def guard(self, update: Update, context: Ctx) -> None:
         """Updates beyond the per-user rate limit: one polite wait message, then nothing until the window frees."""
@@ -648,7 +543,7 @@ async def unsubscribe_command(update: Update, context: Ctx) -> None:
     if (refusal := await group_change_refusal(update, context)) is not None:
         await h.reply(update, context, refusal)
         return
-    done = await h.in_transaction(context, lambda s: SubscriberRepository(s).unsubscribe(chat.id))
+    done = await h.unit_of_work(context, lambda u: u.subscribers.unsubscribe(chat.id))
     context.bot_data.part(AwaitingDepartment).done(chat.id)
     await h.reply(update, context, t(lang, "unsubscribed" if done else "not_subscribed"))
 
@@ -658,7 +553,7 @@ async def settings_command(update: Update, context: Ctx) -> None:
     lang = h.user_lang(update)
     chat = update.effective_chat
     assert chat is not None
-    current: Subscriber | None = await h.in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+    current: Subscriber | None = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
     if current is None or not current.active:
         await h.reply(update, context, t(lang, "not_subscribed"))
         return

@@ -72,9 +72,9 @@ from jobs.desk import (
 )
 from jobs.marks import with_internal_mark
 from jobs.schedule import ScheduleError
+from jobs.uow import UnitsOfWork
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
-from storage.db import transaction
 from storage.publishing_models import ApprovalState, CorrectionAction
 from storage.publishing_repo import MarkRepository
 
@@ -187,11 +187,8 @@ class Desk:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     async def db(self, work: Any) -> Any:
-        def run() -> Any:
-            with transaction(self.factory) as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        """WORK(session) in one unit of work (jobs/uow.py: one transaction, in a worker thread)."""
+        return await UnitsOfWork(self.factory).run(lambda u: work(u.session))
 
     async def is_admin(self, update: Update, context: Ctx, action: str) -> bool:
         return await require_admin(update, context, action=action)

@@ -21,8 +21,7 @@ from jobs.leader import LeaderJobs, LeaderLock, LeadershipLost
 from jobs.push import PublishError, PushSettings, resend_failed, utcnow
 from jobs.push_messages import RESEND_KIND
 from jobs.runner import PushRunner
-from storage.access_repo import AuditLog
-from storage.db import transaction
+from jobs.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +92,20 @@ async def resend_button(update: Update, context: Ctx, data: object) -> None:
     if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 1:
         return
     lang = lang_of(user.language_code)
-    factory = context.bot_data.deps.session_factory
     if not await require_admin(update, context, action="resend"):
         return
     issue_id = data.args[0]
 
-    def work() -> tuple[str, int]:
-        with transaction(factory) as session:
-            try:
-                push, count = resend_failed(session, issue_id, utcnow())
-            except PublishError as exc:
-                return ("push_resend_nothing" if "nothing to resend" in str(exc) else "push_resend_busy"), 0
-            AuditLog(session).record(actor_id=user.id, action="resend", issue_id=issue_id,
-                                     detail=f"push #{push.id} to {count} failed chats")
-            return "push_resend_scheduled", count
+    def work(u: UnitOfWork) -> tuple[str, int]:
+        try:
+            push, count = resend_failed(u.session, issue_id, utcnow())
+        except PublishError as exc:
+            return ("push_resend_nothing" if "nothing to resend" in str(exc) else "push_resend_busy"), 0
+        u.audit.record(actor_id=user.id, action="resend", issue_id=issue_id,
+                       detail=f"push #{push.id} to {count} failed chats")
+        return "push_resend_scheduled", count
 
-    key, count = await asyncio.to_thread(work)
+    key, count = await context.bot_data.deps.units.run(work)
     await query.answer(t(lang, key, count=count), show_alert=key != "push_resend_scheduled")
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
@@ -18,10 +18,10 @@ from bot.common.chat import (
     args_of,
     edit,
     expired,
-    in_transaction,
     reply,
     reply_rendered,
     send_all,
+    unit_of_work,
     unknown_article,
     unknown_issue,
     user_lang,
@@ -41,9 +41,10 @@ from bulletin.render import (
     shorten,
 )
 from jobs.marks import is_internal, mark_parts, with_internal_mark
+from jobs.receipts import OpenedArticle, open_article
+from jobs.uow import UnitOfWork
 from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
-from storage.receipts_repo import ReceiptRepository
-from storage.subscribers import Subscriber, SubscriberRepository
+from storage.subscribers import Subscriber
 from storage.types import utcnow
 
 ISSUES_PER_PAGE = 10
@@ -66,11 +67,10 @@ class IssueView:
     internal: bool = False  # handling mark 内部资料: shown with the mark and sent protected
 
 
-def _issue_view(repo: IssueRepository, stored: StoredIssue | None, session: Session | None = None) -> IssueView | None:
+def _issue_view(u: UnitOfWork, stored: StoredIssue | None) -> IssueView | None:
     if stored is None:
         return None
-    internal = session is not None and is_internal(session, stored.id)
-    return IssueView(stored, repo.previous_id(stored.id), internal)
+    return IssueView(stored, u.issues.previous_id(stored.id), is_internal(u.session, stored.id))
 
 
 def contents_of(view: IssueView, lang: str) -> Rendered:
@@ -98,7 +98,7 @@ async def start(update: Update, context: Ctx) -> None:
     name = esc(user.first_name) if user else ""
     current: Subscriber | None = None
     if chat is not None:
-        current = await in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+        current = await unit_of_work(context, lambda u: u.subscribers.get(chat.id))
     if current is not None and current.active:
         # A subscriber who opens the bot again is told so, not asked to /subscribe.
         text = t(lang, "welcome_subscribed", name=name, department=esc(current.department or "—"))
@@ -119,11 +119,10 @@ async def latest(update: Update, context: Ctx) -> None:
     """/latest: the newest issue's contents message."""
     lang = user_lang(update)
 
-    def work(s: Session) -> IssueView | None:
-        repo = IssueRepository(s)
-        return _issue_view(repo, repo.latest(), s)
+    def work(u: UnitOfWork) -> IssueView | None:
+        return _issue_view(u, u.issues.latest())
 
-    view = await in_transaction(context, work)
+    view = await unit_of_work(context, work)
     if view is None:
         await reply(update, context, t(lang, "no_issues"))
         return
@@ -140,17 +139,17 @@ async def issue_command(update: Update, context: Ctx) -> None:
     ref = args[0]
     day = ref_date(ref)
 
-    def work(s: Session) -> IssueView | list[IssueHeader] | None:
-        repo = IssueRepository(s)
+    def work(u: UnitOfWork) -> IssueView | list[IssueHeader] | None:
+        repo = u.issues
         if day is not None:
             # A date names every issue of that day: one is shown, several are offered.
             headers = repo.on_date(day, limit=ISSUES_PER_PAGE)
             if len(headers) != 1:
                 return headers or None
-            return _issue_view(repo, repo.get(headers[0].id), s)
-        return _issue_view(repo, repo.resolve(ref), s)
+            return _issue_view(u, repo.get(headers[0].id))
+        return _issue_view(u, repo.resolve(ref))
 
-    view = await in_transaction(context, work)
+    view = await unit_of_work(context, work)
     if view is None:
         await reply(update, context, unknown_issue(lang, ref))
         return
@@ -176,11 +175,10 @@ async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
     """Send the contents message of stored issue ISSUE_ID; False (after saying so) when there is none."""
     lang = user_lang(update)
 
-    def work(s: Session) -> IssueView | None:
-        repo = IssueRepository(s)
-        return _issue_view(repo, repo.get(issue_id), s)
+    def work(u: UnitOfWork) -> IssueView | None:
+        return _issue_view(u, u.issues.get(issue_id))
 
-    view = await in_transaction(context, work)
+    view = await unit_of_work(context, work)
     if view is None:
         await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
         return False
@@ -196,37 +194,45 @@ async def article_command(update: Update, context: Ctx) -> None:
         await reply(update, context, esc(t(lang, "usage_article")))
         return
     ref, position = args[0], int(args[1])
-    stored = await in_transaction(context, lambda s: IssueRepository(s).resolve(ref))
-    if stored is None:
+    opened = await _open_article(update, context, lambda issues: issues.resolve(ref), position)
+    if opened.stored is None:
         await reply(update, context, unknown_issue(lang, ref))
         return
-    await send_article(update, context, stored, position)
+    await send_article(update, context, opened, position)
 
 
 async def show_article(update: Update, context: Ctx, issue_id: int, position: int) -> bool:
     """Send article POSITION of stored issue ISSUE_ID; False (after saying so) when either is unknown."""
-    lang = user_lang(update)
-    stored = await in_transaction(context, lambda s: IssueRepository(s).get(issue_id))
-    if stored is None:
-        await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
+    opened = await _open_article(update, context, lambda issues: issues.get(issue_id), position)
+    if opened.stored is None:
+        await reply(update, context, unknown_issue(user_lang(update), f"#{issue_id}"))
         return False
-    return await send_article(update, context, stored, position)
+    return await send_article(update, context, opened, position)
 
 
-async def send_article(update: Update, context: Ctx, stored: StoredIssue, position: int) -> bool:
-    lang = user_lang(update)
+async def _open_article(
+    update: Update, context: Ctx, find: Callable[[IssueRepository], StoredIssue | None], position: int
+) -> OpenedArticle:
+    """Look the article up and count its opening, in the update's one unit of work."""
     chat = update.effective_chat
     assert chat is not None
-    if not 1 <= position <= len(stored.issue.articles):
+    now = utcnow()
+    return await unit_of_work(context, lambda u: open_article(u, find, chat.id, position, now))
+
+
+async def send_article(update: Update, context: Ctx, opened: OpenedArticle, position: int) -> bool:
+    """Send an opened article in its parts (protected, with the mark, when internal); say so when there is none."""
+    lang = user_lang(update)
+    chat = update.effective_chat
+    stored = opened.stored
+    assert chat is not None and stored is not None
+    if not opened.found:
         await reply(update, context, unknown_article(lang, stored, position))
         return False
     parts = render_article(stored.id, stored.issue, position, lang=lang)
-    internal = await in_transaction(context, lambda s: is_internal(s, stored.id))
-    if internal:
+    if opened.internal:
         parts = mark_parts(parts, lang)
-    await send_all(context, chat.id, parts, protect=internal)
-    # Receipts: a subscriber's chat opening an article of an issue is counted (only subscribers are recorded).
-    await in_transaction(context, lambda s: ReceiptRepository(s).record_open(stored.id, chat.id, position, utcnow()))
+    await send_all(context, chat.id, parts, protect=opened.internal)
     return True
 
 
@@ -255,11 +261,11 @@ def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> 
 
 
 async def _load_issues_page(context: Ctx, page: int) -> tuple[list[IssueHeader], int]:
-    def work(s: Session) -> tuple[list[IssueHeader], int]:
-        repo = IssueRepository(s)
+    def work(u: UnitOfWork) -> tuple[list[IssueHeader], int]:
+        repo = u.issues
         return repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE), repo.count()
 
-    return await in_transaction(context, work)
+    return await unit_of_work(context, work)
 
 
 async def issues_command(update: Update, context: Ctx) -> None:
@@ -339,7 +345,7 @@ def _search_page(lang: str, query: str, result: SearchPage, page: int, context: 
 
 async def _run_search(context: Ctx, query: str, page: int) -> SearchPage:
     offset = (page - 1) * HITS_PER_PAGE
-    return await in_transaction(context, lambda s: IssueRepository(s).search(query, offset=offset, limit=HITS_PER_PAGE))
+    return await unit_of_work(context, lambda u: u.issues.search(query, offset=offset, limit=HITS_PER_PAGE))
 
 
 async def search_command(update: Update, context: Ctx) -> None:
@@ -366,12 +372,12 @@ async def article_button(update: Update, context: Ctx, data: cb.Callback) -> Non
     """A search hit's button: send that article (expired when the issue or article is gone)."""
     query = update.callback_query
     assert query is not None and isinstance(data, cb.OpenArticle)
-    stored = await in_transaction(context, lambda s: IssueRepository(s).get(data.issue_id))
-    if stored is None or data.position > len(stored.issue.articles) or update.effective_chat is None:
+    opened = await _open_article(update, context, lambda issues: issues.get(data.issue_id), data.position)
+    if not opened.found:
         await expired(query, user_lang(update))
         return
     await query.answer()
-    await send_article(update, context, stored, data.position)
+    await send_article(update, context, opened, data.position)
 
 
 async def contents_button(update: Update, context: Ctx, data: cb.Callback) -> None:
@@ -379,11 +385,10 @@ async def contents_button(update: Update, context: Ctx, data: cb.Callback) -> No
     query = update.callback_query
     assert query is not None and isinstance(data, cb.ShowContents)
 
-    def work(s: Session) -> IssueView | None:
-        repo = IssueRepository(s)
-        return _issue_view(repo, repo.get(data.issue_id), s)
+    def work(u: UnitOfWork) -> IssueView | None:
+        return _issue_view(u, u.issues.get(data.issue_id))
 
-    view = await in_transaction(context, work)
+    view = await unit_of_work(context, work)
     if view is None or update.effective_chat is None:
         await expired(query, user_lang(update))
         return

@@ -8,7 +8,6 @@ background service that sends reminders.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 from typing import Any
@@ -27,11 +26,10 @@ from bot.common.outbox import TelegramSender, leader_jobs
 from bot.settings import BotConfig
 from bulletin.i18n import t
 from bulletin.render import esc, issue_label
+from jobs.receipts import IssueReceipts, acknowledge, coverage, issue_receipts, recent_receipts
 from jobs.reminders import Reminders, ReminderSettings
 from jobs.stats import Chart, DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
-from storage.access_repo import AuditLog
-from storage.archive import IssueRepository, StoredIssue
-from storage.receipts_repo import LedgerLine, ReceiptRepository, active_per_department, departments_without_subscribers
+from storage.archive import StoredIssue
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,13 +54,7 @@ async def ack_button(update: Update, context: Ctx, data: cb.Callback) -> None:
     issue_id = data.issue_id
     now = utcnow()
 
-    def work(s: Session) -> bool | None:
-        repo = ReceiptRepository(s)
-        if not repo.was_sent(issue_id, chat.id):
-            return None
-        return repo.acknowledge(issue_id, chat.id, user.id, now)
-
-    recorded = await h.in_transaction(context, work)
+    recorded = await h.unit_of_work(context, lambda u: acknowledge(u, issue_id, chat.id, user.id, now))
     if recorded is None:
         log.warning("已阅 press by user %s in chat %s for issue %s, which was never sent there", user.id, chat.id,
                     issue_id)
@@ -108,36 +100,19 @@ def _short_label(stored: StoredIssue) -> str:
     return f"{issue.year}-{issue.number}" if issue.year is not None else f"No.{issue.number}"
 
 
-@dataclasses.dataclass(frozen=True)
-class _IssueReceipts:
-    stored: StoredIssue
-    lines: list[LedgerLine]
-
-
-def _resolve_and_audit(
-    s: Session, ref: str, actor: int | None, action: str
-) -> _IssueReceipts | None:
-    stored = IssueRepository(s).resolve(ref)
-    if stored is None:
-        return None
-    lines = ReceiptRepository(s).ledger(stored.id)
-    AuditLog(s).record(actor_id=actor, action=action, issue_id=stored.id, detail=f"{len(lines)} chats")
-    return _IssueReceipts(stored, lines)
-
-
 def _actor(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
 async def _pushed_issue(
     update: Update, context: Ctx, lang: str, args: list[str], usage_key: str, action: str
-) -> _IssueReceipts | None:
+) -> IssueReceipts | None:
     """The pushed issue named by ARGS with its receipts (the look-up audited as ACTION); otherwise reply why."""
     if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
         await h.reply(update, context, esc(t(lang, usage_key)))
         return None
     ref, actor = args[0], _actor(update)
-    found = await h.in_transaction(context, lambda s: _resolve_and_audit(s, ref, actor, action))
+    found = await h.unit_of_work(context, lambda u: issue_receipts(u, ref, actor, action))
     if found is None:
         await h.reply(update, context, h.unknown_issue(lang, ref))
         return None
@@ -165,19 +140,7 @@ async def stats_command(update: Update, context: Ctx) -> None:
 
 async def _recent_stats(update: Update, context: Ctx, lang: str) -> None:
     actor = _actor(update)
-
-    def work(s: Session) -> list[_IssueReceipts]:
-        repo = ReceiptRepository(s)
-        issues = IssueRepository(s)
-        recent: list[_IssueReceipts] = []
-        for issue_id in repo.pushed_issue_ids(RECENT_ISSUES):
-            stored = issues.get(issue_id)
-            if stored is not None:
-                recent.append(_IssueReceipts(stored, repo.ledger(issue_id)))
-        AuditLog(s).record(actor_id=actor, action="stats", detail=f"recent {len(recent)} issues")
-        return recent
-
-    recent = await h.in_transaction(context, work)
+    recent = await h.unit_of_work(context, lambda u: recent_receipts(u, RECENT_ISSUES, actor))
     if not recent:
         await h.reply(update, context, t(lang, "receipts_no_pushes"))
         return
@@ -257,13 +220,7 @@ async def coverage_command(update: Update, context: Ctx) -> None:
     lang = h.user_lang(update)
     departments = tuple(h.deps(context).config.access.departments)
     actor = _actor(update)
-
-    def work(s: Session) -> tuple[list[str], dict[str | None, int]]:
-        missing = departments_without_subscribers(s, departments)
-        AuditLog(s).record(actor_id=actor, action="coverage", detail=f"{len(missing)} without subscribers")
-        return missing, active_per_department(s)
-
-    missing, active = await h.in_transaction(context, work)
+    missing, active = await h.unit_of_work(context, lambda u: coverage(u, departments, actor))
     await h.reply(update, context, coverage_text(departments, missing, active, lang))
 
 
