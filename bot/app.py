@@ -30,10 +30,10 @@ from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
 from bot.features import access, desk, reading, receipts
 from bot.send_budget import SharedSendBudget
-from bot.settings import BotConfig
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
 from bulletin.i18n import EN, ZH, t
+from config import Config
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
 
@@ -44,7 +44,7 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
-def default_extensions(config: BotConfig) -> list[ExtensionFactory]:
+def default_extensions(config: Config) -> list[ExtensionFactory]:
     """The features `bulletin-bot run` starts with (the push's factory is added by the caller).
 
     The desk comes first: while an admin is asked for a time or a field, their typed text is the desk's.
@@ -60,7 +60,7 @@ def file_base_url(api_base_url: str) -> str:
 
 
 def build_application(
-    config: BotConfig,
+    config: Config,
     *,
     session_factory: sessionmaker[Session] | None = None,
     extensions: Sequence[ExtensionFactory] | None = None,

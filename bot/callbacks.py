@@ -32,7 +32,6 @@ as ``None`` and the press is answered "this button has expired".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bulletin.render import CALLBACK_VERSION, cb_ack, cb_article, cb_contents
@@ -50,6 +49,7 @@ __all__ = [
     "Callback",
     "ChooseDepartment",
     "IssuesPage",
+    "Matches",
     "Noop",
     "OpenArticle",
     "Routed",
@@ -211,18 +211,23 @@ def parse_callback(data: str | None) -> Callback | None:
     return Noop()
 
 
-def matches(*kinds: type | str) -> Callable[[object], bool]:
-    """A ``CallbackQueryHandler`` pattern: callback data that parses (strictly) as one of KINDS.
+class Matches:
+    """A ``CallbackQueryHandler`` pattern: callback data that parses (strictly) as one of its kinds.
 
     A kind is a class above (``OpenArticle``, ``Ack``, ...) or the letter of a ``Routed`` kind ("q", "p", ...).
     """
-    classes = tuple(k for k in kinds if isinstance(k, type))
-    letters = frozenset(k for k in kinds if isinstance(k, str))
 
-    def match(data: object) -> bool:
+    def __init__(self, *kinds: type | str) -> None:
+        self.classes = tuple(k for k in kinds if isinstance(k, type))
+        self.letters = frozenset(k for k in kinds if isinstance(k, str))
+
+    def __call__(self, data: object) -> bool:
         parsed = parse_callback(data) if isinstance(data, str) else None
         if isinstance(parsed, Routed):
-            return parsed.kind in letters
-        return parsed is not None and isinstance(parsed, classes)
+            return parsed.kind in self.letters
+        return parsed is not None and isinstance(parsed, self.classes)
 
-    return match
+
+def matches(*kinds: type | str) -> Matches:
+    """The pattern for a feature's ``CallbackQueryHandler``: data that parses as one of KINDS (see Matches)."""
+    return Matches(*kinds)

@@ -637,6 +637,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         EN: "Fetching the URL timed out ({seconds} s). Try again later, or send the file itself.",
     },
     "desk_url_failed": {ZH: "无法获取该网址：{reason}", EN: "The URL could not be fetched: {reason}"},
+    "desk_url_unreachable": {
+        ZH: "无法获取该网址：地址不允许访问或无法连接。请检查网址，或直接发送文件。",
+        EN: "The URL could not be fetched: the address is not allowed or did not answer. Check it, or send the file.",
+    },
+    "desk_url_redirects": {
+        ZH: "无法获取该网址：重定向次数过多。",
+        EN: "The URL could not be fetched: too many redirects.",
+    },
     "desk_url_type": {
         ZH: "该网址返回的内容（{ctype}）不是网页或简报文档（支持网页、.txt、.docx、.pdf）。",
         EN: "The URL returned {ctype}, which is not a web page or bulletin document (.txt, .docx, .pdf).",
@@ -659,6 +667,32 @@ _STRINGS: dict[str, dict[str, str]] = {
         EN: "Usage: /refresh ISSUE (edits the sent contents message to the stored issue as it is now)",
     },
     "desk_not_reached": {ZH: "{label}还没有送达任何会话。", EN: "{label} has not reached any chat."},
+    "desk_correction_submitted": {
+        ZH: "📨 已提交审核：对 {label} 的“{action}”。需由另一位管理员批准后才会执行。",
+        EN: "📨 Submitted for approval: {action} for {label}. Another admin must approve it before it runs.",
+    },
+    "desk_correction_request": {
+        ZH: "📝 <b>待审核</b>：对收到 {label} 的 {count} 个会话执行“{action}”\n提交人：{proposer}",
+        EN: "📝 <b>Awaiting approval</b>: {action} for the {count} chats that received {label}\n"
+        "Proposed by: {proposer}",
+    },
+    "desk_self_approve_correction": {
+        ZH: "不能批准自己提出的更正，需由另一位管理员批准。",
+        EN: "You cannot approve your own correction; another admin must approve it.",
+    },
+    "desk_correction_approved": {
+        ZH: "✅ 已由 {admin} 批准，正在对 {label} 执行“{action}”。",
+        EN: "✅ Approved by {admin}; running {action} for {label}.",
+    },
+    "desk_correction_rejected": {
+        ZH: "❌ 已被 {admin} 驳回，没有对 {label} 执行“{action}”。",
+        EN: "❌ Rejected by {admin}; {action} for {label} did not run.",
+    },
+    "desk_correction_withdrawn": {
+        ZH: "已由 {admin} 撤回对 {label} 的“{action}”申请，没有执行。",
+        EN: "Withdrawn by {admin}; {action} for {label} did not run.",
+    },
+    "desk_btn_withdraw": {ZH: "撤回申请", EN: "Withdraw"},
     "desk_confirm_correction": {
         ZH: "确认对收到 {label} 的 {count} 个会话执行“{action}”？",
         EN: "{action} for the {count} chats that received {label}?",

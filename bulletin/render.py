@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,6 +198,47 @@ def split_html(
         html_parts.append(_markup(text, pos, pos + len(piece), bold))
         pos += len(piece)
     return html_parts
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_text(markup: str) -> str:
+    """What Telegram shows of HTML MARKUP: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", markup))
+
+
+def split_lines(markup: str, limit: int = MAX_MESSAGE_UTF16) -> list[str]:
+    """Split HTML MARKUP (tags never cross a line) into messages of at most LIMIT visible UTF-16 units, at line
+    boundaries; a single line longer than LIMIT is cut as plain text (its tags dropped). Blank parts are left out.
+
+    For listings built a line per entry (subscribers, statistics, audit entries), whose length has no bound.
+    """
+    if utf16_len(visible_text(markup)) <= limit:
+        return [markup]
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        if current and visible_text("\n".join(current)).strip():
+            parts.append("\n".join(current))
+        current.clear()
+
+    for line in markup.split("\n"):
+        n = utf16_len(visible_text(line))
+        if n > limit:
+            flush()
+            size = 0
+            parts.extend(esc(piece) for piece in split_plain(visible_text(line), limit) if piece.strip())
+            continue
+        if current and size + 1 + n > limit:
+            flush()
+            size = 0
+        size += n + (1 if current else 0)
+        current.append(line)
+    flush()
+    return parts
 
 
 # --- the contents message

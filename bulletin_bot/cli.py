@@ -8,8 +8,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bulletin_bot.config import Config, ConfigError, config_file_warning, load_config
 from bulletin_bot.logs import configure_logging
+from config import Config, ConfigError, config_file_warning, load_config
 
 log = logging.getLogger("bulletin_bot")
 

@@ -17,13 +17,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin_bot.config import Config
 from bulletin_bot.console import utf8_output
+from config import Config
 from storage.access_repo import AdminRepository, AuditLog, RosterEntry, roster
 from storage.db import open_database, transaction
 from storage.files import open_private
@@ -76,7 +75,7 @@ def _guarded(load: Load, body: Callable[[Config, sessionmaker[Session]], int]) -
 
 
 def _local(config: Config, at: dt.datetime) -> str:
-    return at.astimezone(ZoneInfo(config.push.timezone)).strftime("%Y-%m-%d %H:%M")
+    return at.astimezone(config.push.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 def _user_id(text: str) -> int:

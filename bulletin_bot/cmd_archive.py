@@ -15,8 +15,8 @@ from tqdm import tqdm
 from bulletin.corrections import EDITABLE, REMEMBERED, FieldError, parse_assignment, parse_value
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
-from bulletin_bot.config import Config
 from bulletin_bot.console import utf8_output
+from config import Config
 from jobs.archive import import_file
 from jobs.intake import forget
 from storage.aliases import SeriesAliasRepository

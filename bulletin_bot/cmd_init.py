@@ -7,6 +7,7 @@ defaults plus a generated secret, and an interactive init only has to ask for th
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import secrets
 import sys
@@ -14,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bulletin_bot.config import SECRET_TOKEN_FORMAT, Config
+from config import SECRET_TOKEN_FORMAT, Config
+from config.values import format_duration
 from storage.files import open_private
 
 DEFAULT_PATH = "config.toml"
@@ -47,6 +50,15 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
     if isinstance(value, tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    # The config holds typed values; write each in the form the loader reads back.
+    if isinstance(value, dt.timedelta):
+        return _toml_value(format_duration(value))
+    if isinstance(value, ZoneInfo):
+        return _toml_value(value.key)
+    if isinstance(value, dt.time):
+        return _toml_value(value.isoformat("minutes" if not value.second and not value.microsecond else "auto"))
+    if isinstance(value, frozenset):
+        return _toml_value(tuple(day.isoformat() for day in sorted(value)))
     raise TypeError(f"no TOML form for {value!r}")  # pragma: no cover - every config field is one of the above
 
 

@@ -14,7 +14,7 @@ from bulletin.errors import BulletinParseError
 from bulletin.model import Issue
 from bulletin.parser.bounded import parse_path_bounded
 from bulletin.render import issue_label
-from bulletin_bot.config import Config
+from config import Config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

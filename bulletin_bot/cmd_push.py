@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
-from bulletin_bot.config import Config, ConfigError
 from bulletin_bot.eventloop import use_uvloop
+from config import Config, ConfigError
 from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until
 from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
 from jobs.push_messages import format_duration
 from jobs.runner import PushRunner
-from jobs.schedule import ScheduleError, next_default_slot, parse_at, parse_clock
+from jobs.schedule import ScheduleError, next_default_slot, parse_at
 from storage.access_repo import AuditLog
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import open_database, transaction
@@ -44,7 +44,7 @@ def push_settings(config: Config) -> PushSettings:
         concurrency=config.push.open_requests,
         admins=config.access.admins,
         misfire_grace=config.push.misfire_grace,
-        timezone=config.push.timezone,
+        timezone=config.push.timezone.key,
         ack_button=True,  # receipts (issue 5): the contents message carries the 已阅 button
     )
 
@@ -117,14 +117,14 @@ def schedule_issue(
             when = parse_at(at, config.tz)
         else:
             slot = next_default_slot(
-                now, tz=config.tz, default_time=parse_clock(config.push.default_time),
+                now, tz=config.tz, default_time=config.push.default_time,
                 overrides=config.push.calendar,
             )
             when, warnings = slot.at_utc, slot.warnings
     except ScheduleError as exc:
         return _fail(f"--at: {exc}", 2)
     if at is not None and when < now - dt.timedelta(minutes=1):
-        return _fail(f"--at: {at} ({config.push.timezone}) is in the past; use --now to push at once", 2)
+        return _fail(f"--at: {at} ({config.push.timezone.key}) is in the past; use --now to push at once", 2)
     with transaction(factory) as session:
         stored = _resolve(session, ref)
         if stored is None:
@@ -139,7 +139,7 @@ def schedule_issue(
     for warning in warnings:
         print(f"warning: {warning}; pass --at to choose the time yourself", file=sys.stderr)
     verb = "rescheduled" if result.rescheduled else "scheduled"
-    moment = "now" if now_flag else f"at {_local(config, when)} ({config.push.timezone})"
+    moment = "now" if now_flag else f"at {_local(config, when)} ({config.push.timezone.key})"
     print(f"{issue_label(stored.issue, ZH)}: push #{result.push.id} {verb} {moment}; {audience} active subscribers",
           file=out or sys.stdout)
     return 0

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bulletin_bot.config import MISSING_SECRET, Config, ConfigError
 from bulletin_bot.eventloop import use_uvloop
+from config import MISSING_SECRET, Config, ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from bulletin_bot.config import Config
+from config import Config
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
-from bulletin_bot.config import Config
+from config import Config
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker

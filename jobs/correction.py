@@ -82,11 +82,15 @@ async def run_correction(
     *,
     actor_id: int,
     text: str | None = None,
+    approved_by: int | None = None,
     ack_button: bool = False,
     rate_per_second: float = 25.0,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> CorrectionReport | None:
-    """Apply ACTION to every chat ISSUE_ID reached and record each outcome; None when the issue does not exist."""
+    """Apply ACTION to every chat ISSUE_ID reached and record each outcome; None when the issue does not exist.
+
+    ACTOR_ID proposed it; APPROVED_BY is the second admin who approved it ([publish] approval), if any.
+    """
 
     def start(session: Session) -> tuple[CorrectionPlan, int] | None:
         p = plan(session, issue_id)
@@ -95,7 +99,9 @@ async def run_correction(
         cid = CorrectionRepository(session).create(issue_id, action, text=text, by=actor_id, now=clock())
         AuditLog(session).record(
             actor_id=actor_id, action=f"correct_{action.value}", issue_id=issue_id,
-            detail=f"correction #{cid} to {len(p.chats)} chats" + (f": {text}" if text else ""),
+            detail=f"correction #{cid} to {len(p.chats)} chats"
+            + (f", approved by {approved_by}" if approved_by is not None else "")
+            + (f": {text}" if text else ""),
         )
         return p, cid
 
@@ -142,6 +148,43 @@ async def run_correction(
     counts = await _db(factory, finish)
     log.info("correction #%s (%s) of issue %s: %s", correction_id, action.value, issue_id, counts)
     return CorrectionReport(correction_id, counts)
+
+
+# ---- a second admin's approval ([publish] approval = true)
+
+
+class ApprovalRefused(Exception):
+    """An approval press that may not count; `code` picks the chat text (desk_<code>)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def check_approver(proposer_id: int, approver_id: int) -> None:
+    """Raise ApprovalRefused("self_approve_correction") when the proposer tries to approve their own correction."""
+    if proposer_id == approver_id:
+        raise ApprovalRefused("self_approve_correction")
+
+
+def record_proposal(
+    session: Session, issue_id: int, action: CorrectionAction, *, by: int, text: str | None, chats: int
+) -> None:
+    """Audit a correction submitted for approval (nothing is sent before a second admin approves)."""
+    AuditLog(session).record(
+        actor_id=by, action=f"correct_{action.value}_propose", issue_id=issue_id,
+        detail=f"to {chats} chats" + (f": {text}" if text else ""),
+    )
+
+
+def record_decision(session: Session, issue_id: int, action: CorrectionAction, *, by: int, proposer_id: int) -> str:
+    """Audit a proposed correction that was turned down: withdrawn by its proposer or rejected by another admin;
+    returns which ("withdrawn" | "rejected")."""
+    outcome = "withdrawn" if by == proposer_id else "rejected"
+    AuditLog(session).record(
+        actor_id=by, action=f"correct_{action.value}_{outcome}", issue_id=issue_id, detail=f"proposed by {proposer_id}"
+    )
+    return outcome
 
 
 async def _one(

@@ -21,6 +21,7 @@ from bulletin.corrections import identifiable
 from bulletin.model import Issue
 from bulletin.render import issue_label
 from jobs.intake import Taken, apply_remembered, corrections_detail, remember
+from jobs.netguard import BadScheme, NetworkPolicy, TooManyRedirects, Unreachable, guarded_get
 from jobs.push import PublishError, publish
 from jobs.schedule import (
     NO_OVERRIDES,
@@ -32,7 +33,7 @@ from jobs.schedule import (
     parse_clock,
 )
 from storage.access_repo import AuditLog
-from storage.archive import ImportOutcome, IssueRepository, StoredIssue
+from storage.archive import ImportOutcome, IssueRepository, StoredIssue, canonical
 from storage.publishing_models import ApprovalState
 from storage.publishing_repo import ApprovalInfo, ApprovalRepository, MarkRepository
 from storage.push_models import PushKind, PushState
@@ -83,7 +84,7 @@ def check_draft(session: Session, issue: Issue) -> DraftCheck:
     if stored is None:
         latest = repo.latest()
         return DraftCheck(Existing.NEW, None, latest.id if latest else None, subscribers, False)
-    same = stored.issue == issue
+    same = stored.issue == canonical(issue)
     return DraftCheck(
         Existing.SAME if same else Existing.DIFFERENT, stored.id, repo.previous_id(stored.id), subscribers,
         _pushed(session, stored.id) is not None,
@@ -236,10 +237,10 @@ def reject(session: Session, approval_id: int, *, by: int, now: dt.datetime) -> 
 
 
 def default_slot(
-    now: dt.datetime, tz: ZoneInfo, default_time: str, overrides: CalendarOverrides = NO_OVERRIDES
+    now: dt.datetime, tz: ZoneInfo, default_time: dt.time, overrides: CalendarOverrides = NO_OVERRIDES
 ) -> Slot:
     """The next working-day default slot ([push] default_time), with warnings when a year's holidays are unknown."""
-    return next_default_slot(now, tz=tz, default_time=parse_clock(default_time), overrides=overrides)
+    return next_default_slot(now, tz=tz, default_time=default_time, overrides=overrides)
 
 
 def tomorrow_at_nine(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
@@ -279,7 +280,9 @@ _MAX_REDIRECTS = 5
 
 
 class FetchError(Exception):
-    """A URL that did not give a document; `code` is timeout | status | type | too_big | failed | scheme."""
+    """A URL that did not give a document; `code` is timeout | status | type | too_big | failed | scheme |
+    unreachable (internal address, unknown host or closed port: one answer, so ports cannot be scanned) |
+    redirects."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -301,27 +304,22 @@ def _filename_for(url: httpx.URL, content_type: str) -> str | None:
 
 
 async def fetch_document(
-    url: str, *, timeout: float, max_bytes: int, transport: httpx.AsyncBaseTransport | None = None
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    policy: NetworkPolicy,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> tuple[bytes, str]:
     """Download URL (http or https) within TIMEOUT seconds overall and MAX_BYTES; returns (data, file name).
 
-    The content type is checked before the body is read, and the download stops as soon as it passes MAX_BYTES.
+    Every hop goes through jobs.netguard (internal addresses refused unless POLICY allows them). The content type
+    is checked before the body is read, and the download stops as soon as it passes MAX_BYTES.
     """
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise FetchError("failed", str(exc)) from None
-    if parsed.scheme not in ("http", "https"):
-        raise FetchError("scheme", parsed.scheme)
-    limits = httpx.Timeout(timeout)
     try:
         async with (
             asyncio.timeout(timeout),
-            httpx.AsyncClient(
-                timeout=limits, follow_redirects=True, max_redirects=_MAX_REDIRECTS, transport=transport,
-                headers={"User-Agent": "bulletin-bot"},
-            ) as client,
-            client.stream("GET", parsed) as response,
+            guarded_get(url, policy, timeout=timeout, max_redirects=_MAX_REDIRECTS, inner=transport) as response,
         ):
             if response.status_code != 200:
                 raise FetchError("status", f"HTTP {response.status_code}")
@@ -340,6 +338,14 @@ async def fetch_document(
                     raise FetchError("too_big")
                 chunks.append(chunk)
             return b"".join(chunks), filename
+    except httpx.InvalidURL as exc:
+        raise FetchError("failed", str(exc)) from None
+    except BadScheme as exc:
+        raise FetchError("scheme", str(exc)) from None
+    except Unreachable:
+        raise FetchError("unreachable") from None
+    except TooManyRedirects:
+        raise FetchError("redirects") from None
     except TimeoutError:
         raise FetchError("timeout") from None
     except httpx.TimeoutException:

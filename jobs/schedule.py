@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+# The value parsers live with the config (the bottom layer); re-exported here for the scheduling callers.
+from config.values import NO_OVERRIDES as NO_OVERRIDES
+from config.values import CalendarOverrides as CalendarOverrides
+from config.values import ScheduleError as ScheduleError
+from config.values import calendar_overrides as calendar_overrides
+from config.values import parse_days as parse_days
+from config.values import parse_duration as parse_duration
+
 UTC = dt.UTC
 
 # Search this many days ahead for a working day; the longest Chinese break is 8-9 days.
 _MAX_LOOKAHEAD_DAYS = 31
-
-
-class ScheduleError(ValueError):
-    """Bad scheduling input; the message is fit for the operator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,50 +43,6 @@ class WorkingDay:
     working: bool
     from_calendar: bool
     holiday_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarOverrides:
-    """The office's own days off and make-up working days ([push] holidays / workdays), ahead of the package."""
-
-    holidays: frozenset[dt.date] = frozenset()
-    workdays: frozenset[dt.date] = frozenset()
-
-    @property
-    def years(self) -> frozenset[int]:
-        """Years the office has entered: their other days follow Monday–Friday without a warning."""
-        return frozenset(d.year for d in self.holidays | self.workdays)
-
-
-NO_OVERRIDES = CalendarOverrides()
-_MAX_RANGE_DAYS = 31
-
-
-def parse_days(items: Sequence[str], what: str) -> frozenset[dt.date]:
-    """Read "2027-02-06" and "2027-02-06..2027-02-12" (inclusive) items; ScheduleError names WHAT and the item."""
-    days: set[dt.date] = set()
-    for item in items:
-        first, sep, last = item.strip().partition("..")
-        try:
-            start = dt.date.fromisoformat(first.strip())
-            end = dt.date.fromisoformat(last.strip()) if sep else start
-        except ValueError:
-            raise ScheduleError(
-                f"{what}: {item!r} is not a date such as \"2027-02-06\" or a range \"2027-02-06..2027-02-12\""
-            ) from None
-        if end < start or (end - start).days >= _MAX_RANGE_DAYS:
-            raise ScheduleError(f"{what}: {item!r} must run forwards and span at most {_MAX_RANGE_DAYS} days")
-        days.update(start + dt.timedelta(days=n) for n in range((end - start).days + 1))
-    return frozenset(days)
-
-
-def calendar_overrides(holidays: Sequence[str], workdays: Sequence[str]) -> CalendarOverrides:
-    """The [push] holidays / workdays lists as CalendarOverrides; a day may not be in both."""
-    off = parse_days(holidays, "push.holidays")
-    on = parse_days(workdays, "push.workdays")
-    if both := sorted(off & on):
-        raise ScheduleError(f"push.holidays and push.workdays both list {both[0].isoformat()}")
-    return CalendarOverrides(off, on)
 
 
 def working_day(day: dt.date, overrides: CalendarOverrides = NO_OVERRIDES) -> WorkingDay:
@@ -165,33 +123,6 @@ def parse_at(text: str, tz: ZoneInfo) -> dt.datetime:
             raise ScheduleError(f"{value!r} does not exist in time zone {tz.key} (clock change)")
         return local.astimezone(UTC)
     raise ScheduleError(f"{text!r} is not a time such as \"2023-05-08 09:00\" ({tz.key})")
-
-
-# A number (decimals allowed, at most 9 digits before the point) and its unit; "0" alone means no time at all.
-_DURATION = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smhd])", re.IGNORECASE)
-_BARE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-# Longer than any duration the bot has a use for, and well inside timedelta's range.
-_MAX_DURATION = dt.timedelta(days=36500)
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    """'45s', '30m', '12h', '1.5h', '7d' (or '0') as a timedelta: the one duration parser (config and commands).
-
-    A number without a unit is refused rather than guessed: '3600' reads as seconds to some and hours to others.
-    """
-    value = text.strip()
-    if _BARE_NUMBER.fullmatch(value):
-        if float(value) == 0:
-            return dt.timedelta(0)
-        raise ScheduleError(f"{text!r} has no unit; write for example '{value}s', '60m', '12h' or '7d'")
-    m = _DURATION.fullmatch(value)
-    if not m:
-        raise ScheduleError(f"{text!r} is not a duration such as '12h', '30m' or '45s'")
-    duration = dt.timedelta(seconds=float(m[1]) * _UNIT_SECONDS[m[2].lower()])
-    if duration > _MAX_DURATION:
-        raise ScheduleError(f"{text!r} is longer than {_MAX_DURATION.days} days")
-    return duration
 
 
 class Misfire(enum.Enum):

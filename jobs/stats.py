@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from storage.push_models import DeliveryState
 from storage.receipts_repo import LedgerLine
@@ -190,11 +191,13 @@ def ack_chart(
         positions = [i + (k - (len(issues) - 1) / 2) * width for i in range(len(names))]
         bars = ax.bar(positions, values, width=width, label=issue.label)
         ax.bar_label(bars, labels=counts, fontsize="x-small", padding=2)
-    ax.set_xticks(range(len(names)), axis, fontfamily=family)
+    # Department names are typed by subscribers: "$...$" is text, never math or TeX (a bad formula raises).
+    plain: dict[str, Any] = {"fontfamily": family, "parse_math": False, "usetex": False}
+    ax.set_xticks(range(len(names)), axis, **plain)
     ax.set_ylim(0, 110)  # room for the counts over a 100% bar
     ax.set_yticks(range(0, 101, 20))
-    ax.set_ylabel(ylabel, fontfamily=family)
-    ax.set_title(title, fontfamily=family)
+    ax.set_ylabel(ylabel, **plain)
+    ax.set_title(title, **plain)
     if issues:
         ax.legend(fontsize="small")
     figure.tight_layout()

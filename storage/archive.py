@@ -189,7 +189,7 @@ class IssueRepository:
         self, masthead: str, year: int | None, number: int | None, date: dt.date | None = None
     ) -> StoredIssue | None:
         """The issue with this identity, if stored: masthead, year and number; masthead and DATE when NUMBER is None."""
-        row = self._session.scalar(self._select().where(*_identity(masthead, year, number, date)))
+        row = self._session.scalar(self._select().where(*_identity(visible(masthead), year, number, date)))
         return self._stored(row) if row else None
 
     def find_same(self, issue: Issue) -> StoredIssue | None:
@@ -553,12 +553,29 @@ def search_key(issue: Issue, slot: int, position: int) -> int:
     return (((date << 14 | year) << 12 | number) << 5 | slot) << 10 | (_MAX_POSITION - position)
 
 
+# Bidi controls (LRE..RLO, LRI..PDI, LRM, RLM, ALM) and zero-width characters (ZWSP, ZWNJ, ZWJ, WJ, BOM): they
+# change nothing a reader sees, so two mastheads or titles differing only by them must be the same text.
+_INVISIBLE = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+)
+
+
+def visible(text: str) -> str:
+    """TEXT without bidi controls and zero-width characters (what a reader sees, for identity and display)."""
+    return text.translate(_INVISIBLE)
+
+
 def canonical(issue: Issue) -> Issue:
-    """ISSUE as it reads back from storage: a body is paragraphs joined by newlines, so none may contain one."""
-    articles = tuple(Article(title=a.title, paragraphs=_paragraphs("\n".join(a.paragraphs))) for a in issue.articles)
-    if articles == issue.articles:
+    """ISSUE as it is stored and reads back: the masthead and every title without invisible characters (see
+    `visible`), and no paragraph containing a newline (a body is paragraphs joined by newlines)."""
+    articles = tuple(
+        Article(title=visible(a.title), paragraphs=_paragraphs("\n".join(a.paragraphs))) for a in issue.articles
+    )
+    toc = tuple(dataclasses.replace(e, title=visible(e.title)) for e in issue.toc)
+    masthead = visible(issue.masthead)
+    if articles == issue.articles and toc == issue.toc and masthead == issue.masthead:
         return issue
-    return dataclasses.replace(issue, articles=articles)
+    return dataclasses.replace(issue, masthead=masthead, toc=toc, articles=articles)
 
 
 _HEADER_COLUMNS = (

@@ -30,7 +30,7 @@ from test_access_support import (
 from test_bot_e2e import DEPARTMENTS, EN_USER, GROUP, OTHER_USER, ZH_USER, ChatUser, labels
 
 from bot.app import COMMANDS as PUBLIC_COMMANDS
-from bulletin_bot.config import config_from_mapping
+from config import config_from_mapping
 from storage.access_repo import AdminRepository, InviteRepository
 from storage.db import transaction
 from storage.types import utcnow

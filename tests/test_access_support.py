@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_bot_e2e import DEPARTMENTS, TOKEN, ChatUser, free_port, started_server
 
 from bot.app import build_application, running_polling, running_webhook
-from bulletin_bot.config import AccessConfig, Config, TelegramConfig
+from config import AccessConfig, Config, TelegramConfig
 from storage.access_repo import AuditEntry, AuditLog, RequestRepository, SubscriptionRequest
 from storage.db import transaction
 from storage.subscribers import Subscriber, SubscriberRepository

@@ -1,4 +1,4 @@
-"""The layering rules hold: imports flow bot -> jobs -> storage, and the domain stays pure."""
+"""The layering rules hold: imports flow bot -> jobs -> storage -> bulletin -> config, and the domain stays pure."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # package -> top-level modules it must never import
 FORBIDDEN: dict[str, set[str]] = {
+    # The typed config is the bottom layer: every package may import it, it imports none of ours.
+    "config": {"telegram", "sqlalchemy", "alembic", "httpx", "aiohttp", "bulletin", "storage", "jobs", "bot",
+               "bulletin_bot", "localbotapi", "chinese_calendar"},
     "bulletin": {"telegram", "sqlalchemy", "alembic", "httpx", "aiohttp", "bot", "jobs", "storage", "bulletin_bot",
                  "localbotapi"},
     "storage": {"telegram", "bot", "jobs", "bulletin_bot", "localbotapi"},
@@ -97,7 +100,7 @@ def _modules(path: Path) -> set[str]:
 # --- inside packages: no import cycles; bot's features stand side by side on bot/common
 
 
-PACKAGES = ("bulletin", "storage", "jobs", "bot", "bulletin_bot", "localbotapi")
+PACKAGES = ("config", "bulletin", "storage", "jobs", "bot", "bulletin_bot", "localbotapi")
 
 
 def _module_name(path: Path) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, running_polling, running_webhook
 from bulletin.model import Article, Issue, TocEntry
-from bulletin_bot.config import AccessConfig, Config, TelegramConfig
+from config import AccessConfig, Config, TelegramConfig
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.subscribers import SubscriberRepository

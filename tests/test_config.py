@@ -7,10 +7,12 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bulletin_bot.config import ConfigError, config_from_mapping, load_config
+from config import ConfigError, config_from_mapping, load_config
+from config.values import format_duration, parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +21,7 @@ def test_defaults_without_any_file() -> None:
     cfg = load_config(None, env={})
     assert cfg.database.url.startswith("sqlite:///")
     assert cfg.telegram.api_base_url == "https://api.telegram.org/bot"
-    assert cfg.push.timezone == "Asia/Shanghai"
+    assert cfg.push.timezone == ZoneInfo("Asia/Shanghai") and cfg.tz == ZoneInfo("Asia/Shanghai")
 
 
 def test_example_config_is_complete_and_valid() -> None:
@@ -64,6 +66,8 @@ def test_config_path_from_env(tmp_path: Path) -> None:
         ('[push]\nmisfire_grace = "soon"\n', "push.misfire_grace"),
         ('[access]\nadmins = ["alice"]\n', "access.admins[0]"),
         ('[access]\nmode = "closed"\n', "access.mode"),
+        ('[network]\nallow_private = "yes"\n', "network.allow_private"),
+        ("[network]\nallow_privat = true\n", "network.allow_privat"),
         ('[telegram]\nmode = "webhook"\n', "telegram.webhook_url"),
         ("[telegram]\nlisten_port = true\n", "telegram.listen_port"),
     ],
@@ -128,3 +132,63 @@ def test_durations_are_typed_at_load(tmp_path: Path) -> None:
     assert (defaults.access.invite_ttl, defaults.push.misfire_grace, defaults.push.remind_after) == (
         dt.timedelta(days=7), dt.timedelta(hours=12), dt.timedelta(hours=24)
     )
+
+
+def test_times_zones_and_dates_are_typed_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[push]\ntimezone = "Europe/Berlin"\ndefault_time = "07:30"\n'
+                    'holidays = ["2027-02-08..2027-02-10", "2027-05-01"]\nworkdays = ["2027-02-07"]\n',
+                    encoding="utf-8")
+    push = load_config(path, env={}).push
+    assert push.timezone == ZoneInfo("Europe/Berlin")
+    assert push.default_time == dt.time(7, 30)
+    assert push.holidays == {dt.date(2027, 2, 8), dt.date(2027, 2, 9), dt.date(2027, 2, 10), dt.date(2027, 5, 1)}
+    assert push.workdays == {dt.date(2027, 2, 7)}
+    assert (push.calendar.holidays, push.calendar.workdays) == (push.holidays, push.workdays)
+    defaults = load_config(None, env={}).push
+    assert (defaults.timezone, defaults.default_time, defaults.holidays, defaults.workdays) == (
+        ZoneInfo("Asia/Shanghai"), dt.time(9, 0), frozenset(), frozenset()
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('timezone = "Mars/Olympus"', "push.timezone: unknown time zone 'Mars/Olympus'"),
+        # A directory of the time zone database ("Asia") used to escape as IsADirectoryError, a traceback at start.
+        ('timezone = "Asia"', "push.timezone: unknown time zone 'Asia'"),
+        ("timezone = 8", "push.timezone: expected a string, got 8"),
+        ('default_time = "9 o\'clock"', "push.default_time: \"9 o'clock\" is not a time such as '09:00'"),
+        ('default_time = "25:00"', "push.default_time: '25:00' is not a time such as '09:00'"),
+        ("default_time = 9", "push.default_time: expected a string, got 9"),
+        ('holidays = "2027-02-08"', "push.holidays: expected a list, got str"),
+        ("workdays = [20270207]", "push.workdays[0]: expected a string, got 20270207"),
+        ('holidays = ["2027-02-30"]',
+         "push.holidays: '2027-02-30' is not a date such as \"2027-02-06\" or a range \"2027-02-06..2027-02-12\""),
+        ('holidays = ["2027-02-07"]\nworkdays = ["2027-02-06..2027-02-08"]',
+         "push.holidays and push.workdays both list 2027-02-07"),
+    ],
+)
+def test_a_bad_time_zone_time_or_date_is_refused_naming_the_key(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f"[push]\n{toml}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (dt.timedelta(0), "0"),
+        (dt.timedelta(days=7), "7d"),
+        (dt.timedelta(hours=12), "12h"),
+        (dt.timedelta(minutes=90), "90m"),
+        (dt.timedelta(seconds=45), "45s"),
+        (dt.timedelta(seconds=1.5), "1.5s"),
+    ],
+)
+def test_a_duration_is_written_as_the_loader_reads_it_back(duration: dt.timedelta, text: str) -> None:
+    # `bulletin-bot init` writes the typed defaults back to TOML through this.
+    assert format_duration(duration) == text
+    assert parse_duration(text) == duration

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
+from test_bot_e2e import message_with_buttons
 from test_desk_support import (
     ADMIN_A,
     ADMIN_B,
@@ -21,6 +22,7 @@ from test_desk_support import (
     TOKEN,
     Admin,
     ChatUser,
+    buttons,
     desk_config,
     desk_server,
     labels,
@@ -34,6 +36,7 @@ from test_desk_support import (
 )
 
 from bulletin.parser import parse_document
+from jobs.push import publish
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -355,6 +358,35 @@ async def test_urls_fetched_with_limits(server: Any, factory: sessionmaker[Sessi
     assert issue_count(factory) == 0
 
 
+async def test_urls_to_internal_addresses_are_refused_like_a_closed_port(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    """Issue 9 §4: a loopback-only page cannot be fetched and previewed, however its address is spelled or reached,
+    and a refused address answers exactly like a closed port."""
+
+    async def internal(request: web.Request) -> web.Response:
+        return web.Response(text=sample_text(), content_type="text/plain", charset="utf-8")
+
+    async def hop(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"http://localhost:{request.url.port}/b6.txt")
+
+    refusal = "无法获取该网址：地址不允许访问或无法连接。请检查网址，或直接发送文件。"
+    async with web_server({"/b6.txt": internal, "/hop": hop}) as base:
+        port = base.rsplit(":", 1)[1]
+        async with running_desk(server, factory, desk_config(server, allow_private=False)):
+            admin = Admin(server, ADMIN_A, ADMIN_A)
+            for url in (f"{base}/b6.txt", f"http://localhost:{port}/b6.txt", f"http://2130706433:{port}/b6.txt",
+                        f"{base}/hop", f"http://[::ffff:127.0.0.1]:{port}/b6.txt"):
+                [answer] = await admin.send(url)
+                assert answer.text == refusal, url
+        closed = int(port)
+    async with running_desk(server, factory, desk_config(server, allow_private=True)):
+        # the server above is gone: its port is closed now, and that reads the same
+        [answer] = await Admin(server, ADMIN_A, ADMIN_A).send(f"http://127.0.0.1:{closed}/b6.txt")
+        assert answer.text == refusal
+    assert issue_count(factory) == 0
+
+
 # ---------------------------------------------------------------------------------------------- section 3
 
 
@@ -422,6 +454,82 @@ async def test_refresh_correct_and_recall_reach_every_chat_and_record_each_outco
         }
     actions = [e.action for e in audit(factory)]
     assert {"correct_notice", "correct_edit", "correct_recall"} <= set(actions)
+
+
+def pushed_issue(server: Any, factory: sessionmaker[Session]) -> int:
+    """Store the sample issue (No. 58 overall) and schedule its push now; returns its id."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(factory) as s:
+        stored, _ = IssueRepository(s).add(parse_document(sample_bytes(), "b6.txt"))
+        publish(s, stored.id, now, now)
+        return stored.id
+
+
+async def test_corrections_need_a_second_admin_when_approval_is_on(
+    approval_desk: Any, factory: sessionmaker[Session]
+) -> None:
+    """Issue 9 §5: with [publish] approval, /correct and /recall (and /refresh) wait for another admin's approval;
+    the proposer cannot approve their own, and every step is audited."""
+    server = approval_desk
+    a, b = Admin(server, ADMIN_A, ADMIN_A), Admin(server, ADMIN_B, ADMIN_B)
+    subscriber = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
+    pushed_issue(server, factory)
+    assert await server.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
+    assert await server.await_for(lambda: pushes(factory)[0].state == "done")
+    [contents] = subscriber.messages()
+
+    [prompt] = await a.send("/correct 58 第2篇标题有误，以本通知为准。")
+    await a.press_and_wait(prompt, "确认", lambda: "已提交审核" in a.current(prompt).text)
+    assert a.current(prompt).text == (
+        "📨 已提交审核：对 2024年第6期（总第58期） 的“发送更正通知”。需由另一位管理员批准后才会执行。"
+    )
+    assert labels(a.current(prompt)) == ["撤回申请"]
+    assert await server.await_for(lambda: len(b.messages()) == 1)
+    [request] = b.messages()
+    assert request.text == (
+        f"📝 待审核：对收到 2024年第6期（总第58期） 的 1 个会话执行“发送更正通知”\n提交人：{ADMIN_A}\n\n"
+        "第2篇标题有误，以本通知为准。"
+    )
+    assert labels(request) == ["✅ 批准", "❌ 驳回"]
+    # nothing sent yet; the proposer's forged approval (B's button pressed from A's chat) is refused and audited
+    approve_data = next(btn["callback_data"] for btn in buttons(request) if btn["text"] == "✅ 批准")
+    answer = await a.press_data(await message_with_buttons(a, [approve_data]), approve_data)
+    assert answer["text"] == "不能批准自己提出的更正，需由另一位管理员批准。"
+    assert len(subscriber.messages()) == 1
+    assert any(e.action == "refused" and e.actor_id == ADMIN_A and "own correction" in e.detail
+               for e in audit(factory))
+
+    await b.press_and_wait(request, "✅ 批准", lambda: "完成" in b.current(request).text)
+    assert await server.await_for(lambda: "完成" in a.current(prompt).text)
+    assert await server.await_for(lambda: len(subscriber.messages()) == 2)
+    assert subscriber.messages()[-1].text.startswith("📢 更正（2024年第6期（总第58期））")
+    [done] = [e for e in audit(factory) if e.action == "correct_notice"]
+    assert done.actor_id == ADMIN_A and "approved by 602" in done.detail
+    assert [e.actor_id for e in audit(factory) if e.action == "correct_notice_propose"] == [ADMIN_A]
+
+    # a recall rejected by the other admin deletes nothing; one withdrawn by its proposer neither
+    for decider, outcome in ((b, "❌ 已被 赵科长 驳回，没有对 2024年第6期（总第58期） 执行“撤回要目消息”。"),
+                             (a, "已由 王主任 撤回对 2024年第6期（总第58期） 的“撤回要目消息”申请，没有执行。")):
+        [prompt] = await a.send("/recall 58")
+        seen = len(b.messages())
+        await a.press_and_wait(prompt, "确认", lambda p=prompt: "已提交审核" in a.current(p).text)
+        assert await server.await_for(lambda n=seen: len(b.messages()) == n + 1)
+        request = b.messages()[-1]
+        if decider is b:
+            await b.press_and_wait(request, "❌ 驳回", lambda r=request: "驳回" in b.current(r).text)
+        else:
+            await a.press_and_wait(prompt, "撤回申请", lambda p=prompt: "撤回对" in a.current(p).text)
+        assert await server.await_for(lambda p=prompt, o=outcome: a.current(p).text == o)
+        assert await server.await_for(lambda r=request, o=outcome: b.current(r).text == o)
+        assert labels(b.current(request)) == [] and labels(a.current(prompt)) == []
+        assert not subscriber.message(contents.message_id).deleted
+    actions = [e.action for e in audit(factory)]
+    assert "correct_recall_rejected" in actions and "correct_recall_withdrawn" in actions
+    assert "correct_recall" not in actions
+
+    # /refresh changes what subscribers see too: it waits as well
+    [prompt] = await a.send("/refresh 58")
+    await a.press_and_wait(prompt, "确认", lambda: "已提交审核" in a.current(prompt).text)
 
 
 async def test_panel_buttons_from_before_a_restart_answer_expired(server: Any, factory: sessionmaker[Session]) -> None:

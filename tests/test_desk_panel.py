@@ -9,7 +9,8 @@ from typing import Any
 from conftest import make_issue, year_unknown_to_holiday_package
 
 from bot.features.desk import Desk, DeskState, PendingDraft, panel_of
-from bulletin_bot.config import Config, PushConfig
+from config import Config, PushConfig
+from config.values import parse_days
 from jobs.desk import Draft, DraftCheck, Existing
 
 SH = dt.timezone(dt.timedelta(hours=8))
@@ -44,7 +45,8 @@ def test_default_time_in_an_unknown_year_warns_the_admin_and_names_the_remedy() 
 
 
 def test_entered_holidays_move_the_default_time_and_silence_the_warning() -> None:
-    push = dataclasses.replace(PushConfig(), holidays=(f"{Y}-02-08..{Y}-02-12",), workdays=(f"{Y}-02-07",))
+    push = dataclasses.replace(PushConfig(), holidays=parse_days([f"{Y}-02-08..{Y}-02-12"], "push.holidays"),
+                               workdays=parse_days([f"{Y}-02-07"], "push.workdays"))
     rendered = panel(push, f"{Y}-02-07 10:00")
     assert f"定时：{Y}-02-15 09:00" in labels(rendered)
     assert "节假日数据未包含" not in rendered.text

@@ -19,7 +19,7 @@ from test_bot_e2e import TOKEN, ChatUser, buttons, labels
 
 from bot.app import build_application, default_extensions, running_polling
 from bot.features.push import push_extension
-from bulletin_bot.config import AccessConfig, Config, PublishConfig, TelegramConfig
+from config import AccessConfig, Config, NetworkConfig, PublishConfig, TelegramConfig
 from jobs.push import PushSettings
 from storage.db import transaction
 from storage.subscribers import SubscriberRepository
@@ -82,11 +82,13 @@ def desk_server() -> Iterator[Any]:
         yield server
 
 
-def desk_config(server: Any, *, approval: bool = False, **publish: Any) -> Config:
+def desk_config(server: Any, *, approval: bool = False, allow_private: bool = True, **publish: Any) -> Config:
+    """The desk's config; URLs may reach 127.0.0.1 (the tests' web server) unless ALLOW_PRIVATE is False."""
     return Config(
         telegram=TelegramConfig(token=TOKEN, api_base_url=server.api_base_url(), poll_timeout=1),
         access=AccessConfig(admins=(ADMIN_A, ADMIN_B), departments=("办公室", "综合科")),
         publish=dataclasses.replace(PublishConfig(approval=approval), **publish),
+        network=NetworkConfig(allow_private=allow_private),
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bulletin_bot.config import Config, ConfigError, config_from_mapping, load_config
+from config import Config, ConfigError, config_from_mapping, load_config
 
 
 def bulletin_bot(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

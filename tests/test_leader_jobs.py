@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application, default_extensions, startup, stop_services
 from bot.common.outbox import leader_jobs
 from bot.features.push import push_extension
-from bulletin_bot.config import Config, PushConfig, TelegramConfig
+from config import Config, PushConfig, TelegramConfig
 from jobs.leader import (
     LeaderJobs,
     LeaderLock,
@@ -282,7 +282,7 @@ async def test_the_bot_stops_every_timed_job_when_it_loses_leadership(
         SubscriberRepository(s).subscribe(CHAT, chat_type="private", user_id=CHAT, display_name="张三",
                                           language_code="zh", department="办公室")
     config = Config(telegram=TelegramConfig(token=TOKEN, api_base_url=server.api_base_url(), poll_timeout=1),
-                    push=PushConfig(remind_after="24h"))
+                    push=PushConfig(remind_after=dt.timedelta(hours=24)))
     settings = PushSettings(poll_interval=0.05, progress_interval=60.0, private_interval=0.0, group_interval=0.0,
                             timezone="Asia/Shanghai")
     lock = FakeLock(Seat())

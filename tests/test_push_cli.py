@@ -19,7 +19,7 @@ from conftest import year_unknown_to_holiday_package
 
 from bulletin_bot.cli import main
 from bulletin_bot.cmd_push import schedule_issue
-from bulletin_bot.config import load_config
+from config import load_config
 from localbotapi import Limits, LocalBotApi
 from storage.db import open_database, transaction
 from storage.push_models import PushState

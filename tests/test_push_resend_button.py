@@ -14,7 +14,7 @@ from test_desk_support import ADMIN_A, ADMIN_B, SUBSCRIBER, Admin, desk_config, 
 
 from bot.app import build_application, default_extensions, running_polling
 from bot.features.push import push_extension
-from bulletin_bot.config import AccessConfig
+from config import AccessConfig
 from jobs.push import PushSettings, publish, utcnow
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository

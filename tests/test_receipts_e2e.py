@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application, running_polling, running_webhook
 from bot.common.outbox import TelegramSender, make_push_bot
 from bulletin_bot.cmd_push import push_settings
-from bulletin_bot.config import AccessConfig, Config, PushConfig, TelegramConfig
+from config import AccessConfig, Config, PushConfig, TelegramConfig
 from jobs.push import publish
 from jobs.reminders import Reminders, ReminderSettings
 from jobs.runner import PushRunner

@@ -6,10 +6,11 @@ import csv
 import datetime as dt
 import io
 
+import pytest
 from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin_bot.config import PushConfig
+from config import PushConfig
 from jobs.stats import DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -136,6 +137,14 @@ def test_chart_is_a_png_and_names_departments_it_cannot_draw() -> None:
     ascii_only = ack_chart([IssueAcks("2024-3", [DepartmentStats("Office", 2, 1, 0, 0, 0)])], no_department="-",
                            title="t", ylabel="y", ascii_title="t", ascii_ylabel="y")
     assert ascii_only.legend == ()
+
+
+@pytest.mark.parametrize("department", ["$\\frac{$", "$x^$"])
+def test_chart_draws_dollar_signs_in_departments_as_text(department: str) -> None:
+    """Issue 9 §5: a department typed as "$\\frac{$" is drawn as it is, not parsed as math (which raised)."""
+    chart = ack_chart([IssueAcks("2024-3", [DepartmentStats(department, 2, 1, 0, 0, 0)])], no_department="-",
+                      title=department, ylabel="%", ascii_title=department, ascii_ylabel="%")
+    assert chart.png.startswith(b"\x89PNG\r\n\x1a\n") and chart.legend == ()
 
 
 def test_remind_after_zero_turns_reminders_off() -> None:

@@ -18,8 +18,10 @@ from bulletin.render import (
     render_article,
     render_contents,
     split_html,
+    split_lines,
     split_plain,
     utf16_len,
+    visible_text,
 )
 from jobs.marks import with_internal_mark
 from localbotapi.tghtml import parse_html
@@ -233,3 +235,19 @@ def test_property_split_html_at_small_limits(text: str, limit: int, bold_end: in
     for p in parts:
         parse_html(p)  # the local server's TDLib-faithful parser accepts it
     assert all(utf16_len(v) <= limit for v in visible)
+
+
+def test_split_lines_keeps_lines_whole_and_counts_visible_utf16() -> None:
+    """Listings are split between lines; the limit counts what Telegram shows (tags out, escapes and emoji in)."""
+    lines = ["<b>标题</b>"] + [f"<code>{i}</code> 张&amp;三 😀 · 办公室" for i in range(400)]
+    markup = "\n".join(lines)
+    parts = split_lines(markup)
+    assert len(parts) > 1 and "\n".join(parts) == markup
+    assert all(utf16_len(visible_text(p)) <= 4096 for p in parts)
+    assert max(utf16_len(visible_text(p)) for p in parts) > 4000  # parts are filled, not one line each
+    assert split_lines("短消息 <b>x</b>") == ["短消息 <b>x</b>"]
+    # a line longer than a message is cut as plain text, escaped again
+    long_line = "&lt;" + "字" * 5000
+    parts = split_lines("<b>头</b>\n" + long_line)
+    assert parts[0] == "<b>头</b>" and "".join(visible_text(p) for p in parts[1:]) == "<" + "字" * 5000
+    assert parts[1].startswith("&lt;字") and all(utf16_len(visible_text(p)) <= 4096 for p in parts)

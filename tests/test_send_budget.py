@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application, default_extensions, running_polling
 from bot.features.push import push_extension
 from bot.send_budget import SharedSendBudget, counts_against_budget
-from bulletin_bot.config import AccessConfig, Config, TelegramConfig
+from config import AccessConfig, Config, TelegramConfig
 from jobs.push import PushSettings, publish, utcnow
 from jobs.push_limits import RateLimiter
 from storage.archive import IssueRepository

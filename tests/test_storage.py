@@ -129,6 +129,37 @@ def test_same_number_without_year_is_still_one_issue(factory: sessionmaker[Sessi
     assert outcome is ImportOutcome.UNCHANGED
 
 
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e",
+     "\u200f", "\u061c", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"],
+)
+def test_invisible_characters_do_not_make_a_second_issue(factory: sessionmaker[Session], invisible: str) -> None:
+    """Issue 9 §5: a masthead or title differing only by bidi controls or zero-width characters is the same issue,
+    stored without them."""
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(3))
+    disguised = make_issue(
+        3, masthead=f"某市{invisible}文旅工作简报",
+        articles=[(f"第3期{invisible}工作动态", ["全市各单位认真落实部署。", "本期编号3。"]),
+                  ("景区安全检查", ["市文旅局对全市景区开展安全检查。", "检查发现问题12处，已整改。"])],
+    )
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        found = repo.find(disguised.masthead, 2024, 3)
+        stored, outcome = repo.add(disguised)
+        assert repo.count() == 1
+    assert outcome is ImportOutcome.UNCHANGED
+    assert found is not None and found.id == stored.id
+    assert stored.issue.masthead == "某市文旅工作简报"
+    assert [a.title for a in stored.issue.articles] == ["第3期工作动态", "景区安全检查"]
+    assert [e.title for e in stored.issue.toc] == ["第3期工作动态", "景区安全检查"]
+
+    with transaction(factory) as session:
+        fresh, outcome = IssueRepository(session).add(make_issue(4, masthead=f"\u202e某市文旅工作简报{invisible}"))
+    assert outcome is ImportOutcome.ADDED and fresh.issue.masthead == "某市文旅工作简报"
+
+
 def test_conflict_keeps_the_stored_issue(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as session:
         original, _ = IssueRepository(session).add(make_issue(1))

@@ -260,7 +260,7 @@ def test_stop_running_ends_the_webhook_bot_cleanly(server: Any, tmp_path: Path) 
     from bot.app import build_application
     from bot.common.feature import Extension
     from bulletin_bot.cmd_run import _serve_webhook
-    from bulletin_bot.config import load_config
+    from config import load_config
 
     class StopSoon:
         stopped = False

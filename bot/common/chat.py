@@ -15,7 +15,7 @@ from bot.common.context import Ctx, deps
 from bot.common.errors import is_not_modified, retry_seconds
 from bot.common.keyboards import to_markup
 from bulletin.i18n import lang_of, t
-from bulletin.render import Keyboard, Rendered, esc, issue_label
+from bulletin.render import Keyboard, Rendered, esc, issue_label, split_lines
 from jobs.uow import UnitOfWork
 from storage.archive import StoredIssue
 
@@ -80,8 +80,12 @@ async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered], *, pro
 
 
 async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> None:
-    """Answer in the update's chat with HTML TEXT (already escaped where needed)."""
-    await reply_rendered(update, context, Rendered(text, keyboard))
+    """Answer in the update's chat with HTML TEXT (already escaped where needed); a text over Telegram's limit
+    (listings: /subscribers, /stats, /audit, /coverage, ...) goes as several messages split at line boundaries,
+    the KEYBOARD under the last."""
+    parts = split_lines(text) or [text]
+    for i, part in enumerate(parts):
+        await reply_rendered(update, context, Rendered(part, keyboard if i == len(parts) - 1 else ()))
 
 
 async def reply_rendered(update: Update, context: Ctx, rendered: Rendered, *, protect: bool = False) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
-from bot.settings import BotConfig
+from config import Config
 from jobs.leader import LeaderJobs
 from jobs.push_limits import RateLimiter
 from jobs.uow import UnitsOfWork
@@ -28,7 +28,7 @@ class BackgroundService(Protocol):
 class Deps:
     """What the handlers need from the composition root."""
 
-    config: BotConfig
+    config: Config
     session_factory: sessionmaker[Session]
     # The permits the Application's bot draws on for every message (bot/send_budget.py); a push at
     # [push] rate_per_second draws on the same ones.

@@ -19,7 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.callbacks import Callback, matches, parse_callback
 from bot.common.chat import expired, user_lang
 from bot.common.context import BackgroundService, Ctx
-from bot.settings import BotConfig
+from config import Config
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Extension:
     state: Sequence[object] = ()
 
 
-ExtensionFactory = Callable[[BotConfig, sessionmaker[Session]], Extension]
+ExtensionFactory = Callable[[Config, sessionmaker[Session]], Extension]
 
 
 Route = Callable[[Update, Ctx, Callback], Awaitable[None]]

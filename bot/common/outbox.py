@@ -113,7 +113,7 @@ def leader_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> Leade
     """
     data: BotData = application.bot_data
     if data.leader_jobs is None:
-        data.leader_jobs = LeaderJobs(data.deps.config.push.timezone)
+        data.leader_jobs = LeaderJobs(data.deps.config.push.timezone.key)
     return data.leader_jobs
 
 

@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import ChatMember, Message, Update
@@ -27,9 +26,9 @@ from bot.common import chat as h
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
 from bot.common.guards import admin_only, what
-from bot.settings import BotConfig
 from bulletin.i18n import lang_of, t
-from bulletin.render import MAX_MESSAGE_UTF16, Button, Keyboard, Rendered, esc, shorten, split_plain
+from bulletin.render import Button, Keyboard, Rendered, esc, shorten
+from config import Config
 from jobs.access import (
     AccessRules,
     Applicant,
@@ -78,14 +77,14 @@ def invite_duration(text: str) -> dt.timedelta | None:
     return duration if duration > dt.timedelta(0) else None
 
 
-def _local(config: BotConfig, at: dt.datetime) -> str:
-    return at.astimezone(ZoneInfo(config.push.timezone)).strftime("%Y-%m-%d %H:%M")
+def _local(config: Config, at: dt.datetime) -> str:
+    return at.astimezone(config.push.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 # --- who may subscribe
 
 
-def _rules(config: BotConfig) -> AccessRules:
+def _rules(config: Config) -> AccessRules:
     return AccessRules(mode=config.access.mode, admins=tuple(config.access.admins))
 
 
@@ -367,8 +366,7 @@ async def audit_command(update: Update, context: Ctx) -> None:
         return
     lines = [t(lang, "access_audit_heading", count=len(entries))]
     lines += [e.line(_local(d.config, e.at)) for e in entries]
-    for part in split_plain("\n".join(lines), MAX_MESSAGE_UTF16):
-        await h.reply(update, context, esc(part))
+    await h.reply(update, context, esc("\n".join(lines)))
 
 
 @admin_only("requests_list")
@@ -440,7 +438,7 @@ class AccessGuard:
     """The rate limit, installed in handler group -1 so it runs before every other handler: no handler can forget
     it, and nothing past the limit is answered, refused or audited."""
 
-    def __init__(self, config: BotConfig, factory: sessionmaker[Session]) -> None:
+    def __init__(self, config: Config, factory: sessionmaker[Session]) -> None:
         self._config = config
         self._units = UnitsOfWork(factory)
         self.limiter = CommandRateLimiter(config.access.rate_limit_per_minute)
@@ -506,7 +504,7 @@ class AwaitingDepartment(filters.MessageFilter):
         return message.chat.id in self.chats
 
 
-def department_keyboard(config: BotConfig, lang: str) -> Keyboard:
+def department_keyboard(config: Config, lang: str) -> Keyboard:
     """One button per [access] department, and 其他 to type one."""
     rows = [(Button(shorten(name), cb.cb_department(i)),) for i, name in enumerate(config.access.departments)]
     rows.append((Button(t(lang, "btn_other_department"), cb.cb_department(None)),))
@@ -609,7 +607,7 @@ async def start_with_invite_command(update: Update, context: Ctx) -> None:
 # --- the extension
 
 
-def access_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+def access_extension(config: Config, factory: sessionmaker[Session]) -> Extension:
     """ExtensionFactory: subscribing, invites, the admin commands, the request buttons and the rate-limit guard."""
     message = filters.UpdateType.MESSAGE
     private_text = filters.ChatType.PRIVATE & message & filters.TEXT & ~filters.COMMAND

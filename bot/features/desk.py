@@ -7,10 +7,12 @@ Callback kinds (routed, see bot/callbacks.py):
                                4 typed time, 5 replace the stored issue, 6 toggle the internal mark, 7 修改 (the
                                field list), 8 back to the panel, 9.. the field to type (bulletin.corrections.EDITABLE)
     1:v:<approval_id>:<op>     an upload awaiting approval: 1 approve, 0 reject (withdraw, for the uploader)
-    1:x:<correction_id>:<op>   confirm (1) or cancel (0) a correction prepared by /refresh, /correct or /recall
+    1:x:<correction_id>:<op>   confirm (1) or cancel (0) a correction prepared by /refresh, /correct or /recall;
+                               with [publish] approval, another admin's approve (2) or reject (3), the proposer's
+                               withdraw (3)
 
 Drafts live in memory until their admin decides ("nothing stored before confirmation"); a restart forgets them
-and their buttons then answer "expired". Every press and message is checked with bot.access.require_admin first.
+and their buttons then answer "expired". Every press and message is checked with bot.common.guards.require_admin first.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ from bot.common.feature import Extension, on_button
 from bot.common.guards import require_admin
 from bot.common.keyboards import to_markup
 from bot.common.outbox import TelegramCorrector
-from bot.settings import BotConfig
 from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
@@ -50,7 +51,8 @@ from bulletin.model import Issue
 from bulletin.parser.bounded import parse_document_bounded
 from bulletin.parser.limits import DEFAULT_LIMITS, limit_values
 from bulletin.render import Button, Keyboard, Rendered, esc, issue_label, render_contents, shorten
-from jobs.correction import plan, run_correction
+from config import Config
+from jobs.correction import ApprovalRefused, check_approver, plan, record_decision, record_proposal, run_correction
 from jobs.desk import (
     Committed,
     DeskError,
@@ -71,6 +73,7 @@ from jobs.desk import (
     tomorrow_at_nine,
 )
 from jobs.marks import with_internal_mark
+from jobs.netguard import NetworkPolicy
 from jobs.schedule import ScheduleError
 from jobs.uow import UnitsOfWork
 from storage.access_repo import AdminRepository, AuditLog
@@ -86,6 +89,8 @@ CORRECTION_KIND = "x"
 OP_CANCEL, OP_NOW, OP_DEFAULT, OP_TOMORROW, OP_TYPED, OP_REPLACE, OP_INTERNAL, OP_EDIT, OP_BACK = range(9)
 OP_FIELD = 9  # OP_FIELD + i: type field EDITABLE[i]
 OP_REJECT, OP_APPROVE = 0, 1
+OP_CORRECTION_CANCEL, OP_CORRECTION_CONFIRM, OP_CORRECTION_APPROVE, OP_CORRECTION_REJECT = range(4)
+CORRECTION_APPROVAL_TTL = 86400.0
 DOCUMENT_EXTENSIONS = (".txt", ".docx", ".pdf")
 DRAFT_TTL = 3600.0
 MAX_DRAFTS = 200
@@ -128,6 +133,17 @@ class PendingCorrection:
 
 
 @dataclass
+class CorrectionApproval:
+    """A confirmed correction waiting for a second admin ([publish] approval); MESSAGES are the proposer's prompt
+    and every request sent to the other admins, all edited when someone decides."""
+
+    pending: PendingCorrection
+    label: str
+    messages: list[tuple[int, int]]
+    created: float
+
+
+@dataclass
 class DeskState:
     """In-memory desk state of one bot process."""
 
@@ -139,6 +155,8 @@ class DeskState:
     # approval id -> the (chat id, message id) of every request message, edited when someone decides
     approval_messages: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     corrections: dict[int, PendingCorrection] = field(default_factory=dict)
+    # correction token -> a confirmed correction awaiting approval (forgotten on restart, like drafts)
+    correction_approvals: dict[int, CorrectionApproval] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add_draft(self, pending: PendingDraft) -> int:
@@ -167,13 +185,21 @@ class DeskState:
             self.drop(draft_id)
         for cid in [i for i, c in self.corrections.items() if c.created < cutoff]:
             del self.corrections[cid]
+        approvals_cutoff = time.monotonic() - CORRECTION_APPROVAL_TTL
+        for cid in [i for i, a in self.correction_approvals.items() if a.created < approvals_cutoff]:
+            del self.correction_approvals[cid]
+
+    def correction_approval(self, token: int) -> CorrectionApproval | None:
+        """The correction awaiting approval under TOKEN, unless it expired or was decided."""
+        self._expire()
+        return self.correction_approvals.get(token)
 
 
 @dataclass(frozen=True)
 class Desk:
     """What the desk's handlers need."""
 
-    config: BotConfig
+    config: Config
     factory: sessionmaker[Session]
     state: DeskState
     # Whether pushed contents messages carry the 已阅 button: the preview and /refresh must render them the same.
@@ -181,7 +207,7 @@ class Desk:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.config.push.timezone)
+        return self.config.push.timezone
 
     def local(self, when: dt.datetime) -> str:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
@@ -363,7 +389,8 @@ async def on_url(update: Update, context: Ctx) -> None:
     settings = desk.config.publish
     try:
         data, filename = await fetch_document(
-            url, timeout=settings.url_timeout, max_bytes=int(settings.url_max_mb * _MB)
+            url, timeout=settings.url_timeout, max_bytes=int(settings.url_max_mb * _MB),
+            policy=NetworkPolicy(allow_private=desk.config.network.allow_private),
         )
     except FetchError as exc:
         log.info("fetching %s failed: %s", url, exc)
@@ -373,6 +400,8 @@ async def on_url(update: Update, context: Ctx) -> None:
             text = t(lang, "desk_url_type", ctype=esc(exc.detail))
         elif exc.code == "too_big":
             text = t(lang, "desk_url_too_big", max=f"{settings.url_max_mb:g}")
+        elif exc.code in ("unreachable", "redirects"):
+            text = t(lang, f"desk_url_{exc.code}")
         else:
             text = t(lang, "desk_url_failed", reason=esc(exc.detail or exc.code))
         await _say(update, context, text)
@@ -478,7 +507,7 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
         desk.state.awaiting_time[pending.chat_id] = draft_id
         desk.state.awaiting_field.pop(pending.chat_id, None)
         await query.answer()
-        await send(context, pending.chat_id, Rendered(t(lang, "desk_ask_time", tz=desk.config.push.timezone)))
+        await send(context, pending.chat_id, Rendered(t(lang, "desk_ask_time", tz=desk.config.push.timezone.key)))
         return
     elif op in (OP_NOW, OP_DEFAULT, OP_TOMORROW):
         blocked = pending.check.existing is Existing.DIFFERENT and not pending.draft.replace
@@ -607,7 +636,7 @@ def _outcome_text(desk: Desk, lang: str, committed: Committed) -> str:
         return t(lang, "desk_replaced_pushed", label=label)
     if committed.now:
         return t(lang, "desk_published_now", label=label)
-    return t(lang, "desk_scheduled", label=label, when=f"{desk.local(committed.at)}（{desk.config.push.timezone}）")
+    return t(lang, "desk_scheduled", label=label, when=f"{desk.local(committed.at)}（{desk.config.push.timezone.key}）")
 
 
 def _error_text(lang: str, code: str, issue: Issue | None) -> str:
@@ -663,7 +692,7 @@ async def _request_approval(
     for admin in admins:
         # The office works in Chinese; an admin's language is unknown until they write to the bot.
         lang = "zh"
-        when = t(lang, "desk_when_now") if at is None else f"{desk.local(at)}（{desk.config.push.timezone}）"
+        when = t(lang, "desk_when_now") if at is None else f"{desk.local(at)}（{desk.config.push.timezone.key}）"
         text = t(
             lang, "desk_approval_request", masthead=esc(draft.issue.masthead),
             label=esc(issue_label(draft.issue, lang)), uploader=uploader, when=esc(when),
@@ -813,16 +842,20 @@ async def correction_command(update: Update, context: Ctx) -> None:
 
 
 async def correction_button(update: Update, context: Ctx, data: object) -> None:
-    """Confirm or cancel a prepared correction; the correction runs in the background and reports per chat."""
+    """Confirm or cancel a prepared correction, or approve / reject one awaiting approval; a correction runs in the
+    background and reports per chat."""
     query = update.callback_query
     user = update.effective_user
     if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
         return
     desk = _desk(context)
+    token, op = data.args
+    if op in (OP_CORRECTION_APPROVE, OP_CORRECTION_REJECT):
+        await _decide_correction(update, context, desk, token, op)
+        return
     if not await desk.is_admin(update, context, "correct_confirm"):
         return
     lang = user_lang(update)
-    token, op = data.args
     pending = desk.state.corrections.get(token)
     if pending is None or pending.admin_id != user.id or query.message is None:
         await query.answer(t(lang, "desk_expired"), show_alert=True)
@@ -830,18 +863,30 @@ async def correction_button(update: Update, context: Ctx, data: object) -> None:
     del desk.state.corrections[token]
     chat_id, message_id = query.message.chat.id, query.message.message_id
     await query.answer()
-    if op != 1:
+    if op != OP_CORRECTION_CONFIRM:
         await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_cancelled")))
         return
+    if desk.config.publish.approval:
+        await _propose_correction(context, desk, token, pending, lang, (chat_id, message_id))
+        return
+    _start_correction(context, update, desk, pending, lang, [(chat_id, message_id)], approved_by=None)
+
+
+def _start_correction(
+    context: Ctx, update: Update, desk: Desk, pending: PendingCorrection, lang: str,
+    messages: list[tuple[int, int]], *, approved_by: int | None,
+) -> None:
+    """Run PENDING in the background; MESSAGES (prompt, approval requests) show the per-chat outcome at the end."""
     corrector = TelegramCorrector(context.bot)
 
     async def work() -> None:
         report = await run_correction(
-            desk.factory, corrector, pending.issue_id, pending.action, actor_id=user.id, text=pending.text,
-            ack_button=desk.ack_button,
+            desk.factory, corrector, pending.issue_id, pending.action, actor_id=pending.admin_id, text=pending.text,
+            approved_by=approved_by, ack_button=desk.ack_button,
         )
         if report is None:
-            await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_expired")))
+            for chat_id, message_id in messages:
+                await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_expired")))
             return
         stored = await desk.db(lambda s: IssueRepository(s).get(pending.issue_id))
         label = issue_label(stored.issue, lang) if stored else f"#{pending.issue_id}"
@@ -850,9 +895,96 @@ async def correction_button(update: Update, context: Ctx, data: object) -> None:
             lang, "desk_correction_done", action=t(lang, _ACTION_KEYS[pending.action]), label=esc(label),
             done=counts["done"], failed=counts["failed"], gone=counts["gone"],
         )
-        await _edit(context, chat_id, message_id, Rendered(text))
+        for chat_id, message_id in messages:
+            await _edit(context, chat_id, message_id, Rendered(text))
 
     context.application.create_task(work(), update=update)
+
+
+async def _propose_correction(
+    context: Ctx, desk: Desk, token: int, pending: PendingCorrection, lang: str, prompt: tuple[int, int]
+) -> None:
+    """[publish] approval: record the confirmed correction and ask every other admin to approve or reject it."""
+
+    def work(s: Session) -> tuple[str, int, list[int]] | None:
+        stored = IssueRepository(s).get(pending.issue_id)
+        p = plan(s, pending.issue_id)
+        if stored is None or p is None:
+            return None
+        record_proposal(s, pending.issue_id, pending.action, by=pending.admin_id, text=pending.text,
+                        chats=len(p.chats))
+        return issue_label(stored.issue, "zh"), len(p.chats), AdminRepository(s).all(tuple(desk.config.access.admins))
+
+    found = await desk.db(work)
+    if found is None:
+        await _edit(context, prompt[0], prompt[1], Rendered(t(lang, "desk_expired")))
+        return
+    label, count, admins = found
+    action = t(lang, _ACTION_KEYS[pending.action])
+    await _edit(context, prompt[0], prompt[1], Rendered(
+        t(lang, "desk_correction_submitted", label=esc(label), action=action),
+        ((Button(t(lang, "desk_btn_withdraw"), cb_routed(CORRECTION_KIND, token, OP_CORRECTION_REJECT)),),),
+    ))
+    approval = CorrectionApproval(pending, label, [prompt], time.monotonic())
+    desk.state.correction_approvals[token] = approval
+    for admin in admins:
+        if admin == pending.admin_id:
+            continue
+        # The office works in Chinese; an admin's language is unknown until they write to the bot.
+        text = t("zh", "desk_correction_request", label=esc(label), count=count,
+                 action=t("zh", _ACTION_KEYS[pending.action]), proposer=pending.admin_id)
+        if pending.text:
+            text += "\n\n" + esc(pending.text)
+        keyboard: Keyboard = ((
+            Button(t("zh", "desk_btn_approve"), cb_routed(CORRECTION_KIND, token, OP_CORRECTION_APPROVE)),
+            Button(t("zh", "desk_btn_reject"), cb_routed(CORRECTION_KIND, token, OP_CORRECTION_REJECT)),
+        ),)
+        try:
+            message = await send(context, admin, Rendered(text, keyboard))
+        except TelegramError as exc:
+            log.warning("could not send correction approval request %s to admin %s: %s", token, admin, exc)
+            continue
+        approval.messages.append((admin, message.message_id))
+
+
+async def _decide_correction(update: Update, context: Ctx, desk: Desk, token: int, op: int) -> None:
+    """Approve or reject a correction awaiting approval (admins only, checked now); the proposer may only withdraw."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    if not await desk.is_admin(update, context, "correct_approve"):
+        return
+    lang = user_lang(update)
+    approval = desk.state.correction_approval(token)
+    if approval is None:
+        await query.answer(t(lang, "desk_already_decided"), show_alert=True)
+        return
+    pending = approval.pending
+    action = t(lang, _ACTION_KEYS[pending.action])
+    if op == OP_CORRECTION_APPROVE:
+        try:
+            check_approver(pending.admin_id, user.id)
+        except ApprovalRefused as exc:
+            log.warning("admin %s tried to approve their own correction %s", user.id, token)
+            await desk.db(lambda s: record_refusal(s, user.id, f"approve own correction ({pending.action.value} "
+                                                               f"of issue #{pending.issue_id})"))
+            await query.answer(t(lang, f"desk_{exc.code}"), show_alert=True)
+            return
+        del desk.state.correction_approvals[token]
+        await query.answer()
+        text = t(lang, "desk_correction_approved", admin=esc(user.full_name), action=action, label=esc(approval.label))
+        for chat_id, message_id in approval.messages:
+            await _edit(context, chat_id, message_id, Rendered(text))
+        _start_correction(context, update, desk, pending, lang, approval.messages, approved_by=user.id)
+        return
+    del desk.state.correction_approvals[token]
+    outcome = await desk.db(
+        lambda s: record_decision(s, pending.issue_id, pending.action, by=user.id, proposer_id=pending.admin_id)
+    )
+    await query.answer()
+    text = t(lang, f"desk_correction_{outcome}", admin=esc(user.full_name), action=action, label=esc(approval.label))
+    for chat_id, message_id in approval.messages:
+        await _edit(context, chat_id, message_id, Rendered(text))
 
 
 # ---- handling marks on stored issues: /internal
@@ -897,16 +1029,16 @@ async def internal_command(update: Update, context: Ctx) -> None:
 # ---- wiring
 
 
-def desk_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+def desk_extension(config: Config, factory: sessionmaker[Session]) -> Extension:
     """ExtensionFactory (bot/app.py): the desk's handlers and button routes, for a push that sends the 已阅 button
     (as `bulletin-bot run` does)."""
     return make_desk_extension(ack_button=True)(config, factory)
 
 
-def make_desk_extension(*, ack_button: bool) -> Callable[[BotConfig, sessionmaker[Session]], Extension]:
+def make_desk_extension(*, ack_button: bool) -> Callable[[Config, sessionmaker[Session]], Extension]:
     """An ExtensionFactory for a push whose contents messages have (or lack) the 已阅 button (PushSettings)."""
 
-    def make(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+    def make(config: Config, factory: sessionmaker[Session]) -> Extension:
         return _extension(Desk(config, factory, DeskState(), ack_button))
 
     return make

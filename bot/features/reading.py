@@ -28,7 +28,6 @@ from bot.common.chat import (
 )
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
-from bot.settings import BotConfig
 from bulletin.i18n import t
 from bulletin.render import (
     Button,
@@ -40,6 +39,7 @@ from bulletin.render import (
     render_contents,
     shorten,
 )
+from config import Config
 from jobs.marks import is_internal, mark_parts, with_internal_mark
 from jobs.receipts import OpenedArticle, open_article
 from jobs.uow import UnitOfWork
@@ -436,7 +436,7 @@ async def private_text(update: Update, context: Ctx) -> None:
 # --- wiring
 
 
-def extension(config: BotConfig, factory: object) -> Extension:
+def extension(config: Config, factory: object) -> Extension:
     """ExtensionFactory: the reading commands and their buttons."""
     message = filters.UpdateType.MESSAGE
     commands = {

@@ -23,9 +23,9 @@ from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
 from bot.common.guards import admin_only
 from bot.common.outbox import TelegramSender, leader_jobs
-from bot.settings import BotConfig
 from bulletin.i18n import t
 from bulletin.render import esc, issue_label
+from config import Config
 from jobs.receipts import IssueReceipts, acknowledge, coverage, issue_receipts, recent_receipts
 from jobs.reminders import Reminders, ReminderSettings
 from jobs.stats import Chart, DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
@@ -246,12 +246,12 @@ class ReminderService:
             await self.reminders.stop()
 
 
-def reminder_settings(config: BotConfig) -> ReminderSettings:
+def reminder_settings(config: Config) -> ReminderSettings:
     """The reminder settings from [push] remind_after."""
     return ReminderSettings(remind_after=config.push.remind_after_delta)
 
 
-def receipts_extension(config: BotConfig, factory: sessionmaker[Session]) -> Extension:
+def receipts_extension(config: Config, factory: sessionmaker[Session]) -> Extension:
     """ExtensionFactory: the 已阅 route, /stats, /export, /coverage and the reminder service."""
     message = filters.UpdateType.MESSAGE
     handlers: list[BaseHandler[Any, Any, Any]] = [

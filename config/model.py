@@ -1,0 +1,315 @@
+"""The one configuration object, loaded from TOML, parsed into typed values at load and passed down explicitly.
+
+Every value a caller reads is already typed: durations are timedeltas, [push] default_time a datetime.time,
+timezone a ZoneInfo, holidays and workdays sets of dates. A wrong key or value stops the program at start with a
+message that names the key (`push.rate_per_second: must be greater than 0`).
+
+Why a hand-written parser rather than pydantic v2 or msgspec: neither is installed (not even as a transitive
+dependency), and neither would let us drop much code. Both report errors in their own words ("Input should be
+greater than 0", "Expected `float` > 0.0 - at `$.push.rate_per_second`", "Extra inputs are not permitted"), so
+keeping the messages operators see (and tests/test_config.py pins) would mean translating every error type back;
+durations need a custom parser either way (a bare "3600" is refused, not read as seconds); and pydantic adds an
+import of ~80 ms (msgspec ~30 ms) and a compiled dependency to every start of the CLI. The coercion below is ~60
+lines over the dataclasses' type hints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.values import CalendarOverrides, ScheduleError, checked_overrides, parse_days, parse_duration
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+# Telegram's rule for setWebhook's secret_token, sent back in every update's X-Telegram-Bot-Api-Secret-Token header.
+SECRET_TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# Without a secret anyone who can reach the webhook URL could post updates that claim to come from an admin.
+MISSING_SECRET = (
+    "telegram.secret_token: required in webhook mode, or anyone who can reach the webhook URL can send the bot "
+    "updates in an admin's name. `bulletin-bot init` writes a config with one; or generate one with "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' (1-256 characters of A-Z a-z 0-9 _ -)"
+)
+
+
+class ConfigError(Exception):
+    """The configuration is missing, unreadable or has an invalid key; the message names the key."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    api_base_url: str = DEFAULT_API_BASE_URL
+    mode: str = "polling"
+    webhook_url: str = ""
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8443
+    secret_token: str = ""
+    poll_timeout: int = 30
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///bulletin-bot.sqlite3"
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    admins: tuple[int, ...] = ()
+    departments: tuple[str, ...] = ()
+    mode: str = "open"
+    # Updates (commands, texts, files, button presses) one user may send per minute (0 = no limit).
+    rate_limit_per_minute: int = 20
+    # Default lifetime of an /invite link.
+    invite_ttl: dt.timedelta = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    default_time: dt.time = dt.time(9, 0)
+    misfire_grace: dt.timedelta = dt.timedelta(hours=12)
+    rate_per_second: float = 30.0
+    paid_broadcast: bool = False
+    # Requests a push keeps open at once. A paid broadcast needs about 1000/s x the round trip to Telegram.
+    open_requests: int = 32
+    remind_after: dt.timedelta = dt.timedelta(hours=24)
+    # Days off and make-up working days the holiday package does not know yet ("2027-02-06..2027-02-12").
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+
+    @property
+    def calendar(self) -> CalendarOverrides:
+        """holidays and workdays as the scheduler reads them (checked at load: no day in both)."""
+        return CalendarOverrides(self.holidays, self.workdays)
+
+    @property
+    def remind_after_delta(self) -> dt.timedelta | None:
+        """remind_after as a duration; None when it is 0 (no reminders)."""
+        return self.remind_after if self.remind_after > dt.timedelta(0) else None
+
+
+@dataclass(frozen=True)
+class PublishConfig:
+    approval: bool = False
+    max_upload_mb: float = 20.0
+    url_timeout: float = 20.0
+    url_max_mb: float = 20.0
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    # true: URLs people send may lead to loopback, private, link-local or reserved addresses (tests, a closed
+    # office network). false (default): such URLs are refused, on every redirect.
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    push: PushConfig = field(default_factory=PushConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """[push] timezone."""
+        return self.push.timezone
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    origin = get_origin(hint)
+    if origin is tuple:
+        (item_type, _ellipsis) = get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
+        return tuple(_coerce(v, item_type, f"{key}[{i}]") for i, v in enumerate(value))
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is dt.timedelta:
+        # Durations are parsed here, once, by the one parser (jobs.schedule.parse_duration).
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a duration such as '12h', '30m' or '45s', got {value!r}")
+        try:
+            return parse_duration(value)
+        except ScheduleError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    if hint is ZoneInfo:
+        try:
+            return ZoneInfo(_coerce(value, str, key))
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory of the database, e.g. "Asia"
+            raise ConfigError(f"{key}: unknown time zone {value!r}") from None
+    if hint is dt.time:
+        try:
+            return dt.time.fromisoformat(_coerce(value, str, key))
+        except ValueError:
+            raise ConfigError(f"{key}: {value!r} is not a time such as '09:00'") from None
+    if origin is frozenset and get_args(hint) == (dt.date,):
+        # A list of "2027-02-06" dates and "2027-02-06..2027-02-12" ranges ([push] holidays / workdays).
+        items = _coerce(value, tuple[str, ...], key)
+        try:
+            return parse_days(items, key)
+        except ScheduleError as exc:
+            raise ConfigError(str(exc)) from None
+    raise ConfigError(f"{key}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _section(cls: type, raw: Any, name: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"[{name}]: expected a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{name}.{key}: unknown key (known keys: {', '.join(sorted(known))})")
+    return cls(**{k: _coerce(v, hints[k], f"{name}.{k}") for k, v in raw.items()})
+
+
+def _validate(cfg: Config) -> None:
+    if cfg.telegram.mode not in ("polling", "webhook"):
+        raise ConfigError(f"telegram.mode: must be 'polling' or 'webhook', got {cfg.telegram.mode!r}")
+    if cfg.telegram.mode == "webhook" and not cfg.telegram.webhook_url:
+        raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+    secret = cfg.telegram.secret_token
+    if secret and not SECRET_TOKEN_FORMAT.fullmatch(secret):
+        raise ConfigError(
+            f"telegram.secret_token: must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule), got {len(secret)} "
+            "characters" + ("" if len(secret) > 256 else " with others among them")
+        )
+    if cfg.telegram.mode == "webhook" and not secret:
+        raise ConfigError(MISSING_SECRET)
+    if not cfg.database.url:
+        raise ConfigError("database.url: must not be empty")
+    if cfg.access.mode not in ("open", "invite", "approval"):
+        raise ConfigError(f"access.mode: must be 'open', 'invite' or 'approval', got {cfg.access.mode!r}")
+    if cfg.access.invite_ttl <= dt.timedelta(0):
+        raise ConfigError("access.invite_ttl: must be greater than 0")
+    if cfg.access.rate_limit_per_minute < 0:
+        raise ConfigError("access.rate_limit_per_minute: must be 0 (no limit) or more")
+    if cfg.push.rate_per_second <= 0:
+        raise ConfigError("push.rate_per_second: must be greater than 0")
+    if not 1 <= cfg.push.open_requests <= 256:
+        raise ConfigError("push.open_requests: must be between 1 and 256")
+    try:
+        checked_overrides(cfg.push.holidays, cfg.push.workdays)
+    except ScheduleError as exc:
+        raise ConfigError(str(exc)) from None
+    if not 0 < cfg.publish.max_upload_mb <= 20:
+        raise ConfigError("publish.max_upload_mb: must be greater than 0 and at most 20 (the Bot API's download limit)")
+    if cfg.publish.url_timeout <= 0:
+        raise ConfigError("publish.url_timeout: must be greater than 0")
+    if cfg.publish.url_max_mb <= 0:
+        raise ConfigError("publish.url_max_mb: must be greater than 0")
+    if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
+
+
+def config_from_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+    """Build and validate the config from parsed TOML; env overrides token and database URL."""
+    env = os.environ if env is None else env
+    hints = get_type_hints(Config)
+    known = {f.name for f in fields(Config)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"[{key}]: unknown section (known sections: {', '.join(sorted(known))})")
+    sections = {name: _section(hints[name], raw.get(name, {}), name) for name in known}
+    cfg = Config(**sections)
+    if env.get("BULLETIN_BOT_TOKEN"):
+        cfg = _replace(cfg, "telegram", token=env["BULLETIN_BOT_TOKEN"])
+    if env.get("BULLETIN_BOT_DATABASE_URL"):
+        cfg = _replace(cfg, "database", url=env["BULLETIN_BOT_DATABASE_URL"])
+    _validate(cfg)
+    return cfg
+
+
+def _replace(cfg: Config, section: str, **changes: Any) -> Config:
+    from dataclasses import replace
+
+    return replace(cfg, **{section: replace(getattr(cfg, section), **changes)})
+
+
+def config_path(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file chosen by PATH, else $BULLETIN_BOT_CONFIG; None when neither is set."""
+    env = os.environ if env is None else env
+    chosen = path if path is not None else env.get("BULLETIN_BOT_CONFIG")
+    return Path(chosen) if chosen else None
+
+
+def config_file_warning(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """A warning when the chosen config file holds a secret and other users may read it; None when all is well."""
+    p = config_path(path, env)
+    if p is None:
+        return None
+    try:
+        mode = p.stat().st_mode
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_config has already reported what is wrong with it
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    telegram = raw.get("telegram", {})
+    database = raw.get("database", {})
+    held = [
+        name for name, present in (
+            ("the bot token", isinstance(telegram, dict) and bool(telegram.get("token"))),
+            ("the webhook secret", isinstance(telegram, dict) and bool(telegram.get("secret_token"))),
+            ("a database password", isinstance(database, dict) and isinstance(database.get("url"), str)
+             and bool(urlsplit(database["url"]).password)),
+        ) if present
+    ]
+    if not held:
+        return None
+    listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+    return (
+        f"{p} holds {listed}; other users may read it (mode {stat.S_IMODE(mode):04o}); "
+        f"make it private: chmod 600 {p}"
+    )
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load the config from PATH, or $BULLETIN_BOT_CONFIG, or the embedded defaults when neither is set."""
+    env = os.environ if env is None else env
+    p = config_path(path, env)
+    if p is None:
+        return config_from_mapping({}, env)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+    return config_from_mapping(raw, env)
