@@ -5,11 +5,15 @@ removals. Each runs inside one unit of work; the Telegram glue (bot/features/acc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from jobs.uow import UnitOfWork
 from storage.access_repo import InviteStatus, SubscriptionRequest
 from storage.subscribers import Subscriber
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,18 @@ def invite_refusal(status: InviteStatus) -> str:
     }.get(status, "access_invite_unknown")
 
 
+def _with_applicant(call: Callable[..., T], applicant: Applicant, department: str) -> T:
+    """CALL (a subscription or a request) with the applicant's chat, person and DEPARTMENT."""
+    return call(
+        applicant.chat_id,
+        chat_type=applicant.chat_type,
+        user_id=applicant.user_id,
+        display_name=applicant.display_name,
+        language_code=applicant.language_code,
+        department=department,
+    )
+
+
 def refusal_before_subscribing(
     uow: UnitOfWork, chat_id: int, user_id: int | None, rules: AccessRules, code: str | None
 ) -> str | None:
@@ -81,14 +97,7 @@ def admit(uow: UnitOfWork, applicant: Applicant, department: str, rules: AccessR
         return Admission("department_changed")
 
     def add() -> Admission:
-        repo.subscribe(
-            applicant.chat_id,
-            chat_type=applicant.chat_type,
-            user_id=applicant.user_id,
-            display_name=applicant.display_name,
-            language_code=applicant.language_code,
-            department=department,
-        )
+        _with_applicant(repo.subscribe, applicant, department)
         return Admission("subscribed")
 
     if rules.mode == "open" or (applicant.user_id is not None and uow.admins.is_admin(applicant.user_id, rules.admins)):
@@ -101,14 +110,7 @@ def admit(uow: UnitOfWork, applicant: Applicant, department: str, rules: AccessR
             return Admission(invite_refusal(status))
     if rules.mode == "invite":
         return Admission("access_invite_required")
-    request, created = uow.requests.create(
-        applicant.chat_id,
-        chat_type=applicant.chat_type,
-        user_id=applicant.user_id,
-        display_name=applicant.display_name,
-        language_code=applicant.language_code,
-        department=department,
-    )
+    request, created = _with_applicant(uow.requests.create, applicant, department)
     if not created:
         return Admission("access_request_pending")
     return Admission("access_request_sent", request, tuple(uow.admins.all(rules.admins)))

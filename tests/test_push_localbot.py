@@ -1,4 +1,4 @@
-"""Pushes end to end over real HTTP: the local Bot API server (limits and faults on) through bot/sender.py."""
+"""Pushes end to end over real HTTP: the local Bot API server (limits and faults on) through bot/common/outbox.py."""
 
 from __future__ import annotations
 
