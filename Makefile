@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: sandbox test lint bench clean
+.PHONY: sandbox test lint bench clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 
 sandbox: $(STAMP)
 	$(BIN)/bulletin-bot sandbox
+
+# The chat text: texts left in bulletin/i18n.py's dict -> both .po files, .po -> .mo, then what is incomplete.
+i18n: $(STAMP)
+	$(BIN)/python tools/i18n_to_po.py
+	$(BIN)/pybabel compile --domain bulletin --directory bulletin/locale --statistics
+	$(BIN)/python -c "import sys; from bulletin.i18n import catalog_problems as p; print(*p(), sep='\n'); sys.exit(bool(p()))"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -81,6 +81,11 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def bold(markup: str) -> str:
+    """MARKUP (a catalog string or escaped text) as a bold span: headings are marked here, not in the catalogs."""
+    return f"<b>{markup}</b>"
+
+
 def shorten(text: str, limit: int = MAX_BUTTON_LABEL) -> str:
     """TEXT cut to LIMIT characters with an ellipsis."""
     text = " ".join(text.split())

@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.i18n import t
-from bulletin.render import Rendered, esc, issue_label, render_contents
+from bulletin.render import Rendered, bold, esc, issue_label, render_contents
 from jobs.marks import is_internal, with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, RetryAfter, SendError
 from jobs.push_limits import RateLimiter
@@ -71,7 +71,9 @@ class CorrectionReport:
 
 def notice_text(stored: StoredIssue, text: str, lang: str) -> Rendered:
     """The correction notice sent as a reply to the contents message."""
-    return Rendered(t(lang, "desk_correction_notice", label=esc(issue_label(stored.issue, lang)), text=esc(text)))
+    title = bold(t(lang, "desk_correction_title"))
+    label = esc(issue_label(stored.issue, lang))
+    return Rendered(t(lang, "desk_correction_notice", title=title, label=label, text=esc(text)))
 
 
 async def run_correction(

@@ -500,6 +500,7 @@ async def test_in_a_group_addressed_commands_work_and_everything_else_is_ignored
 async def test_an_english_user_gets_english(bot: dict[str, Any], en: ChatUser) -> None:
     [help_message] = await en.send("/help")
     assert help_message.text.startswith("Commands\n")
+    assert bold_texts(help_message) == ["Commands"]  # the renderer marks the heading; the catalog has words only
     [contents] = await en.send("/latest")
     assert contents.text.startswith(f"{MASTHEAD}\n2024 No. 12 (No. 112 overall)\n25 March 2024 · 某县人民政府办公室")
     assert labels(contents)[-1] == "« Previous issue"
@@ -513,6 +514,7 @@ async def test_an_english_users_search_results_name_issues_in_english(bot: dict[
     [results] = await en.send("/search 景区")
     lines = results.text.split("\n")
     assert lines[0] == "Search “景区”: 3 results (page 1/1)"
+    assert bold_texts(results)[0] == "Search “景区”"
     assert "2024 No. 12 (No. 112 overall)" in lines
     assert "年第" not in results.text and "总第" not in results.text
 

@@ -36,3 +36,22 @@ def test_summary_without_failures_has_no_resend_button() -> None:
     assert rendered.text.startswith("✅ <b>推送完成</b>")
     assert "已送达 3/3 · 失败 0 · 跳过 0" in rendered.text
     assert rendered.keyboard == ()
+
+
+def test_summary_in_english_reads_from_the_english_catalog() -> None:
+    rendered = summary_text("2024 No. 6", 7, progress(8, 1, 1), [FailedChat(5, "Group", "Forbidden: bot was kicked")],
+                            [FailedChat(6, None, "Forbidden: bot was blocked by the user")],
+                            dt.timedelta(seconds=75), lang="en")
+    assert rendered.text.split("\n") == [
+        "⚠️ <b>Push finished, with failures</b> 2024 No. 6",
+        "Delivered 8/10 · failed 1 · skipped 1 · took 1 min 15 s",
+        "",
+        "<b>Not delivered:</b>",
+        "• Group (5): the bot was removed from the group or channel (Forbidden: bot was kicked)",
+        "",
+        "<b>Deactivated (the user blocked the bot, or the group is gone):</b>",
+        "• 6: the user blocked the bot (Forbidden: bot was blocked by the user)",
+        "",
+        "Press the button below or run <code>bulletin-bot resend 7 --failed</code> to resend.",
+    ]
+    assert [b.label for row in rendered.keyboard for b in row] == ["🔁 Resend to the failed chats"]

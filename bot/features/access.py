@@ -175,7 +175,7 @@ def _request_text(lang: str, request: SubscriptionRequest) -> str:
         lang,
         "access_request_admin",
         name=esc(request.display_name),
-        chat_id=request.chat_id,
+        chat_id=f"<code>{request.chat_id}</code>",
         chat_type=esc(request.chat_type),
         department=esc(request.department),
     )

@@ -50,7 +50,7 @@ from bulletin.i18n import keys, t
 from bulletin.model import Issue
 from bulletin.parser.bounded import parse_document_bounded
 from bulletin.parser.limits import DEFAULT_LIMITS, limit_values
-from bulletin.render import Button, Keyboard, Rendered, esc, issue_label, render_contents, shorten
+from bulletin.render import Button, Keyboard, Rendered, bold, esc, issue_label, render_contents, shorten
 from config import Config
 from jobs.correction import ApprovalRefused, check_approver, plan, record_decision, record_proposal, run_correction
 from jobs.desk import (
@@ -242,6 +242,10 @@ def preview_of(issue: Issue, check: DraftCheck, lang: str, internal: bool, ack_b
     return with_internal_mark(rendered, lang) if internal else rendered
 
 
+def _warnings_heading(lang: str) -> str:
+    return t(lang, "desk_warnings", title=bold(t(lang, "desk_warnings_title")))
+
+
 def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime) -> Rendered:
     """The message under the preview: source, warnings, archive state, and the buttons."""
     lang = pending.lang
@@ -249,13 +253,14 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
     issue = draft.issue
     lines = [
         t(
-            lang, "desk_summary", masthead=esc(issue.masthead), label=esc(issue_label(issue, lang)),
+            lang, "desk_summary", title=bold(t(lang, "desk_summary_title")), masthead=esc(issue.masthead),
+            label=esc(issue_label(issue, lang)),
             source=esc(shorten(draft.source, 80)), articles=len(issue.articles), subscribers=check.subscribers,
         ),
         "",
     ]
     if issue.warnings:
-        lines.append(t(lang, "desk_warnings"))
+        lines.append(_warnings_heading(lang))
         lines.extend(f"• {esc(w)}" for w in issue.warnings)
     else:
         lines.append(t(lang, "desk_no_warnings"))
@@ -694,12 +699,12 @@ async def _request_approval(
         lang = "zh"
         when = t(lang, "desk_when_now") if at is None else f"{desk.local(at)}（{desk.config.push.timezone.key}）"
         text = t(
-            lang, "desk_approval_request", masthead=esc(draft.issue.masthead),
-            label=esc(issue_label(draft.issue, lang)), uploader=uploader, when=esc(when),
-            source=esc(shorten(draft.source, 80)),
+            lang, "desk_approval_request", title=bold(t(lang, "desk_approval_title")),
+            masthead=esc(draft.issue.masthead), label=esc(issue_label(draft.issue, lang)), uploader=uploader,
+            when=esc(when), source=esc(shorten(draft.source, 80)),
         )
         if draft.issue.warnings:
-            text += "\n" + t(lang, "desk_warnings") + "\n" + "\n".join(f"• {esc(w)}" for w in draft.issue.warnings)
+            text += "\n" + _warnings_heading(lang) + "\n" + "\n".join(f"• {esc(w)}" for w in draft.issue.warnings)
         if draft.internal:
             text += "\n" + t(lang, "desk_marked_internal")
         keyboard: Keyboard = (
@@ -931,8 +936,8 @@ async def _propose_correction(
         if admin == pending.admin_id:
             continue
         # The office works in Chinese; an admin's language is unknown until they write to the bot.
-        text = t("zh", "desk_correction_request", label=esc(label), count=count,
-                 action=t("zh", _ACTION_KEYS[pending.action]), proposer=pending.admin_id)
+        text = t("zh", "desk_correction_request", title=bold(t("zh", "desk_approval_title")), label=esc(label),
+                 count=count, action=t("zh", _ACTION_KEYS[pending.action]), proposer=pending.admin_id)
         if pending.text:
             text += "\n\n" + esc(pending.text)
         keyboard: Keyboard = ((

@@ -32,6 +32,7 @@ from bulletin.i18n import t
 from bulletin.render import (
     Button,
     Rendered,
+    bold,
     date_text,
     esc,
     issue_label,
@@ -109,7 +110,8 @@ async def start(update: Update, context: Ctx) -> None:
 
 async def help_command(update: Update, context: Ctx) -> None:
     """/help: every command with an example."""
-    await reply(update, context, t(user_lang(update), "help"))
+    lang = user_lang(update)
+    await reply(update, context, bold(t(lang, "help_heading")) + "\n" + t(lang, "help"))
 
 
 # --- issues and articles
@@ -238,7 +240,7 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
 
 def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> Rendered:
     pages = max(1, -(-total // ISSUES_PER_PAGE))
-    lines = [t(lang, "issues_heading", total=total, page=page, pages=pages)]
+    lines = [t(lang, "issues_heading", title=bold(t(lang, "issues_title")), total=total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
     first = (page - 1) * ISSUES_PER_PAGE
     for n, stored in enumerate(items, start=first + 1):
@@ -320,7 +322,8 @@ def _search_page(lang: str, query: str, result: SearchPage, page: int, context: 
     if result.total == 0:
         return Rendered(t(lang, "search_none", query=esc(query)))
     pages = -(-result.total // HITS_PER_PAGE)
-    lines = [t(lang, "search_heading", query=esc(query), total=result.total, page=page, pages=pages)]
+    title = bold(t(lang, "search_title", query=esc(query)))
+    lines = [t(lang, "search_heading", title=title, total=result.total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
     for n, hit in enumerate(result.hits, start=(page - 1) * HITS_PER_PAGE + 1):
         lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(issue_label(hit.issue, lang))}\n{esc(hit.snippet)}")

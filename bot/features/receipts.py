@@ -24,7 +24,7 @@ from bot.common.feature import Extension, on_button
 from bot.common.guards import admin_only
 from bot.common.outbox import TelegramSender, leader_jobs
 from bulletin.i18n import t
-from bulletin.render import esc, issue_label
+from bulletin.render import bold, esc, issue_label
 from config import Config
 from jobs.receipts import IssueReceipts, acknowledge, coverage, issue_receipts, recent_receipts
 from jobs.reminders import Reminders, ReminderSettings
@@ -86,9 +86,9 @@ def _title(stored: StoredIssue, lang: str) -> str:
 
 def stats_text(stored: StoredIssue, rows: list[DepartmentStats], lang: str) -> str:
     """The /stats ISSUE message: one line per department, then the total."""
-    lines = [t(lang, "receipts_stats_heading", label=esc(_title(stored, lang)))]
+    lines = [bold(t(lang, "receipts_stats_heading", label=esc(_title(stored, lang))))]
     lines += [_stats_line(r, lang, esc(_department_name(r.department, lang))) for r in rows]
-    lines.append(_stats_line(totals(rows), lang, t(lang, "receipts_stats_total")))
+    lines.append(_stats_line(totals(rows), lang, bold(t(lang, "receipts_stats_total"))))
     return "\n".join(lines)
 
 
@@ -146,7 +146,7 @@ async def _recent_stats(update: Update, context: Ctx, lang: str) -> None:
         return
     departments = h.deps(context).config.access.departments
     per_issue = [(r.stored, department_stats(r.lines, departments)) for r in recent]
-    lines = [t(lang, "receipts_recent_heading", count=len(recent))]
+    lines = [bold(t(lang, "receipts_recent_heading", count=len(recent)))]
     for stored, rows in per_issue:
         total = totals(rows)
         rate = round(100 * total.acknowledged / total.delivered) if total.delivered else 0
@@ -202,7 +202,7 @@ def coverage_text(departments: tuple[str, ...], missing: list[str], active: dict
     if not missing:
         lines = [t(lang, "receipts_coverage_all", count=len(departments))]
     else:
-        lines = [t(lang, "receipts_coverage_missing", missing=len(missing), count=len(departments))]
+        lines = [bold(t(lang, "receipts_coverage_missing", missing=len(missing), count=len(departments)))]
         lines += [f"• {esc(d)}" for d in missing]
     covered = [d for d in departments if d not in missing]
     if covered:
