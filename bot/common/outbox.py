@@ -23,6 +23,23 @@ from jobs.leader import LeaderJobs
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _NO_PREVIEW_JSON = json.dumps(_NO_PREVIEW.to_dict())
 
+async def send_message(bot: Bot, chat_id: int, rendered: Rendered, **extra: Any) -> int:
+    """Send RENDERED as HTML without a link preview through BOT (EXTRA: send_message's other arguments); its
+    message id, or the jobs.ports error for what Telegram answered."""
+    try:
+        message = await bot.send_message(
+            chat_id,
+            rendered.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=to_markup(rendered.keyboard),
+            link_preview_options=_NO_PREVIEW,
+            **extra,
+        )
+    except tg.TelegramError as exc:
+        raise outcome(exc) from exc
+    return message.message_id
+
+
 @functools.lru_cache(maxsize=64)
 def _markup_json(keyboard: Keyboard) -> str | None:
     # The JSON PTB would post for to_markup(keyboard); a push sends one keyboard per language thousands of times.
@@ -60,21 +77,14 @@ class TelegramSender:
 
     async def send(self, chat_id: int, rendered: Rendered, *, protect: bool = False, paid: bool = False) -> int:
         """Send one HTML message; returns its message id or raises a jobs.ports.SendError."""
-        try:
-            if self._raw:
-                return await self._send_raw(chat_id, rendered, protect=protect, paid=paid)
-            message = await self.bot.send_message(
-                chat_id,
-                rendered.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=to_markup(rendered.keyboard),
-                link_preview_options=_NO_PREVIEW,
-                protect_content=protect,
-                allow_paid_broadcast=paid or None,
+        if not self._raw:
+            return await send_message(
+                self.bot, chat_id, rendered, protect_content=protect, allow_paid_broadcast=paid or None
             )
+        try:
+            return await self._send_raw(chat_id, rendered, protect=protect, paid=paid)
         except tg.TelegramError as exc:
             raise outcome(exc) from exc
-        return message.message_id
 
     async def edit(self, chat_id: int, message_id: int, rendered: Rendered) -> None:
         """Edit a progress message in place; 'message is not modified' is fine."""
@@ -137,16 +147,7 @@ class TelegramCorrector:
 
     async def reply(self, chat_id: int, reply_to: int, rendered: Rendered, *, protect: bool) -> int:
         """Send RENDERED as a reply to REPLY_TO (sent even if that message is gone)."""
-        try:
-            message = await self.bot.send_message(
-                chat_id,
-                rendered.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=to_markup(rendered.keyboard),
-                link_preview_options=_NO_PREVIEW,
-                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
-                protect_content=protect,
-            )
-        except tg.TelegramError as exc:
-            raise outcome(exc) from exc
-        return message.message_id
+        return await send_message(
+            self.bot, chat_id, rendered, protect_content=protect,
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
+        )
