@@ -46,15 +46,7 @@ def long_paragraph(chars: int) -> tuple[bytes, str]:
 
 
 def html_page(megabytes: float) -> tuple[bytes, str]:
-    paragraph = "<p>检查组对各点位逐一复查，发现的<b>问题</b>已全部整改到位，群众反映良好。</p>\n"
-    count = int(megabytes * 1024 * 1024 / len(paragraph.encode("utf-8")))
-    html = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>简报</title></head><body>"
-        "<div class='nav'><a href='/'>首页</a></div><div id='content'>"
-        "<h1>某县工作简报</h1><p>2024年第3期</p><p>某县人民政府办公室　2024年3月8日</p>"
-        "<h2>一、全县开展安全检查</h2>" + paragraph * count + "</div></body></html>"
-    )
-    return html.encode("utf-8"), "page.html"
+    return hostile_docs.big_html_page(megabytes), "page.html"
 
 
 CASES: dict[str, tuple[Callable[[float], tuple[bytes, str]], float, str]] = {

@@ -70,3 +70,23 @@ def test_web_page_that_is_not_a_bulletin() -> None:
     page = "<html><body><nav>首页</nav><p>欢迎访问某县人民政府网站。</p></body></html>".encode()
     with pytest.raises(BulletinParseError, match="not a bulletin"):
         parse_document(page, "index.html")
+
+
+def test_a_page_nested_deeper_than_the_parser_reads_is_refused_not_cut_short() -> None:
+    # BeautifulSoup (a parser target, no tree) read it; lxml's pull parser stops past ~1,024 nested elements without
+    # an error, so the issue would silently lose everything after that point.
+    page = render_html().replace(b"<body>", b"<body>" + b"<div>" * 2000, 1)
+    with pytest.raises(BulletinParseError) as info:
+        parse_document(page, "page.html")
+    assert (info.value.code, str(info.value)) == ("damaged", "the document is too deeply nested to read")
+
+
+def test_a_page_nested_300_deep_is_read() -> None:
+    page = render_html().replace(b"<body>", b"<body>" + b"<div>" * 300, 1)
+    assert parse_document(page, "page.html") == expected_issue()
+
+
+def test_content_after_the_end_of_html_is_read() -> None:
+    # libxml2 reports it as a second <html>; a CMS template that closes the page early still shows its text.
+    page = render_html().replace(b"</body></html>", b"").replace(b"<body>", b"<body></body></html>", 1)
+    assert parse_document(page, "page.html") == expected_issue()

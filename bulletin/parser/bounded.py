@@ -3,7 +3,7 @@
     parse_document_bounded(data, filename, limits) -> Issue
     parse_path_bounded(path, limits) -> Issue
 
-The child is forked from a forkserver that has the readers (pdfplumber, python-docx, lxml, bs4) imported, so a
+The child is forked from a forkserver that has the readers (pdfplumber, python-docx, lxml) imported, so a
 document costs a fork (a few ms) instead of a Python start-up with imports (about a second); the forkserver itself
 is started on first use, from a clean interpreter, so nothing of the caller's threads or event loop is inherited.
 In the child: RLIMIT_AS (memory_mb) and RLIMIT_CPU (cpu_seconds) are set, stderr goes to /dev/null (libraries

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Loggers of the libraries the readers use (pdfminer's are "pdfminer.pdftypes", "pdfminer.pdfpage", ...).
-_LIBRARY_LOGGERS = ("pdfminer", "pdfplumber", "docx", "bs4", "charset_normalizer", "PIL")
+_LIBRARY_LOGGERS = ("pdfminer", "pdfplumber", "docx", "charset_normalizer", "PIL")
 _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Data-loss while decompressing"), "damaged PDF: data lost while decompressing"),
     (re.compile(r"FontBBox"), "damaged PDF: a font has no usable bounding box"),

@@ -9,6 +9,7 @@ import unicodedata
 _WIDE = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef“”‘’"
 WIDE_CHAR = f"[{_WIDE}]"
 _WIDE_RE = re.compile(WIDE_CHAR)
+_NOT_WIDE_RUN = re.compile(f"[^{_WIDE}]+")
 _SPACE_BEFORE_DIGIT = re.compile(rf"(?<={WIDE_CHAR})[ \t\u00a0]+(?=[0-9])")
 _SPACE_AFTER_DIGIT = re.compile(rf"(?<=[0-9])[ \t\u00a0]+(?={WIDE_CHAR})")
 _WS_RUN = re.compile(r"\s+")
@@ -37,6 +38,11 @@ RULE_CHARS = set("-—–―‒─━═=_~～·•.*＊※ \t\u3000─┄┅┈
 def is_wide(ch: str) -> bool:
     """True for a CJK character or CJK/full-width punctuation."""
     return bool(_WIDE_RE.match(ch))
+
+
+def wide_count(text: str) -> int:
+    """How many characters of TEXT is_wide (counted in C: the other runs are cut out)."""
+    return len(_NOT_WIDE_RUN.sub("", text))
 
 
 def strip_all(text: str) -> str:
