@@ -146,7 +146,7 @@ def seeded_db(tmp: str, name: str, users: int) -> tuple[Any, Any, int]:
 
 
 async def run_engine(server: Server, factory: Any, settings: PushSettings) -> float:
-    from bot.sender import TelegramSender, make_push_bot
+    from bot.common.outbox import TelegramSender, make_push_bot
 
     bot = make_push_bot(TOKEN, server.api_base_url)
     async with bot:
@@ -187,7 +187,7 @@ async def ptb_loop(server: Server, n: int, *, rate_limited: bool) -> dict[str, A
     from telegram.ext import AIORateLimiter, ExtBot
     from telegram.request import HTTPXRequest
 
-    from bot.keyboards import to_markup
+    from bot.common.keyboards import to_markup
 
     rendered = render_contents(1, bench_issue(), lang="zh", previous_issue_id=None)
     bot: ExtBot[Any] = ExtBot(

@@ -7,7 +7,7 @@ times cheaper. The interface and error mapping follow PTB 22's HTTPXRequest, so 
 * timeouts -> telegram.error.TimedOut (aiohttp's ConnectionTimeoutError as the cause when nothing was sent:
   a full pool or a slow connect, which aiohttp does not tell apart);
 * any other client error (refused, reset, server disconnected, truncated body) -> telegram.error.NetworkError,
-  with the aiohttp exception as ``__cause__`` (bot/sender.py reads it to tell whether a request may have arrived);
+  with the aiohttp exception as ``__cause__`` (bot/common/errors.py reads it: may a request have arrived?);
 * HTTP answers (429, 403, 400, 502, ...) are returned as (status, body) and PTB's BaseRequest maps them.
 
 Timeouts. aiohttp has no per-write timeout and a single "connect" timeout that includes waiting for a pooled

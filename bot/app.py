@@ -1,40 +1,34 @@
-"""The composition root: the PTB Application with its handlers, database and background services.
+"""The composition root: the PTB Application with the features' handlers, database and background services.
 
-EXTENSION HOOK (for the push runner and other background work)
----------------------------------------------------------------
-`build_application(..., extensions=...)` takes a list of `ExtensionFactory` callables; when it is not given,
-`default_extensions(config)` supplies them (the push helper adds its factory there). Each factory gets the
-config and the session factory and returns an `Extension`:
-
-  * `handlers`: PTB handlers added (group 0) before the bot's catch-all private-text handler;
-  * `callback_routes`: callback kinds (one letter, see bot/callbacks.py) -> coroutine(update, context, parsed),
-    e.g. "k" for the contents message's "read" button, or a free letter built with `callbacks.cb_routed`;
-  * `services`: objects with `async start(application)` / `async stop()`, started after the bot is
-    initialized and its command menu set (in post_init, or `startup()` for embedded use), stopped on shutdown.
+The only module that imports the features (bot/features/). Each feature is an `ExtensionFactory`
+(bot/common/feature.py): given the config and the session factory it returns its handlers and background
+services; `default_extensions(config)` lists the features `bulletin-bot run` starts with, and a caller may pass
+more (the push's `push_extension`). Handlers are added in the order of the list, then the catch-alls: a private
+text no feature claimed gets a pointer to /help, a button no feature claimed is answered "expired".
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     MessageHandler,
     Updater,
     filters,
 )
 
-from bot import handlers as h
+from bot.common.chat import expired_button, on_error
+from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
+from bot.common.feature import ExtensionFactory
+from bot.features import access, desk, reading, receipts
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
@@ -50,33 +44,13 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
-class BackgroundService(Protocol):
-    """Work that runs alongside the bot (e.g. the push runner)."""
-
-    async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-@dataclass
-class Extension:
-    """What an extension factory contributes; see the module docstring."""
-
-    handlers: Sequence[BaseHandler[Any, Any, Any]] = ()
-    callback_routes: Mapping[str, h.CallbackRoute] = field(default_factory=dict)
-    services: Sequence[BackgroundService] = ()
-
-
-ExtensionFactory = Callable[[Config, sessionmaker[Session]], Extension]
-
-
 def default_extensions(config: Config) -> list[ExtensionFactory]:
-    """The extensions `bulletin-bot run` starts with. PUSH HOOK: the push runner's factory goes here."""
-    from bot.access import access_extension  # late: bot.access builds an Extension from this module
-    from bot.desk import desk_extension  # late, likewise
-    from bot.receipts import receipts_extension  # late, likewise
+    """The features `bulletin-bot run` starts with (the push's factory is added by the caller).
 
-    return [access_extension, receipts_extension, desk_extension]
+    The desk comes first: while an admin is asked for a time or a field, their typed text is the desk's.
+    Access comes before reading: `/start inv_<code>` is an invite link, any other /start is reading's.
+    """
+    return [desk.desk_extension, access.access_extension, reading.extension, receipts.receipts_extension]
 
 
 def file_base_url(api_base_url: str) -> str:
@@ -110,38 +84,22 @@ def build_application(
         .job_queue(None)  # PTB would start its own APScheduler (it is installed); timed work is jobs/leader.py's
         .post_init(startup)
         .post_shutdown(stop_services)
+        .context_types(CONTEXT_TYPES)
         .build()
     )
-    deps = h.Deps(config=config, session_factory=session_factory, send_budget=send_budget)
-    application.bot_data["deps"] = deps
-    services: list[BackgroundService] = []
-    application.bot_data["services"] = services
-
-    message = filters.UpdateType.MESSAGE
-    command_handlers = {
-        "start": h.start,
-        "help": h.help_command,
-        "subscribe": h.subscribe_command,
-        "unsubscribe": h.unsubscribe_command,
-        "settings": h.settings_command,
-        "latest": h.latest,
-        "issues": h.issues_command,
-        "issue": h.issue_command,
-        "article": h.article_command,
-        "search": h.search_command,
-    }
-    for name, callback in command_handlers.items():
-        application.add_handler(CommandHandler(name, callback, filters=message))
-    application.add_handler(CallbackQueryHandler(h.button))
+    data: BotData = application.bot_data
+    data.deps = Deps(config=config, session_factory=session_factory, send_budget=send_budget)
     for make in default_extensions(config) if extensions is None else extensions:
         extension = make(config, session_factory)
         for handler in extension.handlers:
             application.add_handler(handler)
-        deps.callback_routes.update(extension.callback_routes)
-        services.extend(extension.services)
+        data.services.extend(extension.services)
+        for part in extension.state:
+            data.put(part)
     # Last: anything else typed in a private chat gets a pointer to /help; groups stay quiet.
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & message, h.private_text))
-    application.add_error_handler(h.on_error)
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, reading.private_text))
+    application.add_handler(CallbackQueryHandler(expired_button))
+    application.add_error_handler(on_error)
     return application
 
 
@@ -158,16 +116,21 @@ async def set_command_menu(application: Application[Any, Any, Any, Any, Any, Any
     await bot.set_my_commands(command_menu(EN), language_code="en")
 
 
+def _services(application: Application[Any, Any, Any, Any, Any, Any]) -> list[BackgroundService]:
+    data = application.bot_data
+    return list(data.services) if isinstance(data, BotData) else []
+
+
 async def startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """post_init: set the command menu and start the extensions' background services."""
     await set_command_menu(application)
-    for service in application.bot_data.get("services", []):
+    for service in _services(application):
         await service.start(application)
 
 
 async def stop_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """post_shutdown: stop the background services, newest first."""
-    for service in reversed(application.bot_data.get("services", [])):
+    for service in reversed(_services(application)):
         try:
             await service.stop()
         except Exception:

@@ -9,19 +9,21 @@ Every callback datum is "<version>:<kind>[:<args>]", at most 64 bytes (Telegram'
     1:s:<page>:k:<key>       the same, with the query kept in the chat's data under <key> (long queries)
     1:d:<index>              subscribe / change department to [access] departments[<index>]
     1:d:o                    subscribe / change department: "other", the user types it
-    1:k:<issue_id>           the push's "read" acknowledgement (handled by a registered route, see bot/app.py)
+    1:k:<issue_id>           the push's "read" acknowledgement (bot/features/receipts.py)
     1:n                      no-op (the page counter between paging buttons)
 
-Extra kinds are routed to extensions (bot/app.py): "1:<letter>[:<int>]*" for a letter not taken above; they
-parse as ``Routed``. Taken so far:
+Extra kinds belong to one feature each: "1:<letter>[:<int>]*" for a letter not taken above; they parse as
+``Routed``. Taken so far:
 
-    1:r:<issue_id>           resend to the chats whose delivery failed (push summary; bot/sender.py)
-    1:q:<request>:<0|1>      deny / approve a subscription request (bot/access.py)
-    1:p:<draft>:<op>         the publishing panel of an uploaded draft (bot/desk.py)
-    1:v:<approval>:<op>      approve / reject a draft waiting for a second admin (bot/desk.py)
-    1:x:<correction>:<op>    confirm / cancel an edit, recall or correction notice (bot/desk.py)
+    1:r:<issue_id>           resend to the chats whose delivery failed (push summary; bot/features/push.py)
+    1:q:<request>:<0|1>      deny / approve a subscription request (bot/features/access.py)
+    1:p:<draft>:<op>         the publishing panel of an uploaded draft (bot/features/desk.py)
+    1:v:<approval>:<op>      approve / reject a draft waiting for a second admin (bot/features/desk.py)
+    1:x:<correction>:<op>    confirm / cancel an edit, recall or correction notice (bot/features/desk.py)
 
-Every routed kind is an admin action except "k"; its route checks the sender at the moment of the press.
+Each feature routes its kinds with python-telegram-bot's ``CallbackQueryHandler(pattern=matches(...))``; a press
+no pattern claims is answered "this button has expired" (bot/app.py). Every routed kind is an admin action; its
+handler checks the sender at the moment of the press.
 Every number is at most MAX_NUMBER (the database's integer range), so no forged id or page can overflow a query.
 Anything else, including data from an older version or an out-of-range number, parses
 as ``None`` and the press is answered "this button has expired".
@@ -47,6 +49,7 @@ __all__ = [
     "Callback",
     "ChooseDepartment",
     "IssuesPage",
+    "Matches",
     "Noop",
     "OpenArticle",
     "Routed",
@@ -59,6 +62,7 @@ __all__ = [
     "cb_issues_page",
     "cb_noop",
     "cb_search",
+    "matches",
     "parse_callback",
 ]
 
@@ -205,3 +209,25 @@ def parse_callback(data: str | None) -> Callback | None:
     if kind == "k":
         return Ack(int(g[0])) if int(g[0]) > 0 else None
     return Noop()
+
+
+class Matches:
+    """A ``CallbackQueryHandler`` pattern: callback data that parses (strictly) as one of its kinds.
+
+    A kind is a class above (``OpenArticle``, ``Ack``, ...) or the letter of a ``Routed`` kind ("q", "p", ...).
+    """
+
+    def __init__(self, *kinds: type | str) -> None:
+        self.classes = tuple(k for k in kinds if isinstance(k, type))
+        self.letters = frozenset(k for k in kinds if isinstance(k, str))
+
+    def __call__(self, data: object) -> bool:
+        parsed = parse_callback(data) if isinstance(data, str) else None
+        if isinstance(parsed, Routed):
+            return parsed.kind in self.letters
+        return parsed is not None and isinstance(parsed, self.classes)
+
+
+def matches(*kinds: type | str) -> Matches:
+    """The pattern for a feature's ``CallbackQueryHandler``: data that parses as one of KINDS (see Matches)."""
+    return Matches(*kinds)

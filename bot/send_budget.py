@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.common.errors import retry_seconds
 from jobs.push_limits import RateLimiter
 
 # Methods Telegram counts against a bot's overall messages per second (the local server counts the same ones).
@@ -61,8 +61,7 @@ class SharedSendBudget(BaseRateLimiter[None]):
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
-            delay = exc.retry_after
-            self.limiter.pause(delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay))
+            self.limiter.pause(retry_seconds(exc))
             raise  # the handler's flood_safe waits and tries again
         finally:
             self.limiter.done(ticket)

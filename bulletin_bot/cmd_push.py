@@ -71,7 +71,7 @@ def hold_leadership(config: Config) -> Leadership | None:
 def bot_extensions(config: Config, leadership: Leadership | None) -> list[Any]:
     """The bot's default extensions plus the push runner (for bot.app.build_application(extensions=...))."""
     from bot.app import default_extensions
-    from bot.sender import push_extension
+    from bot.features.push import push_extension
 
     return [*default_extensions(config), push_extension(push_settings(config), leadership)]
 
@@ -345,7 +345,7 @@ def add_push_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _worker(config: Config, exit_when_idle: bool) -> int:
-    from bot.sender import TelegramSender, make_push_bot  # late: telegram only when a worker runs
+    from bot.common.outbox import TelegramSender, make_push_bot  # late: telegram only when a worker runs
     engine, factory = open_database(config.database.url)
     leadership = Leadership(engine)
     try:

@@ -447,12 +447,12 @@ class BotThread:
 
     def push_reported(self, push_id: int) -> bool:
         """True once the bot's push runner has finished PUSH_ID, the admin's summary included (a snapshot)."""
-        from bot.sender import PushService
+        from bot.features.push import PushService
 
         app = self._app
         if app is None:
             return False
-        for service in list(app.bot_data.get("services", [])):
+        for service in list(app.bot_data.services):
             if isinstance(service, PushService) and service.runner is not None:
                 return any(report.push_id == push_id for report in list(service.runner.reports))
         return False

@@ -1,8 +1,8 @@
 """Correct or recall an issue after it was pushed: for every chat it reached (from the push ledger), edit the
 contents message in place, delete it, or send a correction notice replying to it. Each chat's outcome is recorded.
 
-The push port (jobs/ports.PushPort) only sends and edits, so corrections have their own small port; bot/
-correction_sender.py implements it with python-telegram-bot and raises the jobs.ports errors.
+The push port (jobs/ports.PushPort) only sends and edits, so corrections have their own small port;
+bot/common/outbox.py (TelegramCorrector) implements it with python-telegram-bot and raises the jobs.ports errors.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Publishing from chat (the office's desk): check an upload against the archive, then store and schedule it on
-confirmation, directly or after a second admin's approval. No telegram here: bot/desk.py calls these.
+confirmation, directly or after a second admin's approval. No telegram here: bot/features/desk.py calls these.
 
 Every function takes the caller's Session (one transaction: the upload is stored, marked, scheduled and audited
 together, or not at all) and an aware `now`.

@@ -1,7 +1,8 @@
 """The narrow interface through which pushes talk to Telegram, and the errors it raises.
 
-jobs/ never imports telegram or bot/: bot/sender.py implements `PushPort` with python-telegram-bot and maps
-its exceptions onto the ones below, so the push engine can be exercised with a fake port as well.
+jobs/ never imports telegram or bot/: bot/common/outbox.py implements `PushPort` with python-telegram-bot, and
+bot/common/errors.py maps its exceptions onto the ones below, so the push engine can be exercised with a fake
+port as well.
 """
 
 from __future__ import annotations

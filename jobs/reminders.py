@@ -170,7 +170,7 @@ class Reminders:
         log.warning("reminder for issue %s to chat %s failed: %s", target.issue_id, target.chat_id, reason)
         return False
 
-    # -- as a timed job of the leader (bot/receipts.py wraps it with the application's Bot)
+    # -- as a timed job of the leader (bot/features/receipts.py wraps it with the application's Bot)
 
     async def start(self, jobs: LeaderJobs | None = None) -> None:
         """Check every `poll_interval` seconds as the job "reminders" on JOBS (or on a scheduler of its own)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.access import CommandRateLimiter, invite_duration
+from bot.features.access import CommandRateLimiter, invite_duration
 
 
 class Clock:

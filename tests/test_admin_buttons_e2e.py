@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import CallbackQueryHandler
 from test_bot_e2e import message_with_buttons
 from test_desk_support import (
     ADMIN_A,
@@ -36,9 +37,10 @@ from test_desk_support import (
     subscribe,
 )
 
-from bot import desk
 from bot.app import build_application, default_extensions, running_polling
-from bot.sender import push_extension
+from bot.callbacks import Matches
+from bot.features import desk
+from bot.features.push import push_extension
 from bulletin.parser import parse_document
 from config import AccessConfig
 from jobs.push import PushSettings, publish, utcnow
@@ -77,7 +79,13 @@ def test_the_list_names_every_admin_route_the_bot_registers(factory: sessionmake
         settings = PushSettings(poll_interval=0.1)
         app = build_application(config, session_factory=factory,
                                 extensions=[*default_extensions(config), push_extension(settings)])
-        registered = set(app.bot_data["deps"].callback_routes)
+        registered = {
+            letter
+            for handlers in app.handlers.values()
+            for handler in handlers
+            if isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, Matches)
+            for letter in handler.pattern.letters
+        }
     assert registered - PUBLIC_KINDS == {kind for kind, _ in ADMIN_ROUTES}
     draft_ops = {v for k, v in vars(desk).items() if re.fullmatch(r"OP_(?!REJECT|APPROVE|CORRECTION)[A-Z]+", k)}
     draft_ops |= {desk.OP_FIELD + i for i in range(len(desk.EDITABLE))}

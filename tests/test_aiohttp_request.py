@@ -14,7 +14,7 @@ from telegram import error as tg
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.aiohttp_request import AiohttpRequest
-from bot.sender import TelegramSender, make_push_bot
+from bot.common.outbox import TelegramSender, make_push_bot
 from bulletin.render import Button, Rendered
 from jobs.ports import ChatGone, ChatMigrated, TransientError
 from localbotapi import Limits, LocalBotApi

@@ -8,7 +8,7 @@ from typing import Any
 
 from conftest import make_issue, year_unknown_to_holiday_package
 
-from bot.desk import Desk, DeskState, PendingDraft, panel_of
+from bot.features.desk import Desk, DeskState, PendingDraft, panel_of
 from config import Config, PushConfig
 from config.values import parse_days
 from jobs.desk import Draft, DraftCheck, Existing

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_bot_e2e import TOKEN, ChatUser, buttons, labels
 
 from bot.app import build_application, default_extensions, running_polling
-from bot.sender import push_extension
+from bot.features.push import push_extension
 from config import AccessConfig, Config, NetworkConfig, PublishConfig, TelegramConfig
 from jobs.push import PushSettings
 from storage.db import transaction

@@ -24,7 +24,7 @@ from test_desk_support import (
     subscribe,
 )
 
-from bot.sender import TelegramSender
+from bot.common.outbox import TelegramSender
 from bulletin_bot.cmd_push import push_settings
 from config import AccessConfig
 from jobs.push import publish

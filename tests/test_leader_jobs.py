@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, default_extensions, startup, stop_services
-from bot.sender import leader_jobs, push_extension
+from bot.common.outbox import leader_jobs
+from bot.features.push import push_extension
 from config import Config, PushConfig, TelegramConfig
 from jobs.leader import (
     LeaderJobs,

@@ -12,7 +12,7 @@ from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, running_polling
-from bot.sender import TelegramSender
+from bot.common.outbox import TelegramSender
 from bulletin.render import utf16_len
 from bulletin_bot.cmd_push import push_settings
 from config import AccessConfig, Config, TelegramConfig

@@ -1,4 +1,4 @@
-"""Pushes end to end over real HTTP: the local Bot API server (limits and faults on) through bot/sender.py."""
+"""Pushes end to end over real HTTP: the local Bot API server (limits and faults on) through bot/common/outbox.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.sender import TelegramSender, make_push_bot
+from bot.common.outbox import TelegramSender, make_push_bot
 from jobs.push import PushSettings, publish, utcnow
 from jobs.runner import PushRunner
 from localbotapi import Limits, LocalBotApi

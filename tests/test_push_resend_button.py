@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_desk_support import ADMIN_A, ADMIN_B, SUBSCRIBER, Admin, desk_config, desk_server, subscribe
 
 from bot.app import build_application, default_extensions, running_polling
-from bot.sender import push_extension
+from bot.features.push import push_extension
 from config import AccessConfig
 from jobs.push import PushSettings, publish, utcnow
 from storage.access_repo import AdminRepository, AuditLog

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, running_polling, running_webhook
-from bot.sender import TelegramSender, make_push_bot
+from bot.common.outbox import TelegramSender, make_push_bot
 from bulletin_bot.cmd_push import push_settings
 from config import AccessConfig, Config, PushConfig, TelegramConfig
 from jobs.push import publish

@@ -11,8 +11,8 @@ from conftest import make_issue
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, default_extensions, running_polling
+from bot.features.push import push_extension
 from bot.send_budget import SharedSendBudget, counts_against_budget
-from bot.sender import push_extension
 from config import AccessConfig, Config, TelegramConfig
 from jobs.push import PushSettings, publish, utcnow
 from jobs.push_limits import RateLimiter

@@ -269,7 +269,8 @@ def test_stop_running_ends_the_webhook_bot_cleanly(server: Any, tmp_path: Path) 
     """The push runner calls Application.stop_running() when leadership is lost; `run` must then shut down."""
     import asyncio
 
-    from bot.app import Extension, build_application
+    from bot.app import build_application
+    from bot.common.feature import Extension
     from bulletin_bot.cmd_run import _serve_webhook
     from config import load_config
 

@@ -12,7 +12,7 @@ Callback kinds (routed, see bot/callbacks.py):
                                withdraw (3)
 
 Drafts live in memory until their admin decides ("nothing stored before confirmation"); a restart forgets them
-and their buttons then answer "expired". Every press and message is checked with bot.access.require_admin first.
+and their buttons then answer "expired". Every press and message is checked with bot.common.guards.require_admin first.
 """
 
 from __future__ import annotations
@@ -34,14 +34,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.access import require_admin
-from bot.app import Extension
 from bot.callbacks import Routed, cb_noop, cb_routed
-from bot.correction_sender import TelegramCorrector
-from bot.handlers import flood_safe, send, user_lang
-from bot.keyboards import to_markup
+from bot.common.chat import flood_safe, send, user_lang
+from bot.common.context import Ctx
+from bot.common.errors import is_not_modified
+from bot.common.feature import Extension, on_button
+from bot.common.guards import require_admin
+from bot.common.keyboards import to_markup
+from bot.common.outbox import TelegramCorrector
 from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
@@ -73,15 +75,13 @@ from jobs.desk import (
 from jobs.marks import with_internal_mark
 from jobs.netguard import NetworkPolicy
 from jobs.schedule import ScheduleError
+from jobs.uow import UnitsOfWork
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
-from storage.db import transaction
 from storage.publishing_models import ApprovalState, CorrectionAction
 from storage.publishing_repo import MarkRepository
 
 log = logging.getLogger(__name__)
-
-Ctx = ContextTypes.DEFAULT_TYPE
 
 DRAFT_KIND = "p"
 APPROVAL_KIND = "v"
@@ -213,14 +213,11 @@ class Desk:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     async def db(self, work: Any) -> Any:
-        def run() -> Any:
-            with transaction(self.factory) as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        """WORK(session) in one unit of work (jobs/uow.py: one transaction, in a worker thread)."""
+        return await UnitsOfWork(self.factory).run(lambda u: work(u.session))
 
     async def is_admin(self, update: Update, context: Ctx, action: str) -> bool:
-        return await require_admin(update, context, self.factory, self.config, action=action)
+        return await require_admin(update, context, action=action)
 
 
 def _now() -> dt.datetime:
@@ -228,9 +225,7 @@ def _now() -> dt.datetime:
 
 
 def _desk(context: Ctx) -> Desk:
-    value = context.bot_data["desk"]
-    assert isinstance(value, Desk)
-    return value
+    return context.bot_data.part(Desk)
 
 
 # ---- rendering
@@ -470,7 +465,7 @@ async def _edit(context: Ctx, chat_id: int, message_id: int | None, rendered: Re
             )
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not is_not_modified(exc):
             log.warning("could not edit desk message %s in %s: %s", message_id, chat_id, exc)
 
 
@@ -1057,27 +1052,14 @@ def make_desk_extension(*, ack_button: bool) -> Callable[[Config, sessionmaker[S
 def _extension(desk: Desk) -> Extension:
     state = desk.state
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-
-    def bind(handler: Any) -> Any:
-        async def wrapped(update: Update, context: Ctx, *rest: Any) -> None:
-            context.bot_data["desk"] = desk
-            await handler(update, context, *rest)
-
-        wrapped.__doc__ = handler.__doc__
-        return wrapped
-
     handlers: list[BaseHandler[Any, Any, Any]] = [
-        MessageHandler(private & filters.Document.ALL, bind(on_document)),
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), bind(on_typed_time)),
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.Regex(_URL), bind(on_url)),
-        CommandHandler(list(_ACTIONS), bind(correction_command), filters=private),
-        CommandHandler("internal", bind(internal_command), filters=private),
+        MessageHandler(private & filters.Document.ALL, on_document),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), on_typed_time),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.Regex(_URL), on_url),
+        CommandHandler(list(_ACTIONS), correction_command, filters=private),
+        CommandHandler("internal", internal_command, filters=private),
+        on_button(draft_button, DRAFT_KIND),
+        on_button(approval_button, APPROVAL_KIND),
+        on_button(correction_button, CORRECTION_KIND),
     ]
-    return Extension(
-        handlers=handlers,
-        callback_routes={
-            DRAFT_KIND: bind(draft_button),
-            APPROVAL_KIND: bind(approval_button),
-            CORRECTION_KIND: bind(correction_button),
-        },
-    )
+    return Extension(handlers=handlers, state=[desk])

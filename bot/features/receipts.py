@@ -8,7 +8,6 @@ background service that sends reminders.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 from typing import Any
@@ -19,18 +18,18 @@ from telegram.constants import ChatType
 from telegram.ext import Application, BaseHandler, CommandHandler, filters
 
 from bot import callbacks as cb
-from bot import handlers as h
-from bot.access import require_admin
-from bot.app import Extension
-from bot.sender import TelegramSender, leader_jobs
+from bot.common import chat as h
+from bot.common.context import Ctx
+from bot.common.feature import Extension, on_button
+from bot.common.guards import admin_only
+from bot.common.outbox import TelegramSender, leader_jobs
 from bulletin.i18n import t
 from bulletin.render import bold, esc, issue_label
 from config import Config
+from jobs.receipts import IssueReceipts, acknowledge, coverage, issue_receipts, recent_receipts
 from jobs.reminders import Reminders, ReminderSettings
 from jobs.stats import Chart, DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
-from storage.access_repo import AuditLog
-from storage.archive import IssueRepository, StoredIssue
-from storage.receipts_repo import LedgerLine, ReceiptRepository, active_per_department, departments_without_subscribers
+from storage.archive import StoredIssue
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ _ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
 # ---- the 已阅 button
 
 
-async def ack_button(update: Update, context: h.Ctx, data: cb.Callback) -> None:
+async def ack_button(update: Update, context: Ctx, data: cb.Callback) -> None:
     """The contents message's 已阅 button: record the press once per person; only chats the issue reached count."""
     query = update.callback_query
     chat = update.effective_chat
@@ -55,13 +54,7 @@ async def ack_button(update: Update, context: h.Ctx, data: cb.Callback) -> None:
     issue_id = data.issue_id
     now = utcnow()
 
-    def work(s: Session) -> bool | None:
-        repo = ReceiptRepository(s)
-        if not repo.was_sent(issue_id, chat.id):
-            return None
-        return repo.acknowledge(issue_id, chat.id, user.id, now)
-
-    recorded = await h.in_transaction(context, work)
+    recorded = await h.unit_of_work(context, lambda u: acknowledge(u, issue_id, chat.id, user.id, now))
     if recorded is None:
         log.warning("已阅 press by user %s in chat %s for issue %s, which was never sent there", user.id, chat.id,
                     issue_id)
@@ -107,41 +100,19 @@ def _short_label(stored: StoredIssue) -> str:
     return f"{issue.year}-{issue.number}" if issue.year is not None else f"No.{issue.number}"
 
 
-@dataclasses.dataclass(frozen=True)
-class _IssueReceipts:
-    stored: StoredIssue
-    lines: list[LedgerLine]
-
-
-def _resolve_and_audit(
-    s: Session, ref: str, actor: int | None, action: str
-) -> _IssueReceipts | None:
-    stored = IssueRepository(s).resolve(ref)
-    if stored is None:
-        return None
-    lines = ReceiptRepository(s).ledger(stored.id)
-    AuditLog(s).record(actor_id=actor, action=action, issue_id=stored.id, detail=f"{len(lines)} chats")
-    return _IssueReceipts(stored, lines)
-
-
 def _actor(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
-async def _is_admin(update: Update, context: h.Ctx, action: str) -> bool:
-    d = h.deps(context)
-    return await require_admin(update, context, d.session_factory, d.config, action=action)
-
-
 async def _pushed_issue(
-    update: Update, context: h.Ctx, lang: str, args: list[str], usage_key: str, action: str
-) -> _IssueReceipts | None:
+    update: Update, context: Ctx, lang: str, args: list[str], usage_key: str, action: str
+) -> IssueReceipts | None:
     """The pushed issue named by ARGS with its receipts (the look-up audited as ACTION); otherwise reply why."""
     if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
         await h.reply(update, context, esc(t(lang, usage_key)))
         return None
     ref, actor = args[0], _actor(update)
-    found = await h.in_transaction(context, lambda s: _resolve_and_audit(s, ref, actor, action))
+    found = await h.unit_of_work(context, lambda u: issue_receipts(u, ref, actor, action))
     if found is None:
         await h.reply(update, context, h.unknown_issue(lang, ref))
         return None
@@ -151,11 +122,10 @@ async def _pushed_issue(
     return found
 
 
-async def stats_command(update: Update, context: h.Ctx) -> None:
+@admin_only("stats")
+async def stats_command(update: Update, context: Ctx) -> None:
     """/stats ISSUE (admins): per department delivered, read, articles opened, not reached; /stats: recent issues
     with a chart."""
-    if not await _is_admin(update, context, "stats"):
-        return
     lang = h.user_lang(update)
     args = h.args_of(context)
     if not args:
@@ -168,21 +138,9 @@ async def stats_command(update: Update, context: h.Ctx) -> None:
     await h.reply(update, context, stats_text(found.stored, rows, lang))
 
 
-async def _recent_stats(update: Update, context: h.Ctx, lang: str) -> None:
+async def _recent_stats(update: Update, context: Ctx, lang: str) -> None:
     actor = _actor(update)
-
-    def work(s: Session) -> list[_IssueReceipts]:
-        repo = ReceiptRepository(s)
-        issues = IssueRepository(s)
-        recent: list[_IssueReceipts] = []
-        for issue_id in repo.pushed_issue_ids(RECENT_ISSUES):
-            stored = issues.get(issue_id)
-            if stored is not None:
-                recent.append(_IssueReceipts(stored, repo.ledger(issue_id)))
-        AuditLog(s).record(actor_id=actor, action="stats", detail=f"recent {len(recent)} issues")
-        return recent
-
-    recent = await h.in_transaction(context, work)
+    recent = await h.unit_of_work(context, lambda u: recent_receipts(u, RECENT_ISSUES, actor))
     if not recent:
         await h.reply(update, context, t(lang, "receipts_no_pushes"))
         return
@@ -214,10 +172,9 @@ async def _recent_stats(update: Update, context: h.Ctx, lang: str) -> None:
     )
 
 
-async def export_command(update: Update, context: h.Ctx) -> None:
+@admin_only("export")
+async def export_command(update: Update, context: Ctx) -> None:
     """/export ISSUE (admins, private chat): the issue's delivery ledger with receipts as a CSV document."""
-    if not await _is_admin(update, context, "export"):
-        return
     lang = h.user_lang(update)
     chat = update.effective_chat
     assert chat is not None
@@ -257,20 +214,13 @@ def coverage_text(departments: tuple[str, ...], missing: list[str], active: dict
     return "\n".join(lines)
 
 
-async def coverage_command(update: Update, context: h.Ctx) -> None:
+@admin_only("coverage")
+async def coverage_command(update: Update, context: Ctx) -> None:
     """/coverage (admins): the configured departments that have no active subscriber."""
-    if not await _is_admin(update, context, "coverage"):
-        return
     lang = h.user_lang(update)
     departments = tuple(h.deps(context).config.access.departments)
     actor = _actor(update)
-
-    def work(s: Session) -> tuple[list[str], dict[str | None, int]]:
-        missing = departments_without_subscribers(s, departments)
-        AuditLog(s).record(actor_id=actor, action="coverage", detail=f"{len(missing)} without subscribers")
-        return missing, active_per_department(s)
-
-    missing, active = await h.in_transaction(context, work)
+    missing, active = await h.unit_of_work(context, lambda u: coverage(u, departments, actor))
     await h.reply(update, context, coverage_text(departments, missing, active, lang))
 
 
@@ -308,10 +258,10 @@ def receipts_extension(config: Config, factory: sessionmaker[Session]) -> Extens
         CommandHandler("stats", stats_command, filters=message),
         CommandHandler("export", export_command, filters=message),
         CommandHandler("coverage", coverage_command, filters=message),
+        on_button(ack_button, cb.Ack),
     ]
     return Extension(
         handlers=handlers,
-        callback_routes={"k": ack_button},
         services=[ReminderService(factory, reminder_settings(config))],
     )
 

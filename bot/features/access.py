@@ -1,50 +1,56 @@
-"""Access control in chat: the admin check every admin action makes, who may subscribe ([access] mode: open,
-invite, approval), invite links, approval of subscription requests, admins removing subscribers, /audit, and the
-per-user command rate limit.
+"""The subscription and access feature: /subscribe, /unsubscribe, /settings and the department buttons, who may
+subscribe ([access] mode: open, invite, approval), invite links, approval of subscription requests, admins removing
+subscribers, /audit, and the per-user command rate limit.
 
 Callback kind "q" (bot/callbacks.py routed kind): ``1:q:<request_id>:<1 approve | 0 deny>``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import datetime as dt
 import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import ChatMember, Update
+from telegram import ChatMember, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler, filters
+from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callbacks as cb
-from bot import handlers as h
+from bot.common import chat as h
+from bot.common.context import Ctx
+from bot.common.feature import Extension, on_button
+from bot.common.guards import admin_only, what
 from bulletin.i18n import lang_of, t
-from bulletin.render import Button, Rendered, esc
+from bulletin.render import Button, Keyboard, Rendered, esc, shorten
 from config import Config
+from jobs.access import (
+    AccessRules,
+    Applicant,
+    admit,
+    check_invite,
+    create_invite,
+    invite_refusal,
+    refusal_before_subscribing,
+    remove_subscriber,
+)
+from jobs.access import decide_request as decide
 from jobs.schedule import ScheduleError, parse_duration
+from jobs.uow import UnitsOfWork
 from storage.access_repo import (
-    AdminRepository,
-    AuditLog,
-    InviteRepository,
     InviteStatus,
-    RequestRepository,
     RequestState,
     SubscriptionRequest,
 )
-from storage.db import transaction
-from storage.subscribers import Subscriber, SubscriberRepository
+from storage.subscribers import Subscriber
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-
-Ctx = ContextTypes.DEFAULT_TYPE
 
 REQUEST_KIND = "q"
 INVITE_PREFIX = "inv_"
@@ -56,67 +62,6 @@ REQUESTS_SHOWN = 20
 _UNLIMITED_WORDS = frozenset({"多次", "不限", "multi", "unlimited"})
 _CHAT_ID = re.compile(r"-?[0-9]{1,18}")
 _RATE_WINDOW = 60.0
-
-
-def _what(update: Update) -> str:
-    """A short description of what the update attempted, for the log (command text or callback data)."""
-    if update.callback_query is not None:
-        return f"button {update.callback_query.data!r}"
-    message = update.effective_message
-    if message is not None:
-        if message.document is not None:
-            return f"document {message.document.file_name!r}"
-        if message.text:
-            return f"text {message.text[:80]!r}"
-    return "update"
-
-
-async def require_admin(
-    update: Update,
-    context: Ctx,
-    session_factory: sessionmaker[Session],
-    config: Config,
-    *,
-    action: str = "",
-) -> bool:
-    """True when the sender is an admin right now ([access] admins or added); otherwise refuse politely and log.
-
-    The check reads the database on every call (no cache), so a removed admin's next press is refused. A refusal
-    answers a callback query with an alert (so a forged or replayed press does nothing) or replies to a message,
-    logs a warning with the user id and what was attempted, and records "refused" in the audit log.
-    ACTION names the admin function for the log and the audit entry (e.g. "publish", "subscriber_remove").
-    """
-    user = update.effective_user
-    user_id = user.id if user is not None else None
-    configured = tuple(config.access.admins)
-
-    def run() -> bool:
-        with transaction(session_factory) as s:
-            if user_id is not None and AdminRepository(s).is_admin(user_id, configured):
-                return True
-            AuditLog(s).record(
-                actor_id=user_id, action="refused", detail=f"{action or 'admin function'}: {_what(update)}"
-            )
-            return False
-
-    if await asyncio.to_thread(run):
-        return True
-    log.warning("refused non-admin user %s: %s (%s)", user_id, action or "admin function", _what(update))
-    lang = lang_of(user.language_code if user is not None else None)
-    text = t(lang, "access_admin_only")
-    try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        elif update.effective_chat is not None:
-            await h.reply(update, context, esc(text))  # waits out flood control like every other reply
-    except TelegramError as exc:  # the query may be forged or too old, or the chat gone; the refusal stands
-        log.warning("could not tell user %s about the refusal: %s", user_id, exc)
-    return False
-
-
-async def _admin(update: Update, context: Ctx, action: str) -> bool:
-    d = h.deps(context)
-    return await require_admin(update, context, d.session_factory, d.config, action=action)
 
 
 def _actor(update: Update) -> int | None:
@@ -139,20 +84,8 @@ def _local(config: Config, at: dt.datetime) -> str:
 # --- who may subscribe
 
 
-def _invite_refusal(status: InviteStatus) -> str:
-    return {
-        InviteStatus.UNKNOWN: "access_invite_unknown",
-        InviteStatus.EXPIRED: "access_invite_expired",
-        InviteStatus.USED_UP: "access_invite_used_up",
-        InviteStatus.REVOKED: "access_invite_revoked",
-    }.get(status, "access_invite_unknown")
-
-
-@dataclass(frozen=True)
-class _Admission:
-    key: str  # i18n key of the answer
-    request: SubscriptionRequest | None = None  # a new request to announce to the admins
-    admins: tuple[int, ...] = ()
+def _rules(config: Config) -> AccessRules:
+    return AccessRules(mode=config.access.mode, admins=tuple(config.access.admins))
 
 
 def _invite_code(context: Ctx) -> str | None:
@@ -170,19 +103,9 @@ async def subscription_refusal(update: Update, context: Ctx) -> str | None:
     if d.config.access.mode != "invite" or chat is None:
         return None
     code = _invite_code(context)
-
-    def work(s: Session) -> str | None:
-        current = SubscriberRepository(s).get(chat.id)
-        if current is not None and current.active:
-            return None
-        if user is not None and AdminRepository(s).is_admin(user.id, d.config.access.admins):
-            return None
-        if code is None:
-            return "access_invite_required"
-        status = InviteRepository(s).check(code)
-        return None if status is InviteStatus.VALID else _invite_refusal(status)
-
-    key = await h.in_transaction(context, work)
+    user_id = user.id if user is not None else None
+    rules = _rules(d.config)
+    key = await h.unit_of_work(context, lambda u: refusal_before_subscribing(u, chat.id, user_id, rules, code))
     if key is not None and key != "access_invite_required" and context.chat_data is not None:
         context.chat_data.pop("invite_code", None)
     return None if key is None else t(h.user_lang(update), key)
@@ -199,7 +122,7 @@ async def group_change_refusal(update: Update, context: Ctx) -> str | None:
         return None  # an anonymous admin, writing as the group itself (only admins can)
     if user is not None:
         configured = tuple(h.deps(context).config.access.admins)
-        if await h.in_transaction(context, lambda s: AdminRepository(s).is_admin(user.id, configured)):
+        if await h.unit_of_work(context, lambda u: u.admins.is_admin(user.id, configured)):
             return None
         try:
             member = await context.bot.get_chat_member(chat.id, user.id)
@@ -209,7 +132,7 @@ async def group_change_refusal(update: Update, context: Ctx) -> str | None:
             if member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR):
                 return None
     log.info("refused user %s changing the subscription of group %s: %s", user.id if user else None, chat.id,
-             _what(update))
+             what(update))
     return t(h.user_lang(update), "group_admins_only")
 
 
@@ -227,55 +150,19 @@ async def subscribe(update: Update, context: Ctx, department: str) -> str:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
     if chat.type != ChatType.PRIVATE:
-        current = await h.in_transaction(context, lambda s: SubscriberRepository(s).get(chat.id))
+        current = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
         if current is not None and current.active and (refusal := await group_change_refusal(update, context)):
             return refusal
     code = _invite_code(context)
-    mode = config.access.mode
-
-    def add(s: Session) -> None:
-        SubscriberRepository(s).subscribe(
-            chat.id,
-            chat_type=chat.type,
-            user_id=user.id if user else None,
-            display_name=h._display_name(chat, user),
-            language_code=user.language_code if user else None,
-            department=department,
-        )
-
-    def work(s: Session) -> _Admission:
-        repo = SubscriberRepository(s)
-        current = repo.get(chat.id)
-        if current is not None and current.active:
-            repo.set_department(chat.id, department)
-            return _Admission("department_changed")
-        admins = AdminRepository(s)
-        if mode == "open" or (user is not None and admins.is_admin(user.id, config.access.admins)):
-            add(s)
-            return _Admission("subscribed")
-        if code is not None:
-            status = InviteRepository(s).use(code)
-            if status is InviteStatus.VALID:
-                add(s)
-                return _Admission("subscribed")
-            if mode == "invite":
-                return _Admission(_invite_refusal(status))
-        if mode == "invite":
-            return _Admission("access_invite_required")
-        requests = RequestRepository(s)
-        request, created = requests.create(
-            chat.id,
-            chat_type=chat.type,
-            user_id=user.id if user else None,
-            display_name=h._display_name(chat, user),
-            language_code=user.language_code if user else None,
-            department=department,
-        )
-        if not created:
-            return _Admission("access_request_pending")
-        return _Admission("access_request_sent", request, tuple(admins.all(config.access.admins)))
-
-    outcome = await h.in_transaction(context, work)
+    applicant = Applicant(
+        chat.id,
+        chat_type=chat.type,
+        user_id=user.id if user else None,
+        display_name=h.display_name(chat, user),
+        language_code=user.language_code if user else None,
+    )
+    rules = _rules(config)
+    outcome = await h.unit_of_work(context, lambda u: admit(u, applicant, department, rules, code))
     if code is not None and context.chat_data is not None and outcome.key != "department_changed":
         context.chat_data.pop("invite_code", None)
     if outcome.request is not None:
@@ -318,14 +205,13 @@ async def _announce_request(context: Ctx, request: SubscriptionRequest, admins: 
         log.warning("subscription request %s reached no admin (none configured or none started the bot)", request.id)
 
 
+@admin_only("request_decide")
 async def decide_request(update: Update, context: Ctx, data: cb.Callback) -> None:
     """Approve / deny button of a subscription request: admins only, once; the requester is told the outcome."""
     query = update.callback_query
     assert query is not None
     lang = h.user_lang(update)
-    # The sender is checked first, so that a non-admin's malformed (forged) data is refused and logged too.
-    if not await _admin(update, context, "request_decide"):
-        return
+    # admin_only checks the sender first, so that a non-admin's malformed (forged) data is refused and logged too.
     if not isinstance(data, cb.Routed) or len(data.args) != 2 or data.args[1] not in (0, 1):
         await h.expired(query, lang)
         return
@@ -333,29 +219,7 @@ async def decide_request(update: Update, context: Ctx, data: cb.Callback) -> Non
     actor = _actor(update)
     assert actor is not None
 
-    def work(s: Session) -> tuple[SubscriptionRequest | None, SubscriptionRequest | None]:
-        requests = RequestRepository(s)
-        decided = requests.decide(request_id, approve=approve, decided_by=actor)
-        if decided is None:
-            return None, requests.get(request_id)
-        if approve:
-            SubscriberRepository(s).subscribe(
-                decided.chat_id,
-                chat_type=decided.chat_type,
-                user_id=decided.user_id,
-                display_name=decided.display_name,
-                language_code=decided.language_code,
-                department=decided.department,
-            )
-        AuditLog(s).record(
-            actor_id=actor,
-            action="request_approve" if approve else "request_deny",
-            subscriber_chat_id=decided.chat_id,
-            detail=f"{decided.display_name} · {decided.department}",
-        )
-        return decided, None
-
-    decided, earlier = await h.in_transaction(context, work)
+    decided, earlier = await h.unit_of_work(context, lambda u: decide(u, request_id, approve, actor))
     if decided is None:
         if earlier is None:
             await h.expired(query, lang)
@@ -390,19 +254,16 @@ async def start_with_invite(update: Update, context: Ctx, code: str) -> None:
     chat = update.effective_chat
     assert chat is not None
 
-    def work(s: Session) -> tuple[InviteStatus, Subscriber | None]:
-        return InviteRepository(s).check(code), SubscriberRepository(s).get(chat.id)
-
-    status, current = await h.in_transaction(context, work)
+    status, current = await h.unit_of_work(context, lambda u: check_invite(u, chat.id, code))
     if current is not None and current.active:
         await h.reply(update, context, t(lang, "access_invite_already_subscribed"))
         return
     if status is not InviteStatus.VALID:
-        await h.reply(update, context, t(lang, _invite_refusal(status)))
+        await h.reply(update, context, t(lang, invite_refusal(status)))
         return
     if context.chat_data is not None:
         context.chat_data["invite_code"] = code
-    await h.reply(update, context, t(lang, "access_invite_ok"), h._department_keyboard(d.config, lang))
+    await h.reply(update, context, t(lang, "access_invite_ok"), department_keyboard(d.config, lang))
 
 
 def _parse_invite_args(args: list[str], default_ttl: dt.timedelta) -> tuple[int | None, dt.timedelta] | None:
@@ -424,10 +285,9 @@ def _parse_invite_args(args: list[str], default_ttl: dt.timedelta) -> tuple[int 
     return uses, ttl
 
 
+@admin_only("invite_create")
 async def invite_command(update: Update, context: Ctx) -> None:
     """/invite [uses|多次] [duration]: admins create an invite link (default single use, [access] invite_ttl)."""
-    if not await _admin(update, context, "invite_create"):
-        return
     d = h.deps(context)
     lang = h.user_lang(update)
     parsed = _parse_invite_args(h.args_of(context), d.config.access.invite_ttl)
@@ -438,16 +298,7 @@ async def invite_command(update: Update, context: Ctx) -> None:
     actor = _actor(update)
     expires = utcnow() + ttl
 
-    def work(s: Session) -> str:
-        invite = InviteRepository(s).create(created_by=actor, expires_at=expires, max_uses=uses)
-        AuditLog(s).record(
-            actor_id=actor,
-            action="invite_create",
-            detail=f"uses={'unlimited' if uses is None else uses} expires={expires.isoformat(timespec='minutes')}",
-        )
-        return invite.code
-
-    code = await h.in_transaction(context, work)
+    code = await h.unit_of_work(context, lambda u: create_invite(u, actor, expires, uses))
     link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{code}"
     uses_text = t(lang, "access_invite_unlimited") if uses is None else t(lang, "access_invite_uses", uses=uses)
     text = t(lang, "access_invite_created", uses=uses_text, expires=_local(d.config, expires), link=esc(link))
@@ -459,16 +310,12 @@ async def invite_command(update: Update, context: Ctx) -> None:
 # --- subscribers and the audit log in chat
 
 
+@admin_only("subscribers_list")
 async def subscribers_command(update: Update, context: Ctx) -> None:
     """/subscribers: admins see the count and the active subscribers (chat id, name, department)."""
-    if not await _admin(update, context, "subscribers_list"):
-        return
     lang = h.user_lang(update)
 
-    def work(s: Session) -> tuple[list[Subscriber], list[SubscriptionRequest]]:
-        return SubscriberRepository(s).active(), RequestRepository(s).pending()
-
-    active, pending = await h.in_transaction(context, work)
+    active, pending = await h.unit_of_work(context, lambda u: (u.subscribers.active(), u.requests.pending()))
     lines = [t(lang, "access_subscribers_heading", count=len(active))]
     for sub in active[:SUBSCRIBERS_SHOWN]:
         lines.append(f"<code>{sub.chat_id}</code> {esc(sub.display_name)} · {esc(sub.department or '—')}")
@@ -480,10 +327,9 @@ async def subscribers_command(update: Update, context: Ctx) -> None:
     await h.reply(update, context, "\n".join(lines))
 
 
+@admin_only("subscriber_remove")
 async def remove_command(update: Update, context: Ctx) -> None:
     """/remove CHAT_ID: admins end a subscription; the chat is told, the audit log records it."""
-    if not await _admin(update, context, "subscriber_remove"):
-        return
     lang = h.user_lang(update)
     args = h.args_of(context)
     if len(args) != 1 or not _CHAT_ID.fullmatch(args[0]):
@@ -491,18 +337,7 @@ async def remove_command(update: Update, context: Ctx) -> None:
         return
     chat_id, actor = int(args[0]), _actor(update)
 
-    def work(s: Session) -> Subscriber | None:
-        repo = SubscriberRepository(s)
-        current = repo.get(chat_id)
-        if current is None or not current.active:
-            return None
-        repo.deactivate(chat_id, f"removed by admin {actor}")
-        AuditLog(s).record(
-            actor_id=actor, action="subscriber_remove", subscriber_chat_id=chat_id, detail=current.display_name
-        )
-        return current
-
-    removed = await h.in_transaction(context, work)
+    removed = await h.unit_of_work(context, lambda u: remove_subscriber(u, chat_id, actor))
     if removed is None:
         await h.reply(update, context, t(lang, "access_remove_unknown", chat_id=chat_id))
         return
@@ -515,10 +350,9 @@ async def remove_command(update: Update, context: Ctx) -> None:
         log.warning("could not tell chat %s it was removed: %s", chat_id, exc)
 
 
+@admin_only("audit_view")
 async def audit_command(update: Update, context: Ctx) -> None:
     """/audit [N]: admins see the newest N audit entries (default 20, at most 50)."""
-    if not await _admin(update, context, "audit_view"):
-        return
     d = h.deps(context)
     lang = h.user_lang(update)
     args = h.args_of(context)
@@ -526,7 +360,7 @@ async def audit_command(update: Update, context: Ctx) -> None:
         await h.reply(update, context, esc(t(lang, "access_usage_audit", max=AUDIT_MAX)))
         return
     limit = int(args[0]) if args else AUDIT_DEFAULT
-    entries = await h.in_transaction(context, lambda s: AuditLog(s).recent(limit))
+    entries = await h.unit_of_work(context, lambda u: u.audit.recent(limit))
     if not entries:
         await h.reply(update, context, t(lang, "access_audit_empty"))
         return
@@ -535,12 +369,11 @@ async def audit_command(update: Update, context: Ctx) -> None:
     await h.reply(update, context, esc("\n".join(lines)))
 
 
+@admin_only("requests_list")
 async def requests_command(update: Update, context: Ctx) -> None:
     """/requests: admins get every pending subscription request again, each with its approve / deny buttons."""
-    if not await _admin(update, context, "requests_list"):
-        return
     lang = h.user_lang(update)
-    pending = await h.in_transaction(context, lambda s: RequestRepository(s).pending())
+    pending = await h.unit_of_work(context, lambda u: u.requests.pending())
     if not pending:
         await h.reply(update, context, t(lang, "access_no_requests"))
         return
@@ -550,10 +383,9 @@ async def requests_command(update: Update, context: Ctx) -> None:
         await h.reply(update, context, t(lang, "access_requests_more", count=len(pending) - REQUESTS_SHOWN))
 
 
+@admin_only("admin_help")
 async def admin_help_command(update: Update, context: Ctx) -> None:
     """/admin: the admin commands (admins only)."""
-    if not await _admin(update, context, "admin_help"):
-        return
     lang = h.user_lang(update)
     sections = ("access_admin_help", "desk_admin_help", "receipts_admin_help")
     await h.reply(update, context, "\n\n".join(t(lang, key) for key in sections))
@@ -608,7 +440,7 @@ class AccessGuard:
 
     def __init__(self, config: Config, factory: sessionmaker[Session]) -> None:
         self._config = config
-        self._factory = factory
+        self._units = UnitsOfWork(factory)
         self.limiter = CommandRateLimiter(config.access.rate_limit_per_minute)
 
     async def start(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -624,11 +456,7 @@ class AccessGuard:
         if user_id in configured:
             return True
 
-        def run() -> bool:
-            with transaction(self._factory) as s:
-                return AdminRepository(s).is_admin(user_id, configured)
-
-        return await asyncio.to_thread(run)
+        return await self._units.run(lambda u: u.admins.is_admin(user_id, configured))
 
     async def guard(self, update: Update, context: Ctx) -> None:
         """Updates beyond the per-user rate limit: one polite wait message, then nothing until the window frees."""
@@ -648,15 +476,146 @@ class AccessGuard:
         raise ApplicationHandlerStop
 
 
+# --- subscribing: /subscribe, /unsubscribe, /settings, the department buttons and a typed department
+
+
+MAX_DEPARTMENT_CHARS = 64
+_AWAITING_KEPT = 10000
+
+
+class AwaitingDepartment(filters.MessageFilter):
+    """The private chats asked to type their department (after 其他): a small state helper, and the filter that
+    sends their next text to `typed_department`. Bounded: the oldest waits are forgotten first."""
+
+    def __init__(self) -> None:
+        super().__init__(name="AwaitingDepartment")
+        self.chats: dict[int, None] = {}
+
+    def wait(self, chat_id: int) -> None:
+        self.chats.pop(chat_id, None)
+        self.chats[chat_id] = None
+        while len(self.chats) > _AWAITING_KEPT:
+            del self.chats[next(iter(self.chats))]
+
+    def done(self, chat_id: int) -> None:
+        self.chats.pop(chat_id, None)
+
+    def filter(self, message: Message) -> bool:
+        return message.chat.id in self.chats
+
+
+def department_keyboard(config: Config, lang: str) -> Keyboard:
+    """One button per [access] department, and 其他 to type one."""
+    rows = [(Button(shorten(name), cb.cb_department(i)),) for i, name in enumerate(config.access.departments)]
+    rows.append((Button(t(lang, "btn_other_department"), cb.cb_department(None)),))
+    return tuple(rows)
+
+
+def _clean_department(text: str) -> str | None:
+    name = " ".join(text.split())
+    return name if 1 <= len(name) <= MAX_DEPARTMENT_CHARS else None
+
+
+async def subscribe_command(update: Update, context: Ctx) -> None:
+    """/subscribe [department]: subscribe, choosing the department on a keyboard or typing it."""
+    lang = h.user_lang(update)
+    args = h.args_of(context)
+    if (refusal := await subscription_refusal(update, context)) is not None:
+        await h.reply(update, context, refusal)
+        return
+    if args:
+        department = _clean_department(" ".join(args))
+        if department is None:
+            await h.reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
+            return
+        await h.reply(update, context, await subscribe(update, context, department))
+        return
+    await h.reply(update, context, t(lang, "subscribe_choose"), department_keyboard(h.deps(context).config, lang))
+
+
+async def unsubscribe_command(update: Update, context: Ctx) -> None:
+    """/unsubscribe: stop the subscription of this chat (a group's: only its admins)."""
+    lang = h.user_lang(update)
+    chat = update.effective_chat
+    assert chat is not None
+    if (refusal := await group_change_refusal(update, context)) is not None:
+        await h.reply(update, context, refusal)
+        return
+    done = await h.unit_of_work(context, lambda u: u.subscribers.unsubscribe(chat.id))
+    context.bot_data.part(AwaitingDepartment).done(chat.id)
+    await h.reply(update, context, t(lang, "unsubscribed" if done else "not_subscribed"))
+
+
+async def settings_command(update: Update, context: Ctx) -> None:
+    """/settings: show the department and offer to change it."""
+    lang = h.user_lang(update)
+    chat = update.effective_chat
+    assert chat is not None
+    current: Subscriber | None = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
+    if current is None or not current.active:
+        await h.reply(update, context, t(lang, "not_subscribed"))
+        return
+    text = t(lang, "settings_current", department=esc(current.department or "—"))
+    await h.reply(update, context, text, department_keyboard(h.deps(context).config, lang))
+
+
+async def typed_department(update: Update, context: Ctx) -> None:
+    """Private text while the chat was asked (after 其他) to type its department: subscribe with it."""
+    lang = h.user_lang(update)
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or not message.text or chat is None:
+        return
+    department = _clean_department(message.text)
+    if department is None:
+        await h.reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
+        return
+    context.bot_data.part(AwaitingDepartment).done(chat.id)
+    await h.reply(update, context, await subscribe(update, context, department))
+
+
+async def department_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """A department button: subscribe with it (or change to it); 其他 asks the chat to type one."""
+    query = update.callback_query
+    assert query is not None and isinstance(data, cb.ChooseDepartment)
+    lang = h.user_lang(update)
+    departments = h.deps(context).config.access.departments
+    chat = update.effective_chat
+    assert chat is not None
+    if data.index is None:
+        await query.answer()
+        if chat.type == ChatType.PRIVATE:
+            context.bot_data.part(AwaitingDepartment).wait(chat.id)
+            await h.edit(query, Rendered(t(lang, "subscribe_type_department")))
+        else:
+            await h.edit(query, Rendered(t(lang, "subscribe_type_department_group")))
+        return
+    if data.index >= len(departments):
+        await h.expired(query, lang)
+        return
+    await query.answer()
+    await h.edit(query, Rendered(await subscribe(update, context, departments[data.index])))
+
+
+async def start_with_invite_command(update: Update, context: Ctx) -> None:
+    """/start inv_<code>: an invite link (deep link) opened; the department keyboard follows a valid code."""
+    args = h.args_of(context)
+    m = INVITE_PAYLOAD.fullmatch(args[0]) if len(args) == 1 else None
+    assert m is not None  # the handler's filter matched
+    await start_with_invite(update, context, m[1])
+
+
 # --- the extension
 
 
-def access_extension(config: Config, factory: sessionmaker[Session]) -> Any:
-    """The ExtensionFactory for bot/app.py: admin commands, the request buttons and the rate-limit guard."""
-    from bot.app import Extension  # late: bot.app imports this module's factory through default_extensions
-
+def access_extension(config: Config, factory: sessionmaker[Session]) -> Extension:
+    """ExtensionFactory: subscribing, invites, the admin commands, the request buttons and the rate-limit guard."""
     message = filters.UpdateType.MESSAGE
+    private_text = filters.ChatType.PRIVATE & message & filters.TEXT & ~filters.COMMAND
+    awaiting = AwaitingDepartment()
     commands = {
+        "subscribe": subscribe_command,
+        "unsubscribe": unsubscribe_command,
+        "settings": settings_command,
         "invite": invite_command,
         "subscribers": subscribers_command,
         "remove": remove_command,
@@ -664,9 +623,16 @@ def access_extension(config: Config, factory: sessionmaker[Session]) -> Any:
         "requests": requests_command,
         "admin": admin_help_command,
     }
+    invite_link = filters.Regex(rf"^\S+\s+{INVITE_PAYLOAD.pattern}\s*$")
     return Extension(
-        handlers=[CommandHandler(name, callback, filters=message) for name, callback in commands.items()],
-        callback_routes={REQUEST_KIND: decide_request},
+        handlers=[
+            # Before the reading feature's /start: an invite link is this feature's.
+            CommandHandler("start", start_with_invite_command, filters=message & invite_link),
+            *(CommandHandler(name, callback, filters=message) for name, callback in commands.items()),
+            MessageHandler(private_text & awaiting, typed_department),
+            on_button(department_button, cb.ChooseDepartment),
+            on_button(decide_request, REQUEST_KIND),
+        ],
         services=[AccessGuard(config, factory)],
+        state=[awaiting],
     )
-

@@ -1,0 +1,1 @@
+"""Shared pieces below the features: Telegram error mapping, typed context, replies, guards, adapters."""

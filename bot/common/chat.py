@@ -1,0 +1,151 @@
+"""Talking in a chat, shared by every feature: language, replies that wait out flood control, edits, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot.common.context import Ctx, deps
+from bot.common.errors import is_not_modified, retry_seconds
+from bot.common.keyboards import to_markup
+from bulletin.i18n import lang_of, t
+from bulletin.render import Keyboard, Rendered, esc, issue_label, split_lines
+from jobs.uow import UnitOfWork
+from storage.archive import StoredIssue
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_FLOOD_ATTEMPTS = 5
+_MAX_FLOOD_WAIT = 60.0
+
+
+async def unit_of_work(context: Ctx, work: Callable[[UnitOfWork], T]) -> T:
+    """Run WORK in one unit of work (one transaction, in a worker thread): the update's only one."""
+    return await deps(context).units.run(work)
+
+
+def user_lang(update: Update) -> str:
+    """The chat language for the user behind UPDATE."""
+    user = update.effective_user
+    return lang_of(user.language_code if user else None)
+
+
+def args_of(context: Ctx) -> list[str]:
+    """The command's arguments (whitespace-separated words)."""
+    return list(context.args or [])
+
+
+def display_name(chat: Chat, user: User | None) -> str:
+    """How a subscriber's chat is shown to admins: a group's title, a person's full name."""
+    if chat.type != ChatType.PRIVATE:
+        return chat.title or str(chat.id)
+    return user.full_name if user else str(chat.id)
+
+
+async def flood_safe(call: Callable[[], Awaitable[T]]) -> T:
+    """Make CALL, waiting out Telegram's flood control (429 retry_after) a few times instead of failing."""
+    for attempt in range(1, _FLOOD_ATTEMPTS + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            if attempt == _FLOOD_ATTEMPTS or seconds > _MAX_FLOOD_WAIT:
+                raise
+            log.info("flood control: waiting %.1f s before retrying", seconds)
+            await asyncio.sleep(seconds + 0.05)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def send(context: Ctx, chat_id: int, rendered: Rendered, *, protect: bool = False) -> Message:
+    """Send one rendered message as HTML (PROTECT: no forwarding or saving, for internal issues)."""
+    return await flood_safe(
+        lambda: context.bot.send_message(
+            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard),
+            protect_content=True if protect else None,
+        )
+    )
+
+
+async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered], *, protect: bool = False) -> None:
+    """Send the parts of a split message in order."""
+    for part in parts:
+        await send(context, chat_id, part, protect=protect)
+
+
+async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> None:
+    """Answer in the update's chat with HTML TEXT (already escaped where needed); a text over Telegram's limit
+    (listings: /subscribers, /stats, /audit, /coverage, ...) goes as several messages split at line boundaries,
+    the KEYBOARD under the last."""
+    parts = split_lines(text) or [text]
+    for i, part in enumerate(parts):
+        await reply_rendered(update, context, Rendered(part, keyboard if i == len(parts) - 1 else ()))
+
+
+async def reply_rendered(update: Update, context: Ctx, rendered: Rendered, *, protect: bool = False) -> None:
+    """Answer in the update's chat with RENDERED."""
+    chat = update.effective_chat
+    assert chat is not None
+    await send(context, chat.id, rendered, protect=protect)
+
+
+async def edit(query: CallbackQuery, rendered: Rendered) -> None:
+    """Replace the pressed message with RENDERED (an unchanged message is not an error)."""
+    try:
+        await flood_safe(
+            lambda: query.edit_message_text(
+                rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+            )
+        )
+    except BadRequest as exc:
+        if not is_not_modified(exc):
+            raise
+
+
+async def expired(query: CallbackQuery, lang: str) -> None:
+    """Tell the presser the button no longer works."""
+    await query.answer(t(lang, "button_expired"), show_alert=False)
+
+
+async def expired_button(update: Update, context: Ctx) -> None:
+    """Any button press no feature claimed (unknown, forged or from an older version): "this button has expired"."""
+    if update.callback_query is not None:
+        await expired(update.callback_query, user_lang(update))
+
+
+def unknown_issue(lang: str, ref: str) -> str:
+    """The answer when REF names no stored issue."""
+    return t(lang, "unknown_issue", ref=esc(ref))
+
+
+def unknown_article(lang: str, stored: StoredIssue, position: int) -> str:
+    """The answer when STORED has no article POSITION."""
+    return t(
+        lang,
+        "unknown_article",
+        label=esc(issue_label(stored.issue, lang)),
+        position=position,
+        count=len(stored.issue.articles),
+    )
+
+
+async def on_error(update: object, context: Ctx) -> None:
+    """Log the failure and tell the user, politely, once; never show them the traceback."""
+    log.error("error while handling update %s", getattr(update, "update_id", None), exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    lang = user_lang(update)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(t(lang, "error"))
+        elif update.effective_chat is not None and update.effective_message is not None:
+            chat_id = update.effective_chat.id
+            await flood_safe(lambda: context.bot.send_message(chat_id, t(lang, "error")))
+    except TelegramError as exc:  # the chat may be gone, or the query too old; nothing more to do
+        log.warning("could not report the error to the user: %s", exc)

@@ -1,0 +1,79 @@
+"""The unit of work: one transaction with the repositories as attributes, run in a worker thread.
+
+Every update a handler serves, and every step of a job, does its database work in one unit: `UnitsOfWork.run`
+opens a session, gives WORK a `UnitOfWork` over it, commits when WORK returns and rolls back when it raises, all in
+a worker thread so that the event loop never waits for the database. Repositories never commit themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import cached_property
+from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.access_repo import AdminRepository, AuditLog, InviteRepository, RequestRepository
+from storage.archive import IssueRepository
+from storage.db import transaction
+from storage.publishing_repo import MarkRepository
+from storage.receipts_repo import ReceiptRepository
+from storage.subscribers import SubscriberRepository
+
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    """The repositories of one transaction (made on first use); `session` for functions that take one."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @cached_property
+    def issues(self) -> IssueRepository:
+        return IssueRepository(self.session)
+
+    @cached_property
+    def subscribers(self) -> SubscriberRepository:
+        return SubscriberRepository(self.session)
+
+    @cached_property
+    def receipts(self) -> ReceiptRepository:
+        return ReceiptRepository(self.session)
+
+    @cached_property
+    def admins(self) -> AdminRepository:
+        return AdminRepository(self.session)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.session)
+
+    @cached_property
+    def invites(self) -> InviteRepository:
+        return InviteRepository(self.session)
+
+    @cached_property
+    def requests(self) -> RequestRepository:
+        return RequestRepository(self.session)
+
+    @cached_property
+    def marks(self) -> MarkRepository:
+        return MarkRepository(self.session)
+
+
+class UnitsOfWork:
+    """Runs work in units of work on one session factory."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def run_sync(self, work: Callable[[UnitOfWork], T]) -> T:
+        """WORK in one transaction, in the calling thread: committed when it returns, rolled back when it raises."""
+        with transaction(self.factory) as session:
+            return work(UnitOfWork(session))
+
+    async def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        """WORK in one transaction in a worker thread (see run_sync)."""
+        return await asyncio.to_thread(self.run_sync, work)
