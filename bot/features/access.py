@@ -486,7 +486,9 @@ _DEPARTMENT = "department"
 
 
 class DepartmentWaits(Awaiting[None]):
-    """The private chats asked (after 其他) to type their department; their next text goes to `typed_department`."""
+    """The private chats asked (after 其他) to type their department; their next text goes to `typed_department`.
+
+    A type of its own: bot_data keeps one state object per type (BotData.put)."""
 
 
 def department_keyboard(config: Config, lang: str) -> Keyboard:
