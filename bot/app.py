@@ -28,7 +28,7 @@ from telegram.ext import (
 from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
-from bot.features import access, desk, reading, receipts
+from bot.features import access, corrections, desk, reading, receipts
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
@@ -50,7 +50,10 @@ def default_extensions(config: Config) -> list[ExtensionFactory]:
     The desk comes first: while an admin is asked for a time or a field, their typed text is the desk's.
     Access comes before reading: `/start inv_<code>` is an invite link, any other /start is reading's.
     """
-    return [desk.desk_extension, access.access_extension, reading.extension, receipts.receipts_extension]
+    return [
+        desk.desk_extension, corrections.corrections_extension, access.access_extension, reading.extension,
+        receipts.receipts_extension,
+    ]
 
 
 def file_base_url(api_base_url: str) -> str:

@@ -19,7 +19,7 @@ Extra kinds belong to one feature each: "1:<letter>[:<int>]*" for a letter not t
     1:q:<request>:<0|1>      deny / approve a subscription request (bot/features/access.py)
     1:p:<draft>:<op>         the publishing panel of an uploaded draft (bot/features/desk.py)
     1:v:<approval>:<op>      approve / reject a draft waiting for a second admin (bot/features/desk.py)
-    1:x:<correction>:<op>    confirm / cancel an edit, recall or correction notice (bot/features/desk.py)
+    1:x:<correction>:<op>    confirm / cancel an edit, recall or correction notice (bot/features/corrections.py)
 
 Each feature routes its kinds with python-telegram-bot's ``CallbackQueryHandler(pattern=matches(...))``; a press
 no pattern claims is answered "this button has expired" (bot/app.py). Every routed kind is an admin action; its

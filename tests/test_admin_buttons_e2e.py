@@ -39,7 +39,7 @@ from test_desk_support import (
 
 from bot.app import build_application, default_extensions, running_polling
 from bot.callbacks import Matches
-from bot.features import desk
+from bot.features import corrections, desk
 from bot.features.push import push_extension
 from bulletin.parser import parse_document
 from config import AccessConfig
@@ -62,8 +62,9 @@ ADMIN_ROUTES: list[tuple[str, int | None]] = [
                            desk.OP_REPLACE, desk.OP_INTERNAL, desk.OP_EDIT, desk.OP_BACK)),  # the preview's panel
     *(("p", desk.OP_FIELD + i) for i in range(len(desk.EDITABLE))),  # the 修改 flow: type field EDITABLE[i]
     ("v", desk.OP_APPROVE), ("v", desk.OP_REJECT),  # an upload awaiting approval
-    *(("x", op) for op in (desk.OP_CORRECTION_CONFIRM, desk.OP_CORRECTION_CANCEL, desk.OP_CORRECTION_APPROVE,
-                           desk.OP_CORRECTION_REJECT)),  # a correction prompt, a correction awaiting approval
+    *(("x", op) for op in (corrections.OP_CORRECTION_CONFIRM, corrections.OP_CORRECTION_CANCEL,
+                           corrections.OP_CORRECTION_APPROVE, corrections.OP_CORRECTION_REJECT)),
+    # (above: a correction prompt, a correction awaiting approval)
 ]
 # Tables an admin action can change; time-driven rows (leases, heartbeats) are not admin actions.
 TABLES = (
@@ -90,7 +91,7 @@ def test_the_list_names_every_admin_route_the_bot_registers(factory: sessionmake
     draft_ops = {v for k, v in vars(desk).items() if re.fullmatch(r"OP_(?!REJECT|APPROVE|CORRECTION)[A-Z]+", k)}
     draft_ops |= {desk.OP_FIELD + i for i in range(len(desk.EDITABLE))}
     assert draft_ops == {op for kind, op in ADMIN_ROUTES if kind == "p"}
-    correction_ops = {v for k, v in vars(desk).items() if k.startswith("OP_CORRECTION_")}
+    correction_ops = {v for k, v in vars(corrections).items() if k.startswith("OP_CORRECTION_")}
     assert correction_ops == {op for kind, op in ADMIN_ROUTES if kind == "x"}
 
 

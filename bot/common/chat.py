@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _FLOOD_ATTEMPTS = 5
 _MAX_FLOOD_WAIT = 60.0
+# An issue reference an admin types: a number, or YEAR-NUMBER.
+ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
 
 
 async def unit_of_work(context: Ctx, work: Callable[[UnitOfWork], T]) -> T:
@@ -106,6 +109,30 @@ async def edit(query: CallbackQuery, rendered: Rendered) -> None:
     except BadRequest as exc:
         if not is_not_modified(exc):
             raise
+
+
+async def edit_message(context: Ctx, chat_id: int, message_id: int | None, rendered: Rendered) -> None:
+    """Replace message MESSAGE_ID in CHAT_ID with RENDERED; a failed edit is logged, not raised (the message may be
+    gone or unchanged), and no MESSAGE_ID does nothing."""
+    if message_id is None:
+        return
+    try:
+        await flood_safe(
+            lambda: context.bot.edit_message_text(
+                rendered.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=to_markup(rendered.keyboard),
+            )
+        )
+    except BadRequest as exc:
+        if not is_not_modified(exc):
+            log.warning("could not edit message %s in %s: %s", message_id, chat_id, exc)
+
+
+async def say(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> Message:
+    """Send TEXT (HTML) with KEYBOARD to the update's chat; the sent message."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await send(context, chat.id, Rendered(text, keyboard))
 
 
 async def expired(query: CallbackQuery, lang: str) -> None:

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import ChatMember, Message, Update
+from telegram import ChatMember, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callbacks as cb
 from bot.common import chat as h
+from bot.common.awaiting import Awaiting
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
 from bot.common.guards import admin_only, what
@@ -480,28 +481,14 @@ class AccessGuard:
 
 
 MAX_DEPARTMENT_CHARS = 64
-_AWAITING_KEPT = 10000
+DEPARTMENT_WAIT_TTL = 3600.0
+_DEPARTMENT = "department"
 
 
-class AwaitingDepartment(filters.MessageFilter):
-    """The private chats asked to type their department (after 其他): a small state helper, and the filter that
-    sends their next text to `typed_department`. Bounded: the oldest waits are forgotten first."""
+class DepartmentWaits(Awaiting[None]):
+    """The private chats asked (after 其他) to type their department; their next text goes to `typed_department`.
 
-    def __init__(self) -> None:
-        super().__init__(name="AwaitingDepartment")
-        self.chats: dict[int, None] = {}
-
-    def wait(self, chat_id: int) -> None:
-        self.chats.pop(chat_id, None)
-        self.chats[chat_id] = None
-        while len(self.chats) > _AWAITING_KEPT:
-            del self.chats[next(iter(self.chats))]
-
-    def done(self, chat_id: int) -> None:
-        self.chats.pop(chat_id, None)
-
-    def filter(self, message: Message) -> bool:
-        return message.chat.id in self.chats
+    A type of its own: bot_data keeps one state object per type (BotData.put)."""
 
 
 def department_keyboard(config: Config, lang: str) -> Keyboard:
@@ -542,7 +529,7 @@ async def unsubscribe_command(update: Update, context: Ctx) -> None:
         await h.reply(update, context, refusal)
         return
     done = await h.unit_of_work(context, lambda u: u.subscribers.unsubscribe(chat.id))
-    context.bot_data.part(AwaitingDepartment).done(chat.id)
+    context.bot_data.part(DepartmentWaits).done_in_chat(chat.id)
     await h.reply(update, context, t(lang, "unsubscribed" if done else "not_subscribed"))
 
 
@@ -569,7 +556,8 @@ async def typed_department(update: Update, context: Ctx) -> None:
     if department is None:
         await h.reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
         return
-    context.bot_data.part(AwaitingDepartment).done(chat.id)
+    if update.effective_user is not None:
+        context.bot_data.part(DepartmentWaits).done(chat.id, update.effective_user.id, _DEPARTMENT)
     await h.reply(update, context, await subscribe(update, context, department))
 
 
@@ -584,7 +572,8 @@ async def department_button(update: Update, context: Ctx, data: cb.Callback) -> 
     if data.index is None:
         await query.answer()
         if chat.type == ChatType.PRIVATE:
-            context.bot_data.part(AwaitingDepartment).wait(chat.id)
+            if update.effective_user is not None:
+                context.bot_data.part(DepartmentWaits).wait(chat.id, update.effective_user.id, _DEPARTMENT, None)
             await h.edit(query, Rendered(t(lang, "subscribe_type_department")))
         else:
             await h.edit(query, Rendered(t(lang, "subscribe_type_department_group")))
@@ -611,7 +600,7 @@ def access_extension(config: Config, factory: sessionmaker[Session]) -> Extensio
     """ExtensionFactory: subscribing, invites, the admin commands, the request buttons and the rate-limit guard."""
     message = filters.UpdateType.MESSAGE
     private_text = filters.ChatType.PRIVATE & message & filters.TEXT & ~filters.COMMAND
-    awaiting = AwaitingDepartment()
+    awaiting = DepartmentWaits(DEPARTMENT_WAIT_TTL)
     commands = {
         "subscribe": subscribe_command,
         "unsubscribe": unsubscribe_command,
@@ -629,7 +618,7 @@ def access_extension(config: Config, factory: sessionmaker[Session]) -> Extensio
             # Before the reading feature's /start: an invite link is this feature's.
             CommandHandler("start", start_with_invite_command, filters=message & invite_link),
             *(CommandHandler(name, callback, filters=message) for name, callback in commands.items()),
-            MessageHandler(private_text & awaiting, typed_department),
+            MessageHandler(private_text & awaiting.filter(_DEPARTMENT), typed_department),
             on_button(department_button, cb.ChooseDepartment),
             on_button(decide_request, REQUEST_KIND),
         ],

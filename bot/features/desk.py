@@ -1,15 +1,12 @@
 """The office's desk in chat: admins publish an issue by sending its document or URL, check the preview (the exact
-contents message subscribers will get) and confirm; optionally a second admin approves; pushed issues are
-corrected or recalled with /refresh, /correct and /recall; /internal marks a stored issue internal (内部资料).
+contents message subscribers will get) and confirm; optionally a second admin approves; /internal marks a
+stored issue internal (内部资料). Corrections of pushed issues are bot/features/corrections.py's.
 
 Callback kinds (routed, see bot/callbacks.py):
     1:p:<draft_id>:<op>        a draft's panel: 0 cancel, 1 now, 2 next default slot, 3 tomorrow 09:00,
                                4 typed time, 5 replace the stored issue, 6 toggle the internal mark, 7 修改 (the
                                field list), 8 back to the panel, 9.. the field to type (bulletin.corrections.EDITABLE)
     1:v:<approval_id>:<op>     an upload awaiting approval: 1 approve, 0 reject (withdraw, for the uploader)
-    1:x:<correction_id>:<op>   confirm (1) or cancel (0) a correction prepared by /refresh, /correct or /recall;
-                               with [publish] approval, another admin's approve (2) or reject (3), the proposer's
-                               withdraw (3)
 
 Drafts live in memory until their admin decides ("nothing stored before confirmation"); a restart forgets them
 and their buttons then answer "expired". Every press and message is checked with bot.common.guards.require_admin first.
@@ -31,19 +28,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Message, Update
-from telegram.constants import ParseMode
+from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.callbacks import Routed, cb_noop, cb_routed
-from bot.common.chat import flood_safe, send, user_lang
+from bot.common.awaiting import Awaiting, cancels
+from bot.common.chat import ISSUE_REF, send, user_lang
+from bot.common.chat import edit_message as _edit
+from bot.common.chat import say as _say
 from bot.common.context import Ctx
-from bot.common.errors import is_not_modified
 from bot.common.feature import Extension, on_button
 from bot.common.guards import require_admin
-from bot.common.keyboards import to_markup
-from bot.common.outbox import TelegramCorrector
 from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
@@ -52,7 +48,6 @@ from bulletin.parser.bounded import parse_document_bounded
 from bulletin.parser.limits import DEFAULT_LIMITS, limit_values
 from bulletin.render import Button, Keyboard, Rendered, bold, esc, issue_label, render_contents, shorten
 from config import Config
-from jobs.correction import ApprovalRefused, check_approver, plan, record_decision, record_proposal, run_correction
 from jobs.desk import (
     Committed,
     DeskError,
@@ -78,26 +73,21 @@ from jobs.schedule import ScheduleError
 from jobs.uow import UnitsOfWork
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
-from storage.publishing_models import ApprovalState, CorrectionAction
+from storage.publishing_models import ApprovalState
 from storage.publishing_repo import MarkRepository
 
 log = logging.getLogger(__name__)
 
 DRAFT_KIND = "p"
 APPROVAL_KIND = "v"
-CORRECTION_KIND = "x"
 OP_CANCEL, OP_NOW, OP_DEFAULT, OP_TOMORROW, OP_TYPED, OP_REPLACE, OP_INTERNAL, OP_EDIT, OP_BACK = range(9)
 OP_FIELD = 9  # OP_FIELD + i: type field EDITABLE[i]
 OP_REJECT, OP_APPROVE = 0, 1
-OP_CORRECTION_CANCEL, OP_CORRECTION_CONFIRM, OP_CORRECTION_APPROVE, OP_CORRECTION_REJECT = range(4)
-CORRECTION_APPROVAL_TTL = 86400.0
 DOCUMENT_EXTENSIONS = (".txt", ".docx", ".pdf")
 DRAFT_TTL = 3600.0
 MAX_DRAFTS = 200
-MAX_CORRECTION_CHARS = 1000
 _URL = re.compile(r"\s*(https?://\S+)\s*", re.IGNORECASE)
-_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
-_CANCEL_WORDS = {"取消", "cancel", "/cancel"}
+_TYPED = "desk"  # the wait for a typed time or field (bot/common/awaiting.py)
 _MB = 1024 * 1024
 
 
@@ -124,39 +114,15 @@ class PendingDraft:
 
 
 @dataclass
-class PendingCorrection:
-    issue_id: int
-    action: CorrectionAction
-    text: str | None
-    admin_id: int
-    created: float
-
-
-@dataclass
-class CorrectionApproval:
-    """A confirmed correction waiting for a second admin ([publish] approval); MESSAGES are the proposer's prompt
-    and every request sent to the other admins, all edited when someone decides."""
-
-    pending: PendingCorrection
-    label: str
-    messages: list[tuple[int, int]]
-    created: float
-
-
-@dataclass
 class DeskState:
     """In-memory desk state of one bot process."""
 
     drafts: dict[int, PendingDraft] = field(default_factory=dict)
-    # chat id -> draft id, while that admin is asked to type a time (or a field, see awaiting_field)
-    awaiting_time: dict[int, int] = field(default_factory=dict)
-    # chat id -> the draft's field (bulletin.corrections.EDITABLE) the admin is typing, when it is not a time
-    awaiting_field: dict[int, str] = field(default_factory=dict)
+    # (draft id, field) while its admin is asked to type a time (field None) or a field (bulletin.corrections.
+    # EDITABLE). The wait outlives its draft, so a late answer hears "expired" rather than the pointer to /help.
+    typed: Awaiting[tuple[int, str | None]] = field(default_factory=lambda: Awaiting(2 * DRAFT_TTL))
     # approval id -> the (chat id, message id) of every request message, edited when someone decides
     approval_messages: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    corrections: dict[int, PendingCorrection] = field(default_factory=dict)
-    # correction token -> a confirmed correction awaiting approval (forgotten on restart, like drafts)
-    correction_approvals: dict[int, CorrectionApproval] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add_draft(self, pending: PendingDraft) -> int:
@@ -175,24 +141,19 @@ class DeskState:
 
     def drop(self, draft_id: int) -> None:
         pending = self.drafts.pop(draft_id, None)
-        if pending is not None and self.awaiting_time.get(pending.chat_id) == draft_id:
-            del self.awaiting_time[pending.chat_id]
-            self.awaiting_field.pop(pending.chat_id, None)
+        if pending is not None and (waiting := self.waiting(pending.chat_id, pending.draft.uploader_id)) is not None:
+            if waiting[0] == draft_id:
+                self.typed.done(pending.chat_id, pending.draft.uploader_id, _TYPED)
+
+    def waiting(self, chat_id: int, user_id: int) -> tuple[int, str | None] | None:
+        """(draft id, field or None for a time) while USER_ID is asked to type something in CHAT_ID."""
+        found = self.typed.get(chat_id, user_id, _TYPED)
+        return None if found is None else found.payload
 
     def _expire(self) -> None:
         cutoff = time.monotonic() - DRAFT_TTL
         for draft_id in [i for i, d in self.drafts.items() if d.created < cutoff]:
             self.drop(draft_id)
-        for cid in [i for i, c in self.corrections.items() if c.created < cutoff]:
-            del self.corrections[cid]
-        approvals_cutoff = time.monotonic() - CORRECTION_APPROVAL_TTL
-        for cid in [i for i, a in self.correction_approvals.items() if a.created < approvals_cutoff]:
-            del self.correction_approvals[cid]
-
-    def correction_approval(self, token: int) -> CorrectionApproval | None:
-        """The correction awaiting approval under TOKEN, unless it expired or was decided."""
-        self._expire()
-        return self.correction_approvals.get(token)
 
 
 @dataclass(frozen=True)
@@ -414,12 +375,6 @@ async def on_url(update: Update, context: Ctx) -> None:
     await _parse_and_preview(update, context, data, filename, source=url)
 
 
-async def _say(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> Message:
-    chat = update.effective_chat
-    assert chat is not None
-    return await send(context, chat.id, Rendered(text, keyboard))
-
-
 async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename: str, *, source: str) -> None:
     desk = _desk(context)
     lang = user_lang(update)
@@ -452,21 +407,6 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
 
 
 # ---- the panel's buttons
-
-
-async def _edit(context: Ctx, chat_id: int, message_id: int | None, rendered: Rendered) -> None:
-    if message_id is None:
-        return
-    try:
-        await flood_safe(
-            lambda: context.bot.edit_message_text(
-                rendered.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                reply_markup=to_markup(rendered.keyboard),
-            )
-        )
-    except BadRequest as exc:
-        if not is_not_modified(exc):
-            log.warning("could not edit desk message %s in %s: %s", message_id, chat_id, exc)
 
 
 async def draft_button(update: Update, context: Ctx, data: object) -> None:
@@ -503,14 +443,14 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
         await _edit(context, pending.chat_id, pending.panel_id, fields_panel(draft_id, pending))
         return
     elif op == OP_BACK:
-        desk.state.awaiting_field.pop(pending.chat_id, None)
+        if (waiting := desk.state.waiting(pending.chat_id, user.id)) is not None and waiting[1] is not None:
+            desk.state.typed.done(pending.chat_id, user.id, _TYPED)
     elif OP_FIELD <= op < OP_FIELD + len(EDITABLE):
         await _ask_field(context, desk, draft_id, pending, EDITABLE[op - OP_FIELD])
         await query.answer()
         return
     elif op == OP_TYPED:
-        desk.state.awaiting_time[pending.chat_id] = draft_id
-        desk.state.awaiting_field.pop(pending.chat_id, None)
+        desk.state.typed.wait(pending.chat_id, user.id, _TYPED, (draft_id, None))
         await query.answer()
         await send(context, pending.chat_id, Rendered(t(lang, "desk_ask_time", tz=desk.config.push.timezone.key)))
         return
@@ -537,17 +477,6 @@ async def draft_button(update: Update, context: Ctx, data: object) -> None:
     await _edit(context, pending.chat_id, pending.panel_id, panel_of(desk, draft_id, pending, now))
 
 
-class _AwaitingTime(filters.MessageFilter):
-    """Private text from a chat whose admin was asked to type a publication time."""
-
-    def __init__(self, state: DeskState) -> None:
-        super().__init__(name="awaiting_publication_time")
-        self.state = state
-
-    def filter(self, message: Message) -> bool:
-        return bool(message.text) and message.chat.id in self.state.awaiting_time
-
-
 async def on_typed_time(update: Update, context: Ctx) -> None:
     """The time an admin typed after pressing 输入时间… on a draft's panel."""
     desk = _desk(context)
@@ -559,18 +488,18 @@ async def on_typed_time(update: Update, context: Ctx) -> None:
     if not await desk.is_admin(update, context, "publish_schedule"):
         return
     lang = user_lang(update)
-    draft_id = desk.state.awaiting_time.get(chat.id)
-    pending = desk.state.draft(draft_id, user.id) if draft_id is not None else None
-    if draft_id is None or pending is None:
-        desk.state.awaiting_time.pop(chat.id, None)
-        desk.state.awaiting_field.pop(chat.id, None)
+    waiting = desk.state.waiting(chat.id, user.id)
+    pending = desk.state.draft(waiting[0], user.id) if waiting is not None else None
+    if waiting is None or pending is None:
+        desk.state.typed.done(chat.id, user.id, _TYPED)
         await _say(update, context, t(lang, "desk_expired"))
         return
-    if chat.id in desk.state.awaiting_field:
-        await _on_typed_field(update, context, desk, draft_id, pending, message.text)
+    draft_id, name = waiting
+    if name is not None:
+        await _on_typed_field(update, context, desk, draft_id, pending, name, message.text)
         return
     text = message.text.strip()
-    if text.lower() in _CANCEL_WORDS:
+    if cancels(text):
         desk.state.drop(draft_id)
         await _edit(context, pending.chat_id, pending.panel_id, Rendered(t(lang, "desk_cancelled")))
         await _say(update, context, t(lang, "desk_cancelled"))
@@ -582,15 +511,14 @@ async def on_typed_time(update: Update, context: Ctx) -> None:
         key = "desk_past_time" if str(exc) == "past" else "desk_bad_time"
         await _say(update, context, t(lang, key, text=esc(text[:40]), when=esc(text[:40])))
         return
-    del desk.state.awaiting_time[chat.id]
+    desk.state.typed.done(chat.id, user.id, _TYPED)
     await _finalize(context, desk, draft_id, pending, at)
 
 
 async def _ask_field(context: Ctx, desk: Desk, draft_id: int, pending: PendingDraft, name: str) -> None:
     """Wait for the admin to type field NAME of the draft (the same wait as for a typed time)."""
     lang = pending.lang
-    desk.state.awaiting_time[pending.chat_id] = draft_id
-    desk.state.awaiting_field[pending.chat_id] = name
+    desk.state.typed.wait(pending.chat_id, pending.draft.uploader_id, _TYPED, (draft_id, name))
     value = field_value(pending.draft.issue, name)
     current = t(lang, "desk_field_empty") if value is None else esc(show_value(value))
     key = "desk_edit_ask_optional" if name != "masthead" else "desk_edit_ask"
@@ -598,15 +526,13 @@ async def _ask_field(context: Ctx, desk: Desk, draft_id: int, pending: PendingDr
 
 
 async def _on_typed_field(
-    update: Update, context: Ctx, desk: Desk, draft_id: int, pending: PendingDraft, typed: str
+    update: Update, context: Ctx, desk: Desk, draft_id: int, pending: PendingDraft, name: str, typed: str
 ) -> None:
     """The value an admin typed for a draft's field: validated, then the preview and the panel are redrawn."""
     lang = pending.lang
     chat_id = pending.chat_id
-    name = desk.state.awaiting_field[chat_id]
-    if typed.strip().lower() in _CANCEL_WORDS:
-        desk.state.awaiting_time.pop(chat_id, None)
-        desk.state.awaiting_field.pop(chat_id, None)
+    if cancels(typed):
+        desk.state.typed.done(chat_id, pending.draft.uploader_id, _TYPED)
         await _say(update, context, t(lang, "desk_edit_cancelled"))
         await _edit(context, chat_id, pending.panel_id, panel_of(desk, draft_id, pending, _now()))
         return
@@ -618,8 +544,7 @@ async def _on_typed_field(
         key = key if key in keys() else "desk_edit_bad_empty"
         await _say(update, context, t(lang, key, field=_field_name(lang, name), text=esc(typed.strip()[:40])))
         return
-    desk.state.awaiting_time.pop(chat_id, None)
-    desk.state.awaiting_field.pop(chat_id, None)
+    desk.state.typed.done(chat_id, pending.draft.uploader_id, _TYPED)
     draft = dataclasses.replace(
         pending.draft, issue=issue, corrections=(*pending.draft.corrections, (name, typed.strip())), replace=False
     )
@@ -770,228 +695,6 @@ async def approval_button(update: Update, context: Ctx, data: object) -> None:
             log.warning("could not tell uploader %s about approval %s: %s", info.uploader_id, approval_id, exc)
 
 
-# ---- corrections after a push: /refresh, /correct, /recall
-
-
-_ACTIONS = {
-    "refresh": CorrectionAction.EDIT,
-    "correct": CorrectionAction.NOTICE,
-    "recall": CorrectionAction.RECALL,
-}
-_ACTION_KEYS = {
-    CorrectionAction.EDIT: "desk_action_edit",
-    CorrectionAction.NOTICE: "desk_action_notice",
-    CorrectionAction.RECALL: "desk_action_recall",
-}
-
-
-async def correction_command(update: Update, context: Ctx) -> None:
-    """/refresh ISSUE, /correct ISSUE TEXT, /recall ISSUE: prepare a correction of every chat the issue reached."""
-    desk = _desk(context)
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None or not message.text:
-        return
-    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    action = _ACTIONS.get(command)
-    if action is None:
-        return
-    if not await desk.is_admin(update, context, f"correct_{action.value}"):
-        return
-    lang = user_lang(update)
-    args = list(context.args or [])
-    usage = {"refresh": "desk_usage_refresh", "correct": "desk_usage_correct", "recall": "desk_usage_recall"}[command]
-    text: str | None = None
-    if action is CorrectionAction.NOTICE:
-        body = message.text.split(maxsplit=2)
-        text = body[2].strip() if len(body) == 3 else ""
-        if not args or not text or len(text) > MAX_CORRECTION_CHARS:
-            await _say(update, context, esc(t(lang, usage)))
-            return
-    elif len(args) != 1:
-        await _say(update, context, esc(t(lang, usage)))
-        return
-    ref = args[0]
-    if not _ISSUE_REF.fullmatch(ref):
-        await _say(update, context, esc(t(lang, usage)))
-        return
-
-    def work(s: Session) -> tuple[int, str, int] | None:
-        stored = IssueRepository(s).resolve(ref)
-        if stored is None:
-            return None
-        p = plan(s, stored.id)
-        assert p is not None
-        return stored.id, issue_label(stored.issue, lang), len(p.chats)
-
-    found = await desk.db(work)
-    if found is None:
-        await _say(update, context, t(lang, "unknown_issue", ref=esc(ref)))
-        return
-    issue_id, label, count = found
-    if count == 0:
-        await _say(update, context, t(lang, "desk_not_reached", label=esc(label)))
-        return
-    token = next(desk.state.ids)
-    desk.state.corrections[token] = PendingCorrection(issue_id, action, text, user.id, time.monotonic())
-    prompt = t(lang, "desk_confirm_correction", label=esc(label), count=count, action=t(lang, _ACTION_KEYS[action]))
-    if text:
-        prompt += "\n\n" + esc(text)
-    keyboard: Keyboard = (
-        (
-            Button(t(lang, "desk_btn_confirm"), cb_routed(CORRECTION_KIND, token, 1)),
-            Button(t(lang, "desk_btn_cancel"), cb_routed(CORRECTION_KIND, token, 0)),
-        ),
-    )
-    await _say(update, context, prompt, keyboard)
-
-
-async def correction_button(update: Update, context: Ctx, data: object) -> None:
-    """Confirm or cancel a prepared correction, or approve / reject one awaiting approval; a correction runs in the
-    background and reports per chat."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
-        return
-    desk = _desk(context)
-    token, op = data.args
-    if op in (OP_CORRECTION_APPROVE, OP_CORRECTION_REJECT):
-        await _decide_correction(update, context, desk, token, op)
-        return
-    if not await desk.is_admin(update, context, "correct_confirm"):
-        return
-    lang = user_lang(update)
-    pending = desk.state.corrections.get(token)
-    if pending is None or pending.admin_id != user.id or query.message is None:
-        await query.answer(t(lang, "desk_expired"), show_alert=True)
-        return
-    del desk.state.corrections[token]
-    chat_id, message_id = query.message.chat.id, query.message.message_id
-    await query.answer()
-    if op != OP_CORRECTION_CONFIRM:
-        await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_cancelled")))
-        return
-    if desk.config.publish.approval:
-        await _propose_correction(context, desk, token, pending, lang, (chat_id, message_id))
-        return
-    _start_correction(context, update, desk, pending, lang, [(chat_id, message_id)], approved_by=None)
-
-
-def _start_correction(
-    context: Ctx, update: Update, desk: Desk, pending: PendingCorrection, lang: str,
-    messages: list[tuple[int, int]], *, approved_by: int | None,
-) -> None:
-    """Run PENDING in the background; MESSAGES (prompt, approval requests) show the per-chat outcome at the end."""
-    corrector = TelegramCorrector(context.bot)
-
-    async def work() -> None:
-        report = await run_correction(
-            desk.factory, corrector, pending.issue_id, pending.action, actor_id=pending.admin_id, text=pending.text,
-            approved_by=approved_by, ack_button=desk.ack_button,
-        )
-        if report is None:
-            for chat_id, message_id in messages:
-                await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_expired")))
-            return
-        stored = await desk.db(lambda s: IssueRepository(s).get(pending.issue_id))
-        label = issue_label(stored.issue, lang) if stored else f"#{pending.issue_id}"
-        counts = report.counts
-        text = t(
-            lang, "desk_correction_done", action=t(lang, _ACTION_KEYS[pending.action]), label=esc(label),
-            done=counts["done"], failed=counts["failed"], gone=counts["gone"],
-        )
-        for chat_id, message_id in messages:
-            await _edit(context, chat_id, message_id, Rendered(text))
-
-    context.application.create_task(work(), update=update)
-
-
-async def _propose_correction(
-    context: Ctx, desk: Desk, token: int, pending: PendingCorrection, lang: str, prompt: tuple[int, int]
-) -> None:
-    """[publish] approval: record the confirmed correction and ask every other admin to approve or reject it."""
-
-    def work(s: Session) -> tuple[str, int, list[int]] | None:
-        stored = IssueRepository(s).get(pending.issue_id)
-        p = plan(s, pending.issue_id)
-        if stored is None or p is None:
-            return None
-        record_proposal(s, pending.issue_id, pending.action, by=pending.admin_id, text=pending.text,
-                        chats=len(p.chats))
-        return issue_label(stored.issue, "zh"), len(p.chats), AdminRepository(s).all(tuple(desk.config.access.admins))
-
-    found = await desk.db(work)
-    if found is None:
-        await _edit(context, prompt[0], prompt[1], Rendered(t(lang, "desk_expired")))
-        return
-    label, count, admins = found
-    action = t(lang, _ACTION_KEYS[pending.action])
-    await _edit(context, prompt[0], prompt[1], Rendered(
-        t(lang, "desk_correction_submitted", label=esc(label), action=action),
-        ((Button(t(lang, "desk_btn_withdraw"), cb_routed(CORRECTION_KIND, token, OP_CORRECTION_REJECT)),),),
-    ))
-    approval = CorrectionApproval(pending, label, [prompt], time.monotonic())
-    desk.state.correction_approvals[token] = approval
-    for admin in admins:
-        if admin == pending.admin_id:
-            continue
-        # The office works in Chinese; an admin's language is unknown until they write to the bot.
-        text = t("zh", "desk_correction_request", title=bold(t("zh", "desk_approval_title")), label=esc(label),
-                 count=count, action=t("zh", _ACTION_KEYS[pending.action]), proposer=pending.admin_id)
-        if pending.text:
-            text += "\n\n" + esc(pending.text)
-        keyboard: Keyboard = ((
-            Button(t("zh", "desk_btn_approve"), cb_routed(CORRECTION_KIND, token, OP_CORRECTION_APPROVE)),
-            Button(t("zh", "desk_btn_reject"), cb_routed(CORRECTION_KIND, token, OP_CORRECTION_REJECT)),
-        ),)
-        try:
-            message = await send(context, admin, Rendered(text, keyboard))
-        except TelegramError as exc:
-            log.warning("could not send correction approval request %s to admin %s: %s", token, admin, exc)
-            continue
-        approval.messages.append((admin, message.message_id))
-
-
-async def _decide_correction(update: Update, context: Ctx, desk: Desk, token: int, op: int) -> None:
-    """Approve or reject a correction awaiting approval (admins only, checked now); the proposer may only withdraw."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    if not await desk.is_admin(update, context, "correct_approve"):
-        return
-    lang = user_lang(update)
-    approval = desk.state.correction_approval(token)
-    if approval is None:
-        await query.answer(t(lang, "desk_already_decided"), show_alert=True)
-        return
-    pending = approval.pending
-    action = t(lang, _ACTION_KEYS[pending.action])
-    if op == OP_CORRECTION_APPROVE:
-        try:
-            check_approver(pending.admin_id, user.id)
-        except ApprovalRefused as exc:
-            log.warning("admin %s tried to approve their own correction %s", user.id, token)
-            await desk.db(lambda s: record_refusal(s, user.id, f"approve own correction ({pending.action.value} "
-                                                               f"of issue #{pending.issue_id})"))
-            await query.answer(t(lang, f"desk_{exc.code}"), show_alert=True)
-            return
-        del desk.state.correction_approvals[token]
-        await query.answer()
-        text = t(lang, "desk_correction_approved", admin=esc(user.full_name), action=action, label=esc(approval.label))
-        for chat_id, message_id in approval.messages:
-            await _edit(context, chat_id, message_id, Rendered(text))
-        _start_correction(context, update, desk, pending, lang, approval.messages, approved_by=user.id)
-        return
-    del desk.state.correction_approvals[token]
-    outcome = await desk.db(
-        lambda s: record_decision(s, pending.issue_id, pending.action, by=user.id, proposer_id=pending.admin_id)
-    )
-    await query.answer()
-    text = t(lang, f"desk_correction_{outcome}", admin=esc(user.full_name), action=action, label=esc(approval.label))
-    for chat_id, message_id in approval.messages:
-        await _edit(context, chat_id, message_id, Rendered(text))
-
-
 # ---- handling marks on stored issues: /internal
 
 
@@ -1009,7 +712,7 @@ async def internal_command(update: Update, context: Ctx) -> None:
         return
     lang = user_lang(update)
     args = list(context.args or [])
-    if len(args) != 2 or not _ISSUE_REF.fullmatch(args[0]) or args[1].lower() not in _ON | _OFF:
+    if len(args) != 2 or not ISSUE_REF.fullmatch(args[0]) or args[1].lower() not in _ON | _OFF:
         await _say(update, context, esc(t(lang, "desk_usage_internal")))
         return
     ref, internal = args[0], args[1].lower() in _ON
@@ -1054,12 +757,10 @@ def _extension(desk: Desk) -> Extension:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     handlers: list[BaseHandler[Any, Any, Any]] = [
         MessageHandler(private & filters.Document.ALL, on_document),
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & _AwaitingTime(state), on_typed_time),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & state.typed.filter(_TYPED), on_typed_time),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.Regex(_URL), on_url),
-        CommandHandler(list(_ACTIONS), correction_command, filters=private),
         CommandHandler("internal", internal_command, filters=private),
         on_button(draft_button, DRAFT_KIND),
         on_button(approval_button, APPROVAL_KIND),
-        on_button(correction_button, CORRECTION_KIND),
     ]
     return Extension(handlers=handlers, state=[desk])
