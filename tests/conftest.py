@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-
 from support.db import BACKENDS, pg_schema_url
 
 # The random_seed fixture and the hook that prints it on failure (tests/support/seeds.py).

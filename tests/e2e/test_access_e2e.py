@@ -360,7 +360,7 @@ async def test_command_rate_limit_answers_once_then_stays_quiet(server: Any, fac
         count = len(zh.messages())
         answers = len(server.callback_answers())
         server.send_text("4242:e2e-test-token", ZH_USER, ZH_USER, "/help")
-        # Button presses count too (tests/test_flood_e2e.py covers every kind): this one is not answered.
+        # Button presses count too (tests/e2e/test_flood_e2e.py covers every kind): this one is not answered.
         data = keyboard.reply_markup["inline_keyboard"][0][0]["callback_data"]
         server.press_button("4242:e2e-test-token", ZH_USER, keyboard.message_id, data, ZH_USER)
         # Other users, and [access] admins, are not held back by it.

@@ -4,7 +4,6 @@ issues, the real Application polling it (or receiving its webhook), and a user w
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -13,56 +12,34 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, running_polling, running_webhook
-from bulletin.model import Article, Issue, TocEntry
+from bulletin.model import Issue
 from config import AccessConfig, Config, TelegramConfig
 from storage.archive import IssueRepository
 from storage.db import transaction
+from support import issues
 
 TOKEN = "4242:e2e-test-token"
-
-
 BOT_USERNAME = "bulletin_test_bot"
-
-
 ZH_USER = 501
-
-
 EN_USER = 502
-
-
 OTHER_USER = 503
-
-
 GROUP = -2001
-
-
 DEPARTMENTS = ("办公室", "综合科")
-
-
 WEBHOOK_SECRET = "e2e_Secret-token"
-
-
 MASTHEAD = "某县工作简报"
 
 
 def make_issue(n: int, *, articles: list[tuple[str, list[str]]] | None = None) -> Issue:
-    """Issue N of 2024 (总第100+N期), made up for these tests."""
+    """Issue N of 2024 (总第100+N期) of a county's bulletin, three articles by default, for the chat tests."""
     if articles is None:
         articles = [
             (f"第{n}期要闻：县政府常务会议召开", [f"会议研究了第{n}期重点工作。", "会议要求各部门抓好落实。"]),
             (f"第{n}期：乡镇农业生产调度", ["各乡镇加快春耕备耕。"]),
             (f"第{n}期基层动态", [f"城关镇开展第{n}次环境整治。"]),
         ]
-    return Issue(
-        masthead=MASTHEAD,
-        year=2024,
-        number=n,
-        total_number=100 + n,
-        publisher="某县人民政府办公室",
-        date=dt.date(2024, 1, 1) + dt.timedelta(days=7 * n),
-        toc=tuple(TocEntry(title, "工作动态" if i < 2 else "基层信息") for i, (title, _) in enumerate(articles)),
-        articles=tuple(Article(title, tuple(ps)) for title, ps in articles),
-    )
+    sections = ("工作动态", "工作动态", *["基层信息"] * (len(articles) - 2))
+    return issues.make_issue(n, total=100 + n, masthead=MASTHEAD, publisher="某县人民政府办公室",
+                             articles=articles, sections=sections, footer=())
 
 
 def seed_archive(factory: sessionmaker[Session], count: int = 12) -> dict[int, int]:

@@ -230,3 +230,27 @@ def test_bot_common_is_below_the_features() -> None:
         if dep.startswith("bot.features.") or dep == "bot.app"
     ]
     assert violations == []
+
+
+TESTS = ROOT / "tests"
+
+
+def _test_module_imports(path: Path) -> set[str]:
+    """What PATH imports that is a test module or a conftest (helpers belong in tests/support, fixtures in conftest)."""
+    return {name for name in _imports(path) if name.startswith("test_") or name == "conftest"}
+
+
+def test_no_test_module_imports_another_test_module_and_every_test_sits_in_a_layer_folder() -> None:
+    files = sorted(TESTS.rglob("*.py"))
+    assert len(files) > 50, "the test tree was not found"
+    violations = {str(f.relative_to(TESTS)): sorted(_test_module_imports(f)) for f in files if _test_module_imports(f)}
+    assert violations == {}
+    outside = [str(f.relative_to(TESTS)) for f in TESTS.rglob("test_*.py")
+               if f.relative_to(TESTS).parts[0] not in {"unit", "integration", "e2e"}]
+    assert outside == []
+
+
+def test_the_test_import_check_sees_one(tmp_path: Path) -> None:
+    module = tmp_path / "test_x.py"
+    module.write_text("from test_bot_e2e import TOKEN\nimport conftest\nfrom support.bot import ChatUser\n")
+    assert _test_module_imports(module) == {"test_bot_e2e", "conftest"}

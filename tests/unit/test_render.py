@@ -8,6 +8,7 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import issues
 
 from bot.callbacks import OpenArticle, ShowContents, parse_callback
 from bulletin import i18n
@@ -56,16 +57,9 @@ def telegram_html_to_text(markup: str) -> str:
 
 
 def make_issue(articles: tuple[Article, ...], *, toc: tuple[TocEntry, ...] = ()) -> Issue:
-    return Issue(
-        masthead="某市工作简报",
-        year=2024,
-        number=3,
-        total_number=57,
-        publisher="某市人民政府办公室",
-        date=dt.date(2024, 3, 18),
-        toc=toc,
-        articles=articles,
-    )
+    """Issue 3 of 2024 (总第57期) with these ARTICLES and contents TOC, no footer."""
+    return issues.make_issue(3, total=57, masthead="某市工作简报", publisher="某市人民政府办公室",
+                             date=dt.date(2024, 3, 18), articles=articles, toc=toc, footer=())
 
 
 ISSUE = make_issue(
