@@ -2,7 +2,7 @@
 
 Usage:  .venv/bin/python bench/bench_hostile.py [--only NAME ...] [--guard-seconds 20] [--code DIR]
 
-Inputs (tests/fixtures/hostile_docs.py, generated in the run, sizes as first reported): a 2 KB PDF of form
+Inputs (tests/support/hostile_docs.py, generated in the run, sizes as first reported): a 2 KB PDF of form
 XObjects nested 40 deep (2**40 glyphs), a ~1 MB flate-bomb PDF (1 GiB content stream), a 3.7 MB .docx zip bomb
 (3.7 GB document.xml), a .docx of 1,000,000 empty paragraphs, and a .txt bulletin with a 1,000-entry 要目.
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fixtures import hostile_docs  # noqa: E402
+from support import hostile_docs  # noqa: E402
 
 CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "nested-forms": ("nested.pdf", lambda: hostile_docs.nested_forms_pdf(40)),
@@ -104,7 +104,7 @@ def startup() -> str:
     """What the child costs: the first bounded parse (forkserver start and preload), then per document."""
     import statistics
 
-    from fixtures.bulletin_builders import render_text
+    from support.bulletin_builders import render_text
 
     from bulletin.parser import parse_document
     from bulletin.parser.bounded import run_bounded

@@ -2,7 +2,7 @@
 
 Usage:  .venv/bin/python bench/bench_parse.py [--rounds 7] [--seconds 0.3]
 
-Inputs are our own generated fixtures (tests/fixtures/bulletin_builders.py, a 4-article made-up issue) and,
+Inputs are our own generated fixtures (tests/support/bulletin_builders.py, a 4-article made-up issue) and,
 when ../shared/samples is present, the real sample in its four forms. Each format is measured against a
 baseline taken in the same run: what the underlying library alone costs to get the raw text out (decode +
 splitlines; python-docx open + paragraph text; pdfplumber text extraction; lxml.html text), so the
@@ -67,7 +67,7 @@ def baseline(kind: str, data: bytes) -> Callable[[], object]:
 
 def inputs() -> list[tuple[str, str, str, bytes]]:
     """(label, kind, filename, data)"""
-    from fixtures.bulletin_builders import render_docx, render_html, render_pdf, render_text
+    from support.bulletin_builders import render_docx, render_html, render_pdf, render_text
 
     cases = [
         ("fixture", "txt", "fixture.txt", render_text().encode("utf-8")),

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fixtures import hostile_docs  # noqa: E402
+from support import hostile_docs  # noqa: E402
 
 from bulletin.parser import parse_document  # noqa: E402
 

@@ -15,7 +15,7 @@ e.g. `msgid "search_heading"` / `msgid_plural "{total}"` picks the form by the `
 
 Compiled .mo files are built next to the .po at install time (setup.py's build_py); when the .mo is missing or
 older than the .po (a fresh checkout, a .po just edited) the .po is compiled in memory with Babel at first use.
-Adding a string: add the key to both .po files (tests/test_render.py fails while one lacks it).
+Adding a string: add the key to both .po files (tests/unit/test_render.py fails while one lacks it).
 """
 
 from __future__ import annotations

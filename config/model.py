@@ -7,7 +7,7 @@ message that names the key (`push.rate_per_second: must be greater than 0`).
 Why a hand-written parser rather than pydantic v2 or msgspec: neither is installed (not even as a transitive
 dependency), and neither would let us drop much code. Both report errors in their own words ("Input should be
 greater than 0", "Expected `float` > 0.0 - at `$.push.rate_per_second`", "Extra inputs are not permitted"), so
-keeping the messages operators see (and tests/test_config.py pins) would mean translating every error type back;
+keeping the messages operators see (and tests/unit/test_config.py pins) would mean translating every error type back;
 durations need a custom parser either way (a bare "3600" is refused, not read as seconds); and pydantic adds an
 import of ~80 ms (msgspec ~30 ms) and a compiled dependency to every start of the CLI. The coercion below is ~60
 lines over the dataclasses' type hints.

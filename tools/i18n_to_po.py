@@ -10,7 +10,7 @@ bulletin/i18n.py; keep the catalog version of that file (`git checkout --ours bu
 Keys the catalogs lack are added to both. With --base (the file the branch started from), a key whose text the
 branch changed is updated in the catalogs when the catalogs still hold the base text, and reported as a conflict
 otherwise; without --base a differing key is only reported. Then delete the dict: the completeness test in
-tests/test_render.py fails while any string is left in it. Delete this script once every branch is merged.
+tests/unit/test_render.py fails while any string is left in it. Delete this script once every branch is merged.
 """
 
 from __future__ import annotations

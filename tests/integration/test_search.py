@@ -1,0 +1,363 @@
+"""Search: substring semantics for 1- and 2-character Chinese words, phrases and several words, ranking, snippets;
+the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from typing import Any
+
+from alembic import command
+from sqlalchemy import event
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session, sessionmaker
+from support.db import needs_pg, pg_schema_url
+from support.issues import make_issue
+
+from bulletin.i18n import ZH
+from bulletin.model import Issue
+from bulletin.render import issue_label
+from storage.archive import IssueRepository, SearchPage
+from storage.db import alembic_config, migrate, open_database, transaction
+from storage.textindex import fold, fts5_match, index_tokens, query_words, tsquery, tsvector
+
+# -- the tokenizer (pure) ----------------------------------------------------------------------------------------
+
+
+def test_index_tokens_are_bigrams_of_each_run_plus_its_last_character() -> None:
+    # with a mark for each punctuation character and each stretch of white space between the runs
+    assert index_tokens("景区管理，A-12") == ["景区", "区管", "管理", "理", "·2c", "a", "·2d", "12", "2"]
+    assert index_tokens("好 \n 风景。") == ["好", "·", "风景", "景", "·3002"]
+    assert index_tokens("景") == ["景"]
+    assert index_tokens("") == []
+    assert index_tokens("，。！ ") == ["·2c", "·3002", "·21", "·"]
+
+
+def test_fold_lowers_and_narrows_without_changing_length() -> None:
+    text = "ＡＰＰ预约　WiFi１２３ ㈠ ß"
+    assert fold(text) == "app预约 wifi123 ㈠ ß"
+    assert len(fold(text)) == len(text)
+
+
+def test_query_words_split_on_white_space_fold_and_deduplicate() -> None:
+    assert query_words("  景区　WiFi 景区 wifi ") == ["景区", "wifi"]
+    assert query_words(" \t ") == []
+
+
+def test_index_queries_for_each_backend() -> None:
+    words = query_words("景区管理 景 Wi-Fi")
+    assert fts5_match(words) == '"景区 区管 管理" AND "景"* AND "wi i ·2d fi"'
+    assert tsquery(words) == "'景区' & '区管' & '管理' & '景':* & 'wi' & 'fi' & '·2d'"
+    # A word with punctuation is one exact phrase: a run followed by punctuation must end there (its last
+    # character), a run at the end of the word may go on (bigrams only, or a prefix for one character).
+    assert fts5_match(query_words("工作，")) == '"工作 作 ·2c"'
+    assert fts5_match(query_words("，开展，")) == '"·2c 开展 展 ·2c"'
+    assert fts5_match(query_words("作。开")) == '"作 ·3002 开"*'
+    assert tsquery(query_words("工作，")) == "'工作' & '·2c'"
+    assert fts5_match(["。"]) is None
+    assert tsquery(["。"]) is None
+    assert tsvector("景区景区") == "'区' '区景' '景区'"
+
+
+# -- search over a small archive ---------------------------------------------------------------------------------
+
+
+def _archive(factory: sessionmaker[Session]) -> dict[str, int]:
+    issues = {
+        "a": make_issue(
+            1,
+            date=dt.date(2024, 1, 8),
+            articles=[
+                ("景区安全检查", ["市文旅局对全市景区开展安全检查。", "检查景区15个。"]),
+                ("河道治理", ["开展河道清淤，沿河景观提升。"]),
+            ],
+        ),
+        "b": make_issue(
+            2,
+            date=dt.date(2024, 1, 15),
+            articles=[
+                ("工作动态", ["全市旅游市场平稳。", "景区客流同比增长，游客都说好风景"]),
+                ("Wi-Fi覆盖", ["主要景区实现WiFi全覆盖，ＡＰＰ预约上线。"]),
+            ],
+        ),
+        "c": make_issue(5, year=2023, date=dt.date(2023, 6, 1), articles=[("景区门票", ["景区门票价格公示。"])]),
+    }
+    ids = {}
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for key, issue in issues.items():
+            ids[key] = repo.add(issue)[0].id
+    return ids
+
+
+def _search(factory: sessionmaker[Session], query: str, offset: int = 0, limit: int = 10) -> SearchPage:
+    with transaction(factory) as session:
+        return IssueRepository(session).search(query, offset=offset, limit=limit)
+
+
+def _titles(page: SearchPage) -> list[str]:
+    return [h.article_title for h in page.hits]
+
+
+def test_two_character_word_ranked_title_hits_first_then_newest(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    page = _search(factory, "景区")
+    # title hits first (newer issue first), then body hits: newest issue first, then article order
+    assert _titles(page) == ["景区安全检查", "景区门票", "工作动态", "Wi-Fi覆盖"]
+    assert [h.score for h in page.hits] == [1.0, 1.0, 0.0, 0.0]
+    assert page.total == 4
+    first = page.hits[0]
+    assert (issue_label(first.issue, ZH), first.article_position) == ("2024年第1期", 1)
+
+
+def test_one_character_word_also_at_the_end_of_a_run(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    # 景 is the last character of "好风景" in 工作动态; 河道治理 has it only in 景观
+    assert _titles(_search(factory, "景")) == ["景区安全检查", "景区门票", "工作动态", "Wi-Fi覆盖", "河道治理"]
+    assert _titles(_search(factory, "观")) == ["河道治理"]
+    assert _titles(_search(factory, "风景")) == ["工作动态"]
+
+
+def test_phrase_and_several_words(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    assert _titles(_search(factory, "安全检查")) == ["景区安全检查"]
+    assert _titles(_search(factory, "景区 门票")) == ["景区门票"]
+    assert _titles(_search(factory, "门票 景区")) == ["景区门票"]
+    # each word matches somewhere, but never both in one article
+    assert _search(factory, "景区 河道").total == 0
+    # a phrase must be contiguous: 景区 and 检查 both occur, "景区检查" does not
+    assert _search(factory, "景区检查").total == 0
+
+
+def test_no_hits_and_empty_query(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    assert _search(factory, "机场") == SearchPage(hits=[], total=0)
+    assert _search(factory, "   ") == SearchPage(hits=[], total=0)
+
+
+def test_latin_is_case_and_width_insensitive_and_punctuation_is_literal(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    assert _titles(_search(factory, "wifi")) == ["Wi-Fi覆盖"]
+    assert _titles(_search(factory, "WI-FI")) == ["Wi-Fi覆盖"]
+    assert _titles(_search(factory, "app")) == ["Wi-Fi覆盖"]
+    assert _titles(_search(factory, "15个")) == ["景区安全检查"]
+    assert _titles(_search(factory, "清淤，沿河")) == ["河道治理"]
+    assert _titles(_search(factory, "检查。")) == ["景区安全检查"]
+    assert _search(factory, "景区。").total == 0
+    # words made only of punctuation are ignored
+    assert _titles(_search(factory, "景区 ，")) == _titles(_search(factory, "景区"))
+    assert _search(factory, "， 。") == SearchPage(hits=[], total=0)
+
+
+def test_words_with_punctuation_match_literally(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    # a run followed by punctuation must end right there, and the punctuation must be that one
+    assert _titles(_search(factory, "增长，")) == ["工作动态"]
+    assert _titles(_search(factory, "长，")) == ["工作动态"]
+    assert _search(factory, "增长。").total == 0
+    assert _search(factory, "同比，").total == 0  # 同比 occurs, but followed by 增长
+    # a run after punctuation may go on in the text (one character: any run starting with it)
+    assert _titles(_search(factory, "，游")) == ["工作动态"]
+    assert _titles(_search(factory, "，游客")) == ["工作动态"]
+    assert _titles(_search(factory, "淤，沿")) == ["河道治理"]
+    assert _search(factory, "淤，景").total == 0
+    # full width folds to half width; white space between runs is not punctuation
+    assert _titles(_search(factory, "覆盖,app预约")) == ["Wi-Fi覆盖"]
+    assert _search(factory, "覆盖，app，预约").total == 0
+    assert _titles(_search(factory, "公示。 景区")) == ["景区门票"]
+    assert _titles(_search(factory, "wi-fi覆盖")) == ["Wi-Fi覆盖"]
+    assert _search(factory, "wifi覆盖").total == 0  # the title has a hyphen, the body "WiFi全覆盖"
+
+
+def test_a_word_with_punctuation_reads_only_the_page_of_articles(tmp_path: object) -> None:
+    """SQLite answers a punctuated word from the index like any other: the only statement that reads articles is
+    the one that loads the page's hits by key, never a scan of every article containing the word's runs."""
+    engine, factory = open_database(f"sqlite:///{tmp_path}/plan.sqlite3")
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for n in range(1, 41):
+            body = f"第{n}次会议部署工作{'，' if n % 10 == 0 else '。'}要求落实。"
+            repo.add(make_issue(n, date=dt.date(2024, 1, 1) + dt.timedelta(days=n), articles=[(f"动态{n}", [body])]))
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    page = _search(factory, "工作，", limit=2)
+    event.remove(engine, "before_cursor_execute", record)
+    assert page.total == 4
+    assert _titles(page) == ["动态40", "动态30"]
+    assert _search(factory, "工作").total == 40
+    reads = [(sql, params) for sql, params in statements if re.search(r"\bFROM articles\b", sql)]
+    assert len(reads) == 1, [sql for sql, _ in reads]
+    [(sql, params)] = reads
+    assert "MATCH" not in sql and "article_search" not in sql
+    assert len(params) == 2  # keyed by exactly the page's two hits
+    engine.dispose()
+
+
+def test_migration_rebuilds_the_index_with_marks(db_url: str) -> None:
+    """An archive indexed before punctuation marks existed (revision 0006) is re-indexed on upgrade."""
+    engine, factory = open_database(db_url)
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(1, articles=[("动态", ["开展河道清淤，沿河景观提升。"])]))
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            # Later revisions rebuild the issues table on SQLite; with foreign keys on that would cascade.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006_receipts")
+    if engine.dialect.name == "sqlite":
+        count_marked = "SELECT count(*) FROM article_search WHERE article_search MATCH '\"·2c\"'"
+    else:
+        count_marked = "SELECT count(*) FROM article_search WHERE tokens @@ CAST('''·2c''' AS tsquery)"
+    with engine.begin() as conn:
+        assert conn.execute(sql_text(count_marked)).scalar() == 0
+    migrate(engine)
+    with engine.begin() as conn:
+        assert conn.execute(sql_text(count_marked)).scalar() == 1
+    assert _titles(_search(factory, "清淤，沿河")) == ["动态"]
+    assert _search(factory, "清淤。").total == 0
+    engine.dispose()
+
+
+def test_paging(factory: sessionmaker[Session]) -> None:
+    _archive(factory)
+    page = _search(factory, "景区", offset=1, limit=2)
+    assert _titles(page) == ["景区门票", "工作动态"]
+    assert page.total == 4
+    assert _search(factory, "景区", offset=10) == SearchPage(hits=[], total=4)
+    assert _search(factory, "景区", limit=0) == SearchPage(hits=[], total=4)
+    assert _search(factory, "景区 安全", offset=10) == SearchPage(hits=[], total=1)
+
+
+def test_several_words_title_tier_needs_every_word_in_the_title(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        repo.add(make_issue(1, date=dt.date(2024, 5, 1), articles=[("景区门票", ["安全提示。"])]))
+        repo.add(make_issue(2, date=dt.date(2024, 5, 2), articles=[("门票", ["景区安全。"])]))
+        repo.add(make_issue(3, date=dt.date(2024, 4, 1), articles=[("景区安全门票", ["正文。"])]))
+    page = _search(factory, "景区 门票 安全")
+    assert _titles(page) == ["景区安全门票", "门票", "景区门票"]
+    assert [h.score for h in page.hits] == [1.0, 0.0, 0.0]
+
+
+def test_ties_go_to_the_newer_issue(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for number, day in ((1, 1), (3, 20), (2, 10)):
+            repo.add(make_issue(number, date=dt.date(2024, 5, day), articles=[(f"动态{number}", ["召开调度会。"])]))
+    assert _titles(_search(factory, "调度")) == ["动态3", "动态2", "动态1"]
+
+
+def test_snippet_is_cut_around_the_first_hit(factory: sessionmaker[Session]) -> None:
+    body = "前" * 50 + "河长制" + "后" * 50
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(1, articles=[("长文", [body]), ("河长制落实", ["短正文。"])]))
+    hits = {h.article_title: h.snippet for h in _search(factory, "河长制").hits}
+    long_snippet = hits["长文"]
+    assert long_snippet.startswith("…") and long_snippet.endswith("…")
+    assert "河长制" in long_snippet
+    assert len(long_snippet) == 60 + 2
+    # a title-only hit shows the start of the body, uncut
+    assert hits["河长制落实"] == "短正文。"
+
+
+def test_snippet_joins_paragraphs_with_spaces(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        IssueRepository(session).add(make_issue(1, articles=[("标题", ["第一段讲景区。", "第二段。"])]))
+    assert [h.snippet for h in _search(factory, "景区").hits] == ["第一段讲景区。 第二段。"]
+
+
+# -- identical answers on both backends --------------------------------------------------------------------------
+
+_VOCAB = "景区 旅游 安全 检查 工作 会议 市场 河道 治理 文物 保护 游客 服务 质量 提升 全市 开展 推进 落实 部署".split()
+_QUERIES = ["景", "区", "景区", "安全检查", "景区 安全", "工作 会议 市场", "旅游市场", "文物保护", "保", "质量 景",
+            "无此词", "工作，", "，会议", "作，会", "市场，安全 景区"]
+
+
+def _random_issues(seed: int) -> list[Issue]:
+    rng = random.Random(seed)
+    issues = []
+    for n in range(1, 41):
+        articles = [
+            (
+                "".join(rng.choices(_VOCAB, k=2)),
+                [
+                    "".join(w + ("，" if rng.random() < 0.2 else "") for w in rng.choices(_VOCAB, k=rng.randint(3, 12)))
+                    + "。"
+                    for _ in range(rng.randint(1, 3))
+                ],
+            )
+            for _ in range(rng.randint(1, 4))
+        ]
+        date = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 20))
+        issues.append(make_issue(n, date=date, articles=articles))
+    return issues
+
+
+def _all_results(url: str) -> dict[str, list[tuple[str, int, str, str, float]]]:
+    engine, factory = open_database(url)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for issue in _random_issues(7):
+            repo.add(issue)
+    results = {}
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for query in _QUERIES:
+            page = repo.search(query, limit=1000)
+            assert page.total == len(page.hits)
+            results[query] = [
+                (issue_label(h.issue, ZH), h.article_position, h.article_title, h.snippet, h.score) for h in page.hits
+            ]
+    engine.dispose()
+    return results
+
+
+def test_results_and_order_match_a_plain_substring_scan(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        stored = [repo.add(issue)[0] for issue in _random_issues(3)]
+    # a word with punctuation inside is a superset query for the index and is verified against the text
+    text = stored[0].issue.articles[0].paragraphs[0]
+    comma = text.index("，") if "，" in text else 2
+    with_punctuation = text[max(0, comma - 2) : comma + 3]
+    for query in [*_QUERIES, "景区-安全", with_punctuation]:
+        words = query.split()
+        expected = sorted(
+            (
+                (
+                    all(w in article.title for w in words),
+                    s.issue.date,
+                    s.issue.number,
+                    -pos,
+                    (s.id, pos),
+                )
+                for s in stored
+                for pos, article in enumerate(s.issue.articles, start=1)
+                if all(w in article.title or w in "\n".join(article.paragraphs) for w in words)
+            ),
+            reverse=True,
+        )
+        page = _search(factory, query, limit=1000)
+        assert query != with_punctuation or page.total > 0
+        assert [(h.issue_id, h.article_position) for h in page.hits] == [e[-1] for e in expected], query
+        assert page.total == len(expected)
+        # pages are slices of the whole ranking
+        if page.total > 3:
+            assert _search(factory, query, offset=2, limit=2).hits == page.hits[2:4]
+
+
+@needs_pg
+def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
+    sqlite = _all_results(f"sqlite:///{tmp_path}/cmp.sqlite3")
+    with pg_schema_url() as url:
+        postgres = _all_results(url)
+    assert sum(len(v) for v in sqlite.values()) > 100
+    assert postgres == sqlite
