@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from test_desk_support import ADMIN_A, SUBSCRIBER, Admin, desk_config, desk_server, labels, running_desk, sample_bytes
-from test_desk_support import subscribe as subscribe_chats
+from support.desk import ADMIN_A, SUBSCRIBER, Admin, desk_config, desk_server, labels, running_desk, sample_bytes
+from support.desk import subscribe as subscribe_chats
 
 from storage.archive import IssueRepository
 from storage.db import transaction
