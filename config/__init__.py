@@ -5,6 +5,7 @@ It imports none of them; config.model holds the typed Config and its loading, co
 
 from config.model import (
     DEFAULT_API_BASE_URL,
+    DEFAULT_DATABASE_NAME,
     MISSING_SECRET,
     SECRET_TOKEN_FORMAT,
     AccessConfig,
@@ -20,10 +21,13 @@ from config.model import (
     config_from_mapping,
     config_path,
     load_config,
+    resolve_sqlite_path,
+    user_data_dir,
 )
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
+    "DEFAULT_DATABASE_NAME",
     "MISSING_SECRET",
     "SECRET_TOKEN_FORMAT",
     "AccessConfig",
@@ -39,4 +43,6 @@ __all__ = [
     "config_from_mapping",
     "config_path",
     "load_config",
+    "resolve_sqlite_path",
+    "user_data_dir",
 ]
