@@ -42,9 +42,9 @@ class BotApi:
     token: str
     timeout: float = 15.0
 
-    def call(self, method: str, *, timeout: float | None = None, **params: Any) -> Any:
+    def call(self, method: str, *, http_timeout: float | None = None, **params: Any) -> Any:
         """METHOD's result; BotApiError when Telegram refuses it, BotApiUnreachable when there is no answer."""
-        wait = self.timeout if timeout is None else timeout
+        wait = self.timeout if http_timeout is None else http_timeout
         try:
             response = httpx.post(f"{self.base_url}{self.token}/{method}", json=params, timeout=wait)
         except httpx.HTTPError as exc:
