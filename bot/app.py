@@ -40,7 +40,7 @@ from storage.db import open_database
 log = logging.getLogger(__name__)
 
 COMMANDS: tuple[str, ...] = (
-    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search"
+    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search", "whoami"
 )
 
 
