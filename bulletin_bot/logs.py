@@ -11,8 +11,8 @@ from config import Config
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Libraries that talk at INFO on every start or request: alembic names each of its plugins whenever it is imported,
-# httpx logs every request (every long poll). Below DEBUG only their warnings are shown.
-CHATTY_LIBRARIES = ("alembic", "httpx", "httpcore")
+# httpx logs every request (every long poll), matplotlib its font cache. Below DEBUG only their warnings are shown.
+CHATTY_LIBRARIES = ("alembic", "httpx", "httpcore", "matplotlib")
 
 # Exceptions that are the world's fault, not a bug: the network, the Bot API's availability, the database server.
 # Below DEBUG a log record carrying one shows its message and the exception's one line, not the traceback.
