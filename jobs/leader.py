@@ -211,8 +211,8 @@ def probe_leader(engine: Engine) -> LeaderProbe:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
-                text = handle.read(32).decode("ascii", "replace").strip()
-                return LeaderProbe(True, int(text) if text.isdigit() else None)
+                written = handle.read(32).decode("ascii", "replace").strip()
+                return LeaderProbe(True, int(written) if written.isdigit() else None)
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             return LeaderProbe(False)
     with engine.connect() as conn:
