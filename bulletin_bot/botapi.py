@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -74,8 +74,17 @@ def backoff_delays(first: float = 1.0, cap: float = 60.0) -> Callable[[], float]
     return next_delay
 
 
+class Caller(Protocol):
+    """What wait_for_bot_api needs of a BotApi (tests pass a fake)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    def call(self, method: str, *, http_timeout: float | None = None, **params: Any) -> Any: ...
+
+
 def wait_for_bot_api(
-    api: BotApi, report: Callable[[str], None], *, first: float = 1.0, cap: float = 60.0,
+    api: Caller, report: Callable[[str], None], *, first: float = 1.0, cap: float = 60.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """getMe until it answers: REPORT one line when the Bot API cannot be reached (and when the reason changes).
