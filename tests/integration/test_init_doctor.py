@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import pty
+import select
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,3 +170,60 @@ def test_doctor_names_each_failure_and_exits_1(server: LocalBotApi, tmp_path: Pa
         f"✗ database: sqlite:///{tmp_path / 'bulletin-bot.sqlite3'} is at revision 9999_future, which this version "
         "does not know (made by a newer bulletin-bot?); install that version"
     )
+
+
+def test_init_at_a_terminal_asks_for_token_admin_and_departments(server: LocalBotApi, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_BOT_")}
+    # A session of its own: no controlling terminal but the pty, so the token prompt reads from it.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulletin_bot.cli", "init", str(path), "--api-base-url", server.api_base_url(),
+         "--wait", "60"],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env, cwd=ROOT, start_new_session=True,
+    )
+    os.close(terminal)
+    screen = b""
+    seen = 0  # what expect() has matched so far: each needle is looked for after the previous one
+
+    def expect(needle: str, timeout: float = 60) -> None:
+        nonlocal screen, seen
+        deadline = time.monotonic() + timeout
+        while (at := screen.find(needle.encode(), seen)) < 0:
+            left = deadline - time.monotonic()
+            assert left > 0 and process.poll() is None, screen.decode(errors="replace")
+            if select.select([controller], [], [], min(left, 0.5))[0]:
+                screen += os.read(controller, 4096)
+        seen = at + len(needle.encode())
+
+    def answer(text: str) -> None:
+        os.write(controller, f"{text}\n".encode())
+
+    try:
+        expect("Bot token from @BotFather (empty: fill it in later): ")
+        answer("4711:wrong")
+        expect("✗ the Bot API rejected this token (Unauthorized); try again.")
+        expect("Bot token from @BotFather (empty: fill it in later): ")
+        answer(TOKEN)
+        expect("Now send /start to @office_bulletin_bot")
+        server.send_text(TOKEN, ADMIN + 1, ADMIN + 1, "/start")
+        expect(f"/start from 赵六 (user id {ADMIN + 1}): make them the admin? [Y/n] ")
+        answer("n")
+        server.send_text(TOKEN, ADMIN, ADMIN, "/start")
+        expect(f"/start from 王五 (user id {ADMIN}): make them the admin? [Y/n] ")
+        answer("")
+        expect("Departments subscribers choose from, separated by commas (empty: none yet): ")
+        answer("办公室，综合科、宣传科")
+        assert process.wait(timeout=60) == 0
+        with contextlib.suppress(OSError):
+            while select.select([controller], [], [], 0.5)[0] and (chunk := os.read(controller, 4096)):
+                screen += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+    assert TOKEN.encode() not in screen  # the token is not echoed
+    assert f"Wrote {path} (readable by you only): the token, 1 admin, 3 departments".encode() in screen
+    config = load_config(path, env={})
+    assert (config.telegram.token, config.access.admins) == (TOKEN, (ADMIN,))
+    assert config.access.departments == ("办公室", "综合科", "宣传科")
