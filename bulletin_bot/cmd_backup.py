@@ -167,11 +167,9 @@ def run_restore(args: argparse.Namespace, load: Callable[[], Config]) -> int:
 
 
 def _check_revision(revision: str | None) -> None:
-    from alembic.script import ScriptDirectory
+    from storage.db import known_revisions
 
-    from storage.db import alembic_config
-
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    known, _head = known_revisions()
     if revision is None or revision not in known:
         raise BackupError(f"the copy is at schema revision {revision}, which this version of bulletin-bot does "
                           "not know (made by a newer version?); nothing was changed")

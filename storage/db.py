@@ -153,22 +153,18 @@ class SchemaState:
         return self.current == self.head
 
 
-def migration_head() -> str:
-    """The newest revision among the packaged migrations."""
+def known_revisions() -> tuple[set[str], str]:
+    """Every revision among the packaged migrations, and the newest (the head)."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
     assert head is not None
-    return head
+    return {rev.revision for rev in script.walk_revisions()}, head
 
 
 def schema_state(connection: Connection) -> SchemaState:
     """The revision CONNECTION's database is at, compared with the packaged migrations (reads only)."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
+    revisions, head = known_revisions()
     current = MigrationContext.configure(connection).get_current_revision()
-    known = current is None or current in {rev.revision for rev in script.walk_revisions()}
-    head = script.get_current_head()
-    assert head is not None
-    return SchemaState(current, head, known)
+    return SchemaState(current, head, current is None or current in revisions)
