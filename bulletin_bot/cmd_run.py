@@ -37,25 +37,27 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     if mode == "webhook" and not telegram.secret_token:
         raise ConfigError(MISSING_SECRET)
 
-    signal.signal(signal.SIGTERM, _stop_waiting)  # until the bot runs: SIGTERM ends a wait for the network cleanly
-    try:
-        check_bot_api(config)
-    except _StopWaiting:
-        return 0
     from telegram.error import InvalidToken
 
     from bot.app import build_application  # late: telegram and the database are only needed here
     from bulletin_bot.cmd_push import bot_extensions, hold_leadership
     from storage.db import open_database
 
-    _engine, factory = open_database(config.database.url)  # a dead database: one line from the CLI, exit 1
-    # One process polls and sends: on PostgreSQL the others stand by; on SQLite a second one refuses to start.
-    leadership = hold_leadership(config)
-    if leadership is None:
-        return 1
-    application = build_application(config, session_factory=factory, extensions=bot_extensions(config, leadership))
-    use_uvloop()  # before run_polling/run_webhook create the loop
+    # Until the bot runs, SIGTERM ends a wait (for the network, or standing by for leadership) cleanly.
+    signal.signal(signal.SIGTERM, _stop_waiting)
+    try:
+        check_bot_api(config)
+        _engine, factory = open_database(config.database.url)  # a dead database: one line from the CLI, exit 1
+        # One process polls and sends: on PostgreSQL the others stand by; on SQLite a second one refuses to start.
+        leadership = hold_leadership(config)
+        if leadership is None:
+            return 1
+        application = build_application(config, session_factory=factory,
+                                        extensions=bot_extensions(config, leadership))
+    except _StopWaiting:
+        return 0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # PTB and the webhook loop install their own handlers
+    use_uvloop()  # before run_polling/run_webhook create the loop
     try:
         _run(application, config, mode)
     except InvalidToken:
