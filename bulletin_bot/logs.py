@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from config import Config
@@ -39,17 +40,32 @@ def one_line(exc: BaseException) -> str:
 
 
 class OperationalTraceback(logging.Filter):
-    """Below DEBUG, a record about a network or database outage shows one line instead of a traceback.
+    """Below DEBUG, a record about a network or database outage shows one line instead of a traceback, once.
 
-    "Exception happened while polling for updates" followed by 80 lines of httpx internals, every 30 s while the
-    network is down, hides the one fact the operator needs; `--debug` (or [logging] level = "DEBUG") keeps them.
+    "Exception happened while polling for updates" followed by 80 lines of httpx internals, every few seconds while
+    the network is down, hides the one fact the operator needs. The same outage line again within REPEAT_AFTER
+    seconds is dropped (PTB retries with backoff up to 30 s apart). `--debug` (or [logging] level = "DEBUG") keeps
+    every record and its traceback.
     """
+
+    REPEAT_AFTER = 300.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._last: tuple[str, float] | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is not None and is_operational(exc):
-            record.msg, record.args = f"{record.getMessage()}: {one_line(exc)}", None
-            record.exc_info, record.exc_text = None, None
+        if exc is None or not is_operational(exc):
+            return True
+        line = f"{record.getMessage()}: {one_line(exc)}"
+        now = self._clock()
+        if self._last is not None and self._last[0] == line and now - self._last[1] < self.REPEAT_AFTER:
+            return False
+        self._last = (line, now)
+        record.msg, record.args = line, None
+        record.exc_info, record.exc_text = None, None
         return True
 
 

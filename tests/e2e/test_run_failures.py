@@ -137,3 +137,31 @@ def test_logging_level_sets_how_much_is_shown(tmp_path: Path) -> None:
         assert bot.returncode == 0, out
         assert ("INFO bulletin_bot.cmd_run: polling mode" in out) is shown, (level, out)
         assert "alembic" not in out and "Traceback" not in out
+
+
+def test_a_network_drop_while_running_is_logged_once_and_the_bot_carries_on(tmp_path: Path) -> None:
+    port = free_port()
+    config = _config(tmp_path, f"http://127.0.0.1:{port}/bot")
+    server = LocalBotApi(port=port, limits=Limits(enabled=False))
+    server.start()
+    server.add_bot(TOKEN)
+    server.add_user(USER, "王五", language_code="zh-hans")
+    bot = subprocess.Popen([sys.executable, "-m", "bulletin_bot.cli", "--config", str(config), "run"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=ROOT)
+    try:
+        assert server.wait_for(lambda: server.polling(TOKEN), timeout=60)  # started: long polling
+        server.stop()  # the network goes away under the polling bot for about 15 s (PTB retries 1 s, 1.5 s, 2.25 s …)
+        time.sleep(15)
+        assert bot.poll() is None, bot.communicate()[0]
+        server.start()
+        server.send_text(TOKEN, USER, USER, "/help")
+        assert server.wait_for(lambda: len(server.messages(USER)) >= 1, timeout=60)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        out, _ = bot.communicate(timeout=60)
+        server.stop()
+    assert bot.returncode == 0, out
+    assert "Traceback" not in out
+    outage = [line for line in out.splitlines() if "NetworkError" in line]
+    # one line per kind of failure (the cut long poll, then the refused connections), not one per retry
+    assert 1 <= len(outage) <= 2, out

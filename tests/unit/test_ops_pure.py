@@ -75,13 +75,20 @@ def _record(exc: BaseException) -> logging.LogRecord:
                                  sys.exc_info())
 
 
-def test_an_outage_is_logged_as_one_line_and_a_bug_keeps_its_traceback() -> None:
+def test_an_outage_is_logged_as_one_line_once_and_a_bug_keeps_its_traceback() -> None:
+    now = [0.0]
+    outages = OperationalTraceback(clock=lambda: now[0])
     outage = _record(httpx.ConnectError("All connection attempts failed"))
-    assert OperationalTraceback().filter(outage)
+    assert outages.filter(outage)
     assert outage.exc_info is None
     assert logging.Formatter().format(outage) == "polling failed for bot: ConnectError: All connection attempts failed"
+    now[0] = 30.0
+    assert not outages.filter(_record(httpx.ConnectError("All connection attempts failed")))  # the same, again
+    assert outages.filter(_record(httpx.ReadTimeout("timed out")))  # another problem
+    now[0] = 400.0
+    assert outages.filter(_record(httpx.ReadTimeout("timed out")))  # still failing minutes later: said again
     bug = _record(KeyError("x"))
-    OperationalTraceback().filter(bug)
+    assert outages.filter(bug) and outages.filter(_record(KeyError("x")))  # bugs are never dropped
     assert "Traceback (most recent call last)" in logging.Formatter().format(bug)
 
 
