@@ -1,4 +1,5 @@
-"""One unit of work: commit on success, roll back on failure, and one transaction for each update."""
+"""One unit of work: commit on success, roll back on failure, and one transaction for each update (Telegram asked
+outside it)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
-from support.bot import ZH_USER, ChatUser, running_bot, seed_archive, started_server
+from support.access import access_config, access_server, polling_bot, subscriber
+from support.bot import GROUP, OTHER_USER, ZH_USER, ChatUser, running_bot, seed_archive, started_server
 
 from jobs.uow import UnitOfWork, UnitsOfWork
+from localbotapi import server as api
 
 
 async def test_a_unit_commits_when_its_work_returns_and_rolls_back_when_it_raises(
@@ -62,3 +65,52 @@ async def test_article_command_runs_in_one_transaction(server: Any, factory: ses
         [no_article] = await zh.send("/article 104 9")
         assert no_article.text == "2024年第4期（总第104期）没有第 9 篇文章（本期共 3 篇）。发送 /issues 查看往期列表。"
         assert len(begun) == 1
+
+
+async def test_group_subscribe_asks_telegram_first_then_decides_and_writes_in_one_transaction(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    access_tables = ("subscribers", "access_")
+    touched: set[int] = set()  # sessions that read or wrote access tables while a command ran
+    open_now: set[int] = set()  # sessions inside a transaction right now
+    open_at_ask: list[set[int]] = []  # of those, the ones touching access tables when getChatMember was served
+
+    def executed(state: Any) -> None:
+        if any(table in str(state.statement) for table in access_tables):
+            touched.add(id(state.session))
+
+    def begun(session: Any, transaction: Any, connection: Any) -> None:
+        open_now.add(id(session))
+
+    def ended(session: Any, transaction: Any) -> None:
+        if transaction.parent is None:
+            open_now.discard(id(session))
+
+    event.listen(factory, "do_orm_execute", executed)
+    event.listen(factory, "after_begin", begun)
+    event.listen(factory, "after_transaction_end", ended)
+    served = api.METHODS["getChatMember"]
+
+    def get_chat_member(self: Any, bot: Any, p: Any) -> Any:
+        open_at_ask.append(open_now & touched)
+        return served(self, bot, p)
+
+    monkeypatch.setitem(api.METHODS, "getChatMember", get_chat_member)
+    with access_server() as server:
+        group_admin, member = 512, OTHER_USER
+        server.add_user(group_admin, "群管理", language_code="zh-hans")
+        server.set_chat_member(GROUP, group_admin, "administrator")
+        async with polling_bot(access_config(server), factory):
+            for sender, command, answer in (
+                (member, "/subscribe@bulletin_test_bot 办公室", "订阅成功（部门：办公室）"),
+                (group_admin, "/subscribe@bulletin_test_bot 综合科", "部门已改为：综合科。"),
+                (member, "/subscribe@bulletin_test_bot 财务科", "抱歉，只有本群的管理员可以退订本群或更改本群的部门。"),
+            ):
+                touched.clear()
+                open_at_ask.clear()
+                [reply] = await ChatUser(server, GROUP, sender).send(command)
+                assert reply.text.startswith(answer)
+                assert len(touched) == 1, command  # the decision and its write: one transaction
+                assert open_at_ask == [set()], command  # Telegram asked once, with no transaction open
+    sub = subscriber(factory, GROUP)
+    assert sub is not None and sub.active and sub.department == "综合科"
