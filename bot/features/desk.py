@@ -24,11 +24,11 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Update
+from telegram import CallbackQuery, Update, User
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
@@ -393,17 +393,32 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
 # ---- the panel's buttons
 
 
+class _Press(NamedTuple):
+    desk: Desk
+    query: CallbackQuery
+    user: User
+    lang: str
+    target: int  # the draft or approval the button belongs to
+    op: int
+
+
+async def _admin_press(update: Update, context: Ctx, data: object, action: str) -> _Press | None:
+    """A press on a desk button (Routed data: target, operation) by an admin (checked for ACTION); else None."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+        return None
+    desk = _desk(context)
+    if not await desk.is_admin(update, context, action):
+        return None
+    target, op = data.args
+    return _Press(desk, query, user, user_lang(update), target, op)
+
+
 async def draft_button(update: Update, context: Ctx, data: object) -> None:
     """A press on a draft's panel (publish now / schedule / replace / internal mark / cancel); admins only."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+    if (press := await _admin_press(update, context, data, "publish_confirm")) is None:
         return
-    desk = _desk(context)
-    if not await desk.is_admin(update, context, "publish_confirm"):
-        return
-    lang = user_lang(update)
-    draft_id, op = data.args
+    desk, query, user, lang, draft_id, op = press
     pending = desk.state.draft(draft_id, user.id)
     if pending is None:
         await query.answer(t(lang, "desk_expired"), show_alert=True)
@@ -634,15 +649,9 @@ async def _request_approval(
 
 async def approval_button(update: Update, context: Ctx, data: object) -> None:
     """Approve or reject an upload awaiting approval; the uploader cannot approve their own (only withdraw it)."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+    if (press := await _admin_press(update, context, data, "publish_approve")) is None:
         return
-    desk = _desk(context)
-    if not await desk.is_admin(update, context, "publish_approve"):
-        return
-    lang = user_lang(update)
-    approval_id, op = data.args
+    desk, query, user, lang, approval_id, op = press
     now = _now()
     if op not in (OP_APPROVE, OP_REJECT):
         await query.answer(t(lang, "desk_expired"), show_alert=True)
