@@ -127,6 +127,14 @@ def admit(
     return Admission("access_request_sent", request, tuple(uow.admins.all(rules.admins)))
 
 
+def leave(uow: UnitOfWork, chat_id: int, user_id: int | None, rules: AccessRules, *, group_admin: bool = True) -> str:
+    """End CHAT_ID's subscription; the i18n key of the answer. A group's only by its admins (GROUP_ADMIN, asked of
+    Telegram before this unit of work) or the bot's ("group_admins_only" otherwise, even when it is not subscribed)."""
+    if not group_admin and not _bot_admin(uow, user_id, rules):
+        return "group_admins_only"
+    return "unsubscribed" if uow.subscribers.unsubscribe(chat_id) else "not_subscribed"
+
+
 def check_invite(uow: UnitOfWork, chat_id: int, code: str) -> tuple[InviteStatus, Subscriber | None]:
     """An opened invite link: the code's status and the chat's current subscription."""
     return uow.invites.check(code), uow.subscribers.get(chat_id)

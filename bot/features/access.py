@@ -37,6 +37,7 @@ from jobs.access import (
     check_invite,
     create_invite,
     invite_refusal,
+    leave,
     refusal_before_subscribing,
     remove_subscriber,
 )
@@ -112,22 +113,6 @@ async def subscription_refusal(update: Update, context: Ctx) -> str | None:
     return None if key is None else t(h.user_lang(update), key)
 
 
-async def group_change_refusal(update: Update, context: Ctx) -> str | None:
-    """In a group: the refusal when the sender may not change the group's subscription (unsubscribe it, change its
-    department). Only the group's Telegram admins (asked with getChatMember at that moment) and the bot's admins
-    may. None when they may, and always in a private chat."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or chat.type == ChatType.PRIVATE or _anonymous_admin(update):
-        return None
-    if user is not None:
-        configured = tuple(h.deps(context).config.access.admins)
-        if await h.unit_of_work(context, lambda u: u.admins.is_admin(user.id, configured)):
-            return None
-    if await telegram_group_admin(update, context):
-        return None
-    return _group_refusal(update)
-
-
 def _anonymous_admin(update: Update) -> bool:
     """An anonymous admin, writing as the group itself (only admins can)."""
     chat, message = update.effective_chat, update.effective_message
@@ -163,7 +148,7 @@ def _group_refusal(update: Update) -> str:
 async def subscribe(update: Update, context: Ctx, department: str) -> str:
     """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user.
 
-    An active subscriber just changes department (a group's only by its admins, see jobs.access.admit).
+    An active subscriber just changes department (a group's only by its admins or the bot's, see jobs.access.admit).
     Admins, "open" mode and a valid invite code (consumed in the same transaction as the subscription) subscribe at
     once; "invite" without a valid code is refused; "approval" records a request and sends it to the admins with
     approve / deny buttons. Telegram is asked first (whether the sender is a group admin), then the decision and
@@ -552,12 +537,15 @@ async def unsubscribe_command(update: Update, context: Ctx) -> None:
     lang = h.user_lang(update)
     chat = update.effective_chat
     assert chat is not None
-    if (refusal := await group_change_refusal(update, context)) is not None:
-        await h.reply(update, context, refusal)
+    user_id = update.effective_user.id if update.effective_user else None
+    rules = _rules(h.deps(context).config)
+    group_admin = await telegram_group_admin(update, context)  # Telegram first, outside the unit of work
+    key = await h.unit_of_work(context, lambda u: leave(u, chat.id, user_id, rules, group_admin=group_admin))
+    if key == "group_admins_only":
+        await h.reply(update, context, _group_refusal(update))
         return
-    done = await h.unit_of_work(context, lambda u: u.subscribers.unsubscribe(chat.id))
     context.bot_data.part(DepartmentWaits).done_in_chat(chat.id)
-    await h.reply(update, context, t(lang, "unsubscribed" if done else "not_subscribed"))
+    await h.reply(update, context, t(lang, key))
 
 
 async def settings_command(update: Update, context: Ctx) -> None:
