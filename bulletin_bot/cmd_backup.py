@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bulletin_bot.wording import count
 from config import Config
 from storage.files import create_private
 
@@ -43,7 +44,7 @@ class Snapshot:
     subscribers: int
 
     def describe(self) -> str:
-        return (f"{self.issues} issue(s), {self.subscribers} active subscriber(s), "
+        return (f"{count(self.issues, 'issue')}, {count(self.subscribers, 'active subscriber')}, "
                 f"schema {self.revision or 'not migrated'}")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulletin_bot.botapi import BotApi, BotApiError, BotApiUnreachable
+from bulletin_bot.wording import count
 from config import Config, ConfigError, config_file_warning, config_path
 
 # Below this much free space a growing archive and SQLite's WAL file can fail to write.
@@ -85,8 +86,8 @@ def check_config(config: Config, path: str | None) -> Finding:
         return fail("config", f"{shown}: [telegram] token is empty; `bulletin-bot init` asks for it")
     if not config.access.admins:
         return warn("config", f"{shown}: no admins in [access] admins; send /whoami to the bot and add your id")
-    return ok("config", f"{shown}, {len(config.access.admins)} admin(s), {len(config.access.departments)} "
-                        f"department(s), {config.telegram.mode} mode")
+    return ok("config", f"{shown}, {count(len(config.access.admins), 'admin')}, "
+                        f"{count(len(config.access.departments), 'department')}, {config.telegram.mode} mode")
 
 
 def _api(config: Config) -> BotApi:
@@ -118,7 +119,7 @@ def check_webhook(config: Config) -> Finding:
         return fail("webhook", f"getWebhookInfo failed ({exc})")
     url = str(info.get("url") or "")
     pending = int(info.get("pending_update_count") or 0)
-    waiting = f"{pending} update(s) waiting"
+    waiting = f"{count(pending, 'update')} waiting"
     if info.get("last_error_date") and url:
         when = dt.datetime.fromtimestamp(int(info["last_error_date"]), config.tz).strftime("%Y-%m-%d %H:%M")
         return fail("webhook", f"Telegram's last delivery to {url} failed at {when}: {info.get('last_error_message')}"

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bulletin_bot.botapi import BotApi, BotApiError, BotApiUnreachable
+from bulletin_bot.wording import count
 from config import DEFAULT_API_BASE_URL, SECRET_TOKEN_FORMAT, Config
 from config.values import format_duration
 from storage.files import open_private
@@ -134,8 +135,8 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
         "Add your Telegram user id to [access] admins (send /whoami to the bot once it runs to learn it).\n"
     )
     print(
-        f"Wrote {path} (readable by you only): the token, {_count(len(answers.admins), 'admin')}, "
-        f"{_count(len(answers.departments), 'department')} and a fresh webhook secret.\n{todo}"
+        f"Wrote {path} (readable by you only): the token, {count(len(answers.admins), 'admin')}, "
+        f"{count(len(answers.departments), 'department')} and a fresh webhook secret.\n{todo}"
         f"Next: check the set-up, then start the bot:\n"
         f"    bulletin-bot --config {path} doctor\n"
         f"    bulletin-bot --config {path} run"
@@ -179,10 +180,6 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _say(line: str) -> None:
     print(line, flush=True)
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def gather(args: argparse.Namespace, ask: _Asker) -> InitAnswers:

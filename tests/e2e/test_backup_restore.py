@@ -69,7 +69,7 @@ def test_a_backup_taken_mid_push_is_consistent_and_restores(tmp_path: Path) -> N
     assert bot.returncode == 0, out
     assert backup.returncode == 0, backup.stderr
     assert backup.stdout.startswith(f"backed up {db} to {copy} (")
-    assert "1 issue(s), 301 active subscriber(s)" in backup.stdout and "integrity checked" in backup.stdout
+    assert "1 issue, 301 active subscribers" in backup.stdout and "integrity checked" in backup.stdout
     assert copy.stat().st_mode & 0o777 == 0o600
     assert not Path(f"{copy}-wal").exists()  # one self-contained file
     # A snapshot of one moment in the middle of the push: some rows sent, the rest still to send, none lost.
@@ -85,7 +85,7 @@ def test_a_backup_taken_mid_push_is_consistent_and_restores(tmp_path: Path) -> N
 
     restored = cli("--config", str(config), "restore", str(copy))
     assert restored.returncode == 0, restored.stderr
-    assert restored.stdout.startswith(f"restored {copy} into {db}: 1 issue(s), 301 active subscriber(s)")
+    assert restored.stdout.startswith(f"restored {copy} into {db}: 1 issue, 301 active subscribers")
     saved = sorted(tmp_path.glob("bot.sqlite3.before-restore-*"))
     assert len(saved) == 1 and f"kept as {saved[0]}" in restored.stdout
     with sqlite3.connect(db) as conn:

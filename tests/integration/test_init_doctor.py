@@ -128,9 +128,9 @@ def test_doctor_on_a_sound_set_up_reports_each_check_and_whether_the_bot_runs(
     finished(bulletin_bot("--config", str(config), "issues"))  # creates and migrates the database
     code, lines = _doctor(config)
     assert code == 0, lines
-    assert lines["config"] == f"✓ config: {config}, 1 admin(s), 1 department(s), polling mode"
+    assert lines["config"] == f"✓ config: {config}, 1 admin, 1 department, polling mode"
     assert lines["token"] == "✓ token: the bot is @office_bulletin_bot (id 4711)"
-    assert lines["webhook"] == "✓ webhook: none set (polling mode), 0 update(s) waiting"
+    assert lines["webhook"] == "✓ webhook: none set (polling mode), 0 updates waiting"
     assert lines["database"].startswith(f"✓ database: sqlite:///{db}, migrated (")
     assert lines["disk"].startswith("✓ disk: ") and f"GB free in {tmp_path}" in lines["disk"]
     assert lines["bot"] == ("! bot: not running: nothing is pushed until `bulletin-bot run` starts "
@@ -164,7 +164,7 @@ def test_doctor_names_each_failure_and_exits_1(server: LocalBotApi, tmp_path: Pa
     assert code == 1
     assert lines["webhook"].startswith("✗ webhook: Telegram's last delivery to https://127.0.0.1:8443/hook failed "
                                        "at ")
-    assert lines["webhook"].endswith("(1 update(s) waiting); check the reverse proxy and that `bulletin-bot run` "
+    assert lines["webhook"].endswith("(1 update waiting); check the reverse proxy and that `bulletin-bot run` "
                                      "is up")
     assert lines["database"] == (
         f"✗ database: sqlite:///{tmp_path / 'bulletin-bot.sqlite3'} is at revision 9999_future, which this version "
