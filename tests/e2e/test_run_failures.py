@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from support.run import TOKEN, USER, free_port
+from support.api import free_port
+from support.run import TOKEN, USER
 
 from localbotapi import Limits, LocalBotApi
 
