@@ -20,7 +20,7 @@ from localbotapi import Limits, LocalBotApi
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    with LocalBotApi(limits=Limits(enabled=False)) as s:
+    with LocalBotApi(limits=Limits(enabled=False), local_mode=True) as s:
         s.add_bot(TOKEN)
         s.add_user(3001, "王芳", language_code="zh-hans")
         s.add_group(-5001, "综合科")

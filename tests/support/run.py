@@ -30,7 +30,7 @@ def run_server() -> Iterator[Any]:
     """The local Bot API server with the bot and one Chinese-speaking user."""
     from localbotapi import Limits, LocalBotApi
 
-    with LocalBotApi(limits=Limits(enabled=False)) as s:
+    with LocalBotApi(limits=Limits(enabled=False), local_mode=True) as s:
         s.add_bot(TOKEN, username="bulletin_run_bot")
         s.add_user(USER, "王五", language_code="zh-hans")
         yield s
