@@ -28,6 +28,7 @@ from telegram.ext import (
 from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
+from bot.common.outbox import API_READ_TIMEOUT
 from bot.features import access, corrections, desk, reading, receipts
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
@@ -84,6 +85,8 @@ def build_application(
         .base_file_url(file_base_url(config.telegram.api_base_url))
         .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
         .rate_limiter(SharedSendBudget(send_budget))
+        .read_timeout(API_READ_TIMEOUT)  # a reply Telegram holds for seconds is waited for, not lost or re-sent
+        .write_timeout(API_READ_TIMEOUT)
         .job_queue(None)  # PTB would start its own APScheduler (it is installed); timed work is jobs/leader.py's
         .post_init(startup)
         .post_shutdown(stop_services)

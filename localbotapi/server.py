@@ -238,11 +238,8 @@ class LocalBotApi(ControlApi, MessagesApi, CommandsApi, MembersApi):
                 self._log_fault(method, kind, False, None)
                 err = ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
                 return json_response(err.payload(), 429, {"Retry-After": str(retry_after)})
-            if kind == "slow":
-                await self._hold(self._hang_seconds())
-                self._log_fault(method, kind, True, None)
-                fault = None
-        if fault is not None:
+        slow = fault is not None and fault[0] == "slow"
+        if fault is not None and not slow:
             kind, deliver, retry_after = fault
             result_info: Any = None
             if deliver:
@@ -265,6 +262,9 @@ class LocalBotApi(ControlApi, MessagesApi, CommandsApi, MembersApi):
             raise asyncio.CancelledError  # nothing may be written on the aborted connection
         try:
             params = await self._read_params(request)
+            if slow:  # received, then answered late (the client may have given up by then)
+                self._log_fault(method, "slow", True, None)
+                await self._hold(self._hang_seconds())
             held = 0.0
             while True:
                 try:
