@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -34,7 +35,7 @@ from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
 from bulletin.i18n import EN, ZH, t
-from config import Config
+from config import Config, ConfigError
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
 
@@ -203,6 +204,10 @@ def running_webhook(
             await application.bot.set_webhook(
                 url=webhook_url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES
             )
+        except BadRequest as exc:
+            # e.g. "bad webhook: An HTTPS URL must be provided for webhook" from a server without --local
+            await listener.stop()
+            raise ConfigError(f"telegram.webhook_url: the Bot API server refused {webhook_url!r}: {exc}") from None
         except BaseException:
             await listener.stop()
             raise

@@ -110,8 +110,9 @@ class LimitsAndFaults(ServerState):
         """Fail a fraction ``rate`` of requests (of ``methods``, case-insensitive; None = all) with a fault
         drawn from ``kinds``: "502" (nginx page, nothing delivered), "429" (forced, nothing delivered, with
         ``retry_after``), "drop" (connection aborted), "hang" (no answer for ``hang_seconds``, then aborted) and
-        "slow" (the request is held ``hang_seconds`` and then succeeds, as TDLib waits out a short flood wait). For drop/hang the
-        request is processed first (message delivered, response lost) with probability ``deliver_before_fault``.
+        "slow" (the request is held ``hang_seconds`` and then succeeds, as TDLib waits out a short flood wait).
+        For drop/hang the request is processed first (message delivered, response lost) with probability
+        ``deliver_before_fault``.
         ``count`` caps the number of faults; rate=0 switches faults off."""
         with self._lock:
             self._fault = Fault(

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from support.localbotapi import TOKEN, Reply, call, call_form
+from support.localbotapi import TOKEN, Reply, call, call_form, error
 
 from localbotapi import Limits, LocalBotApi
 
@@ -32,13 +32,6 @@ def server() -> Iterator[LocalBotApi]:
         s.add_user(1001, "李雷", username="lilei")
         s.add_user(1002, "Han", language_code="en")
         yield s
-
-
-def error(reply: Reply) -> tuple[int, str, dict[str, Any] | None]:
-    assert reply.body["ok"] is False
-    assert reply.body["error_code"] == reply.status
-    assert set(reply.body) <= {"ok", "error_code", "description", "parameters"}
-    return reply.status, reply.description, reply.body.get("parameters")
 
 
 # ---------------------------------------------------------------------------- routing and shapes

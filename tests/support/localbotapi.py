@@ -42,3 +42,11 @@ def call_form(server: LocalBotApi, method: str, token: str = TOKEN, **params: An
     data = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
     r = httpx.post(f"{server.api_base_url()}{token}/{method}", data=data, timeout=10)
     return Reply(r.status_code, r.json(), r.headers)
+
+
+def error(reply: Reply) -> tuple[int, str, dict[str, Any] | None]:
+    """An error answer's (HTTP status, description, parameters), checked to have the Bot API's error shape."""
+    assert reply.body["ok"] is False
+    assert reply.body["error_code"] == reply.status
+    assert set(reply.body) <= {"ok", "error_code", "description", "parameters"}
+    return reply.status, reply.description, reply.body.get("parameters")
