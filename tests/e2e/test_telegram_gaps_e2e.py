@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from support.bot import buttons
+from support.bot import buttons, free_port
 from support.desk import (
     ADMIN_A,
     EN_SUBSCRIBER,
@@ -23,6 +23,8 @@ from support.desk import (
     subscribe,
 )
 
+from bot.app import build_application, running_webhook
+from config import ConfigError
 from storage.db import transaction
 from storage.publishing_repo import CorrectionRepository
 
@@ -121,3 +123,22 @@ async def test_flood_control_on_button_answers_and_edits_is_waited_out_or_skippe
         assert await server.await_for(lambda: admin.current(prompt).text != prompt.text, timeout=15)
         assert [(f["method"], f["kind"]) for f in server.faults()][-1] == ("editMessageText", "429")
         assert ("editMessageText", 200) in server.method_counts()
+
+
+async def test_a_webhook_url_the_bot_api_server_refuses_is_named_at_start(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    """A server without --local refuses plain http as Telegram does; `run` stops with one line naming the key."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    app = build_application(desk_config(server), session_factory=factory, extensions=[])
+    with pytest.raises(ConfigError) as refused:
+        async with running_webhook(
+            app, listen="127.0.0.1", port=port, url_path="hook", webhook_url=url, secret_token="s3cret"
+        ):
+            pass
+    assert str(refused.value).lower() == (
+        f"telegram.webhook_url: the bot api server refused '{url}': bad webhook: an https url must be provided for "
+        "webhook"
+    )
+    assert server.webhook_info(TOKEN)["url"] == ""
