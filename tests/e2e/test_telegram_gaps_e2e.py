@@ -27,6 +27,8 @@ from bot.app import build_application, running_webhook
 from config import ConfigError
 from storage.db import transaction
 from storage.publishing_repo import CorrectionRepository
+from storage.push_models import PushState
+from storage.push_repo import PushRepository
 
 HOURS = 3600
 
@@ -48,6 +50,14 @@ async def _push_sample(
     _preview, panel = await admin.upload("b6.txt", sample_bytes())
     await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
     assert await server.await_for(lambda: all(len(s.messages()) == 1 for s in subscribers), timeout=15)
+    assert await server.await_for(lambda: _reached(factory) == len(subscribers))
+    assert await server.await_for(lambda: _push_done(factory))
+
+
+def _push_done(factory: sessionmaker[Session]) -> bool:
+    """The push finished (its last words to admins are out, not to be taken for the answer to the next command)."""
+    with transaction(factory) as s:
+        return [p.state for p in PushRepository(s).in_state(*PushState)] == [PushState.DONE.value]
 
 
 async def test_recall_edits_messages_too_old_to_delete_into_a_recall_notice(
@@ -115,6 +125,7 @@ async def test_flood_control_on_button_answers_and_edits_is_waited_out_or_skippe
         subscriber = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
         assert await server.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
         assert await server.await_for(lambda: _reached(factory) == 1)
+        assert await server.await_for(lambda: _push_done(factory))
 
         server.inject_faults(rate=1.0, kinds=("429",), methods={"editMessageText"}, count=1, retry_after=2)
         [prompt] = await admin.send("/recall 58")
