@@ -3,7 +3,6 @@ to delete, requests Telegram holds for seconds before it answers, and flood cont
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from support.desk import (
     Admin,
     ChatUser,
     desk_config,
-    desk_server,
     running_desk,
     sample_bytes,
     subscribe,
@@ -34,9 +32,9 @@ HOURS = 3600
 
 
 @pytest.fixture
-def server() -> Iterator[Any]:
-    with desk_server() as s:
-        yield s
+def server(desk_api: Any) -> Any:
+    """The desk's local Bot API server (tests/e2e/conftest.py), without a running bot."""
+    return desk_api
 
 
 def _reached(factory: sessionmaker[Session]) -> int:
