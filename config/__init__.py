@@ -23,6 +23,7 @@ from config.model import (
     load_config,
     resolve_sqlite_path,
     user_data_dir,
+    webhook_url_problem,
 )
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "load_config",
     "resolve_sqlite_path",
     "user_data_dir",
+    "webhook_url_problem",
 ]
