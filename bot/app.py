@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -42,7 +42,7 @@ from storage.db import open_database
 log = logging.getLogger(__name__)
 
 COMMANDS: tuple[str, ...] = (
-    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search"
+    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search", "whoami"
 )
 
 
@@ -130,7 +130,11 @@ def _services(application: Application[Any, Any, Any, Any, Any, Any]) -> list[Ba
 
 async def startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """post_init: set the command menu and start the extensions' background services."""
-    await set_command_menu(application)
+    try:
+        await set_command_menu(application)
+    except NetworkError as exc:
+        # The network dropped right after start-up: the bot runs on (polling retries), the menu waits a restart.
+        log.warning("could not register the command menu (%s); the bot runs without it until its next start", exc)
     for service in _services(application):
         await service.start(application)
 

@@ -9,8 +9,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from bulletin_bot.logs import configure_logging
-from config import Config, ConfigError, config_file_warning, load_config
+from bulletin_bot.logs import configure_logging, is_operational, one_line
+from config import Config, ConfigError, config_file_warning, config_path, load_config, user_data_dir
 
 log = logging.getLogger("bulletin_bot")
 
@@ -35,6 +35,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "subscribers": ("bulletin_bot.cmd_access", "list subscribers, export them as CSV, or remove one"),
     "audit": ("bulletin_bot.cmd_access", "show the audit log of admin actions"),
     "sandbox": ("bulletin_bot.sandbox", "offline demo: a local Bot API server, the bot and a terminal chat"),
+    "doctor": ("bulletin_bot.cmd_doctor", "check the config, token, webhook, database, calendar, font, disk and bot"),
+    "backup": ("bulletin_bot.cmd_backup", "copy the SQLite database consistently, even while the bot runs"),
+    "restore": ("bulletin_bot.cmd_backup", "put a backup copy back after checking it (the bot must be stopped)"),
 }
 
 
@@ -47,7 +50,7 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
         if arg == "--config":
             i += 2
             continue
-        if arg.startswith("--config="):
+        if arg.startswith("--config=") or arg == "--debug":
             i += 1
             continue
         return arg if arg in COMMANDS else None
@@ -63,6 +66,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bulletin-bot", description="Distribute a work bulletin over Telegram.")
     parser.add_argument(
         "--config", metavar="PATH", help="TOML config file (default: $BULLETIN_BOT_CONFIG, else built-in defaults)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="log at DEBUG and show the traceback of any error (default: one line)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = _chosen_command(sys.argv[1:] if argv is None else argv)
@@ -85,10 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def load() -> Config:
         cfg = load_config(args.config)
-        configure_logging(cfg)
+        configure_logging(cfg, debug=args.debug)
         warning = config_file_warning(args.config)
         if warning:
             log.warning("%s", warning)
+        if config_path(args.config) is None and not os.environ.get("BULLETIN_BOT_DATABASE_URL"):
+            # Without a config file the database lives in the user's data directory, created here (private).
+            user_data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
         return cfg
 
     handler: Callable[[argparse.Namespace, Callable[[], Config]], int] = args._handler
@@ -104,6 +113,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"bulletin-bot {args.command}: {failure_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def failure_line(exc: BaseException) -> str:
+    """What the operator reads when a command fails unexpectedly: one line, the traceback only with --debug."""
+    if is_database_error(exc):
+        return f"cannot use the database: {one_line(getattr(exc, 'orig', None) or exc)} (check [database] url; " \
+            "`bulletin-bot doctor` checks it)"
+    if is_operational(exc):
+        return f"network error: {one_line(exc)}"
+    return f"{one_line(exc)} (run with --debug for the traceback)"
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether EXC comes from the database driver or SQLAlchemy (checked by module: nothing is imported)."""
+    return any(cls.__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg") for cls in type(exc).__mro__)
 
 
 if __name__ == "__main__":  # pragma: no cover

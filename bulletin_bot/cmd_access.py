@@ -22,8 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin_bot.console import utf8_output
+from bulletin_bot.wording import unknown_issue
 from config import Config
 from storage.access_repo import AdminRepository, AuditLog, RosterEntry, roster
+from storage.archive import IssueRepository
 from storage.db import open_database, transaction
 from storage.files import open_private
 from storage.subscribers import SubscriberRepository
@@ -263,7 +265,8 @@ def _export_csv(config: Config, entries: list[RosterEntry], path: str) -> int:
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=_limit, default=50, metavar="N", help="how many entries (default 50)")
-    parser.add_argument("--issue", type=_positive_user_id, metavar="ID", help="only entries about this stored issue id")
+    parser.add_argument("--issue", metavar="ISSUE",
+                        help='only entries about this issue ("15", "2023-1", "2022-07-05" or "#id")')
     parser.add_argument("--actor", type=_user_id, metavar="USER_ID", help="only entries by this Telegram user")
 
 
@@ -272,12 +275,20 @@ def run_audit(args: argparse.Namespace, load: Load) -> int:
 
     def body(config: Config, factory: sessionmaker[Session]) -> int:
         with transaction(factory) as s:
-            entries = AuditLog(s).recent(args.limit, actor_id=args.actor, issue_id=args.issue)
+            issues = IssueRepository(s)
+            issue_id: int | None = None
+            if args.issue is not None:
+                stored = issues.resolve(args.issue)
+                if stored is None:
+                    raise _Failure(unknown_issue(args.issue), 2)
+                issue_id = stored.id
+            entries = AuditLog(s).recent(args.limit, actor_id=args.actor, issue_id=issue_id)
+            refs = issues.refs(e.issue_id for e in entries if e.issue_id is not None)
         if not entries:
             print("the audit log is empty" if args.issue is None and args.actor is None else "no matching entries")
             return 0
         for entry in entries:
-            print(entry.line(_local(config, entry.at)))
+            print(entry.line(_local(config, entry.at), refs))
         return 0
 
     return _guarded(load, body)

@@ -16,6 +16,7 @@ from bulletin.corrections import EDITABLE, REMEMBERED, FieldError, parse_assignm
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
 from bulletin_bot.console import utf8_output
+from bulletin_bot.wording import unknown_issue
 from config import Config
 from jobs.archive import import_file
 from jobs.intake import forget
@@ -224,12 +225,7 @@ def run_show(args: argparse.Namespace, load: Load) -> int:
                 return 0
             stored = repo.get(same_day[0].id) if same_day else repo.resolve(args.issue) if day is None else None
         if stored is None:
-            return _fail(
-                f"no stored issue {args.issue!r} (give the cumulative number like 1, year-number like 2023-1 or a "
-                "date like 2022-07-05; "
-                "`bulletin-bot issues` lists them)",
-                2,
-            )
+            return _fail(unknown_issue(args.issue), 2)
         if args.article is None:
             print(_issue_text(stored))
             return 0

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
 from bulletin_bot.eventloop import use_uvloop
+from bulletin_bot.wording import unknown_issue
 from config import Config, ConfigError
-from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until
+from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until, probe_leader
 from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
 from jobs.push_messages import format_duration
 from jobs.runner import PushRunner
-from jobs.schedule import ScheduleError, next_default_slot, parse_at
+from jobs.schedule import ScheduleError, next_default_slot, parse_at, working_day
 from storage.access_repo import AuditLog
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import open_database, transaction
@@ -128,21 +129,42 @@ def schedule_issue(
     with transaction(factory) as session:
         stored = _resolve(session, ref)
         if stored is None:
-            return _fail(f"no stored issue matches {ref!r} (see `bulletin-bot issues`)", 2)
+            return _fail(unknown_issue(ref), 2)
         try:
             result = publish(session, stored.id, when, now)
         except PublishError as exc:
             return _fail(f"{issue_label(stored.issue, ZH)}: {exc}")
         audience = SubscriberRepository(session).count_active()
         AuditLog(session).record(actor_id=None, action="publish", issue_id=stored.id,
-                                 detail=f"command line: push #{result.push.id} due {when.isoformat()}")
+                                 detail=f"command line: push #{result.push.id} due {_local(config, when)} "
+                                        f"({config.push.timezone.key})")
+        leader = probe_leader(session.get_bind().engine)
     for warning in warnings:
         print(f"warning: {warning}; pass --at to choose the time yourself", file=sys.stderr)
     verb = "rescheduled" if result.rescheduled else "scheduled"
     moment = "now" if now_flag else f"at {_local(config, when)} ({config.push.timezone.key})"
     print(f"{issue_label(stored.issue, ZH)}: push #{result.push.id} {verb} {moment}; {audience} active subscribers",
           file=out or sys.stdout)
+    for note in publish_notes(config, when, audience=audience, explicit_time=at is not None, leader=leader.running):
+        print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def publish_notes(
+    config: Config, when: dt.datetime, *, audience: int, explicit_time: bool, leader: bool
+) -> list[str]:
+    """What the operator cannot see from the command line about a push just scheduled for WHEN (pure)."""
+    notes = []
+    if audience == 0:
+        notes.append("nobody is subscribed yet: the push goes to whoever has subscribed when it starts")
+    day = working_day(when.astimezone(config.tz).date(), config.push.calendar)
+    if explicit_time and not day.working:
+        why = (f"a public holiday ({day.holiday_name})" if day.holiday_name
+               else "a day off in [push] holidays" if day.day in config.push.holidays else "not a working day")
+        notes.append(f"{when.astimezone(config.tz):%Y-%m-%d} is {why}; the push is sent anyway, at the time given")
+    if not leader:
+        notes.append("no bot process is running on this database: nothing is sent until `bulletin-bot run` starts")
+    return notes
 
 
 def run_publish(args: argparse.Namespace, load: Load) -> int:
@@ -216,7 +238,7 @@ def _issue_action(
         with transaction(factory) as session:
             stored = _resolve(session, ref)
             if stored is None:
-                return _fail(f"no stored issue matches {ref!r} (see `bulletin-bot issues`)", 2)
+                return _fail(unknown_issue(ref), 2)
             try:
                 line, detail = act(session, stored, config)
             except PublishError as exc:
@@ -264,7 +286,7 @@ def _status_snapshot(
         if ref is not None:
             stored = _resolve(session, ref)
             if stored is None:
-                return f"no stored issue matches {ref!r} (see `bulletin-bot issues`)"
+                return unknown_issue(ref)
             candidates = pushes.for_issue(stored.id)
             if not candidates:
                 return f"{issue_label(stored.issue, ZH)} has never been published"

@@ -39,28 +39,65 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     if mode == "webhook" and (problem := webhook_url_problem(telegram.webhook_url, telegram.api_base_url)):
         raise ConfigError(problem)  # --mode webhook over a polling config: load_config did not check the URL
 
-    if config.logging.level.upper() != "DEBUG":
-        # httpx logs every request at INFO, i.e. every long poll and every reply; keep that for DEBUG only.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken
 
     from bot.app import build_application  # late: telegram and the database are only needed here
     from bulletin_bot.cmd_push import bot_extensions, hold_leadership
+    from storage.db import open_database
 
-    # One process polls and sends: on PostgreSQL the others stand by; on SQLite a second one refuses to start.
-    leadership = hold_leadership(config)
-    if leadership is None:
-        return 1
-    application = build_application(config, extensions=bot_extensions(config, leadership))
+    # Until the bot runs, SIGTERM ends a wait (for the network, or standing by for leadership) cleanly.
+    signal.signal(signal.SIGTERM, _stop_waiting)
+    try:
+        check_bot_api(config)
+        _engine, factory = open_database(config.database.url)  # a dead database: one line from the CLI, exit 1
+        # One process polls and sends: on PostgreSQL the others stand by; on SQLite a second one refuses to start.
+        leadership = hold_leadership(config)
+        if leadership is None:
+            return 1
+        application = build_application(config, session_factory=factory,
+                                        extensions=bot_extensions(config, leadership))
+    except _StopWaiting:
+        return 0
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # PTB and the webhook loop install their own handlers
     use_uvloop()  # before run_polling/run_webhook create the loop
     try:
         _run(application, config, mode)
     except InvalidToken:
-        raise ConfigError("telegram.token: the Bot API rejected this token") from None
-    except NetworkError as exc:
-        print(f"bulletin-bot run: cannot reach the Bot API at {telegram.api_base_url}: {exc}", file=sys.stderr)
-        return 1
+        raise ConfigError(token_rejected("Unauthorized")) from None
     return 0
+
+
+def token_rejected(description: str) -> str:
+    """The one line for a token the Bot API does not know (`run` exits 2 with it)."""
+    return f"telegram.token: the Bot API rejected this token ({description}); get the right one from @BotFather"
+
+
+class _StopWaiting(Exception):
+    """SIGTERM arrived while `run` was waiting for the Bot API."""
+
+
+def _stop_waiting(_signum: int, _frame: object) -> None:
+    raise _StopWaiting
+
+
+def check_bot_api(config: Config) -> None:
+    """Wait until the Bot API answers getMe (one line per problem, bounded backoff); a refused token: ConfigError.
+
+    Without network the bot keeps trying instead of exiting, so a machine that boots before its network (or a
+    Telegram outage) needs nobody to restart it; a wrong token will never work and exits 2 at once.
+    """
+    from bulletin_bot.botapi import BotApi, BotApiError, wait_for_bot_api
+
+    telegram = config.telegram
+    try:
+        me = wait_for_bot_api(BotApi(telegram.api_base_url, telegram.token), _say)
+    except BotApiError as exc:
+        raise ConfigError(token_rejected(exc.description)) from None
+    log.info("the Bot API answers: this is @%s", me.get("username"))
+
+
+def _say(line: str) -> None:
+    print(f"bulletin-bot run: {line}", file=sys.stderr, flush=True)
 
 
 def _run(application: Any, config: Config, mode: str) -> None:
@@ -71,7 +108,8 @@ def _run(application: Any, config: Config, mode: str) -> None:
         _serve_webhook(application, config)
     else:
         log.info("polling mode: %s", telegram.api_base_url)
-        application.run_polling(timeout=telegram.poll_timeout, allowed_updates=Update.ALL_TYPES)
+        # bootstrap_retries=-1: a network drop between the start-up check and the first call is retried too.
+        application.run_polling(timeout=telegram.poll_timeout, allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
 
 
 def _serve_webhook(application: Any, config: Config) -> None:

@@ -5,6 +5,7 @@ It imports none of them; config.model holds the typed Config and its loading, co
 
 from config.model import (
     DEFAULT_API_BASE_URL,
+    DEFAULT_DATABASE_NAME,
     MISSING_SECRET,
     SECRET_TOKEN_FORMAT,
     AccessConfig,
@@ -20,11 +21,14 @@ from config.model import (
     config_from_mapping,
     config_path,
     load_config,
+    resolve_sqlite_path,
+    user_data_dir,
     webhook_url_problem,
 )
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
+    "DEFAULT_DATABASE_NAME",
     "MISSING_SECRET",
     "SECRET_TOKEN_FORMAT",
     "AccessConfig",
@@ -40,5 +44,7 @@ __all__ = [
     "config_from_mapping",
     "config_path",
     "load_config",
+    "resolve_sqlite_path",
+    "user_data_dir",
     "webhook_url_problem",
 ]

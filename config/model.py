@@ -58,9 +58,17 @@ class TelegramConfig:
     poll_timeout: int = 30
 
 
+# The SQLite file's name when [database] url is not set: next to the config file, or in the user's data directory.
+DEFAULT_DATABASE_NAME = "bulletin-bot.sqlite3"
+
+# A SQLite URL and its path ("sqlite:///relative.db", "sqlite+pysqlite:////abs/path.db?mode=ro").
+_SQLITE_URL = re.compile(r"(?P<scheme>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?", re.DOTALL)
+
+
 @dataclass(frozen=True)
 class DatabaseConfig:
-    url: str = "sqlite:///bulletin-bot.sqlite3"
+    # A relative SQLite path is read relative to the config file's directory (see resolve_sqlite_path).
+    url: str = f"sqlite:///{DEFAULT_DATABASE_NAME}"
 
 
 @dataclass(frozen=True)
@@ -267,8 +275,36 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
 
 
-def config_from_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
-    """Build and validate the config from parsed TOML; env overrides token and database URL."""
+def user_data_dir() -> Path:
+    """Where the database lives when no config file is given (~/.local/share/bulletin-bot on Linux)."""
+    import platformdirs  # late: only a command run without a config file needs it
+
+    return Path(platformdirs.user_data_dir("bulletin-bot", appauthor=False))
+
+
+def resolve_sqlite_path(url: str, base_dir: Path) -> str:
+    """URL with a relative SQLite path made absolute against BASE_DIR; other URLs unchanged.
+
+    Without this a config's "sqlite:///bulletin-bot.sqlite3" would be opened in whatever directory a command
+    happens to run in, and `cd /tmp && bulletin-bot run` would start on an empty archive.
+    """
+    m = _SQLITE_URL.fullmatch(url)
+    if m is None:
+        return url
+    path = m["path"]
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
+        return url
+    return f"{m['scheme']}{(base_dir / path).resolve()}{m['query'] or ''}"
+
+
+def config_from_mapping(
+    raw: Mapping[str, Any], env: Mapping[str, str] | None = None, *, base_dir: Path | None = None
+) -> Config:
+    """Build and validate the config from parsed TOML; env overrides token and database URL.
+
+    With BASE_DIR, a relative SQLite path (the default one included) is read relative to it: load_config passes
+    the config file's directory, or the user's data directory when there is no file.
+    """
     env = os.environ if env is None else env
     hints = get_type_hints(Config)
     known = {f.name for f in fields(Config)}
@@ -281,6 +317,8 @@ def config_from_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = 
         cfg = _replace(cfg, "telegram", token=env["BULLETIN_BOT_TOKEN"])
     if env.get("BULLETIN_BOT_DATABASE_URL"):
         cfg = _replace(cfg, "database", url=env["BULLETIN_BOT_DATABASE_URL"])
+    elif base_dir is not None:
+        cfg = _replace(cfg, "database", url=resolve_sqlite_path(cfg.database.url, base_dir))
     _validate(cfg)
     return cfg
 
@@ -334,7 +372,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     env = os.environ if env is None else env
     p = config_path(path, env)
     if p is None:
-        return config_from_mapping({}, env)
+        return config_from_mapping({}, env, base_dir=user_data_dir())
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -343,4 +381,4 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         raise ConfigError(f"{p}: cannot read config file: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: invalid TOML: {exc}") from None
-    return config_from_mapping(raw, env)
+    return config_from_mapping(raw, env, base_dir=p.resolve().parent)

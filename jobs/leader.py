@@ -183,6 +183,48 @@ class Leadership:
         self.held = False
 
 
+@dataclass(frozen=True)
+class LeaderProbe:
+    """Whether some process leads on a database (so pushes are being sent), as another process can see it."""
+
+    running: bool
+    pid: int | None = None  # SQLite only: the leader writes its pid into the lock file
+
+
+def probe_leader(engine: Engine) -> LeaderProbe:
+    """Look, without becoming the leader, whether a bot process holds leadership on ENGINE's database.
+
+    SQLite: a shared, non-blocking flock on the lock file conflicts with the leader's exclusive one (the probe holds
+    it for microseconds; a leader starting in that instant is refused and says so). PostgreSQL: the advisory lock is
+    tried and released at once when it was free.
+    """
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:" or database.startswith("file::memory:"):
+            return LeaderProbe(False)
+        path = os.path.abspath(database) + ".lock"
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError:
+            return LeaderProbe(False)
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                written = handle.read(32).decode("ascii", "replace").strip()
+                return LeaderProbe(True, int(written) if written.isdigit() else None)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return LeaderProbe(False)
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        database, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
+        key = advisory_key(str(database), str(schema))
+        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            return LeaderProbe(False)
+        return LeaderProbe(True)
+
+
 class LeaderLock(Protocol):
     """What the timed jobs need of leadership (Leadership, or a test's fake)."""
 

@@ -134,7 +134,8 @@ class Chart:
     legend: tuple[tuple[str, str], ...]  # (axis label, department name); empty when names are drawn as they are
 
 
-def _cjk_font() -> str | None:
+def cjk_font() -> str | None:
+    """The first installed font of _CJK_FONTS (Chinese glyphs for the chart), or None."""
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
@@ -163,7 +164,7 @@ def ack_chart(
             if row.delivered and row.department not in names:
                 names.append(row.department)
     shown = [no_department if n is None else n for n in names]
-    font = _cjk_font()
+    font = cjk_font()
     legend: tuple[tuple[str, str], ...] = ()
     if font is None and any(not s.isascii() for s in shown):
         legend = tuple((f"D{i}", s) for i, s in enumerate(shown, start=1))

@@ -6,7 +6,7 @@ import builtins
 import datetime as dt
 import enum
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Unpack
 
@@ -99,11 +99,15 @@ class AuditEntry:
     subscriber_chat_id: int | None
     detail: str
 
-    def line(self, when: str) -> str:
-        """This entry as one plain-text line, WHEN being its time already formatted for the reader."""
+    def line(self, when: str, refs: Mapping[int, str] | None = None) -> str:
+        """This entry as one plain-text line, WHEN being its local time already formatted for the reader.
+
+        The issue is named by its reference from REFS (IssueRepository.refs: "2024-6", what `show` and /issue
+        take), else "#id" (an issue deleted since, or no REFS given).
+        """
         parts = [when, str(self.actor_id) if self.actor_id is not None else "-", self.action]
         if self.issue_id is not None:
-            parts.append(f"issue={self.issue_id}")
+            parts.append(f"issue={(refs or {}).get(self.issue_id, f'#{self.issue_id}')}")
         if self.subscriber_chat_id is not None:
             parts.append(f"chat={self.subscriber_chat_id}")
         if self.detail:

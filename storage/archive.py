@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -51,15 +51,23 @@ class StoredIssue:
 
     @property
     def ref(self) -> str:
-        """How to name this issue to IssueRepository.resolve: '2023-1', else the cumulative number, else the date of
-        a dated report ('2022-07-05'), else '#id'."""
-        if self.issue.number is None:
-            return self.issue.date.isoformat() if self.issue.date is not None else f"#{self.id}"
-        if self.issue.year is not None:
-            return f"{self.issue.year}-{self.issue.number}"
-        if self.issue.total_number is not None:
-            return str(self.issue.total_number)
-        return f"#{self.id}"
+        """How to name this issue to IssueRepository.resolve (see issue_ref)."""
+        i = self.issue
+        return issue_ref(self.id, year=i.year, number=i.number, total_number=i.total_number, date=i.date)
+
+
+def issue_ref(
+    issue_id: int, *, year: int | None, number: int | None, total_number: int | None, date: dt.date | None
+) -> str:
+    """How to name an issue to IssueRepository.resolve: '2023-1', else the cumulative number, else the date of a
+    dated report ('2022-07-05'), else '#id'."""
+    if number is None:
+        return date.isoformat() if date is not None else f"#{issue_id}"
+    if year is not None:
+        return f"{year}-{number}"
+    if total_number is not None:
+        return str(total_number)
+    return f"#{issue_id}"
 
 
 @dataclass(frozen=True)
@@ -189,6 +197,20 @@ class IssueRepository:
     @staticmethod
     def _stored(row: IssueRow) -> StoredIssue:
         return StoredIssue(id=row.id, issue=_to_issue(row))
+
+    def refs(self, issue_ids: Iterable[int]) -> dict[int, str]:
+        """The reference (StoredIssue.ref) of each stored issue among ISSUE_IDS, without loading their contents."""
+        wanted = set(issue_ids)
+        if not wanted:
+            return {}
+        rows = self._session.execute(
+            select(IssueRow.id, IssueRow.year, IssueRow.number, IssueRow.total_number, IssueRow.date)
+            .where(IssueRow.id.in_(wanted))
+        )
+        return {
+            row.id: issue_ref(row.id, year=row.year, number=row.number, total_number=row.total_number, date=row.date)
+            for row in rows
+        }
 
     def get(self, issue_id: int) -> StoredIssue | None:
         """The issue with database id ISSUE_ID, if any."""

@@ -7,13 +7,14 @@ import importlib.util
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.files import create_private
@@ -137,3 +138,33 @@ def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
     engine = create_db_engine(url)
     migrate(engine)
     return engine, make_session_factory(engine)
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database stands against this version's migrations."""
+
+    current: str | None  # None: not migrated at all (a new, empty database)
+    head: str
+    known: bool  # False: a revision this version's migrations do not contain (made by a newer version)
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def known_revisions() -> tuple[set[str], str]:
+    """Every revision among the packaged migrations, and the newest (the head)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    assert head is not None
+    return {rev.revision for rev in script.walk_revisions()}, head
+
+
+def schema_state(connection: Connection) -> SchemaState:
+    """The revision CONNECTION's database is at, compared with the packaged migrations (reads only)."""
+    revisions, head = known_revisions()
+    current = MigrationContext.configure(connection).get_current_revision()
+    return SchemaState(current, head, current is None or current in revisions)

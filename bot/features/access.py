@@ -43,8 +43,9 @@ from jobs.access import (
 )
 from jobs.access import decide_request as decide
 from jobs.schedule import ScheduleError, parse_duration
-from jobs.uow import UnitsOfWork
+from jobs.uow import UnitOfWork, UnitsOfWork
 from storage.access_repo import (
+    AuditEntry,
     InviteStatus,
     RequestState,
     SubscriptionRequest,
@@ -371,12 +372,16 @@ async def audit_command(update: Update, context: Ctx) -> None:
         await h.reply(update, context, esc(t(lang, "access_usage_audit", max=AUDIT_MAX)))
         return
     limit = int(args[0]) if args else AUDIT_DEFAULT
-    entries = await h.unit_of_work(context, lambda u: u.audit.recent(limit))
+    def read(u: UnitOfWork) -> tuple[list[AuditEntry], dict[int, str]]:
+        entries = u.audit.recent(limit)
+        return entries, u.issues.refs(e.issue_id for e in entries if e.issue_id is not None)
+
+    entries, refs = await h.unit_of_work(context, read)
     if not entries:
         await h.reply(update, context, t(lang, "access_audit_empty"))
         return
     lines = [t(lang, "access_audit_heading", count=len(entries))]
-    lines += [e.line(_local(d.config, e.at)) for e in entries]
+    lines += [e.line(_local(d.config, e.at), refs) for e in entries]
     await h.reply(update, context, esc("\n".join(lines)))
 
 

@@ -1,4 +1,4 @@
-"""The reading feature: /start, /help, /latest, /issues, /issue, /article, /search and their buttons.
+"""The reading feature: /start, /help, /whoami, /latest, /issues, /issue, /article, /search and their buttons.
 
 Handlers parse the update, read the archive in one transaction (in a worker thread), render, and reply.
 """
@@ -112,6 +112,16 @@ async def help_command(update: Update, context: Ctx) -> None:
     """/help: every command with an example."""
     lang = user_lang(update)
     await reply(update, context, bold(t(lang, "help_heading")) + "\n" + t(lang, "help"))
+
+
+async def whoami(update: Update, context: Ctx) -> None:
+    """/whoami: the sender's Telegram user id (an admin needs it for [access] admins), and the group's id in a group."""
+    lang = user_lang(update)
+    user, chat = update.effective_user, update.effective_chat
+    lines = [t(lang, "whoami", user_id=f"<code>{user.id}</code>")] if user is not None else []
+    if chat is not None and chat.type != "private":
+        lines.append(t(lang, "whoami_group", chat_id=f"<code>{chat.id}</code>"))
+    await reply(update, context, "\n".join(lines))
 
 
 # --- issues and articles
@@ -445,6 +455,7 @@ def extension(config: Config, factory: object) -> Extension:
     commands = {
         "start": start,
         "help": help_command,
+        "whoami": whoami,
         "latest": latest,
         "issues": issues_command,
         "issue": issue_command,

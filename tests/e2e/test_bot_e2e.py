@@ -105,10 +105,22 @@ async def test_start_tells_a_subscriber_they_are_subscribed_instead_of_asking_th
 async def test_help_lists_every_command_with_an_example(bot: dict[str, Any], zh: ChatUser) -> None:
     [help_message] = await zh.send("/help")
     for command in ("/start", "/help", "/subscribe", "/unsubscribe", "/settings", "/latest", "/issues",
-                    "/issue", "/article", "/search"):
+                    "/issue", "/article", "/search", "/whoami"):
         assert command in help_message.text
     assert "/issue 2023-1" in help_message.text and "/article 12 3" in help_message.text
     assert "/search 景区" in help_message.text
+
+
+async def test_whoami_tells_anyone_their_user_id_and_in_a_group_the_groups_id(
+    bot: dict[str, Any], server: Any, zh: ChatUser, en: ChatUser
+) -> None:
+    [mine] = await zh.send("/whoami")
+    assert mine.text == f"您的 Telegram 用户 ID：{ZH_USER}"
+    [english] = await en.send("/whoami")
+    assert english.text == f"Your Telegram user id: {EN_USER}"
+    member = ChatUser(server, GROUP, OTHER_USER)
+    [in_group] = await member.send(f"/whoami@{BOT_USERNAME}")
+    assert in_group.text == f"您的 Telegram 用户 ID：{OTHER_USER}\n本群的 ID：{GROUP}"
 
 
 async def test_latest_sends_the_newest_contents_with_article_and_previous_issue_buttons(
@@ -387,7 +399,7 @@ async def test_forged_or_stale_buttons_are_answered_as_expired(
 async def test_the_command_menu_is_registered_in_chinese_and_english(bot: dict[str, Any], server: Any) -> None:
     menus = server.commands(TOKEN)
     names = ["start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article",
-             "search"]
+             "search", "whoami"]
     assert [c["command"] for c in menus["en"]] == names
     assert [c["command"] for c in menus["zh"]] == names
     assert [c["command"] for c in menus[""]] == names  # the default, for every other language: Chinese

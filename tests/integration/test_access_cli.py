@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from support.issues import make_issue
 
 from storage.access_repo import AdminRepository, AuditLog
+from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.subscribers import SubscriberRepository
 
@@ -131,15 +133,18 @@ def test_audit_filters(db_url: str, factory: sessionmaker[Session], config: Path
     empty = bulletin_bot(db_url, config, "audit")
     assert (empty.returncode, empty.stdout) == (0, "the audit log is empty\n")
     with transaction(factory) as s:
+        stored, _ = IssueRepository(s).add(make_issue(4, total=40))
         log = AuditLog(s)
-        log.record(actor_id=900, action="publish", issue_id=4, detail="2024年第4期")
+        log.record(actor_id=900, action="publish", issue_id=stored.id, detail="2024年第4期")
         log.record(actor_id=901, action="request_approve", subscriber_chat_id=501, detail="张三 · 综合科")
-        log.record(actor_id=900, action="correction", issue_id=4)
-    by_issue = bulletin_bot(db_url, config, "audit", "--issue", "4")
-    assert [line.split("  ")[1:] for line in by_issue.stdout.splitlines()] == [
-        ["900", "correction", "issue=4"],
-        ["900", "publish", "issue=4", "2024年第4期"],
-    ]
+        log.record(actor_id=900, action="correction", issue_id=stored.id)
+    # The issue is named by its reference (what `show` and /issue take), in the filter and in the lines.
+    for ref in ("2024-4", "40", f"#{stored.id}"):
+        by_issue = bulletin_bot(db_url, config, "audit", "--issue", ref)
+        assert [line.split("  ")[1:] for line in by_issue.stdout.splitlines()] == [
+            ["900", "correction", "issue=2024-4"],
+            ["900", "publish", "issue=2024-4", "2024年第4期"],
+        ], ref
     by_actor = bulletin_bot(db_url, config, "audit", "--actor", "901", "--limit", "1")
     assert [line.split("  ")[1:] for line in by_actor.stdout.splitlines()] == [
         ["901", "request_approve", "chat=501", "张三 · 综合科"]

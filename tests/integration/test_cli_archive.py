@@ -117,7 +117,7 @@ def test_unknown_issue_or_article_is_a_clear_usage_error(db_url: str, config: Pa
     missing = _bulletin_bot(db_url, config, "show", "2023-9")
     assert missing.returncode == 2
     assert missing.stdout == ""
-    assert missing.stderr.startswith("bulletin-bot: no stored issue '2023-9'")
+    assert missing.stderr.startswith("bulletin-bot: no stored issue matches '2023-9'")
     no_article = _bulletin_bot(db_url, config, "show", "15", "3")
     assert no_article.returncode == 2
     assert no_article.stderr == "bulletin-bot: 2024年第3期（总第15期） has 2 articles; there is no article 3\n"

@@ -146,7 +146,7 @@ def test_clearing_the_number_stores_a_dated_report_found_by_its_date(
     assert [line.split()[1] for line in lines[1:]] == ["2024年第4期（总第16期）", "2024年3月18日（总第15期）"]
     missing = _bulletin_bot(db_url, config, "show", "2024-03-19")
     assert missing.returncode == 2
-    assert missing.stderr.startswith("bulletin-bot: no stored issue '2024-03-19'")
+    assert missing.stderr.startswith("bulletin-bot: no stored issue matches '2024-03-19'")
 
 
 def _parser_gives_partial(path: Path) -> bool:

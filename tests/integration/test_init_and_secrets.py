@@ -55,8 +55,9 @@ def test_init_writes_a_private_config_with_the_defaults_and_a_fresh_secret(tmp_p
     cfg = load_config(path, env={})
     secret = cfg.telegram.secret_token
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret)
-    # everything else is the built-in default
-    assert cfg == replace(Config(), telegram=replace(Config().telegram, secret_token=secret))
+    # everything else is the built-in default; the database next to the config file, not in the working directory
+    assert cfg == replace(Config(), telegram=replace(Config().telegram, secret_token=secret),
+                          database=replace(Config().database, url=f"sqlite:///{tmp_path / 'bulletin-bot.sqlite3'}"))
 
     other = bulletin_bot(tmp_path, "init", "second.toml")
     assert other.returncode == 0

@@ -24,6 +24,27 @@ def test_defaults_without_any_file() -> None:
     assert cfg.push.timezone == ZoneInfo("Asia/Shanghai") and cfg.tz == ZoneInfo("Asia/Shanghai")
 
 
+def test_the_database_lives_next_to_the_config_file_or_in_the_users_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # wherever a command runs, the database is not put there
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    path = etc / "bot.toml"
+    path.write_text("", encoding="utf-8")
+    assert load_config(path, env={}).database.url == f"sqlite:///{etc / 'bulletin-bot.sqlite3'}"
+    path.write_text('[database]\nurl = "sqlite:///data/archive.db?timeout=5"\n', encoding="utf-8")
+    assert load_config(path, env={}).database.url == f"sqlite:///{etc / 'data' / 'archive.db'}?timeout=5"
+    for kept in ("sqlite:////srv/bot/archive.db", "sqlite:///:memory:", "postgresql+psycopg://bulletin@db/bulletin"):
+        path.write_text(f'[database]\nurl = "{kept}"\n', encoding="utf-8")
+        assert load_config(path, env={}).database.url == kept
+    # the environment's URL is taken as it is
+    assert load_config(path, env={"BULLETIN_BOT_DATABASE_URL": "sqlite:///x.db"}).database.url == "sqlite:///x.db"
+    data = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    assert load_config(None, env={}).database.url == f"sqlite:///{data / 'bulletin-bot' / 'bulletin-bot.sqlite3'}"
+
+
 def test_example_config_is_complete_and_valid() -> None:
     raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     cfg = config_from_mapping(raw, env={})
