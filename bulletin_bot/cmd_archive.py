@@ -19,6 +19,7 @@ from bulletin_bot.console import utf8_output
 from config import Config
 from jobs.archive import import_file
 from jobs.intake import forget
+from jobs.publications import configure as configure_publications
 from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository, StoredIssue, ref_date
 from storage.db import open_database, transaction
@@ -35,6 +36,7 @@ def _database(load: Load) -> Iterator[sessionmaker[Session]]:
     cfg = load()
     try:
         engine, factory = open_database(cfg.database.url)
+        configure_publications(factory, cfg)
     except SQLAlchemyError as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DatabaseUnavailable(f"cannot open the database: {first_line}") from None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.access_repo import AdminRepository, AuditLog, InviteRepository, RequestRepository
 from storage.archive import IssueRepository
 from storage.db import transaction
+from storage.publications import PublicationRepository
 from storage.publishing_repo import MarkRepository
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import SubscriberRepository
@@ -61,6 +62,10 @@ class UnitOfWork:
     @cached_property
     def marks(self) -> MarkRepository:
         return MarkRepository(self.session)
+
+    @cached_property
+    def publications(self) -> PublicationRepository:
+        return PublicationRepository(self.session)
 
 
 class UnitsOfWork:
