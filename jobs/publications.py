@@ -135,3 +135,14 @@ def find_issue(uow: UnitOfWork, publication: str | None, ref: str, *, limit: int
     if len(headers) == 1:
         return Found(stored=uow.issues.get(headers[0].id))
     return Found(choices=tuple(headers))
+
+
+def search_scope(uow: UnitOfWork, query: str) -> tuple[int | None, str]:
+    """QUERY's publication and words: a first word naming a publication, followed by other words, limits the
+    search to it ("专报 防汛" searches 防汛 in the 专报); otherwise every publication and the whole query."""
+    parts = query.split(maxsplit=1)
+    if len(parts) == 2 and uow.publications.count() > 1:
+        named = uow.publications.named(parts[0])
+        if named is not None:
+            return named.id, parts[1]
+    return None, query

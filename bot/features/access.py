@@ -27,6 +27,7 @@ from bot.common.awaiting import Awaiting
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
 from bot.common.guards import admin_only, what
+from bot.common.publications import choice_message, offer_publications
 from bulletin.i18n import lang_of, t
 from bulletin.render import Button, Keyboard, Rendered, esc, shorten
 from config import Config
@@ -41,6 +42,7 @@ from jobs.access import (
     remove_subscriber,
 )
 from jobs.access import decide_request as decide
+from jobs.publications import toggle
 from jobs.schedule import ScheduleError, parse_duration
 from jobs.uow import UnitsOfWork
 from storage.access_repo import (
@@ -137,8 +139,9 @@ async def group_change_refusal(update: Update, context: Ctx) -> str | None:
     return t(h.user_lang(update), "group_admins_only")
 
 
-async def subscribe(update: Update, context: Ctx, department: str) -> str:
-    """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user.
+async def subscribe(update: Update, context: Ctx, department: str) -> tuple[str, bool]:
+    """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user, and
+    whether the chat has just subscribed (then it is offered the publications to choose, see _answer).
 
     An active subscriber just changes department (a group's only by its admins, see group_change_refusal).
     Admins, "open" mode and a valid invite code (consumed in the same transaction as the subscription) subscribe at
@@ -153,7 +156,7 @@ async def subscribe(update: Update, context: Ctx, department: str) -> str:
     if chat.type != ChatType.PRIVATE:
         current = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
         if current is not None and current.active and (refusal := await group_change_refusal(update, context)):
-            return refusal
+            return refusal, False
     code = _invite_code(context)
     applicant = Applicant(
         chat.id,
@@ -168,7 +171,16 @@ async def subscribe(update: Update, context: Ctx, department: str) -> str:
         context.chat_data.pop("invite_code", None)
     if outcome.request is not None:
         await _announce_request(context, outcome.request, outcome.admins)
-    return t(lang, outcome.key, department=esc(department))
+    return t(lang, outcome.key, department=esc(department)), outcome.key == "subscribed"
+
+
+async def _answer(update: Update, context: Ctx, answer: tuple[str, bool]) -> None:
+    """Reply with a subscription's ANSWER; a chat that has just subscribed then chooses its publications (when
+    there are several)."""
+    text, subscribed = answer
+    await h.reply(update, context, text)
+    if subscribed:
+        await offer_publications(update, context, h.user_lang(update))
 
 
 def _request_text(lang: str, request: SubscriptionRequest) -> str:
@@ -515,7 +527,7 @@ async def subscribe_command(update: Update, context: Ctx) -> None:
         if department is None:
             await h.reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
             return
-        await h.reply(update, context, await subscribe(update, context, department))
+        await _answer(update, context, await subscribe(update, context, department))
         return
     await h.reply(update, context, t(lang, "subscribe_choose"), department_keyboard(h.deps(context).config, lang))
 
@@ -544,6 +556,7 @@ async def settings_command(update: Update, context: Ctx) -> None:
         return
     text = t(lang, "settings_current", department=esc(current.department or "—"))
     await h.reply(update, context, text, department_keyboard(h.deps(context).config, lang))
+    await offer_publications(update, context, lang)
 
 
 async def typed_department(update: Update, context: Ctx) -> None:
@@ -558,7 +571,7 @@ async def typed_department(update: Update, context: Ctx) -> None:
         return
     if update.effective_user is not None:
         context.bot_data.part(DepartmentWaits).done(chat.id, update.effective_user.id, _DEPARTMENT)
-    await h.reply(update, context, await subscribe(update, context, department))
+    await _answer(update, context, await subscribe(update, context, department))
 
 
 async def department_button(update: Update, context: Ctx, data: cb.Callback) -> None:
@@ -582,7 +595,27 @@ async def department_button(update: Update, context: Ctx, data: cb.Callback) -> 
         await h.expired(query, lang)
         return
     await query.answer()
-    await h.edit(query, Rendered(await subscribe(update, context, departments[data.index])))
+    text, subscribed = await subscribe(update, context, departments[data.index])
+    await h.edit(query, Rendered(text))
+    if subscribed:
+        await offer_publications(update, context, lang)
+
+
+async def toggle_publication_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """A publication toggle: turn that publication on or off for this chat (a group's: only by its admins)."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None and isinstance(data, cb.TogglePublication)
+    lang = h.user_lang(update)
+    if (refusal := await group_change_refusal(update, context)) is not None:
+        await query.answer(refusal, show_alert=True)
+        return
+    chosen = await h.unit_of_work(context, lambda u: toggle(u, chat.id, data.publication_id))
+    if chosen is None:
+        await h.expired(query, lang)
+        return
+    await query.answer()
+    await h.edit(query, choice_message(lang, chosen))
 
 
 async def start_with_invite_command(update: Update, context: Ctx) -> None:
@@ -620,6 +653,7 @@ def access_extension(config: Config, factory: sessionmaker[Session]) -> Extensio
             *(CommandHandler(name, callback, filters=message) for name, callback in commands.items()),
             MessageHandler(private_text & awaiting.filter(_DEPARTMENT), typed_department),
             on_button(department_button, cb.ChooseDepartment),
+            on_button(toggle_publication_button, cb.TogglePublication),
             on_button(decide_request, REQUEST_KIND),
         ],
         services=[AccessGuard(config, factory)],
