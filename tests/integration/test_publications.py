@@ -12,6 +12,7 @@ from support.issues import make_issue
 
 from config import config_from_mapping
 from jobs.publications import configure, find_issue, latest, toggle
+from jobs.receipts import coverage_by_publication
 from jobs.uow import UnitsOfWork
 from storage.archive import IssueRepository
 from storage.db import create_db_engine, make_session_factory, migrate, transaction
@@ -195,3 +196,23 @@ def test_migration_0009_keeps_every_issue_subscriber_ledger_row_and_receipt(db_u
     with transaction(factory) as session:
         assert PublicationRepository(session).chosen(100)[by_masthead[DAILY]] is True
     engine.dispose()
+
+
+def test_coverage_per_publication(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        repo.add(make_issue(1, masthead=BRIEF))
+        repo.add(make_issue(1, masthead=REPORT))
+        for chat_id, department in ((1, "办公室"), (2, "综合科")):
+            SubscriberRepository(session).subscribe(
+                chat_id, chat_type="private", user_id=chat_id, display_name="用户", language_code="zh",
+                department=department,
+            )
+    units = UnitsOfWork(factory)
+    report = units.run_sync(lambda u: {p.masthead: p.id for p in u.publications.all()})[REPORT]
+    units.run_sync(lambda u: toggle(u, 2, report))  # 综合科 no longer receives the 专报
+    found = units.run_sync(lambda u: coverage_by_publication(u, ("办公室", "综合科", "财务科"), None))
+    assert [(c.name, c.missing, c.active) for c in found] == [
+        (BRIEF, ["财务科"], {"办公室": 1, "综合科": 1}),
+        (REPORT, ["综合科", "财务科"], {"办公室": 1}),
+    ]
