@@ -16,6 +16,7 @@ from bulletin.corrections import EDITABLE, REMEMBERED, FieldError, parse_assignm
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
 from bulletin_bot.console import utf8_output
+from bulletin_bot.publication_option import UnknownPublication, add_publication_option, publication_of
 from config import Config
 from jobs.archive import import_file
 from jobs.intake import forget
@@ -65,30 +66,6 @@ def _guarded(body: Callable[[sessionmaker[Session]], int], load: Load) -> int:
         return _fail(str(exc), 2)
     except SQLAlchemyError as exc:
         return _fail(f"database error: {type(exc).__name__}", 1)
-
-
-class UnknownPublication(Exception):
-    """--publication names no publication; the message lists those there are."""
-
-
-def add_publication_option(parser: argparse.ArgumentParser) -> None:
-    """--publication NAME, shared by issues, show, search and publish."""
-    parser.add_argument(
-        "--publication", metavar="NAME", default=None,
-        help="only this publication: its [publications] name, masthead or a masthead alias",
-    )
-
-
-def publication_of(session: Session, name: str | None) -> int | None:
-    """The id of the publication NAME names (None for None); UnknownPublication when it names none."""
-    if name is None:
-        return None
-    repo = PublicationRepository(session)
-    found = repo.named(name)
-    if found is None:
-        known = ", ".join(p.short for p in repo.all()) or "none yet"
-        raise UnknownPublication(f"--publication: no publication named {name!r} (publications: {known})")
-    return found.id
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

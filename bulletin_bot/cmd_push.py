@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
-from bulletin_bot.cmd_archive import add_publication_option
 from bulletin_bot.eventloop import use_uvloop
+from bulletin_bot.publication_option import add_publication_option
 from config import Config, ConfigError
 from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until
 from jobs.publications import configure as configure_publications

@@ -13,16 +13,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from support.bot import EN_USER, OTHER_USER, ZH_USER, ChatUser, bot_config, labels, started_server
 from support.issues import make_issue
+from support.push import push_now
 
 from bot.app import build_application, running_polling
-from bot.common.outbox import TelegramSender
-from bulletin_bot.cmd_push import push_settings
 from config import Config, PublicationConfig
-from jobs.push import publish
-from jobs.runner import PushRunner
 from storage.archive import IssueRepository
 from storage.db import transaction
-from storage.types import utcnow
 
 BRIEF = "某县工作简报"
 REPORT = "某县工作专报"
@@ -56,13 +52,7 @@ class World:
     ids: dict[str, int]
 
     async def push(self, issue_id: int) -> None:
-        now = utcnow()
-        with transaction(self.factory) as s:
-            publish(s, issue_id, now, now)
-        settings = dataclasses.replace(
-            push_settings(self.config), private_interval=0.0, group_interval=0.0, rate_per_second=1000.0,
-        )
-        await PushRunner(self.factory, TelegramSender(self.app.bot), settings, worker="test").tick()
+        await push_now(self.factory, self.app.bot, self.config, issue_id)
 
 
 @pytest.fixture
