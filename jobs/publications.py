@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
+from jobs.access import AccessRules
 from jobs.uow import UnitOfWork
 from storage.archive import IssueHeader, StoredIssue, date_key, ref_date
 from storage.db import transaction
@@ -46,8 +47,17 @@ def choice(uow: UnitOfWork, chat_id: int) -> Choice:
     return Choice(tuple((p, received.get(p.id, p.default_on)) for p in uow.publications.all()))
 
 
-def toggle(uow: UnitOfWork, chat_id: int, publication_id: int) -> Choice | None:
-    """Turn PUBLICATION_ID on or off for CHAT_ID; None when the chat is not subscribed or the publication is gone."""
+def toggle(
+    uow: UnitOfWork, chat_id: int, publication_id: int, *, user_id: int | None = None, group_admin: bool = True,
+    rules: AccessRules | None = None,
+) -> Choice | str | None:
+    """Turn PUBLICATION_ID on or off for CHAT_ID; None when the chat is not subscribed or the publication is gone.
+
+    In a group only its admins (GROUP_ADMIN: Telegram was asked before this unit of work) or the bot's admins
+    (RULES) may: "group_admins_only" for anyone else, as for a change of department."""
+    bot_admin = user_id is not None and rules is not None and uow.admins.is_admin(user_id, rules.admins)
+    if not group_admin and not bot_admin:
+        return "group_admins_only"
     subscriber = uow.subscribers.get(chat_id)
     if subscriber is None or not subscriber.active:
         return None

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.issues import make_issue
 
 from config import config_from_mapping
-from jobs.publications import configure, find_issue, latest, toggle
+from jobs.access import AccessRules
+from jobs.publications import Choice, configure, find_issue, latest, toggle
 from jobs.receipts import coverage_by_publication
 from jobs.uow import UnitsOfWork
 from storage.archive import IssueRepository
@@ -65,7 +66,13 @@ def test_each_masthead_is_a_publication_and_a_push_reaches_only_its_subscribers(
         assert PublicationRepository(session).receiving(publications[REPORT]) == 2
     # Toggling again turns it back on.
     again = units.run_sync(lambda u: toggle(u, 2, publications[REPORT]))
-    assert again is not None and [on for _p, on in again.items] == [True, True]
+    assert isinstance(again, Choice) and [on for _p, on in again.items] == [True, True]
+    # In a group, only its Telegram admins (asked before) or the bot's admins may change the choice.
+    rules = AccessRules(mode="open", admins=(7,))
+    member = units.run_sync(lambda u: toggle(u, 2, publications[REPORT], user_id=8, group_admin=False, rules=rules))
+    assert member == "group_admins_only"
+    bot_admin = units.run_sync(lambda u: toggle(u, 2, publications[REPORT], user_id=7, group_admin=False, rules=rules))
+    assert isinstance(bot_admin, Choice) and [on for _p, on in bot_admin.items] == [True, False]
 
 
 def test_configured_names_and_defaults(factory: sessionmaker[Session]) -> None:
