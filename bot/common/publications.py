@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from telegram import Update
-
 from bot import callbacks as cb
-from bot.common.chat import reply_rendered, unit_of_work
-from bot.common.context import Ctx
 from bulletin.i18n import t
 from bulletin.model import Issue
 from bulletin.render import Button, Keyboard, Rendered, esc, issue_label, shorten
-from jobs.publications import Choice, choice
+from jobs.publications import Choice
 from storage.archive import IssueHeader
 
 _ON = "✅"
@@ -30,16 +26,6 @@ def choice_message(lang: str, chosen: Choice) -> Rendered:
     if not any(on for _p, on in chosen.items):
         text += "\n" + t(lang, "publications_none")
     return Rendered(esc(text), tuple(rows))
-
-
-async def offer_publications(update: Update, context: Ctx, lang: str) -> None:
-    """Send the publication toggles to a subscribed chat when there is more than one publication to choose."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    chosen = await unit_of_work(context, lambda u: choice(u, chat.id))
-    if chosen.several:
-        await reply_rendered(update, context, choice_message(lang, chosen))
 
 
 def named_label(issue: Issue, publication_id: int | None, names: Mapping[int, str], lang: str) -> str:

@@ -27,12 +27,13 @@ from bot.common.awaiting import Awaiting
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
 from bot.common.guards import admin_only, what
-from bot.common.publications import choice_message, offer_publications
+from bot.common.publications import choice_message
 from bulletin.i18n import lang_of, t
 from bulletin.render import Button, Keyboard, Rendered, esc, shorten
 from config import Config
 from jobs.access import (
     AccessRules,
+    Admission,
     Applicant,
     admit,
     check_invite,
@@ -43,9 +44,9 @@ from jobs.access import (
     remove_subscriber,
 )
 from jobs.access import decide_request as decide
-from jobs.publications import Choice, toggle
+from jobs.publications import Choice, choice, toggle
 from jobs.schedule import ScheduleError, parse_duration
-from jobs.uow import UnitsOfWork
+from jobs.uow import UnitOfWork, UnitsOfWork
 from storage.access_repo import (
     InviteStatus,
     RequestState,
@@ -147,9 +148,9 @@ def _group_refusal(update: Update) -> str:
     return t(h.user_lang(update), "group_admins_only")
 
 
-async def subscribe(update: Update, context: Ctx, department: str) -> tuple[str, bool]:
-    """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user, and
-    whether the chat has just subscribed (then it is offered the publications to choose, see _answer).
+async def subscribe(update: Update, context: Ctx, department: str) -> tuple[str, Choice | None]:
+    """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user, and, when
+    the chat has just subscribed and there are several publications, its choice of them to offer (see _answer).
 
     An active subscriber just changes department (a group's only by its admins or the bot's, see jobs.access.admit).
     Admins, "open" mode and a valid invite code (consumed in the same transaction as the subscription) subscribe at
@@ -172,25 +173,30 @@ async def subscribe(update: Update, context: Ctx, department: str) -> tuple[str,
         language_code=user.language_code if user else None,
     )
     rules = _rules(config)
-    outcome = await h.unit_of_work(
-        context, lambda u: admit(u, applicant, department, rules, code, group_admin=group_admin)
-    )
+
+    def work(u: UnitOfWork) -> tuple[Admission, Choice | None]:
+        outcome = admit(u, applicant, department, rules, code, group_admin=group_admin)
+        # In the same unit of work: the publications a new subscriber may choose.
+        offered = choice(u, chat.id) if outcome.key == "subscribed" else None
+        return outcome, offered if offered is not None and offered.several else None
+
+    outcome, offered = await h.unit_of_work(context, work)
     if outcome.key == "group_admins_only":
-        return _group_refusal(update), False
+        return _group_refusal(update), None
     if code is not None and context.chat_data is not None and outcome.key != "department_changed":
         context.chat_data.pop("invite_code", None)
     if outcome.request is not None:
         await _announce_request(context, outcome.request, outcome.admins)
-    return t(lang, outcome.key, department=esc(department)), outcome.key == "subscribed"
+    return t(lang, outcome.key, department=esc(department)), offered
 
 
-async def _answer(update: Update, context: Ctx, answer: tuple[str, bool]) -> None:
+async def _answer(update: Update, context: Ctx, answer: tuple[str, Choice | None]) -> None:
     """Reply with a subscription's ANSWER; a chat that has just subscribed then chooses its publications (when
     there are several)."""
-    text, subscribed = answer
+    text, offered = answer
     await h.reply(update, context, text)
-    if subscribed:
-        await offer_publications(update, context, h.user_lang(update))
+    if offered is not None:
+        await h.reply_rendered(update, context, choice_message(h.user_lang(update), offered))
 
 
 def _request_text(lang: str, request: SubscriptionRequest) -> str:
@@ -561,17 +567,22 @@ async def unsubscribe_command(update: Update, context: Ctx) -> None:
 
 
 async def settings_command(update: Update, context: Ctx) -> None:
-    """/settings: show the department and offer to change it."""
+    """/settings: show the department and offer to change it; with several publications, their toggles too."""
     lang = h.user_lang(update)
     chat = update.effective_chat
     assert chat is not None
-    current: Subscriber | None = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
+
+    def work(u: UnitOfWork) -> tuple[Subscriber | None, Choice]:
+        return u.subscribers.get(chat.id), choice(u, chat.id)
+
+    current, chosen = await h.unit_of_work(context, work)
     if current is None or not current.active:
         await h.reply(update, context, t(lang, "not_subscribed"))
         return
     text = t(lang, "settings_current", department=esc(current.department or "—"))
     await h.reply(update, context, text, department_keyboard(h.deps(context).config, lang))
-    await offer_publications(update, context, lang)
+    if chosen.several:
+        await h.reply_rendered(update, context, choice_message(lang, chosen))
 
 
 async def typed_department(update: Update, context: Ctx) -> None:
@@ -610,10 +621,10 @@ async def department_button(update: Update, context: Ctx, data: cb.Callback) -> 
         await h.expired(query, lang)
         return
     await query.answer()
-    text, subscribed = await subscribe(update, context, departments[data.index])
+    text, offered = await subscribe(update, context, departments[data.index])
     await h.edit(query, Rendered(text))
-    if subscribed:
-        await offer_publications(update, context, lang)
+    if offered is not None:
+        await h.reply_rendered(update, context, choice_message(lang, offered))
 
 
 async def toggle_publication_button(update: Update, context: Ctx, data: cb.Callback) -> None:
