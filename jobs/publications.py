@@ -156,3 +156,25 @@ def search_scope(uow: UnitOfWork, query: str) -> tuple[int | None, str]:
         if named is not None:
             return named.id, parts[1]
     return None, query
+
+
+@dataclass(frozen=True)
+class Example:
+    """/help's example of naming a publication: every publication's NAMES, and NAME with REF, the newest issue of
+    the first publication that has one."""
+
+    names: tuple[str, ...]
+    name: str
+    ref: str
+
+
+def publication_example(uow: UnitOfWork) -> Example | None:
+    """The example /help gives when there are several publications (None with one, or with no issue at all)."""
+    publications = uow.publications.all()
+    if len(publications) <= 1:
+        return None
+    for publication in publications:
+        newest = uow.issues.latest(publication_id=publication.id)
+        if newest is not None:
+            return Example(tuple(p.short for p in publications), publication.short, newest.ref)
+    return None

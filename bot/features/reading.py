@@ -43,7 +43,7 @@ from bulletin.render import (
 )
 from config import Config
 from jobs.marks import is_internal, mark_parts, with_internal_mark
-from jobs.publications import Found, find_issue, search_scope, split_publication
+from jobs.publications import Found, find_issue, publication_example, search_scope, split_publication
 from jobs.publications import latest as newest_of_publications
 from jobs.publications import names as publication_names
 from jobs.receipts import OpenedArticle, open_article
@@ -116,11 +116,12 @@ async def help_command(update: Update, context: Ctx) -> None:
     """/help: every command with an example."""
     lang = user_lang(update)
     text = bold(t(lang, "help_heading")) + "\n" + t(lang, "help")
-    named = await unit_of_work(context, publication_names)
-    if len(named) > 1:
-        # Several publications: how to name one (the example uses the first's own name, so it works when typed).
-        first = next(iter(named.values()))
-        text += "\n\n" + esc(t(lang, "help_publications", names="、".join(named.values()), name=first))
+    example = await unit_of_work(context, publication_example)
+    if example is not None:
+        # Several publications: how to name one, with the newest issue of one that has issues (works when typed).
+        text += "\n\n" + esc(t(
+            lang, "help_publications", names="、".join(example.names), name=example.name, ref=example.ref
+        ))
     await reply(update, context, text)
 
 

@@ -156,7 +156,9 @@ async def test_lookups_name_a_publication_or_offer_the_choice(world: World, serv
 
     # /help names the publications, with an example that works when typed.
     [help_text] = await a.send("/help")
-    assert "刊物：简报、专报、动态" in help_text.text and "/issue 简报 3" in help_text.text
+    assert "刊物：简报、专报、动态" in help_text.text and "/issue 简报 2024-2、/article 简报 2024-2 1" in help_text.text
+    [example] = await a.send("/issue 简报 2024-2")
+    assert example.text.startswith(f"{BRIEF}\n2024年第2期")
 
 
 async def test_latest_offers_a_button_past_three_publications(server: Any, factory: sessionmaker[Session]) -> None:
