@@ -36,6 +36,7 @@ from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
 from bulletin.i18n import EN, ZH, t
 from config import Config, ConfigError
+from jobs.publications import configure as configure_publications
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
 
@@ -77,6 +78,8 @@ def build_application(
     """
     if session_factory is None:
         _engine, session_factory = open_database(config.database.url)
+    # [publications]' short names and defaults, written where lookups and pushes read them.
+    configure_publications(session_factory, config)
     # One budget for the process: replies in chat and pushes (unless paid) share Telegram's messages per second.
     send_budget = RateLimiter(config.push.rate_per_second)
     application = (

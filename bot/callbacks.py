@@ -5,12 +5,15 @@ Every callback datum is "<version>:<kind>[:<args>]", at most 64 bytes (Telegram'
     1:a:<issue_id>:<pos>     open article <pos> (1-based) of stored issue <issue_id>
     1:c:<issue_id>           the contents message of stored issue <issue_id>
     1:l:<page>               page <page> (1-based) of the issue list
+    1:l:<page>:<pub>         the same, of publication <pub> only (0: every publication)
     1:s:<page>:q:<query>     page <page> of the search for <query>, when the query fits in the 64 bytes
     1:s:<page>:k:<key>       the same, with the query kept in the chat's data under <key> (long queries)
     1:d:<index>              subscribe / change department to [access] departments[<index>]
     1:d:o                    subscribe / change department: "other", the user types it
     1:k:<issue_id>           the push's "read" acknowledgement (bot/features/receipts.py)
     1:n                      no-op (the page counter between paging buttons)
+    1:t:<pub>                turn publication <pub> on or off for this chat (the publication toggles)
+    1:m:<skip>               /latest's button for the newest issues of the publications after the first <skip>
 
 Extra kinds belong to one feature each: "1:<letter>[:<int>]*" for a letter not taken above; they parse as
 ``Routed``. Taken so far:
@@ -50,18 +53,22 @@ __all__ = [
     "ChooseDepartment",
     "IssuesPage",
     "Matches",
+    "MoreLatest",
     "Noop",
     "OpenArticle",
     "Routed",
     "SearchResults",
     "ShowContents",
+    "TogglePublication",
     "cb_ack",
     "cb_article",
     "cb_contents",
     "cb_department",
     "cb_issues_page",
+    "cb_more_latest",
     "cb_noop",
     "cb_search",
+    "cb_toggle_publication",
     "matches",
     "parse_callback",
 ]
@@ -81,6 +88,17 @@ class ShowContents:
 @dataclass(frozen=True, slots=True)
 class IssuesPage:
     page: int
+    publication_id: int = 0  # 0: every publication
+
+
+@dataclass(frozen=True, slots=True)
+class TogglePublication:
+    publication_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MoreLatest:
+    skip: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,17 +131,22 @@ class Routed:
     args: tuple[int, ...]
 
 
-Callback = OpenArticle | ShowContents | IssuesPage | SearchResults | ChooseDepartment | Ack | Noop | Routed
+Callback = (
+    OpenArticle | ShowContents | IssuesPage | SearchResults | ChooseDepartment | Ack | Noop | TogglePublication
+    | MoreLatest | Routed
+)
 
-_CORE_KINDS = frozenset("aclsdkn")
+_CORE_KINDS = frozenset("aclsdkntm")
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "a": re.compile(rf"a:{_INT}:{_INT}"),
     "c": re.compile(rf"c:{_INT}"),
-    "l": re.compile(rf"l:{_INT}"),
+    "l": re.compile(rf"l:{_INT}(?::{_INT})?"),
     "s": re.compile(rf"s:{_INT}:(?:q:(.+)|k:{_KEY})", re.DOTALL),
     "d": re.compile(rf"d:(?:{_INT}|(o))"),
     "k": re.compile(rf"k:{_INT}"),
     "n": re.compile(r"n"),
+    "t": re.compile(rf"t:{_INT}"),
+    "m": re.compile(rf"m:{_INT}"),
 }
 _ROUTED = re.compile(rf"([a-zA-Z])((?::{_INT})*)")
 
@@ -133,9 +156,21 @@ def fits(data: str) -> bool:
     return 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
 
 
-def cb_issues_page(page: int) -> str:
-    """Callback data for page PAGE of the issue list."""
+def cb_issues_page(page: int, publication_id: int = 0) -> str:
+    """Callback data for page PAGE of the issue list (of PUBLICATION_ID only, unless 0)."""
+    if publication_id:
+        return f"{CALLBACK_VERSION}:l:{page}:{publication_id}"
     return f"{CALLBACK_VERSION}:l:{page}"
+
+
+def cb_toggle_publication(publication_id: int) -> str:
+    """Callback data turning PUBLICATION_ID on or off for the chat."""
+    return f"{CALLBACK_VERSION}:t:{publication_id}"
+
+
+def cb_more_latest(skip: int) -> str:
+    """Callback data of /latest's button for the publications after the first SKIP."""
+    return f"{CALLBACK_VERSION}:m:{skip}"
 
 
 def cb_search(page: int, *, query: str | None = None, key: str | None = None) -> str | None:
@@ -195,7 +230,12 @@ def parse_callback(data: str | None) -> Callback | None:
     if kind == "c":
         return ShowContents(int(g[0])) if int(g[0]) > 0 else None
     if kind == "l":
-        return IssuesPage(int(g[0])) if int(g[0]) > 0 else None
+        publication = int(g[1]) if g[1] is not None else 0
+        return IssuesPage(int(g[0]), publication) if int(g[0]) > 0 else None
+    if kind == "t":
+        return TogglePublication(int(g[0])) if int(g[0]) > 0 else None
+    if kind == "m":
+        return MoreLatest(int(g[0])) if int(g[0]) > 0 else None
     if kind == "s":
         page = int(g[0])
         if page <= 0:

@@ -16,13 +16,18 @@ from bulletin.corrections import EDITABLE, REMEMBERED, FieldError, parse_assignm
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
 from bulletin_bot.console import utf8_output
+from bulletin_bot.publication_option import UnknownPublication, add_publication_option, publication_of
 from bulletin_bot.wording import unknown_issue
 from config import Config
 from jobs.archive import import_file
 from jobs.intake import forget
+from jobs.publications import configure as configure_publications
+from jobs.publications import find_issue
+from jobs.uow import UnitOfWork
 from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository, StoredIssue, ref_date
 from storage.db import open_database, transaction
+from storage.publications import PublicationRepository
 
 Load = Callable[[], Config]
 
@@ -36,6 +41,7 @@ def _database(load: Load) -> Iterator[sessionmaker[Session]]:
     cfg = load()
     try:
         engine, factory = open_database(cfg.database.url)
+        configure_publications(factory, cfg)
     except SQLAlchemyError as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DatabaseUnavailable(f"cannot open the database: {first_line}") from None
@@ -57,6 +63,8 @@ def _guarded(body: Callable[[sessionmaker[Session]], int], load: Load) -> int:
             return body(factory)
     except DatabaseUnavailable as exc:
         return _fail(str(exc), 1)
+    except UnknownPublication as exc:
+        return _fail(str(exc), 2)
     except SQLAlchemyError as exc:
         return _fail(f"database error: {type(exc).__name__}", 1)
 
@@ -165,6 +173,7 @@ def run_aliases(args: argparse.Namespace, load: Load) -> int:
 
 def add_issues_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="list only the newest N issues")
+    add_publication_option(parser)
 
 
 def run_issues(args: argparse.Namespace, load: Load) -> int:
@@ -178,11 +187,13 @@ def run_issues(args: argparse.Namespace, load: Load) -> int:
         batch = 200
         with transaction(factory) as session:
             repo = IssueRepository(session)
+            only = publication_of(session, args.publication)
+            names = _names(session)
             while limit is None or printed < limit:
                 size = batch if limit is None else min(batch, limit - printed)
-                page = repo.page(printed, size)
+                page = repo.page(printed, size, publication_id=only)
                 for stored in page:
-                    print(_issue_line(stored))
+                    print(_issue_line(stored, names))
                 printed += len(page)
                 if len(page) < size:
                     break
@@ -193,11 +204,23 @@ def run_issues(args: argparse.Namespace, load: Load) -> int:
     return _guarded(body, load)
 
 
-def _issue_line(stored: StoredIssue) -> str:
+def _names(session: Session) -> dict[int, str]:
+    """{publication id: short name} when there are several publications (lines then name them), else {}."""
+    publications = PublicationRepository(session).all()
+    return {p.id: p.short for p in publications} if len(publications) > 1 else {}
+
+
+def _named(issue_id: int | None, names: dict[int, str]) -> str:
+    """"[专报] " before a line about an issue of publication ISSUE_ID, when there are several publications."""
+    return f"[{names[issue_id]}] " if issue_id in names else ""
+
+
+def _issue_line(stored: StoredIssue, names: dict[int, str]) -> str:
     issue = stored.issue
     date = issue.date.isoformat() if issue.date else "----------"
     label = issue_label(issue, ZH)
-    return f"{stored.ref:<9} {date}  {label}  {issue.masthead}  ({len(issue.articles)} articles)"
+    publication = _named(stored.publication_id, names)
+    return f"{stored.ref:<9} {date}  {publication}{label}  {issue.masthead}  ({len(issue.articles)} articles)"
 
 
 # -- show --------------------------------------------------------------------------------------------------------
@@ -208,22 +231,25 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
         "issue", metavar="ISSUE", help='cumulative number ("1"), year-number ("2023-1") or date ("2022-07-05")'
     )
     parser.add_argument("article", metavar="ARTICLE", nargs="?", type=int, help="article position (1-based)")
+    add_publication_option(parser)
 
 
 def run_show(args: argparse.Namespace, load: Load) -> int:
     """Print a stored issue (contents and article list) or one of its articles."""
 
     def body(factory: sessionmaker[Session]) -> int:
-        day = ref_date(args.issue)
         with transaction(factory) as session:
-            repo = IssueRepository(session)
-            same_day = repo.on_date(day) if day is not None else []
-            if len(same_day) > 1:
-                print(f"{len(same_day)} issues are dated {args.issue}; show one by its reference:")
-                for header in same_day:
-                    print(f"  #{header.id:<7} {issue_label(header.issue, ZH)}  {header.issue.masthead}")
+            publication_of(session, args.publication)  # an unknown name is refused, listing the known ones
+            found = find_issue(UnitOfWork(session), args.publication, args.issue)
+            names = _names(session)
+            if found.choices:
+                several = "are dated" if ref_date(args.issue) is not None else "match"
+                print(f"{len(found.choices)} issues {several} {args.issue}; show one by its reference:")
+                for header in found.choices:
+                    label = f"{_named(header.publication_id, names)}{issue_label(header.issue, ZH)}"
+                    print(f"  #{header.id:<7} {label}  {header.issue.masthead}")
                 return 0
-            stored = repo.get(same_day[0].id) if same_day else repo.resolve(args.issue) if day is None else None
+            stored = found.stored
         if stored is None:
             return _fail(unknown_issue(args.issue), 2)
         if args.article is None:
@@ -269,6 +295,7 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("words", metavar="WORD", nargs="+", help="every word must occur in the title or body")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="hits to show (default 20)")
     parser.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N hits")
+    add_publication_option(parser)
 
 
 def run_search(args: argparse.Namespace, load: Load) -> int:
@@ -283,7 +310,9 @@ def run_search(args: argparse.Namespace, load: Load) -> int:
 
     def body(factory: sessionmaker[Session]) -> int:
         with transaction(factory) as session:
-            page = IssueRepository(session).search(query, offset=args.offset, limit=args.limit)
+            only = publication_of(session, args.publication)
+            page = IssueRepository(session).search(query, offset=args.offset, limit=args.limit, publication_id=only)
+            names = _names(session)
         if page.total == 0:
             print(f"No articles match {query!r}.")
             return 0
@@ -292,10 +321,12 @@ def run_search(args: argparse.Namespace, load: Load) -> int:
         matches = "1 article matches" if page.total == 1 else f"{page.total} articles match"
         print(f"{matches} {query!r}{shown}:")
         for rank, hit in enumerate(page.hits, start=first):
-            print(f"{rank}. {issue_label(hit.issue, ZH)} · article {hit.article_position} · {hit.article_title}")
+            label = f"{_named(hit.publication_id, names)}{issue_label(hit.issue, ZH)}"
+            print(f"{rank}. {label} · article {hit.article_position} · {hit.article_title}")
             print(f"   {hit.snippet}")
         if last < page.total:
-            print(f"More: bulletin-bot search {query} --offset {last}")
+            scope = f" --publication {args.publication}" if args.publication else ""
+            print(f"More: bulletin-bot search {query}{scope} --offset {last}")
         return 0
 
     return _guarded(body, load)

@@ -85,6 +85,10 @@ def render_config(answers: InitAnswers) -> str:
     for section in fields(config):
         lines += ["", f"[{section.name}]"]
         values = getattr(config, section.name)
+        if section.name == "publications":
+            # A table per masthead, none by default (see config.example.toml).
+            lines.append('# "某市工作专报" = { name = "专报", default = false }')
+            continue
         lines += [f"{key.name} = {_toml_value(getattr(values, key.name))}" for key in fields(values)]
     return "\n".join(lines) + "\n"
 

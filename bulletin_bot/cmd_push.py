@@ -18,19 +18,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
 from bulletin_bot.eventloop import use_uvloop
+from bulletin_bot.publication_option import add_publication_option
 from bulletin_bot.wording import unknown_issue
 from config import Config, ConfigError
 from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until, probe_leader
+from jobs.publications import configure as configure_publications
+from jobs.publications import find_issue
 from jobs.push import PublishError, PushSettings, publish, resend_failed, unpublish, utcnow
 from jobs.push_messages import format_duration
 from jobs.runner import PushRunner
 from jobs.schedule import ScheduleError, next_default_slot, parse_at, working_day
+from jobs.uow import UnitOfWork
 from storage.access_repo import AuditLog
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import open_database, transaction
+from storage.publications import PublicationRepository
 from storage.push_models import PushState
 from storage.push_repo import LedgerRepository, PushInfo, PushRepository
-from storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +103,7 @@ def _local(config: Config, when: dt.datetime) -> str:
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     _issue_arg(parser)
+    add_publication_option(parser)
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', help="push at this time, read in [push] timezone")
     when.add_argument("--now", action="store_true", help="push at once")
@@ -106,7 +111,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
 
 def schedule_issue(
     factory: sessionmaker[Session], config: Config, ref: str, *, at: str | None, now_flag: bool,
-    out: TextIO | None = None, now: dt.datetime | None = None,
+    out: TextIO | None = None, now: dt.datetime | None = None, publication: str | None = None,
 ) -> int:
     """Schedule the push of issue REF (also used by `import --publish`); prints one line, returns an exit code."""
     now = now or utcnow()
@@ -127,14 +132,20 @@ def schedule_issue(
     if at is not None and when < now - dt.timedelta(minutes=1):
         return _fail(f"--at: {at} ({config.push.timezone.key}) is in the past; use --now to push at once", 2)
     with transaction(factory) as session:
-        stored = _resolve(session, ref)
+        found = find_issue(UnitOfWork(session), publication, ref.strip())
+        if found.unknown_publication is not None:
+            return _fail(f"--publication: no publication named {publication!r} (see `bulletin-bot issues`)", 2)
+        if found.choices:
+            return _fail(f"{ref!r} names issues of several publications; choose one with --publication NAME", 2)
+        stored = found.stored
         if stored is None:
             return _fail(unknown_issue(ref), 2)
         try:
             result = publish(session, stored.id, when, now)
         except PublishError as exc:
             return _fail(f"{issue_label(stored.issue, ZH)}: {exc}")
-        audience = SubscriberRepository(session).count_active()
+        # The subscribers who receive this issue's publication.
+        audience = PublicationRepository(session).receiving(stored.publication_id or 0)
         AuditLog(session).record(actor_id=None, action="publish", issue_id=stored.id,
                                  detail=f"command line: push #{result.push.id} due {_local(config, when)} "
                                         f"({config.push.timezone.key})")
@@ -172,7 +183,10 @@ def run_publish(args: argparse.Namespace, load: Load) -> int:
     config = load()
     engine, factory = open_database(config.database.url)
     try:
-        return schedule_issue(factory, config, args.issue, at=args.at, now_flag=args.now)
+        configure_publications(factory, config)
+        return schedule_issue(
+            factory, config, args.issue, at=args.at, now_flag=args.now, publication=args.publication
+        )
     finally:
         engine.dispose()
 

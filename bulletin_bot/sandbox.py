@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
-from config import Config
+from bulletin_bot.sandbox_archive import NAMES, demo_issues
+from config import Config, PublicationConfig
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -224,7 +225,10 @@ def _sandbox_config(config: Config, api_base_url: str, db_url: str, *, admin: bo
     if not access.departments:
         access = dataclasses.replace(access, departments=DEMO_DEPARTMENTS)
     database = dataclasses.replace(config.database, url=db_url)
-    return dataclasses.replace(config, telegram=telegram, access=access, database=database)
+    publications = config.publications or tuple(PublicationConfig(masthead, name) for masthead, name in NAMES)
+    return dataclasses.replace(
+        config, telegram=telegram, access=access, database=database, publications=publications
+    )
 
 
 def _quiet_logging() -> None:
@@ -242,6 +246,14 @@ class SampleIssue:
 
 def _import_sample(factory: sessionmaker[Session]) -> SampleIssue:
     from jobs.archive import import_file
+    from storage.archive import IssueRepository
+    from storage.db import transaction
+
+    # The earlier issues of two publications first, so that the sample stays the newest 简报.
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for issue in demo_issues():
+            repo.add(issue)
 
     sample = importlib.resources.files("bulletin_bot") / "data" / "sample-bulletin.txt"
     with importlib.resources.as_file(sample) as path:
@@ -532,6 +544,8 @@ def _banner(
         f"示例简报：{sample.title}",
         f"订阅者：你（访客，{role}，部门：{department}）和 {SIMULATED_SUBSCRIBERS + 1} 个模拟用户，"
         f"其中{_BLOCKED_NAME}已屏蔽机器人。",
+        f"简报库：{len(demo_issues()) + 1} 期，两种刊物（简报、专报），试试 /issues 翻页和按刊物筛选、/issue 2024-3、"
+        "/settings 选择刊物；",
         "像用户一样输入消息，例如 /latest、/search 景区、/help；输入数字（如 2 或 #2）按下最近一条消息的第2个按钮；",
         f"输入 push（或 推送）立即发布示例简报，按 Telegram 的 {rate:g} 条/秒推送给全部订阅者{progress}。"
         + ("输入 quit 或按 Ctrl-D 退出。" if interactive else ""),

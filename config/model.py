@@ -128,6 +128,51 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class PublicationConfig:
+    """One `[publications."MASTHEAD"]` table: the short name chat and CLI call it by, and whether new subscribers
+    get it."""
+
+    masthead: str
+    name: str = ""
+    default: bool = True
+
+
+# A short name is one word of chat input (`/issue 专报 3`): no spaces, and not a number or date an issue reference
+# could be.
+_PUBLICATION_NAME = re.compile(r"[^\s]{1,20}")
+_LOOKS_LIKE_REF = re.compile(r"#?[0-9][0-9-]*")
+
+
+def _publications(raw: Any) -> tuple[PublicationConfig, ...]:
+    """[publications]: a table per masthead (or alias), each with an optional name and default."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError("[publications]: expected a table of mastheads")
+    entries: list[PublicationConfig] = []
+    names: dict[str, str] = {}
+    for masthead, table in raw.items():
+        key = f'publications."{masthead}"'
+        if not masthead.strip():
+            raise ConfigError(f"{key}: the masthead must not be empty")
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{key}: expected a table such as {{ name = \"专报\", default = true }}")
+        hints = get_type_hints(PublicationConfig)
+        for field_name in table:
+            if field_name not in ("name", "default"):
+                raise ConfigError(f"{key}.{field_name}: unknown key (known keys: default, name)")
+        values = {k: _coerce(v, hints[k], f"{key}.{k}") for k, v in table.items()}
+        entry = PublicationConfig(masthead=masthead.strip(), **values)
+        if entry.name and (not _PUBLICATION_NAME.fullmatch(entry.name) or _LOOKS_LIKE_REF.fullmatch(entry.name)):
+            raise ConfigError(
+                f"{key}.name: must be 1-20 characters without spaces and not a number, got {entry.name!r}"
+            )
+        if entry.name and entry.name in names:
+            raise ConfigError(f"{key}.name: {entry.name!r} already names {names[entry.name]}")
+        names[entry.name] = masthead
+        entries.append(entry)
+    return tuple(entries)
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -136,6 +181,8 @@ class Config:
     publish: PublishConfig = field(default_factory=PublishConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # [publications]: short names and defaults per masthead; empty: every masthead is named by itself, on for all.
+    publications: tuple[PublicationConfig, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -311,7 +358,10 @@ def config_from_mapping(
     for key in raw:
         if key not in known:
             raise ConfigError(f"[{key}]: unknown section (known sections: {', '.join(sorted(known))})")
-    sections = {name: _section(hints[name], raw.get(name, {}), name) for name in known}
+    sections: dict[str, Any] = {
+        name: _section(hints[name], raw.get(name, {}), name) for name in known if name != "publications"
+    }
+    sections["publications"] = _publications(raw.get("publications", {}))
     cfg = Config(**sections)
     if env.get("BULLETIN_BOT_TOKEN"):
         cfg = _replace(cfg, "telegram", token=env["BULLETIN_BOT_TOKEN"])

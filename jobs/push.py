@@ -35,6 +35,7 @@ from jobs.push_limits import ChatSpacing, RateLimiter
 from jobs.push_messages import FailedChat, Progress, progress_text, summary_text
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import transaction
+from storage.publications import PublicationRepository
 from storage.push_models import DeliveryState, PushKind, PushState
 from storage.push_repo import DeliveryInfo, LedgerRepository, LedgerTarget, Outcome, PushInfo, PushRepository
 from storage.subscribers import SubscriberRepository
@@ -236,7 +237,12 @@ class PushEngine:
         return push, stored, previous.id if previous else None
 
     def _materialize(self, session: Session, push_id: int) -> int | None:
-        return LedgerRepository(session).materialize_from_subscribers(push_id, lang_of, self.clock())
+        # The issue's publication decides who gets it (storage.publications.receives).
+        push = PushRepository(session).get(push_id)
+        publication_id = PublicationRepository(session).of_issue(push.issue_id) if push is not None else None
+        return LedgerRepository(session).materialize_from_subscribers(
+            push_id, lang_of, self.clock(), publication_id=publication_id
+        )
 
     # -- one delivery
 

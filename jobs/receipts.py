@@ -57,6 +57,37 @@ def coverage(
 
 
 @dataclass(frozen=True)
+class PublicationCoverage:
+    """One publication's coverage: NAME, the departments none of whose subscribers receive it, and the active
+    subscribers receiving it per department."""
+
+    name: str
+    missing: list[str]
+    active: dict[str | None, int]
+
+
+def coverage_by_publication(
+    uow: UnitOfWork, departments: tuple[str, ...], actor: int | None
+) -> list[PublicationCoverage]:
+    """Coverage per publication when there are several (one entry, named "", with one)."""
+    publications = uow.publications.all()
+    if len(publications) <= 1:
+        missing, active = coverage(uow, departments, actor)
+        return [PublicationCoverage("", missing, active)]
+    found = [
+        PublicationCoverage(
+            p.short,
+            departments_without_subscribers(uow.session, departments, p.id),
+            active_per_department(uow.session, p.id),
+        )
+        for p in publications
+    ]
+    gaps = sum(len(c.missing) for c in found)
+    uow.audit.record(actor_id=actor, action="coverage", detail=f"{gaps} gaps over {len(found)} publications")
+    return found
+
+
+@dataclass(frozen=True)
 class OpenedArticle:
     stored: StoredIssue | None  # None: no such issue
     found: bool = False  # the issue has the article, and its opening was counted

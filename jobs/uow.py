@@ -18,6 +18,7 @@ from storage.access_repo import AdminRepository, AuditLog, InviteRepository, Req
 from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository
 from storage.db import transaction
+from storage.publications import PublicationRepository
 from storage.publishing_repo import ApprovalRepository, CorrectionRepository, MarkRepository
 from storage.push_repo import PushRepository
 from storage.receipts_repo import ReceiptRepository
@@ -79,6 +80,10 @@ class UnitOfWork:
     @cached_property
     def aliases(self) -> SeriesAliasRepository:
         return SeriesAliasRepository(self.session)
+
+    @cached_property
+    def publications(self) -> PublicationRepository:
+        return PublicationRepository(self.session)
 
 
 class UnitsOfWork:

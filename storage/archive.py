@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
+from storage.publications import publication_id_for
 from storage.types import utcnow
 
 _SNIPPET_CHARS = 60
@@ -48,6 +49,7 @@ class StoredIssue:
 
     id: int
     issue: Issue
+    publication_id: int | None = None
 
     @property
     def ref(self) -> str:
@@ -77,6 +79,7 @@ class IssueHeader:
 
     id: int
     issue: Issue
+    publication_id: int | None = None
 
 
 class ImportOutcome(enum.Enum):
@@ -100,6 +103,7 @@ class SearchHit:
     article_title: str
     snippet: str
     score: float
+    publication_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ class IssueRepository:
 
     @staticmethod
     def _stored(row: IssueRow) -> StoredIssue:
-        return StoredIssue(id=row.id, issue=_to_issue(row))
+        return StoredIssue(id=row.id, issue=_to_issue(row), publication_id=row.publication_id)
 
     def refs(self, issue_ids: Iterable[int]) -> dict[int, str]:
         """The reference (StoredIssue.ref) of each stored issue among ISSUE_IDS, without loading their contents."""
@@ -228,54 +232,50 @@ class IssueRepository:
         """The stored issue with ISSUE's identity, if any."""
         return self.find(issue.masthead, issue.year, issue.number, issue.date)
 
-    def on_date(self, date: dt.date, limit: int = 20) -> list[IssueHeader]:
-        """Issues dated DATE (numbered or not), newest first (at most LIMIT)."""
-        stmt = select(*_HEADER_COLUMNS).where(IssueRow.date_key == date_key(date))
+    def on_date(self, date: dt.date, limit: int = 20, *, publication_id: int | None = None) -> list[IssueHeader]:
+        """Issues dated DATE (numbered or not), newest first (at most LIMIT); of PUBLICATION_ID only when given."""
+        stmt = _of(select(*_HEADER_COLUMNS).where(IssueRow.date_key == date_key(date)), publication_id)
         return [_header_of(row) for row in self._session.execute(self._newest_first(stmt).limit(limit))]
 
-    def resolve(self, ref: str) -> StoredIssue | None:
+    def resolve(self, ref: str, *, publication_id: int | None = None) -> StoredIssue | None:
         """The issue named by REF: '2023-1' (year-number), '1' (cumulative number), '2022-07-05' (date) or '#7'
-        (id); newest wins (on_date lists every issue of a date)."""
-        ref = textindex.fold(ref.strip())
-        stmt = self._select()
-        if (day := ref_date(ref)) is not None:
-            stmt = stmt.where(IssueRow.date_key == date_key(day))
-        elif m := _REF_YEAR_NUMBER.fullmatch(ref):
-            # year_key and number_key too, so that ix_issues_year_number finds the rows in order.
-            year = int(m[1])
-            number = int(m[2])
-            stmt = stmt.where(
-                IssueRow.year_key == year, IssueRow.year == year, IssueRow.number_key == number,
-                IssueRow.number == number,
-            )
-        elif _REF_TOTAL.fullmatch(ref):
-            stmt = stmt.where(IssueRow.total_number == int(ref))
-        elif m := _REF_ID.fullmatch(ref):
-            stmt = stmt.where(IssueRow.id == int(m[1]))
-        else:
+        (id); newest wins (on_date lists every issue of a date); of PUBLICATION_ID only when given."""
+        conditions = _ref_conditions(ref)
+        if conditions is None:
             return None
+        stmt = _of(self._select().where(*conditions), publication_id)
         row = self._session.scalar(self._newest_first(stmt).limit(1))
         return self._stored(row) if row else None
 
-    def latest(self) -> StoredIssue | None:
-        """The newest issue, if any."""
-        page = self.page(0, 1)
+    def resolve_all(self, ref: str, limit: int = 20) -> list[IssueHeader]:
+        """Every issue REF names across publications (at most LIMIT, newest first), each with its publication: more
+        than one means REF is ambiguous without a publication."""
+        conditions = _ref_conditions(ref)
+        if conditions is None:
+            return []
+        stmt = select(*_HEADER_COLUMNS).where(*conditions)
+        return [_header_of(row) for row in self._session.execute(self._newest_first(stmt).limit(limit))]
+
+    def latest(self, *, publication_id: int | None = None) -> StoredIssue | None:
+        """The newest issue (of PUBLICATION_ID when given), if any."""
+        page = self.page(0, 1, publication_id=publication_id)
         return page[0] if page else None
 
-    def page(self, offset: int, limit: int) -> list[StoredIssue]:
-        """Issues newest first: date desc, year desc, number desc, id desc."""
-        rows = self._session.scalars(self._newest_first(self._select()).offset(offset).limit(limit))
+    def page(self, offset: int, limit: int, *, publication_id: int | None = None) -> list[StoredIssue]:
+        """Issues newest first: date desc, year desc, number desc, id desc (of PUBLICATION_ID when given)."""
+        stmt = _of(self._select(), publication_id)
+        rows = self._session.scalars(self._newest_first(stmt).offset(offset).limit(limit))
         return [self._stored(row) for row in rows]
 
-    def page_headers(self, offset: int, limit: int) -> list[IssueHeader]:
+    def page_headers(self, offset: int, limit: int, *, publication_id: int | None = None) -> list[IssueHeader]:
         """Like page, without the contents (no 要目 entries, no articles): what a list of issues shows."""
-        stmt = select(*_HEADER_COLUMNS)
+        stmt = _of(select(*_HEADER_COLUMNS), publication_id)
         rows = self._session.execute(self._newest_first(stmt).offset(offset).limit(limit))
         return [_header_of(row) for row in rows]
 
-    def count(self) -> int:
-        """How many issues are stored."""
-        return self._session.scalar(select(func.count()).select_from(IssueRow)) or 0
+    def count(self, *, publication_id: int | None = None) -> int:
+        """How many issues are stored (of PUBLICATION_ID when given)."""
+        return self._session.scalar(_of(select(func.count()).select_from(IssueRow), publication_id)) or 0
 
     def previous(self, issue_id: int) -> StoredIssue | None:
         """The next-older issue than ISSUE_ID in newest-first order, if any."""
@@ -283,13 +283,15 @@ class IssueRepository:
         return self.get(previous_id) if previous_id is not None else None
 
     def previous_id(self, issue_id: int) -> int | None:
-        """The id of the next-older issue than ISSUE_ID in newest-first order, if any (nothing else is loaded)."""
+        """The id of the next-older issue of the same publication than ISSUE_ID in newest-first order, if any
+        (nothing else is loaded)."""
         # One statement: the current issue's key row, joined by primary key, bounds the index range.
         current = aliased(IssueRow)
         current_key = (current.date_key, current.year_key, current.number_key, current.id)
         stmt = (
             select(IssueRow.id)
             .join(current, current.id == issue_id)
+            .where(IssueRow.publication_id == current.publication_id)
             .where(tuple_(*self._order_key()) < tuple_(*current_key))
         )
         return self._session.scalar(self._newest_first(stmt).limit(1))
@@ -310,12 +312,15 @@ class IssueRepository:
         )
         if existing is None:
             slot = self._rank_slot(issue, None)
+            publication_id = publication_id_for(self._session, issue.masthead)
             issue_id = self._session.scalar(
-                insert(IssueRow).values(**self._issue_values(issue, slot)).returning(IssueRow.id)
+                insert(IssueRow)
+                .values(**self._issue_values(issue, slot), publication_id=publication_id)
+                .returning(IssueRow.id)
             )
             assert issue_id is not None
             self._insert_contents(issue_id, issue, slot)
-            return StoredIssue(id=issue_id, issue=issue), ImportOutcome.ADDED
+            return StoredIssue(id=issue_id, issue=issue, publication_id=publication_id), ImportOutcome.ADDED
         stored = self.get(existing)
         assert stored is not None
         if stored.issue == issue:
@@ -332,7 +337,7 @@ class IssueRepository:
         self._insert_contents(existing, issue, slot)
         # Rows loaded before the replacement must not be served from the identity map.
         self._session.expire_all()
-        return StoredIssue(id=existing, issue=issue), ImportOutcome.REPLACED
+        return StoredIssue(id=existing, issue=issue, publication_id=stored.publication_id), ImportOutcome.REPLACED
 
     @staticmethod
     def _issue_values(issue: Issue, slot: int) -> dict[str, Any]:
@@ -453,46 +458,54 @@ class IssueRepository:
 
     # -- search --------------------------------------------------------------------------------------------------
 
-    def search(self, query: str, *, offset: int = 0, limit: int = 10) -> SearchPage:
+    def search(
+        self, query: str, *, offset: int = 0, limit: int = 10, publication_id: int | None = None
+    ) -> SearchPage:
         """Articles containing every word of QUERY (case-insensitive substring of the title or of the body).
 
         Ranking: articles with every word in the title first (score 1.0, else 0.0), then newer issues first (date,
         year, number), then article order. Words with no letter or digit are ignored. On SQLite every word, with
         punctuation or without, is one exact FTS5 phrase (storage.textindex.word_phrase), so only the page's rows
         are read; PostgreSQL's tsvector has no positions, so there candidates are checked with strpos in SQL. Both
-        backends implement these same semantics, so they return the same hits in the same order.
+        backends implement these same semantics, so they return the same hits in the same order. PUBLICATION_ID
+        limits the search to one publication.
         """
         words = [w for w in textindex.query_words(query) if textindex.runs(w)]
         if not words:
             return SearchPage(hits=[], total=0)
         offset, limit = max(0, offset), max(0, limit)
         if self._dialect != "sqlite":
-            total, ranked = self._search_postgres(words, offset, limit)
+            total, ranked = self._search_postgres(words, offset, limit, publication_id)
         else:
-            total, ranked = self._search_fts_exact(words, offset, limit)
+            total, ranked = self._search_fts_exact(words, offset, limit, publication_id)
         return SearchPage(hits=self._hits(ranked, words), total=total)
 
-    def _search_fts_exact(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
+    def _search_fts_exact(
+        self, words: list[str], offset: int, limit: int, publication_id: int | None = None
+    ) -> tuple[int, list[tuple[int, bool]]]:
         """(total, [(search_key, all words in title)]) straight from FTS5, newest first without sorting."""
         match_all = textindex.fts5_match(words)
         match_title = f"{{title}} : ({match_all})"
         match_rest = f"({match_all}) NOT ({match_title})"
-        count = text("SELECT count(*) FROM article_search WHERE article_search MATCH :m")
-        keys = text(
-            "SELECT rowid FROM article_search WHERE article_search MATCH :m "
-            "ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
-        )
-        total = self._session.scalar(count, {"m": match_all}) or 0
+        where = "article_search MATCH :m" + _FTS_OF_PUBLICATION * (publication_id is not None)
+        count = text(f"SELECT count(*) FROM article_search WHERE {where}")
+        keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
+        params: dict[str, Any] = {"p": publication_id} if publication_id is not None else {}
+        total = self._session.scalar(count, {"m": match_all, **params}) or 0
 
         def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
             m = match_title if title else match_rest
-            return list(self._session.scalars(keys, {"m": m, "limit": tier_limit, "offset": tier_offset}))
+            return list(
+                self._session.scalars(keys, {"m": m, "limit": tier_limit, "offset": tier_offset, **params})
+            )
 
         return total, _tiered_page(
-            total, offset, limit, tier_keys, lambda: self._session.scalar(count, {"m": match_title}) or 0
+            total, offset, limit, tier_keys, lambda: self._session.scalar(count, {"m": match_title, **params}) or 0
         )
 
-    def _search_postgres(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
+    def _search_postgres(
+        self, words: list[str], offset: int, limit: int, publication_id: int | None = None
+    ) -> tuple[int, list[tuple[int, bool]]]:
         """PostgreSQL: GIN candidates, checked with strpos on the folded text, ranked in SQL."""
         search = table("article_search", column("article_id", Integer), column("folded", Text))
         conditions: list[Any] = [
@@ -508,6 +521,14 @@ class IssueRepository:
         in_title = and_(*(func.strpos(ArticleRow.search_title, w) > 0 for w in words))
         # Every condition is on article_search, so the total needs no join; each tier is then read newest first
         # with a LIMIT, instead of ranking every match (a common word matches most of the archive).
+        if publication_id is not None:
+            # One publication: the articles of its issues (ix_issues_publication_newest_first finds them).
+            conditions.append(
+                search.c.article_id.in_(
+                    select(ArticleRow.id).join(IssueRow, IssueRow.id == ArticleRow.issue_id)
+                    .where(IssueRow.publication_id == publication_id)
+                )
+            )
         total = self._session.scalar(select(func.count()).select_from(search).where(*conditions)) or 0
         matching = select(ArticleRow.search_key).join(search, search.c.article_id == ArticleRow.id).where(*conditions)
 
@@ -535,6 +556,7 @@ class IssueRepository:
         return [
             SearchHit(
                 issue_id=rows[key].IssueRow.id,
+                publication_id=rows[key].IssueRow.publication_id,
                 issue=_header(rows[key].IssueRow),
                 article_position=rows[key].position,
                 article_title=rows[key].title,
@@ -543,6 +565,13 @@ class IssueRepository:
             )
             for key, in_title in ranked
         ]
+
+
+# The FTS5 rows (rowid = articles.search_key) of one publication's issues.
+_FTS_OF_PUBLICATION = (
+    " AND rowid IN (SELECT a.search_key FROM articles a JOIN issues i ON i.id = a.issue_id"
+    " WHERE i.publication_id = :p)"
+)
 
 
 def _tiered_page(
@@ -631,12 +660,37 @@ _HEADER_COLUMNS = (
     IssueRow.date,
     IssueRow.footer,
     IssueRow.week,
+    IssueRow.publication_id,
 )
+
+
+def _ref_conditions(ref: str) -> list[Any] | None:
+    """The WHERE conditions of the issues REF names (see IssueRepository.resolve); None when REF names none."""
+    ref = textindex.fold(ref.strip())
+    if (day := ref_date(ref)) is not None:
+        return [IssueRow.date_key == date_key(day)]
+    if m := _REF_YEAR_NUMBER.fullmatch(ref):
+        # year_key and number_key too, so that ix_issues_year_number finds the rows in order.
+        year, number = int(m[1]), int(m[2])
+        return [
+            IssueRow.year_key == year, IssueRow.year == year, IssueRow.number_key == number,
+            IssueRow.number == number,
+        ]
+    if _REF_TOTAL.fullmatch(ref):
+        return [IssueRow.total_number == int(ref)]
+    if m := _REF_ID.fullmatch(ref):
+        return [IssueRow.id == int(m[1])]
+    return None
+
+
+def _of(stmt: _Select, publication_id: int | None) -> _Select:
+    """STMT limited to the issues of PUBLICATION_ID (None: every publication)."""
+    return stmt if publication_id is None else stmt.where(IssueRow.publication_id == publication_id)
 
 
 def _header_of(row: Any) -> IssueHeader:
     """The IssueHeader of a row of _HEADER_COLUMNS."""
-    return IssueHeader(id=row.id, issue=_issue_of(row, footer=tuple(row.footer)))
+    return IssueHeader(id=row.id, issue=_issue_of(row, footer=tuple(row.footer)), publication_id=row.publication_id)
 
 
 def _header(row: IssueRow) -> Issue:

@@ -44,10 +44,13 @@ class IssueRow(Base):
         ),
         Index("ix_issues_newest_first", "date_key", "year_key", "number_key", "id"),
         Index("ix_issues_year_number", "year_key", "number_key", "date_key", "id"),
+        Index("ix_issues_publication_newest_first", "publication_id", "date_key", "year_key", "number_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     masthead: Mapped[str] = mapped_column(Text)
+    # The publication of this masthead (storage/publications.py), set whenever the masthead is written.
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
     year: Mapped[int | None] = mapped_column(Integer)
     # year, or 0 when the issue line has none: a NULL would never collide in a unique constraint.
     year_key: Mapped[int] = mapped_column(Integer)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import SubscriberRow
+from storage.publications import receives
 from storage.push_models import Delivery, DeliveryState, Push, PushKind, PushState
 
 _CHUNK = 2000
@@ -246,12 +247,13 @@ class LedgerRepository:
         return written
 
     def materialize_from_subscribers(
-        self, push_id: int, lang_of: Callable[[str | None], str], now: dt.datetime
+        self, push_id: int, lang_of: Callable[[str | None], str], now: dt.datetime, publication_id: int | None = None
     ) -> int | None:
-        """Write the ledger of a publication push: one pending row per active subscriber at this moment."""
+        """Write the ledger of a publication push: one pending row per active subscriber at this moment (who
+        receives PUBLICATION_ID, when given: see storage.publications.receives)."""
         rows = self.session.execute(
             select(SubscriberRow.chat_id, SubscriberRow.chat_type, SubscriberRow.language_code)
-            .where(SubscriberRow.active.is_(True))
+            .where(SubscriberRow.active.is_(True), *_receiving(publication_id))
             .order_by(SubscriberRow.id)
             .execution_options(yield_per=_CHUNK)
         )
@@ -374,6 +376,11 @@ class LedgerRepository:
             .order_by(Delivery.id)
         )
         return [_delivery(d) for d in rows]
+
+
+def _receiving(publication_id: int | None) -> list[Any]:
+    """The conditions on SubscriberRow of the subscribers who receive PUBLICATION_ID (none: every subscriber)."""
+    return [] if publication_id is None else [receives(publication_id)]
 
 
 def _rowcount(result: object) -> int:

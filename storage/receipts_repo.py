@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import SubscriberRow
+from storage.publications import receives
 from storage.push_models import Delivery, DeliveryState, Push, PushKind, PushState
 from storage.receipts_models import AckRow, ArticleOpenRow, ReminderRow, ReminderState
 
@@ -267,22 +268,32 @@ class ReminderRepository:
         }
 
 
-def departments_without_subscribers(session: Session, departments: Sequence[str]) -> list[str]:
-    """The configured DEPARTMENTS, in their order, that have no active subscriber."""
+def departments_without_subscribers(
+    session: Session, departments: Sequence[str], publication_id: int | None = None
+) -> list[str]:
+    """The configured DEPARTMENTS, in their order, that have no active subscriber (receiving PUBLICATION_ID, when
+    given)."""
     covered = set(
         session.scalars(
-            select(SubscriberRow.department).where(SubscriberRow.active.is_(True)).distinct()
+            select(SubscriberRow.department).where(SubscriberRow.active.is_(True), *_receiving(publication_id))
+            .distinct()
         )
     )
     return [d for d in departments if d not in covered]
 
 
-def active_per_department(session: Session) -> dict[str | None, int]:
-    """Active subscribers per department."""
+def active_per_department(session: Session, publication_id: int | None = None) -> dict[str | None, int]:
+    """Active subscribers per department (those receiving PUBLICATION_ID, when given)."""
     return {
         department: int(n)
         for department, n in session.execute(
-            select(SubscriberRow.department, func.count()).where(SubscriberRow.active.is_(True))
+            select(SubscriberRow.department, func.count())
+            .where(SubscriberRow.active.is_(True), *_receiving(publication_id))
             .group_by(SubscriberRow.department)
         )
     }
+
+
+def _receiving(publication_id: int | None) -> list[Any]:
+    """Conditions on SubscriberRow: those who receive PUBLICATION_ID (none: every subscriber)."""
+    return [] if publication_id is None else [receives(publication_id)]

@@ -27,11 +27,13 @@ from bot.common.awaiting import Awaiting
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
 from bot.common.guards import admin_only, what
+from bot.common.publications import choice_message
 from bulletin.i18n import lang_of, t
 from bulletin.render import Button, Keyboard, Rendered, esc, shorten
 from config import Config
 from jobs.access import (
     AccessRules,
+    Admission,
     Applicant,
     admit,
     check_invite,
@@ -42,6 +44,7 @@ from jobs.access import (
     remove_subscriber,
 )
 from jobs.access import decide_request as decide
+from jobs.publications import Choice, choice, toggle
 from jobs.schedule import ScheduleError, parse_duration
 from jobs.uow import UnitOfWork, UnitsOfWork
 from storage.access_repo import (
@@ -146,8 +149,9 @@ def _group_refusal(update: Update) -> str:
     return t(h.user_lang(update), "group_admins_only")
 
 
-async def subscribe(update: Update, context: Ctx, department: str) -> str:
-    """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user.
+async def subscribe(update: Update, context: Ctx, department: str) -> tuple[str, Choice | None]:
+    """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user, and, when
+    the chat has just subscribed and there are several publications, its choice of them to offer (see _answer).
 
     An active subscriber just changes department (a group's only by its admins or the bot's, see jobs.access.admit).
     Admins, "open" mode and a valid invite code (consumed in the same transaction as the subscription) subscribe at
@@ -170,16 +174,30 @@ async def subscribe(update: Update, context: Ctx, department: str) -> str:
         language_code=user.language_code if user else None,
     )
     rules = _rules(config)
-    outcome = await h.unit_of_work(
-        context, lambda u: admit(u, applicant, department, rules, code, group_admin=group_admin)
-    )
+
+    def work(u: UnitOfWork) -> tuple[Admission, Choice | None]:
+        outcome = admit(u, applicant, department, rules, code, group_admin=group_admin)
+        # In the same unit of work: the publications a new subscriber may choose.
+        offered = choice(u, chat.id) if outcome.key == "subscribed" else None
+        return outcome, offered if offered is not None and offered.several else None
+
+    outcome, offered = await h.unit_of_work(context, work)
     if outcome.key == "group_admins_only":
-        return _group_refusal(update)
+        return _group_refusal(update), None
     if code is not None and context.chat_data is not None and outcome.key != "department_changed":
         context.chat_data.pop("invite_code", None)
     if outcome.request is not None:
         await _announce_request(context, outcome.request, outcome.admins)
-    return t(lang, outcome.key, department=esc(department))
+    return t(lang, outcome.key, department=esc(department)), offered
+
+
+async def _answer(update: Update, context: Ctx, answer: tuple[str, Choice | None]) -> None:
+    """Reply with a subscription's ANSWER; a chat that has just subscribed then chooses its publications (when
+    there are several)."""
+    text, offered = answer
+    await h.reply(update, context, text)
+    if offered is not None:
+        await h.reply_rendered(update, context, choice_message(h.user_lang(update), offered))
 
 
 def _request_text(lang: str, request: SubscriptionRequest) -> str:
@@ -529,7 +547,7 @@ async def subscribe_command(update: Update, context: Ctx) -> None:
             await h.reply(update, context, refusal or t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
             return
         # admit refuses as subscription_refusal would, in the one unit of work that decides and writes
-        await h.reply(update, context, await subscribe(update, context, department))
+        await _answer(update, context, await subscribe(update, context, department))
         return
     if (refusal := await subscription_refusal(update, context)) is not None:
         await h.reply(update, context, refusal)
@@ -554,16 +572,22 @@ async def unsubscribe_command(update: Update, context: Ctx) -> None:
 
 
 async def settings_command(update: Update, context: Ctx) -> None:
-    """/settings: show the department and offer to change it."""
+    """/settings: show the department and offer to change it; with several publications, their toggles too."""
     lang = h.user_lang(update)
     chat = update.effective_chat
     assert chat is not None
-    current: Subscriber | None = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
+
+    def work(u: UnitOfWork) -> tuple[Subscriber | None, Choice]:
+        return u.subscribers.get(chat.id), choice(u, chat.id)
+
+    current, chosen = await h.unit_of_work(context, work)
     if current is None or not current.active:
         await h.reply(update, context, t(lang, "not_subscribed"))
         return
     text = t(lang, "settings_current", department=esc(current.department or "—"))
     await h.reply(update, context, text, department_keyboard(h.deps(context).config, lang))
+    if chosen.several:
+        await h.reply_rendered(update, context, choice_message(lang, chosen))
 
 
 async def typed_department(update: Update, context: Ctx) -> None:
@@ -578,7 +602,7 @@ async def typed_department(update: Update, context: Ctx) -> None:
         return
     if update.effective_user is not None:
         context.bot_data.part(DepartmentWaits).done(chat.id, update.effective_user.id, _DEPARTMENT)
-    await h.reply(update, context, await subscribe(update, context, department))
+    await _answer(update, context, await subscribe(update, context, department))
 
 
 async def department_button(update: Update, context: Ctx, data: cb.Callback) -> None:
@@ -602,7 +626,34 @@ async def department_button(update: Update, context: Ctx, data: cb.Callback) -> 
         await h.expired(query, lang)
         return
     await query.answer()
-    await h.edit(query, Rendered(await subscribe(update, context, departments[data.index])))
+    text, offered = await subscribe(update, context, departments[data.index])
+    await h.edit(query, Rendered(text))
+    if offered is not None:
+        await h.reply_rendered(update, context, choice_message(lang, offered))
+
+
+async def toggle_publication_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """A publication toggle: turn that publication on or off for this chat (a group's: only by its admins)."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None and isinstance(data, cb.TogglePublication)
+    lang = h.user_lang(update)
+    user = update.effective_user
+    group_admin = await telegram_group_admin(update, context)
+    rules = _rules(h.deps(context).config)
+    user_id = user.id if user is not None else None
+    chosen = await h.unit_of_work(
+        context,
+        lambda u: toggle(u, chat.id, data.publication_id, user_id=user_id, group_admin=group_admin, rules=rules),
+    )
+    if chosen == "group_admins_only":
+        await query.answer(_group_refusal(update), show_alert=True)
+        return
+    if not isinstance(chosen, Choice):
+        await h.expired(query, lang)
+        return
+    await query.answer()
+    await h.edit(query, choice_message(lang, chosen))
 
 
 async def start_with_invite_command(update: Update, context: Ctx) -> None:
@@ -640,6 +691,7 @@ def access_extension(config: Config, factory: sessionmaker[Session]) -> Extensio
             *(CommandHandler(name, callback, filters=message) for name, callback in commands.items()),
             MessageHandler(private_text & awaiting.filter(_DEPARTMENT), typed_department),
             on_button(department_button, cb.ChooseDepartment),
+            on_button(toggle_publication_button, cb.TogglePublication),
             on_button(decide_request, REQUEST_KIND),
         ],
         services=[AccessGuard(config, factory)],

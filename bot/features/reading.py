@@ -28,6 +28,7 @@ from bot.common.chat import (
 )
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
+from bot.common.publications import choose_issue, named_label, publication_filter
 from bulletin.i18n import t
 from bulletin.render import (
     Button,
@@ -42,6 +43,9 @@ from bulletin.render import (
 )
 from config import Config
 from jobs.marks import is_internal, mark_parts, with_internal_mark
+from jobs.publications import Found, find_issue, publication_example, search_scope, split_publication
+from jobs.publications import latest as newest_of_publications
+from jobs.publications import names as publication_names
 from jobs.receipts import OpenedArticle, open_article
 from jobs.uow import UnitOfWork
 from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
@@ -111,7 +115,14 @@ async def start(update: Update, context: Ctx) -> None:
 async def help_command(update: Update, context: Ctx) -> None:
     """/help: every command with an example."""
     lang = user_lang(update)
-    await reply(update, context, bold(t(lang, "help_heading")) + "\n" + t(lang, "help"))
+    text = bold(t(lang, "help_heading")) + "\n" + t(lang, "help")
+    example = await unit_of_work(context, publication_example)
+    if example is not None:
+        # Several publications: how to name one, with the newest issue of one that has issues (works when typed).
+        text += "\n\n" + esc(t(
+            lang, "help_publications", names="、".join(example.names), name=example.name, ref=example.ref
+        ))
+    await reply(update, context, text)
 
 
 async def whoami(update: Update, context: Ctx) -> None:
@@ -128,48 +139,114 @@ async def whoami(update: Update, context: Ctx) -> None:
 
 
 async def latest(update: Update, context: Ctx) -> None:
-    """/latest: the newest issue's contents message."""
+    """/latest: the newest issue of each publication the chat receives, newest first (at most three, then a button
+    for the rest); with one publication, its newest issue."""
+    if not await _send_latest(update, context, 0):
+        await reply(update, context, t(user_lang(update), "no_issues"))
+
+
+async def _send_latest(update: Update, context: Ctx, skip: int) -> bool:
+    """Send the contents messages of the newest issues of the chat's publications after the first SKIP; False when
+    there are none."""
     lang = user_lang(update)
+    chat = update.effective_chat
+    chat_id = chat.id if chat is not None else None
 
-    def work(u: UnitOfWork) -> IssueView | None:
-        return _issue_view(u, u.issues.latest())
+    def work(u: UnitOfWork) -> tuple[list[IssueView], int]:
+        found = newest_of_publications(u, chat_id, skip=skip)
+        views = [v for v in (_issue_view(u, s) for s in found.shown) if v is not None]
+        return views, len(found.rest)
 
-    view = await unit_of_work(context, work)
-    if view is None:
-        await reply(update, context, t(lang, "no_issues"))
-        return
-    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+    views, rest = await unit_of_work(context, work)
+    for n, view in enumerate(views, start=1):
+        rendered = contents_of(view, lang)
+        if n == len(views) and rest:
+            more = Button(t(lang, "latest_more", count=rest), cb.cb_more_latest(skip + len(views)))
+            rendered = Rendered(rendered.text, (*rendered.keyboard, (more,)))
+        await reply_rendered(update, context, rendered, protect=view.internal)
+    return bool(views)
+
+
+async def more_latest_button(update: Update, context: Ctx, data: cb.Callback) -> None:
+    """/latest's button for the rest: the newest issues of the next publications."""
+    query = update.callback_query
+    assert query is not None and isinstance(data, cb.MoreLatest)
+    await query.answer()
+    if not await _send_latest(update, context, data.skip):
+        await expired(query, user_lang(update))
 
 
 async def issue_command(update: Update, context: Ctx) -> None:
-    """/issue N or /issue 2023-1: that issue's contents message."""
+    """/issue N, /issue 2023-1, /issue 2022-07-05 or /issue 专报 3: that issue's contents message (issues of several
+    publications, or of one date, are offered on buttons)."""
     lang = user_lang(update)
-    args = args_of(context)
+    publication, args = split_publication(args_of(context))
     if len(args) != 1 or not _ISSUE_REF.fullmatch(args[0]):
         await reply(update, context, esc(t(lang, "usage_issue")))
         return
     ref = args[0]
-    day = ref_date(ref)
+    lookup = await _find(context, publication, ref)
+    if await _not_one(update, context, lookup, ref, None):
+        return
+    assert lookup.view is not None
+    await reply_rendered(update, context, contents_of(lookup.view, lang), protect=lookup.view.internal)
 
-    def work(u: UnitOfWork) -> IssueView | list[IssueHeader] | None:
-        repo = u.issues
-        if day is not None:
-            # A date names every issue of that day: one is shown, several are offered.
-            headers = repo.on_date(day, limit=ISSUES_PER_PAGE)
-            if len(headers) != 1:
-                return headers or None
-            return _issue_view(u, repo.get(headers[0].id))
-        return _issue_view(u, repo.resolve(ref))
 
-    view = await unit_of_work(context, work)
-    if view is None:
+@dataclass(frozen=True)
+class _Lookup:
+    """An issue reference looked up (jobs.publications.find_issue) with the names of the publications."""
+
+    found: Found
+    view: IssueView | None
+    names: dict[int, str]
+    opened: OpenedArticle | None = None  # /article: the article opened (and counted) in the same unit of work
+
+
+async def _find(
+    context: Ctx, publication: str | None, ref: str, *, chat_id: int | None = None, position: int | None = None
+) -> _Lookup:
+    """Look REF up (in PUBLICATION); with POSITION, open that article of the issue found for CHAT_ID too."""
+    now = utcnow()
+
+    def work(u: UnitOfWork) -> _Lookup:
+        found = find_issue(u, publication, ref, limit=ISSUES_PER_PAGE)
+        names = publication_names(u)
+        if found.stored is None:
+            return _Lookup(found, None, names)
+        if position is not None and chat_id is not None:
+            stored = found.stored
+            opened = open_article(u, lambda _issues: stored, chat_id, position, now)
+            return _Lookup(found, IssueView(stored, None), names, opened)
+        return _Lookup(found, _issue_view(u, found.stored), names)
+
+    return await unit_of_work(context, work)
+
+
+async def _not_one(update: Update, context: Ctx, lookup: _Lookup, ref: str, position: int | None) -> bool:
+    """Answer a reference that names no single issue (an unknown publication, nothing, or several to choose
+    from); False when it names one."""
+    lang = user_lang(update)
+    found = lookup.found
+    if found.unknown_publication is not None:
+        names = "、".join(lookup.names.values())
+        await reply(update, context, esc(t(lang, "unknown_publication", name=found.unknown_publication, names=names)))
+        return True
+    if lookup.view is not None:
+        return False
+    if not found.choices:
         await reply(update, context, unknown_issue(lang, ref))
-        return
-    if isinstance(view, list):
-        assert day is not None
-        await reply_rendered(update, context, issues_of_date(lang, day, view))
-        return
-    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+        return True
+    day = ref_date(ref)
+    if day is not None and position is None:
+        await reply_rendered(update, context, issues_of_date(lang, day, list(found.choices)))
+        return True
+    name = lookup.names.get(found.choices[0].publication_id or 0, "")
+    text = (
+        t(lang, "issue_choose_publication", ref=ref, name=name) if position is None
+        else t(lang, "article_choose_publication", ref=ref, position=position)
+    )
+    await reply_rendered(update, context, choose_issue(lang, text, found.choices, lookup.names, position=position))
+    return True
 
 
 def issues_of_date(lang: str, day: dt.date, headers: list[IssueHeader]) -> Rendered:
@@ -199,18 +276,20 @@ async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
 
 
 async def article_command(update: Update, context: Ctx) -> None:
-    """/article N K: article K of issue N."""
+    """/article N K or /article 专报 N K: article K of issue N (of that publication)."""
     lang = user_lang(update)
-    args = args_of(context)
+    publication, args = split_publication(args_of(context))
     if len(args) != 2 or not _ISSUE_REF.fullmatch(args[0]) or not _POSITION.fullmatch(args[1]):
         await reply(update, context, esc(t(lang, "usage_article")))
         return
     ref, position = args[0], int(args[1])
-    opened = await _open_article(update, context, lambda issues: issues.resolve(ref), position)
-    if opened.stored is None:
-        await reply(update, context, unknown_issue(lang, ref))
+    chat = update.effective_chat
+    assert chat is not None
+    lookup = await _find(context, publication, ref, chat_id=chat.id, position=position)
+    if await _not_one(update, context, lookup, ref, position):
         return
-    await send_article(update, context, opened, position)
+    assert lookup.opened is not None
+    await send_article(update, context, lookup.opened, position)
 
 
 async def show_article(update: Update, context: Ctx, issue_id: int, position: int) -> bool:
@@ -248,7 +327,7 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
     return True
 
 
-def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> Rendered:
+def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int, listing: _Listing) -> Rendered:
     pages = max(1, -(-total // ISSUES_PER_PAGE))
     lines = [t(lang, "issues_heading", title=bold(t(lang, "issues_title")), total=total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
@@ -262,20 +341,36 @@ def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> 
         rows.append((Button(shorten(f"{n}. {issue_label(issue, lang)}"), cb.cb_contents(stored.id)),))
     nav: list[Button] = []
     if page > 1:
-        nav.append(Button(t(lang, "btn_prev_page"), cb.cb_issues_page(page - 1)))
+        nav.append(Button(t(lang, "btn_prev_page"), cb.cb_issues_page(page - 1, listing.publication_id)))
     if pages > 1:
         nav.append(Button(t(lang, "btn_page", page=page, pages=pages), cb.cb_noop()))
     if page < pages:
-        nav.append(Button(t(lang, "btn_next_page"), cb.cb_issues_page(page + 1)))
+        nav.append(Button(t(lang, "btn_next_page"), cb.cb_issues_page(page + 1, listing.publication_id)))
     if nav:
         rows.append(tuple(nav))
+    rows.extend(publication_filter(lang, listing.names, listing.publication_id))
     return Rendered("\n".join(lines), tuple(rows))
 
 
-async def _load_issues_page(context: Ctx, page: int) -> tuple[list[IssueHeader], int]:
-    def work(u: UnitOfWork) -> tuple[list[IssueHeader], int]:
+@dataclass(frozen=True)
+class _Listing:
+    """Which publication /issues lists (0: every one), and the names of all for its filter buttons."""
+
+    publication_id: int
+    names: dict[int, str]
+
+
+async def _load_issues_page(
+    context: Ctx, page: int, publication_id: int = 0
+) -> tuple[list[IssueHeader], int, _Listing]:
+    def work(u: UnitOfWork) -> tuple[list[IssueHeader], int, _Listing]:
         repo = u.issues
-        return repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE), repo.count()
+        only = publication_id or None
+        return (
+            repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only),
+            repo.count(publication_id=only),
+            _Listing(publication_id, publication_names(u)),
+        )
 
     return await unit_of_work(context, work)
 
@@ -288,7 +383,7 @@ async def issues_command(update: Update, context: Ctx) -> None:
         await reply(update, context, esc(t(lang, "usage_issues")))
         return
     page = int(args[0]) if args else 1
-    items, total = await _load_issues_page(context, page)
+    items, total, listing = await _load_issues_page(context, page)
     if total == 0:
         await reply(update, context, t(lang, "no_issues"))
         return
@@ -296,7 +391,7 @@ async def issues_command(update: Update, context: Ctx) -> None:
     if page > pages:
         await reply(update, context, t(lang, "issues_page_out_of_range", page=page, pages=pages))
         return
-    await reply_rendered(update, context, _issues_page(lang, items, total, page))
+    await reply_rendered(update, context, _issues_page(lang, items, total, page, listing))
 
 
 # --- search
@@ -328,7 +423,9 @@ def _base36(n: int) -> str:
             return out
 
 
-def _search_page(lang: str, query: str, result: SearchPage, page: int, context: Ctx) -> Rendered:
+def _search_page(
+    lang: str, query: str, result: SearchPage, page: int, context: Ctx, names: dict[int, str] | None = None
+) -> Rendered:
     if result.total == 0:
         return Rendered(t(lang, "search_none", query=esc(query)))
     pages = -(-result.total // HITS_PER_PAGE)
@@ -336,7 +433,8 @@ def _search_page(lang: str, query: str, result: SearchPage, page: int, context: 
     lines = [t(lang, "search_heading", title=title, total=result.total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
     for n, hit in enumerate(result.hits, start=(page - 1) * HITS_PER_PAGE + 1):
-        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(issue_label(hit.issue, lang))}\n{esc(hit.snippet)}")
+        label = named_label(hit.issue, hit.publication_id, names or {}, lang)
+        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(label)}\n{esc(hit.snippet)}")
         rows.append((Button(shorten(f"{n}. {hit.article_title}"), cb.cb_article(hit.issue_id, hit.article_position)),))
 
     def page_data(p: int) -> str:
@@ -356,9 +454,17 @@ def _search_page(lang: str, query: str, result: SearchPage, page: int, context: 
     return Rendered("\n".join(lines), tuple(rows))
 
 
-async def _run_search(context: Ctx, query: str, page: int) -> SearchPage:
+async def _run_search(context: Ctx, query: str, page: int) -> tuple[SearchPage, dict[int, str]]:
+    """One page of QUERY's hits, and the publications' names; a first word naming a publication ("专报 防汛")
+    limits the search to it."""
     offset = (page - 1) * HITS_PER_PAGE
-    return await unit_of_work(context, lambda u: u.issues.search(query, offset=offset, limit=HITS_PER_PAGE))
+
+    def work(u: UnitOfWork) -> tuple[SearchPage, dict[int, str]]:
+        publication_id, words = search_scope(u, query)
+        found = u.issues.search(words, offset=offset, limit=HITS_PER_PAGE, publication_id=publication_id)
+        return found, publication_names(u)
+
+    return await unit_of_work(context, work)
 
 
 async def search_command(update: Update, context: Ctx) -> None:
@@ -368,8 +474,8 @@ async def search_command(update: Update, context: Ctx) -> None:
     if not query or len(query) > MAX_QUERY_CHARS:
         await reply(update, context, esc(t(lang, "usage_search")))
         return
-    result = await _run_search(context, query, 1)
-    await reply_rendered(update, context, _search_page(lang, query, result, 1, context))
+    result, names = await _run_search(context, query, 1)
+    await reply_rendered(update, context, _search_page(lang, query, result, 1, context, names))
 
 
 # --- buttons
@@ -414,12 +520,12 @@ async def issues_page_button(update: Update, context: Ctx, data: cb.Callback) ->
     query = update.callback_query
     assert query is not None and isinstance(data, cb.IssuesPage)
     lang = user_lang(update)
-    items, total = await _load_issues_page(context, data.page)
-    if not items:
+    items, total, listing = await _load_issues_page(context, data.page, data.publication_id)
+    if (data.publication_id and data.publication_id not in listing.names) or (not items and total > 0):
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, _issues_page(lang, items, total, data.page))
+    await edit(query, _issues_page(lang, items, total, data.page, listing))
 
 
 async def search_page_button(update: Update, context: Ctx, data: cb.Callback) -> None:
@@ -433,12 +539,12 @@ async def search_page_button(update: Update, context: Ctx, data: cb.Callback) ->
     if text is None:
         await expired(query, lang)
         return
-    result = await _run_search(context, text, data.page)
+    result, names = await _run_search(context, text, data.page)
     if not result.hits:
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, _search_page(lang, text, result, data.page, context))
+    await edit(query, _search_page(lang, text, result, data.page, context, names))
 
 
 async def private_text(update: Update, context: Ctx) -> None:
@@ -470,5 +576,6 @@ def extension(config: Config, factory: object) -> Extension:
             on_button(contents_button, cb.ShowContents),
             on_button(issues_page_button, cb.IssuesPage),
             on_button(search_page_button, cb.SearchResults),
+            on_button(more_latest_button, cb.MoreLatest),
         ]
     )

@@ -26,7 +26,7 @@ from bot.common.outbox import TelegramSender, leader_jobs
 from bulletin.i18n import t
 from bulletin.render import bold, esc, issue_label
 from config import Config
-from jobs.receipts import IssueReceipts, acknowledge, coverage, issue_receipts, recent_receipts
+from jobs.receipts import IssueReceipts, acknowledge, coverage_by_publication, issue_receipts, recent_receipts
 from jobs.reminders import Reminders, ReminderSettings
 from jobs.stats import Chart, DepartmentStats, IssueAcks, ack_chart, department_stats, ledger_csv, totals
 from storage.archive import StoredIssue
@@ -220,8 +220,13 @@ async def coverage_command(update: Update, context: Ctx) -> None:
     lang = h.user_lang(update)
     departments = tuple(h.deps(context).config.access.departments)
     actor = _actor(update)
-    missing, active = await h.unit_of_work(context, lambda u: coverage(u, departments, actor))
-    await h.reply(update, context, coverage_text(departments, missing, active, lang))
+    found = await h.unit_of_work(context, lambda u: coverage_by_publication(u, departments, actor))
+    # With several publications, one block per publication (who receives it), each under its name.
+    text = "\n\n".join(
+        (bold(esc(c.name)) + "\n" if c.name else "") + coverage_text(departments, c.missing, c.active, lang)
+        for c in found
+    )
+    await h.reply(update, context, text)
 
 
 # ---- reminders

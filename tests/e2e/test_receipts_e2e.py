@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from support.issues import make_issue
+from support.push import push_now
 
 from bot.app import build_application, running_polling, running_webhook
 from bot.common.outbox import TelegramSender, make_push_bot
@@ -140,14 +141,7 @@ class World:
         return next(m for m in self.server.messages(chat_id) if {ACK_ZH, ACK_EN} & set(labels(m)))
 
     async def push(self, issue_id: int) -> None:
-        now = utcnow()
-        with transaction(self.factory) as s:
-            publish(s, issue_id, now, now)
-        settings = dataclasses.replace(
-            push_settings(self.config), private_interval=0.0, group_interval=0.0, rate_per_second=1000.0,
-            progress_interval=0.2,
-        )
-        await PushRunner(self.factory, TelegramSender(self.app.bot), settings, worker="test").tick()
+        await push_now(self.factory, self.app.bot, self.config, issue_id, progress_interval=0.2)
 
     def reminders(self, hours_later: float) -> Reminders:
         later = utcnow() + dt.timedelta(hours=hours_later)

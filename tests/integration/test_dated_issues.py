@@ -63,8 +63,10 @@ def test_dated_reports_take_their_place_newest_first_and_in_search(factory: sess
         # Same day: the numbered issue (number 4) before the report without a number (number_key 0).
         assert order == [newer.id, numbered_same_day.id, dated.id, older.id]
         assert [h.id for h in repo.page_headers(0, 10)] == order
-        assert repo.previous_id(numbered_same_day.id) == dated.id
-        assert repo.previous_id(dated.id) == older.id
+        # The previous issue is the previous one of the same publication (masthead).
+        assert repo.previous_id(numbered_same_day.id) == older.id
+        assert repo.previous_id(newer.id) == dated.id
+        assert repo.previous_id(dated.id) is None
         assert [h.issue_id for h in repo.search("巡河").hits] == [newer.id, dated.id]
         assert [issue_label(h.issue, "zh") for h in repo.search("巡河").hits] == ["2022年7月6日", "2022年7月5日"]
 

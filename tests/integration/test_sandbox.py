@@ -34,7 +34,8 @@ def test_sandbox_script_shows_latest_contents_search_hit_and_an_opened_article(t
     latest = out.split("你 > /latest", 1)[1].split("你 > 1", 1)[0]
     assert "要目" in latest and "\n1. " in latest
     assert "   [1] 1. " in latest
-    first_button = latest.split("   [1] ", 1)[1].split("\n", 1)[0]  # e.g. "1. 标题"
+    # /latest shows the newest issue of each publication; a number presses a button of the last message.
+    first_button = latest.rsplit("   [1] ", 1)[1].split("\n", 1)[0]  # e.g. "1. 标题"
     # pressing button 1 opens that article: its title heads the next bot message
     opened = out.split("你 > 1", 1)[1].split("你 > /search", 1)[0]
     assert "按下按钮 [1]" in opened
@@ -152,3 +153,19 @@ def test_the_admin_gets_the_admin_commands_right_after_another_reply(tmp_path: P
     after = result.stdout.split("你 > /admin", 1)[1]
     assert "── 机器人 ─────────\n管理员命令：" in after
     assert "/export" in after
+
+
+def test_sandbox_archive_has_two_publications_to_page_filter_and_choose(tmp_path: Path) -> None:
+    result = run_sandbox(tmp_path, ["/issues", "/issue 2024-3", "/settings"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    listing = out.split("你 > /issues", 1)[1].split("你 > /issue 2024-3", 1)[0]
+    # 13 issues of two publications: a second page, and the publication filter.
+    assert "共13期" in listing and "第1/2页" in listing
+    for label in ("· 全部", "简报", "专报"):
+        assert re.search(rf"\[\d+\] {re.escape(label)}\n", listing), label
+    ambiguous = out.split("你 > /issue 2024-3", 1)[1].split("你 > /settings", 1)[0]
+    assert "2024-3 对应多种刊物的期次" in ambiguous
+    assert "简报 2024年第3期" in ambiguous and "专报 2024年第3期" in ambiguous
+    settings = out.split("你 > /settings", 1)[1]
+    assert "✅ 简报" in settings and "✅ 专报" in settings

@@ -237,14 +237,16 @@ def test_newest_first_order_latest_and_previous(factory: sessionmaker[Session]) 
         assert repo.count() == 5
         latest = repo.latest()
         assert latest is not None and latest.id == four
+        # The previous issue is the previous one of the same publication: 另一份简报 has none.
+        assert repo.previous(four) is None
         chain = []
-        current: int | None = four
+        current: int | None = three
         while current is not None:
             prev = repo.previous(current)
             current = prev.id if prev else None
             if current is not None:
                 chain.append(current)
-        assert chain == [three, two, one, undated]
+        assert chain == [two, one, undated]
         assert repo.previous(10_000) is None
 
 
@@ -454,6 +456,23 @@ def _previous_chain(repo: IssueRepository, first: int) -> list[int]:
     return chain
 
 
+def test_previous_issue_within_one_publication_with_ties(factory: sessionmaker[Session]) -> None:
+    rng = random.Random(11)
+    dates = [None, dt.date(2023, 12, 29), dt.date(2024, 3, 1), dt.date(2024, 3, 2)]
+    numbers = list(range(1, 31))
+    rng.shuffle(numbers)
+    issues = [make_issue(n, year=rng.choice([None, 2023, 2024]), date=rng.choice(dates)) for n in numbers]
+    # Another publication's issues in between, which the previous-issue chain skips.
+    others = [make_issue(n, date=rng.choice(dates), masthead="另一份简报") for n in range(1, 11)]
+    ids = _add_all(factory, *issues, *others)
+    expected = _reference_order(ids[: len(issues)], issues)
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        assert _previous_chain(repo, expected[0]) == expected
+        middle = repo.previous(expected[12])
+        assert middle is not None and middle.id == expected[13] and middle.issue == issues[ids.index(expected[13])]
+
+
 def test_newest_first_with_ties_pages_headers_and_previous(factory: sessionmaker[Session]) -> None:
     issues = _mixed_issues(5, 40)
     ids = _add_all(factory, *issues)
@@ -466,9 +485,8 @@ def test_newest_first_with_ties_pages_headers_and_previous(factory: sessionmaker
         assert repo.page_headers(40, 10) == []
         latest = repo.latest()
         assert latest is not None and latest.id == expected[0]
-        assert _previous_chain(repo, expected[0]) == expected
-        middle = repo.previous(expected[20])
-        assert middle is not None and middle.id == expected[21] and middle.issue == issues[ids.index(expected[21])]
+        # Each of these issues is a publication of its own (its own masthead): none has a previous issue.
+        assert all(repo.previous_id(i) is None for i in expected)
         assert repo.previous_id(expected[-1]) is None
         assert repo.previous_id(10_000) is None
 
@@ -500,7 +518,8 @@ def test_upgrade_fills_the_order_key_of_issues_stored_before_it(db_url: str) -> 
         repo = IssueRepository(session)
         expected = _reference_order(ids, issues)
         assert [h.id for h in repo.page_headers(0, 100)] == expected
-        assert _previous_chain(repo, expected[0]) == expected
+        # Every masthead here is a publication of its own, so no issue has a previous one.
+        assert [repo.previous_id(i) for i in expected] == [None] * len(expected)
         by_id = dict(zip(ids, issues, strict=True))
         newest_2024_2 = next(i for i in expected if (by_id[i].year, by_id[i].number) == (2024, 2))
         found = repo.resolve("2024-2")

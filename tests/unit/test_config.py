@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 import tomllib
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config import ConfigError, config_from_mapping, load_config
+from config import ConfigError, PublicationConfig, config_from_mapping, load_config
 from config.values import format_duration, parse_duration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,9 +53,15 @@ def test_example_config_is_complete_and_valid() -> None:
     from dataclasses import fields
 
     for section in fields(cfg):
+        if section.name == "publications":
+            continue  # a table per masthead, checked below
         documented = set(raw[section.name])
         known = {f.name for f in fields(getattr(cfg, section.name))}
         assert documented == known, section.name
+    # [publications] shows an entry with every key of one.
+    [entry] = raw["publications"].values()
+    assert set(entry) == {f.name for f in fields(PublicationConfig)} - {"masthead"}
+    assert [p.masthead for p in cfg.publications] == list(raw["publications"])
 
 
 def test_env_overrides_token_and_database(tmp_path: Path) -> None:
@@ -213,6 +220,25 @@ def test_a_duration_is_written_as_the_loader_reads_it_back(duration: dt.timedelt
     # `bulletin-bot init` writes the typed defaults back to TOML through this.
     assert format_duration(duration) == text
     assert parse_duration(text) == duration
+
+
+def test_publications_section_is_read_and_checked() -> None:
+    raw = {"publications": {"某市工作简报": {"name": "简报"}, "某市工作专报": {"name": "专报", "default": False}}}
+    assert config_from_mapping(raw, env={}).publications == (
+        PublicationConfig("某市工作简报", "简报", True), PublicationConfig("某市工作专报", "专报", False),
+    )
+    assert config_from_mapping({}, env={}).publications == ()
+    refused = {
+        '"某市工作专报".name: must be 1-20 characters without spaces': {"某市工作专报": {"name": "工作 专报"}},
+        '"甲".name: must be 1-20 characters without spaces and not a number': {"甲": {"name": "2023"}},
+        '"乙".name: \'简报\' already names 甲': {"甲": {"name": "简报"}, "乙": {"name": "简报"}},
+        '"甲".short: unknown key': {"甲": {"short": "简报"}},
+        '"甲".default: expected true or false': {"甲": {"default": "yes"}},
+        '"甲": expected a table': {"甲": "简报"},
+    }
+    for message, section in refused.items():
+        with pytest.raises(ConfigError, match=re.escape("publications." + message)):
+            config_from_mapping({"publications": section}, env={})
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,10 @@ def test_every_kind_round_trips() -> None:
     assert cb.parse_callback(cb.cb_ack(5)) == cb.Ack(5)
     assert cb.parse_callback(cb.cb_noop()) == cb.Noop()
     assert cb.parse_callback(cb.cb_routed("r", 7, 8)) == cb.Routed("r", (7, 8))
+    assert cb.parse_callback(cb.cb_issues_page(2, 3)) == cb.IssuesPage(2, 3)
+    assert cb.cb_issues_page(2, 0) == cb.cb_issues_page(2)
+    assert cb.parse_callback(cb.cb_toggle_publication(4)) == cb.TogglePublication(4)
+    assert cb.parse_callback(cb.cb_more_latest(3)) == cb.MoreLatest(3)
 
 
 def test_a_query_too_long_for_64_bytes_needs_a_key() -> None:
@@ -34,6 +38,7 @@ def test_a_query_too_long_for_64_bytes_needs_a_key() -> None:
     [None, "", "1", "1:", "2:a:1:1", "1:a:1", "1:a:1:2:3", "1:a:0:1", "1:a:1:0", "1:a:-1:1", "1:a:01:1",
      "1:a:x:1", "1:c:", "1:l:0", "1:s:0:q:x", "1:s:1:q: ", "1:s:1:k:ABC", "1:s:1:x:y", "1:d:x", "1:n:1",
      "1:a:1:1\n", "1:" + "a" * 63, "1:r:1:x", "1:rr",
+     "1:t:0", "1:t:", "1:t:1:2", "1:m:0", "1:m:x", "1:l:1:x", "1:l:1:2:3", "1:t:2147483648",
      # out of the database's integer range
      "1:l:999999999999999999", "1:l:2147483648", "1:a:2147483648:1", "1:a:1:99999999999", "1:c:2147483648",
      "1:s:2147483648:q:x", "1:d:2147483648", "1:k:2147483648", "1:q:2147483648:1", "1:x:1:99999999999"],
@@ -49,8 +54,9 @@ def test_numbers_up_to_the_database_range_parse() -> None:
 
 
 def test_core_kinds_cannot_be_taken_by_routes() -> None:
-    with pytest.raises(ValueError):
-        cb.cb_routed("a", 1)
+    for kind in "atm":
+        with pytest.raises(ValueError):
+            cb.cb_routed(kind, 1)
 
 
 @given(st.text(max_size=80))
