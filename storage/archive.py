@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
+from storage.issue_cache import IssueCache
 from storage.models import ArticleRow, IssueRow, TocEntryRow
 from storage.types import utcnow
 
@@ -158,9 +159,11 @@ def _snippet(body: str, words: list[str]) -> str:
 class IssueRepository:
     """Stored issues and search; the caller owns the transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, cache: IssueCache | None = None) -> None:
         self._session = session
         self._dialect = session.get_bind().dialect.name
+        # With a cache, get/resolve/latest read only the row's id and version and load the contents on a miss.
+        self._cache = cache
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -183,8 +186,28 @@ class IssueRepository:
 
     def get(self, issue_id: int) -> StoredIssue | None:
         """The issue with database id ISSUE_ID, if any."""
+        if self._cache is not None:
+            return self._cached(select(*_VERSION_COLUMNS).where(IssueRow.id == issue_id))
         row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
         return self._stored(row) if row else None
+
+    def _cached(self, stmt: Select[int, dt.datetime]) -> StoredIssue | None:
+        """The issue of the (id, version) row STMT selects: from the cache when kept at that version, else loaded
+        (and kept under the version it was loaded with)."""
+        assert self._cache is not None
+        found = self._session.execute(stmt).first()
+        if found is None:
+            return None
+        issue_id, version = found
+        if version is not None and (hit := self._cache.get(issue_id, version)) is not None:
+            return hit
+        row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
+        if row is None:
+            return None
+        stored = self._stored(row)
+        if row.updated_at is not None:
+            self._cache.put(row.updated_at, stored)
+        return stored
 
     def find(
         self, masthead: str, year: int | None, number: int | None, date: dt.date | None = None
@@ -206,7 +229,7 @@ class IssueRepository:
         """The issue named by REF: '2023-1' (year-number), '1' (cumulative number), '2022-07-05' (date) or '#7'
         (id); newest wins (on_date lists every issue of a date)."""
         ref = textindex.fold(ref.strip())
-        stmt = self._select()
+        stmt: Any = select(*_VERSION_COLUMNS) if self._cache is not None else self._select()
         if (day := ref_date(ref)) is not None:
             stmt = stmt.where(IssueRow.date_key == date_key(day))
         elif m := _REF_YEAR_NUMBER.fullmatch(ref):
@@ -223,11 +246,15 @@ class IssueRepository:
             stmt = stmt.where(IssueRow.id == int(m[1]))
         else:
             return None
+        if self._cache is not None:
+            return self._cached(self._newest_first(stmt).limit(1))
         row = self._session.scalar(self._newest_first(stmt).limit(1))
         return self._stored(row) if row else None
 
     def latest(self) -> StoredIssue | None:
         """The newest issue, if any."""
+        if self._cache is not None:
+            return self._cached(self._newest_first(select(*_VERSION_COLUMNS)).limit(1))
         page = self.page(0, 1)
         return page[0] if page else None
 
@@ -274,9 +301,10 @@ class IssueRepository:
         issue = canonical(issue)
         if issue.number is None and issue.date is None:
             raise ArchiveError("an issue without a number needs a date")
-        existing = self._session.scalar(
-            select(IssueRow.id).where(*_identity(issue.masthead, issue.year, issue.number, issue.date))
-        )
+        found = self._session.execute(
+            select(*_VERSION_COLUMNS).where(*_identity(issue.masthead, issue.year, issue.number, issue.date))
+        ).first()
+        existing, version = found if found is not None else (None, None)
         if existing is None:
             slot = self._rank_slot(issue, None)
             issue_id = self._session.scalar(
@@ -296,7 +324,7 @@ class IssueRepository:
         self._session.execute(
             update(IssueRow)
             .where(IssueRow.id == existing)
-            .values(**self._issue_values(issue, slot), updated_at=utcnow())
+            .values(**self._issue_values(issue, slot), updated_at=next_version(version))
         )
         self._insert_contents(existing, issue, slot)
         # Rows loaded before the replacement must not be served from the identity map.
@@ -588,6 +616,19 @@ def canonical(issue: Issue) -> Issue:
     if articles == issue.articles and toc == issue.toc and masthead == issue.masthead:
         return issue
     return dataclasses.replace(issue, masthead=masthead, toc=toc, articles=articles)
+
+
+# What a cached read selects first: the issue's id and its version (storage/issue_cache.py).
+_VERSION_COLUMNS = (IssueRow.id, IssueRow.updated_at)
+
+
+def next_version(previous: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
+    """The updated_at a replaced issue gets: now, but always after PREVIOUS (a clock set back, or two replaces
+    within one clock tick, must still give the issue a version it never had; see storage/issue_cache.py)."""
+    now = now or utcnow()
+    if previous is not None and now <= previous:
+        return previous + dt.timedelta(microseconds=1)
+    return now
 
 
 _HEADER_COLUMNS = (
