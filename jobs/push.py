@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin.i18n import ZH, lang_of
+from bulletin.i18n import ZH
 from bulletin.render import Rendered, issue_label, render_contents
 from jobs.marks import is_internal, with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, PushPort, RetryAfter, SendError, TransientError
@@ -236,7 +236,7 @@ class PushEngine:
         return push, stored, previous.id if previous else None
 
     def _materialize(self, session: Session, push_id: int) -> int | None:
-        return LedgerRepository(session).materialize_from_subscribers(push_id, lang_of, self.clock())
+        return LedgerRepository(session).materialize_from_subscribers(push_id, self.clock())
 
     # -- one delivery
 
@@ -553,14 +553,15 @@ class _AdminReporter:
 
             def named(rows: list[DeliveryInfo]) -> list[FailedChat]:
                 out = []
-                for row in rows[:50]:
+                for row in rows:
                     sub = subs.get(row.chat_id)
                     out.append(FailedChat(row.chat_id, sub.display_name if sub else None, row.reason or "?"))
                 return out
 
             return (
-                named(ledger.rows(self.push_id, DeliveryState.FAILED)),
-                named(ledger.rows(self.push_id, DeliveryState.SKIPPED)),
+                # The summary names at most 50 of each: a push to a million chats must not load every failure.
+                named(ledger.rows(self.push_id, DeliveryState.FAILED, limit=50)),
+                named(ledger.rows(self.push_id, DeliveryState.SKIPPED, limit=50)),
             )
 
         failed, skipped = await self.engine._db(lists)
