@@ -8,12 +8,17 @@ moment the bot's answer reaches the server's sendMessage:
   * 50 concurrent users, each sending its next command as soon as the answer arrives (closed loop, no think
     time): this is the saturation throughput, "commands/s sustained";
   * 50 concurrent users at a paced offered load (each user thinks ~2.5 s between commands, exponential),
-    i.e. a busy office, reported against the target.
+    i.e. a busy office, reported against the target;
+  * the same paced users while the bot pushes an issue to 10,000 subscribers at [push] rate_per_second = 30/s
+    (replies and the push share Telegram's 30 messages per second: replies go first and the push slows down by
+    as much); reported with the push's own rate during the phase and the most messages (replies and push) the
+    server saw in any one-second window, which must stay <= 30.
 Baselines from the same run: the raw HTTP round trip of the local server (getMe), and /help, which touches no
 database. Each phase also reports the bot process's CPU time per command (Linux /proc), which, unlike latency,
 hardly depends on what else the machine is running; the load average is printed at the start and the end.
 
     .venv/bin/python bench/bench_reply.py [--issues 10000] [--commands 2000] [--db sqlite|URL]
+                                          [--push-subscribers 10000]   (0: no push phase)
 
 Target: p99 <= 100 ms at 50 concurrent users.
 """
@@ -36,14 +41,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import delete, insert
 
 from bulletin.model import Article, Issue, TocEntry
+from jobs.push import publish
 from localbotapi import Limits, LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import open_database, transaction
+from storage.models import SubscriberRow
+from storage.push_models import Push
 
 TOKEN = "5555:bench-token"
 FIRST_USER = 700_000
+FIRST_SUBSCRIBER = 3_000_000
 
 
 class TimedServer(LocalBotApi):
@@ -99,6 +109,42 @@ def seed(factory: Any, count: int) -> float:
                 repo.add(synthetic_issue(n, rng))
                 n += 1
     return time.perf_counter() - started
+
+
+def seed_subscribers(factory: Any, count: int) -> None:
+    """COUNT active private subscribers (none of them a bench user), replacing any left by an earlier run."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(factory) as session:
+        session.execute(delete(Push))
+        session.execute(delete(SubscriberRow))
+        rows = [
+            {"chat_id": FIRST_SUBSCRIBER + i, "chat_type": "private", "user_id": FIRST_SUBSCRIBER + i,
+             "display_name": "s", "language_code": "zh-hans", "department": "d", "active": True,
+             "subscribed_at": now, "updated_at": now}
+            for i in range(count)
+        ]
+        for start in range(0, count, 5000):
+            session.execute(insert(SubscriberRow), rows[start : start + 5000])
+
+
+def start_push(factory: Any) -> None:
+    """Schedule the push of the newest issue now (the bot's push runner picks it up within its poll interval)."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(factory) as session:
+        latest = IssueRepository(session).latest()
+        assert latest is not None
+        publish(session, latest.id, now, now)
+
+
+def busiest_second(stamps: list[float]) -> int:
+    """The most STAMPS (seconds) inside any one-second window."""
+    stamps = sorted(stamps)
+    best, j = 0, 0
+    for i, t in enumerate(stamps):
+        while stamps[j] <= t - 1.0:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
 
 
 def pct(values: list[float], q: float) -> float:
@@ -227,6 +273,8 @@ def main() -> int:
     parser.add_argument("--issues", type=int, default=10_000)
     parser.add_argument("--commands", type=int, default=2000, help="commands in each 50-user phase")
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--push-subscribers", type=int, default=10_000,
+                        help="subscribers of the push during the last phase (0: no push phase)")
     parser.add_argument("--think", type=float, default=2.5, help="mean think time (s) in the paced phase")
     parser.add_argument("--db", default="sqlite", help='"sqlite" (a temporary file) or a database URL (seeded once, '
                         'kept for the next run)')
@@ -238,12 +286,15 @@ def main() -> int:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}" if args.db == "sqlite" else args.db
         engine, factory = open_database(url)
         seconds = seed(factory, args.issues)
-        engine.dispose()
+        seed_subscribers(factory, args.push_subscribers)
         print(f"stored {args.issues} issues ({args.issues * 3} articles) in {seconds:.1f} s on {engine.dialect.name}")
         server.add_bot(TOKEN, username="bench_bot")
         users = [FIRST_USER + i for i in range(args.users)]
         for u in users:
             server.add_user(u, f"用户{u}", language_code="zh-hans")
+        subscribers = range(FIRST_SUBSCRIBER, FIRST_SUBSCRIBER + args.push_subscribers)
+        for u in subscribers:
+            server.add_user(u, "订阅者", language_code="zh-hans")
         bot = start_bot(tmp, server, url)
         try:
             with httpx.Client() as client:
@@ -274,10 +325,35 @@ def main() -> int:
                         think=args.think)
             print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
                   f"({p99:.1f} ms)")
+            if args.push_subscribers:
+                start_push(factory)
+
+                def pushed() -> list[float]:
+                    with server.arrived:
+                        return [t for chat in subscribers for t in server.arrivals.get(chat, ())]
+
+                deadline = time.monotonic() + 60
+                while not pushed() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                if not pushed():
+                    raise RuntimeError("the push did not start")
+                time.sleep(2)  # let it reach its full rate
+                started = time.perf_counter()
+                p99 = phase(f"{args.users} users, ~{args.think:g} s think time, during a 30/s push to "
+                            f"{args.push_subscribers} subscribers", users, commands[400 + 2 * n : 400 + 3 * n],
+                            think=args.think)
+                ended = time.perf_counter()
+                push_times = [t for t in pushed() if started <= t <= ended]
+                with server.arrived:
+                    every = [t for times in server.arrivals.values() for t in times if started <= t <= ended]
+                print(f"    push during the phase: {len(push_times) / (ended - started):.1f} messages/s; "
+                      f"replies and push together: at most {busiest_second(every)} messages in any one second")
+                print(f"target p99 <= 100 ms during a push: {'met' if p99 <= 100 else 'NOT met'} ({p99:.1f} ms)")
             print(f"end: {load_average()}")
         finally:
             bot.terminate()
             bot.wait(timeout=30)
+            engine.dispose()
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -78,7 +79,8 @@ def build_application(
     if session_factory is None:
         _engine, session_factory = open_database(config.database.url)
     # One budget for the process: replies in chat and pushes (unless paid) share Telegram's messages per second.
-    send_budget = RateLimiter(config.push.rate_per_second)
+    # A sixth of the permits is kept free for replies while people are using the bot during a push.
+    send_budget = RateLimiter(config.push.rate_per_second, reserve=math.floor(config.push.rate_per_second) // 6)
     application = (
         ApplicationBuilder()
         .token(config.telegram.token)
