@@ -240,7 +240,8 @@ def report(title: str, results: list[tuple[str, float]], elapsed: float, cpu: fl
         print(f"    {name:<9} n={len(v):<5} p50 {statistics.median(v):6.1f} ms   p99 {pct(v, 0.99):6.1f} ms")
 
 
-def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[bytes]:
+def start_bot(tmp: str, server: TimedServer, db_url: str, code: str | None = None) -> subprocess.Popen[bytes]:
+    """`bulletin-bot run` on DB_URL; CODE: another checkout whose packages the bot imports instead of this one's."""
     config = Path(tmp) / "bench.toml"
     config.touch(mode=0o600)  # it holds the token: private, as `bulletin-bot run` asks
     config.write_text(
@@ -258,6 +259,8 @@ def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[by
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_BOT_")}
+    if code is not None:
+        env["PYTHONPATH"] = code  # ahead of this checkout's editable install
     process = subprocess.Popen(
         [sys.executable, "-m", "bulletin_bot.cli", "--config", str(config), "run"], env=env, cwd=tmp
     )
@@ -266,6 +269,76 @@ def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[by
     if process.poll() is not None:
         raise RuntimeError(f"the bot exited with {process.returncode}")
     return process
+
+
+def reset_pushes(factory: Any) -> None:
+    """Forget every push (and its ledger), so that the next bot can push the newest issue again."""
+    with transaction(factory) as session:
+        session.execute(delete(Push))
+
+
+def run_bot(
+    args: argparse.Namespace, tmp: str, server: TimedServer, url: str, factory: Any, code: str | None,
+    subscribers: range,
+) -> dict[str, tuple[float, float, float | None]]:
+    """Every phase against one bot process; phase -> (commands/s, p99 ms, bot CPU ms per command)."""
+    users = [FIRST_USER + i for i in range(args.users)]
+    figures: dict[str, tuple[float, float, float | None]] = {}
+    reset_pushes(factory)
+    bot = start_bot(tmp, server, url, code)
+    try:
+        rng = random.Random(11)
+        commands = commands_for(rng, args.issues)
+        load = Load(server)
+        load.run(users[:10], commands[:100])  # warm-up: connections, caches, first-call imports
+
+        def phase(key: str, title: str, phase_users: list[int], phase_commands: list[str], think: float = 0.0) -> float:
+            """Run one phase, report it, and return its p99 in ms."""
+            before = cpu_seconds(bot.pid)
+            results, elapsed = load.run(phase_users, phase_commands, think=think)
+            after = cpu_seconds(bot.pid)
+            cpu = None if before is None or after is None else after - before
+            report(title, results, elapsed, cpu)
+            p99 = pct([lat * 1000 for _, lat in results], 0.99)
+            figures[key] = (len(results) / elapsed, p99, None if cpu is None else cpu * 1000 / len(results))
+            return p99
+
+        phase("1 user", "1 user, back to back", users[:1], commands[100:400])
+        n = args.commands
+        phase("saturation", f"{args.users} users, closed loop (saturation)", users, commands[400 : 400 + n])
+        p99 = phase("paced", f"{args.users} users, ~{args.think:g} s think time", users,
+                    commands[400 + n : 400 + 2 * n], think=args.think)
+        print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
+              f"({p99:.1f} ms)")
+        if args.push_subscribers:
+            start_push(factory)
+
+            def pushed() -> list[float]:
+                with server.arrived:
+                    return [t for chat in subscribers for t in server.arrivals.get(chat, ())]
+
+            already = len(pushed())
+            deadline = time.monotonic() + 60
+            while len(pushed()) == already and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if len(pushed()) == already:
+                raise RuntimeError("the push did not start")
+            time.sleep(2)  # let it reach its full rate
+            started = time.perf_counter()
+            p99 = phase("push", f"{args.users} users, ~{args.think:g} s think time, during a 30/s push to "
+                        f"{args.push_subscribers} subscribers", users, commands[400 + 2 * n : 400 + 3 * n],
+                        think=args.think)
+            ended = time.perf_counter()
+            push_times = [t for t in pushed() if started <= t <= ended]
+            with server.arrived:
+                every = [t for times in server.arrivals.values() for t in times if started <= t <= ended]
+            print(f"    push during the phase: {len(push_times) / (ended - started):.1f} messages/s; "
+                  f"replies and push together: at most {busiest_second(every)} messages in any one second")
+            print(f"target p99 <= 100 ms during a push: {'met' if p99 <= 100 else 'NOT met'} ({p99:.1f} ms)")
+    finally:
+        bot.terminate()
+        bot.wait(timeout=30)
+    return figures
 
 
 def main() -> int:
@@ -278,6 +351,9 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=2.5, help="mean think time (s) in the paced phase")
     parser.add_argument("--db", default="sqlite", help='"sqlite" (a temporary file) or a database URL (seeded once, '
                         'kept for the next run)')
+    parser.add_argument("--baseline", metavar="CHECKOUT",
+                        help="first run every phase against the bot of another checkout (e.g. /work/main), for "
+                             "same-run ratios")
     args = parser.parse_args()
     print(f"start: {load_average()} on {os.cpu_count()} CPUs")
 
@@ -289,71 +365,37 @@ def main() -> int:
         seed_subscribers(factory, args.push_subscribers)
         print(f"stored {args.issues} issues ({args.issues * 3} articles) in {seconds:.1f} s on {engine.dialect.name}")
         server.add_bot(TOKEN, username="bench_bot")
-        users = [FIRST_USER + i for i in range(args.users)]
-        for u in users:
+        for u in range(FIRST_USER, FIRST_USER + args.users):
             server.add_user(u, f"用户{u}", language_code="zh-hans")
         subscribers = range(FIRST_SUBSCRIBER, FIRST_SUBSCRIBER + args.push_subscribers)
         for u in subscribers:
             server.add_user(u, "订阅者", language_code="zh-hans")
-        bot = start_bot(tmp, server, url)
+        with httpx.Client() as client:
+            raw = []
+            for _ in range(200):
+                t0 = time.perf_counter()
+                client.post(f"{server.api_base_url()}{TOKEN}/getMe").raise_for_status()
+                raw.append((time.perf_counter() - t0) * 1000)
+        print(f"baseline: local server getMe round trip p50 {statistics.median(raw):.2f} ms, "
+              f"p99 {pct(raw, 0.99):.2f} ms")
+        runs: dict[str, dict[str, tuple[float, float, float | None]]] = {}
         try:
-            with httpx.Client() as client:
-                raw = []
-                for _ in range(200):
-                    t0 = time.perf_counter()
-                    client.post(f"{server.api_base_url()}{TOKEN}/getMe").raise_for_status()
-                    raw.append((time.perf_counter() - t0) * 1000)
-            print(f"baseline: local server getMe round trip p50 {statistics.median(raw):.2f} ms, "
-                  f"p99 {pct(raw, 0.99):.2f} ms")
-            rng = random.Random(11)
-            commands = commands_for(rng, args.issues)
-            load = Load(server)
-            load.run(users[:10], commands[:100])  # warm-up: connections, caches, first-call imports
-
-            def phase(title: str, phase_users: list[int], phase_commands: list[str], think: float = 0.0) -> float:
-                """Run one phase, report it, and return its p99 in ms."""
-                before = cpu_seconds(bot.pid)
-                results, elapsed = load.run(phase_users, phase_commands, think=think)
-                after = cpu_seconds(bot.pid)
-                report(title, results, elapsed, None if before is None or after is None else after - before)
-                return pct([lat * 1000 for _, lat in results], 0.99)
-
-            phase("1 user, back to back", users[:1], commands[100:400])
-            n = args.commands
-            phase(f"{args.users} users, closed loop (saturation)", users, commands[400 : 400 + n])
-            p99 = phase(f"{args.users} users, ~{args.think:g} s think time", users, commands[400 + n : 400 + 2 * n],
-                        think=args.think)
-            print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
-                  f"({p99:.1f} ms)")
-            if args.push_subscribers:
-                start_push(factory)
-
-                def pushed() -> list[float]:
-                    with server.arrived:
-                        return [t for chat in subscribers for t in server.arrivals.get(chat, ())]
-
-                deadline = time.monotonic() + 60
-                while not pushed() and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                if not pushed():
-                    raise RuntimeError("the push did not start")
-                time.sleep(2)  # let it reach its full rate
-                started = time.perf_counter()
-                p99 = phase(f"{args.users} users, ~{args.think:g} s think time, during a 30/s push to "
-                            f"{args.push_subscribers} subscribers", users, commands[400 + 2 * n : 400 + 3 * n],
-                            think=args.think)
-                ended = time.perf_counter()
-                push_times = [t for t in pushed() if started <= t <= ended]
-                with server.arrived:
-                    every = [t for times in server.arrivals.values() for t in times if started <= t <= ended]
-                print(f"    push during the phase: {len(push_times) / (ended - started):.1f} messages/s; "
-                      f"replies and push together: at most {busiest_second(every)} messages in any one second")
-                print(f"target p99 <= 100 ms during a push: {'met' if p99 <= 100 else 'NOT met'} ({p99:.1f} ms)")
-            print(f"end: {load_average()}")
+            if args.baseline:
+                print(f"--- baseline: the bot of {args.baseline}")
+                runs["baseline"] = run_bot(args, tmp, server, url, factory, args.baseline, subscribers)
+                print("--- this checkout")
+            runs["this"] = run_bot(args, tmp, server, url, factory, None, subscribers)
         finally:
-            bot.terminate()
-            bot.wait(timeout=30)
             engine.dispose()
+        if "baseline" in runs:
+            print("ratios, this checkout / baseline, same run:")
+            for key, (rate, p99, cpu) in runs["this"].items():
+                if key not in runs["baseline"]:
+                    continue
+                b_rate, b_p99, b_cpu = runs["baseline"][key]
+                cpu_ratio = f", bot CPU per command {cpu / b_cpu:.2f}x" if cpu and b_cpu else ""
+                print(f"    {key:<10} commands/s {rate / b_rate:.2f}x, p99 {p99 / b_p99:.2f}x{cpu_ratio}")
+        print(f"end: {load_average()}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     column,
     delete,
     func,
@@ -280,15 +282,7 @@ class IssueRepository:
 
     def previous_id(self, issue_id: int) -> int | None:
         """The id of the next-older issue than ISSUE_ID in newest-first order, if any (nothing else is loaded)."""
-        # One statement: the current issue's key row, joined by primary key, bounds the index range.
-        current = aliased(IssueRow)
-        current_key = (current.date_key, current.year_key, current.number_key, current.id)
-        stmt = (
-            select(IssueRow.id)
-            .join(current, current.id == issue_id)
-            .where(tuple_(*self._order_key()) < tuple_(*current_key))
-        )
-        return self._session.scalar(self._newest_first(stmt).limit(1))
+        return self._session.scalar(_previous_id_statement(), {"issue_id": issue_id})
 
     # -- writing -------------------------------------------------------------------------------------------------
 
@@ -616,6 +610,22 @@ def canonical(issue: Issue) -> Issue:
     if articles == issue.articles and toc == issue.toc and masthead == issue.masthead:
         return issue
     return dataclasses.replace(issue, masthead=masthead, toc=toc, articles=articles)
+
+
+@functools.cache
+def _previous_id_statement() -> Select[int]:
+    """IssueRepository.previous_id's statement, built once (building it cost more CPU than running it): the
+    current issue's key row, joined by primary key, bounds the index range."""
+    current = aliased(IssueRow)
+    current_key = (current.date_key, current.year_key, current.number_key, current.id)
+    order = IssueRepository._order_key()
+    return (
+        select(IssueRow.id)
+        .join(current, current.id == bindparam("issue_id"))
+        .where(tuple_(*order) < tuple_(*current_key))
+        .order_by(*(key.desc() for key in order))
+        .limit(1)
+    )
 
 
 # What a cached read selects first: the issue's id and its version (storage/issue_cache.py).
