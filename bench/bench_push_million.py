@@ -141,6 +141,8 @@ def main() -> int:
     ap.add_argument("--db", required=True, help="a PostgreSQL URL (its subscribers, issues and pushes are replaced)")
     ap.add_argument("--subscribers", type=int, default=1_000_000)
     ap.add_argument("--seconds", type=float, default=30.0, help="how long to keep pushing after the first message")
+    ap.add_argument("--baseline", metavar="CHECKOUT",
+                    help="first push with another checkout's code (e.g. /work/main), for same-run ratios")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -149,25 +151,37 @@ def main() -> int:
     print(f"start: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs",
           flush=True)
     t0 = time.perf_counter()
-    seed(args.db, args.subscribers)
-    print(f"seeded {args.subscribers} subscribers in {time.perf_counter() - t0:.1f} s", flush=True)
-    t0 = time.perf_counter()
     server = Server(args.subscribers)
     print(f"local server with {args.subscribers} chats up in {time.perf_counter() - t0:.1f} s", flush=True)
+    runs: dict[str, dict[str, Any]] = {}
     try:
         server.limits(enabled=False)
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(server.port), "--db", args.db, "--seconds", str(args.seconds)],
-            check=True, capture_output=True, cwd=ROOT,
-        ).stdout.decode().strip().splitlines()[-1]
+        for label, code in ([("baseline", args.baseline)] if args.baseline else []) + [("this checkout", None)]:
+            t0 = time.perf_counter()
+            seed(args.db, args.subscribers)
+            print(f"{label}: seeded {args.subscribers} subscribers in {time.perf_counter() - t0:.1f} s", flush=True)
+            env = dict(os.environ)
+            if code is not None:
+                env["PYTHONPATH"] = code  # the child imports that checkout's packages ahead of this one's
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(server.port), "--db", args.db, "--seconds",
+                 str(args.seconds)],
+                check=True, capture_output=True, cwd=ROOT, env=env,
+            ).stdout.decode().strip().splitlines()[-1]
+            r = runs[label] = json.loads(out)
+            print(f"{label}: push to {args.subscribers} subscribers: ledger of {r['ledger_rows']} rows written and "
+                  f"first message delivered {r['first_s']:.1f} s after the push started (target <= 60 s: "
+                  f"{'met' if r['first_s'] <= 60 else 'NOT met'}); {r['sent_after']} messages in the next "
+                  f"{r['seconds']:g} s; pushing process peak memory (ru_maxrss) {r['peak_mb']:.0f} MB (target < "
+                  f"300 MB: {'met' if r['peak_mb'] < 300 else 'NOT met'}), {r['baseline_mb']:.0f} MB before the "
+                  f"push", flush=True)
     finally:
         server.close()
-    r = json.loads(out)
-    print(f"push to {args.subscribers} subscribers: ledger of {r['ledger_rows']} rows written and first message "
-          f"delivered {r['first_s']:.1f} s after the push started (target <= 60 s: "
-          f"{'met' if r['first_s'] <= 60 else 'NOT met'}); {r['sent_after']} messages in the next {r['seconds']:g} s")
-    print(f"pushing process peak memory (ru_maxrss): {r['peak_mb']:.0f} MB (target < 300 MB: "
-          f"{'met' if r['peak_mb'] < 300 else 'NOT met'}); same process before the push: {r['baseline_mb']:.0f} MB")
+    if "baseline" in runs:
+        b, r = runs["baseline"], runs["this checkout"]
+        print(f"ratios, this checkout / baseline: time to first message {r['first_s'] / b['first_s']:.2f}x, "
+              f"peak memory {r['peak_mb'] / b['peak_mb']:.2f}x, growth over the process before the push "
+              f"{(r['peak_mb'] - r['baseline_mb']) / max(1.0, b['peak_mb'] - b['baseline_mb']):.2f}x")
     print(f"end: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
