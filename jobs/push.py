@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin.i18n import ZH
+from bulletin.i18n import EN, ZH
 from bulletin.render import Rendered, issue_label, render_contents
 from jobs.marks import is_internal, with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, PushPort, RetryAfter, SendError, TransientError
@@ -36,12 +36,22 @@ from jobs.push_messages import FailedChat, Progress, progress_text, summary_text
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import transaction
 from storage.push_models import DeliveryState, PushKind, PushState
-from storage.push_repo import DeliveryInfo, LedgerRepository, LedgerTarget, Outcome, PushInfo, PushRepository
+from storage.push_repo import (
+    DeliveryInfo,
+    Langs,
+    LedgerRepository,
+    LedgerTarget,
+    Outcome,
+    PushInfo,
+    PushRepository,
+)
 from storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
 
 _READ_AHEAD = 1000
+# A ledger row's language, as bulletin.i18n.lang_of picks it (computed in SQL when the ledger is written).
+LEDGER_LANGS = Langs(english=EN, otherwise=ZH)
 
 T = TypeVar("T")
 UtcClock = Callable[[], dt.datetime]
@@ -236,7 +246,7 @@ class PushEngine:
         return push, stored, previous.id if previous else None
 
     def _materialize(self, session: Session, push_id: int) -> int | None:
-        return LedgerRepository(session).materialize_from_subscribers(push_id, self.clock())
+        return LedgerRepository(session).materialize_from_subscribers(push_id, LEDGER_LANGS, self.clock())
 
     # -- one delivery
 

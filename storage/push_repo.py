@@ -10,7 +10,6 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, and_, bindparam, case, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
-from bulletin.i18n import EN, ZH
 from storage.models import SubscriberRow
 from storage.push_models import Delivery, DeliveryState, Push, PushKind, PushState
 from storage.types import UTCDateTime
@@ -248,16 +247,16 @@ class LedgerRepository:
             written += len(chunk)
         return written
 
-    def materialize_from_subscribers(self, push_id: int, now: dt.datetime) -> int | None:
-        """Write the ledger of a publication push: one pending row per chat of `audience()` at this moment, in one
-        INSERT ... SELECT, so the subscribers never pass through this process (a million of them took minutes and
-        hundreds of MB as Python rows); None if the ledger was already written."""
+    def materialize_from_subscribers(self, push_id: int, langs: Langs, now: dt.datetime) -> int | None:
+        """Write the ledger of a publication push: one pending row per chat of `audience_of_push` at this moment, in
+        one INSERT ... SELECT, so the subscribers never pass through this process (a million of them took a minute
+        as Python rows); None if the ledger was already written. LANGS: see chat_lang."""
         result = self.session.execute(
             update(Push).where(Push.id == push_id, Push.materialized_at.is_(None)).values(materialized_at=now)
         )
         if _rowcount(result) != 1:
             return None
-        audience = audience_of_push(push_id)
+        audience = audience_of_push(push_id, langs)
         rows = select(
             literal(push_id), audience.c.chat_id, audience.c.chat_id, audience.c.chat_type, audience.c.lang,
             literal(DeliveryState.PENDING.value), literal(0), literal(now, UTCDateTime()),
@@ -390,20 +389,28 @@ class LedgerRepository:
         return [_delivery(d) for d in rows]
 
 
-def chat_lang(language_code: Any) -> Any:
-    """SQL for bulletin.i18n.lang_of: English for a language code starting with "en" (any case, leading spaces
-    ignored), Chinese otherwise; tests/integration/test_push_audience.py checks the two agree."""
-    return case((func.lower(func.ltrim(language_code)).like("en%"), EN), else_=ZH)
+@dataclass(frozen=True, slots=True)
+class Langs:
+    """The chat languages a ledger row may get (bulletin.i18n's codes; storage formats no text itself)."""
+
+    english: str
+    otherwise: str
 
 
-def audience_of_push(push_id: int) -> Any:
+def chat_lang(language_code: Any, langs: Langs) -> Any:
+    """SQL for bulletin.i18n.lang_of: LANGS.english for a language code starting with "en" (any case, leading spaces
+    ignored), LANGS.otherwise for any other; tests/integration/test_push_audience.py checks the two agree."""
+    return case((func.lower(func.ltrim(language_code)).like("en%"), langs.english), else_=langs.otherwise)
+
+
+def audience_of_push(push_id: int, langs: Langs) -> Any:
     """The chats a publication push goes to, as a subquery (id, chat_id, chat_type, lang): every active subscriber.
 
     PUSH_ID is there for the filters a push may add (one WHERE clause each, e.g. its issue's publication).
     """
     stmt: Select[Any] = select(
         SubscriberRow.id, SubscriberRow.chat_id, SubscriberRow.chat_type,
-        chat_lang(SubscriberRow.language_code).label("lang"),
+        chat_lang(SubscriberRow.language_code, langs).label("lang"),
     ).where(SubscriberRow.active.is_(True))
     return stmt.subquery("audience")
 

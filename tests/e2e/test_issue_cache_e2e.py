@@ -7,7 +7,6 @@ each of them a reader's /issue, /article and buttons show the issue as stored no
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,13 +19,13 @@ from support.desk import (
     Admin,
     desk_config,
     desk_server,
+    pushed_sample_issue,
     running_desk,
     sample_bytes,
     subscribe,
 )
 
 from bulletin.parser import parse_document
-from jobs.push import publish
 from storage.archive import IssueRepository
 from storage.db import open_database, transaction
 
@@ -40,20 +39,11 @@ def server() -> Iterator[Any]:
         yield s
 
 
-def store_and_push(factory: sessionmaker[Session]) -> int:
-    """Store the sample issue (No. 58 overall) and schedule its push now; returns its id."""
-    now = dt.datetime.now(dt.UTC)
-    with transaction(factory) as s:
-        stored, _ = IssueRepository(s).add(parse_document(sample_bytes(), "b6.txt"))
-        publish(s, stored.id, now, now)
-        return stored.id
-
-
 async def test_a_reader_sees_the_corrected_issue_after_replace_refresh_correct_and_recall(
     server: Any, factory: sessionmaker[Session]
 ) -> None:
     subscribe(factory, SUBSCRIBER)
-    store_and_push(factory)
+    pushed_sample_issue(factory)
     async with running_desk(server, factory, desk_config(server)):
         admin = Admin(server, ADMIN_A, ADMIN_A)
         reader = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
