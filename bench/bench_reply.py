@@ -271,6 +271,20 @@ def start_bot(tmp: str, server: TimedServer, db_url: str, code: str | None = Non
     return process
 
 
+def at_head_of(engine: Any, checkout: str) -> None:
+    """Downgrade the database to the newest migration CHECKOUT knows, so that its bot can start on it."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    head = ScriptDirectory(str(Path(checkout) / "storage" / "migrations")).get_current_head()
+    with engine.begin() as connection:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, head)
+
+
 def reset_pushes(factory: Any) -> None:
     """Forget every push (and its ledger), so that the next bot can push the newest issue again."""
     with transaction(factory) as session:
@@ -382,6 +396,7 @@ def main() -> int:
         try:
             if args.baseline:
                 print(f"--- baseline: the bot of {args.baseline}")
+                at_head_of(engine, args.baseline)  # this checkout's bot migrates it forward again when it starts
                 runs["baseline"] = run_bot(args, tmp, server, url, factory, args.baseline, subscribers)
                 print("--- this checkout")
             runs["this"] = run_bot(args, tmp, server, url, factory, None, subscribers)
