@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -30,12 +31,13 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
+from bot.common.outbox import API_READ_TIMEOUT
 from bot.features import access, corrections, desk, reading, receipts
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
 from bulletin.i18n import EN, ZH, t
-from config import Config
+from config import Config, ConfigError
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
 from storage.issue_cache import IssueCache
@@ -87,9 +89,12 @@ def build_application(
         .base_url(config.telegram.api_base_url)
         .base_file_url(file_base_url(config.telegram.api_base_url))
         # aiohttp rather than PTB's default httpx, for replies as for pushes: httpx's pool checked every idle
-        # connection on each request (encode/httpx#3215) and was 70% of the bot's CPU at 50 busy users. The
-        # timeouts are PTB's defaults; a long poll adds its own timeout to read_timeout (Bot.get_updates).
-        .request(AiohttpRequest(connection_pool_size=256))
+        # connection on each request (encode/httpx#3215) and was 70% of the bot's CPU at 50 busy users. A reply
+        # Telegram holds for seconds is waited for, not lost or re-sent (API_READ_TIMEOUT); the long poll keeps
+        # PTB's defaults, and Bot.get_updates adds the poll's own timeout to its read timeout.
+        .request(
+            AiohttpRequest(connection_pool_size=256, read_timeout=API_READ_TIMEOUT, write_timeout=API_READ_TIMEOUT)
+        )
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
         .rate_limiter(SharedSendBudget(send_budget))
@@ -211,6 +216,10 @@ def running_webhook(
             await application.bot.set_webhook(
                 url=webhook_url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES
             )
+        except BadRequest as exc:
+            # e.g. "bad webhook: An HTTPS URL must be provided for webhook" from a server without --local
+            await listener.stop()
+            raise ConfigError(f"telegram.webhook_url: the Bot API server refused {webhook_url!r}: {exc}") from None
         except BaseException:
             await listener.stop()
             raise
