@@ -7,10 +7,8 @@ each of them a reader's /issue, /article and buttons show the issue as stored no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from support.bot import ChatUser, buttons, labels
 from support.desk import (
@@ -18,7 +16,6 @@ from support.desk import (
     SUBSCRIBER,
     Admin,
     desk_config,
-    desk_server,
     pushed_sample_issue,
     running_desk,
     sample_bytes,
@@ -33,15 +30,10 @@ OLD_TITLE = "市文旅局召开上半年重点项目推进会"
 NEW_TITLE = "市文旅局召开上半年重点项目推进会议"
 
 
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with desk_server() as s:
-        yield s
-
-
 async def test_a_reader_sees_the_corrected_issue_after_replace_refresh_correct_and_recall(
-    server: Any, factory: sessionmaker[Session]
+    desk_api: Any, factory: sessionmaker[Session]
 ) -> None:
+    server = desk_api
     subscribe(factory, SUBSCRIBER)
     pushed_sample_issue(factory)
     async with running_desk(server, factory, desk_config(server)):
@@ -89,8 +81,9 @@ async def test_a_reader_sees_the_corrected_issue_after_replace_refresh_correct_a
 
 
 async def test_a_replace_by_another_process_reaches_the_running_bot(
-    server: Any, factory: sessionmaker[Session], db_url: str
+    desk_api: Any, factory: sessionmaker[Session], db_url: str
 ) -> None:
+    server = desk_api
     subscribe(factory, SUBSCRIBER)
     with transaction(factory) as s:
         IssueRepository(s).add(parse_document(sample_bytes(), "b6.txt"))
