@@ -8,12 +8,17 @@ moment the bot's answer reaches the server's sendMessage:
   * 50 concurrent users, each sending its next command as soon as the answer arrives (closed loop, no think
     time): this is the saturation throughput, "commands/s sustained";
   * 50 concurrent users at a paced offered load (each user thinks ~2.5 s between commands, exponential),
-    i.e. a busy office, reported against the target.
+    i.e. a busy office, reported against the target;
+  * the same paced users while the bot pushes an issue to 10,000 subscribers at [push] rate_per_second = 30/s
+    (replies and the push share Telegram's 30 messages per second: replies go first and the push slows down by
+    as much); reported with the push's own rate during the phase and the most messages (replies and push) the
+    server saw in any one-second window, which must stay <= 30.
 Baselines from the same run: the raw HTTP round trip of the local server (getMe), and /help, which touches no
 database. Each phase also reports the bot process's CPU time per command (Linux /proc), which, unlike latency,
 hardly depends on what else the machine is running; the load average is printed at the start and the end.
 
     .venv/bin/python bench/bench_reply.py [--issues 10000] [--commands 2000] [--db sqlite|URL]
+                                          [--push-subscribers 10000]   (0: no push phase)
 
 Target: p99 <= 100 ms at 50 concurrent users.
 """
@@ -36,14 +41,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import delete, insert
 
 from bulletin.model import Article, Issue, TocEntry
+from jobs.push import publish
 from localbotapi import Limits, LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import open_database, transaction
+from storage.models import SubscriberRow
+from storage.push_models import Push
 
 TOKEN = "5555:bench-token"
 FIRST_USER = 700_000
+FIRST_SUBSCRIBER = 3_000_000
 
 
 class TimedServer(LocalBotApi):
@@ -54,12 +64,15 @@ class TimedServer(LocalBotApi):
         self.arrivals: dict[int, list[float]] = defaultdict(list)
         self.arrived = threading.Condition()
 
-    def _m_sendMessage(self, bot: Any, p: Any) -> dict[str, Any]:
-        result: dict[str, Any] = super()._m_sendMessage(bot, p)
-        now = time.perf_counter()
-        with self.arrived:
-            self.arrivals[int(result["chat"]["id"])].append(now)
-            self.arrived.notify_all()
+    # The server dispatches through its method table (localbotapi/server.py METHODS), not by attribute, so the
+    # hook is on _call, which every Bot API method goes through.
+    async def _call(self, bot: Any, method: str, p: Any, request: Any = None) -> Any:
+        result = await super()._call(bot, method, p, request)
+        if method == "sendMessage":
+            now = time.perf_counter()
+            with self.arrived:
+                self.arrivals[int(result["chat"]["id"])].append(now)
+                self.arrived.notify_all()
         return result
 
 
@@ -82,8 +95,12 @@ def synthetic_issue(n: int, rng: random.Random) -> Issue:
 
 
 def seed(factory: Any, count: int) -> float:
+    """Store COUNT synthetic issues, unless the database (a --db given again) holds them already."""
     rng = random.Random(7)
     started = time.perf_counter()
+    with transaction(factory) as session:
+        if IssueRepository(session).count() >= count:
+            return 0.0
     n = 1
     while n <= count:
         with transaction(factory) as session:
@@ -92,6 +109,42 @@ def seed(factory: Any, count: int) -> float:
                 repo.add(synthetic_issue(n, rng))
                 n += 1
     return time.perf_counter() - started
+
+
+def seed_subscribers(factory: Any, count: int) -> None:
+    """COUNT active private subscribers (none of them a bench user), replacing any left by an earlier run."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(factory) as session:
+        session.execute(delete(Push))
+        session.execute(delete(SubscriberRow))
+        rows = [
+            {"chat_id": FIRST_SUBSCRIBER + i, "chat_type": "private", "user_id": FIRST_SUBSCRIBER + i,
+             "display_name": "s", "language_code": "zh-hans", "department": "d", "active": True,
+             "subscribed_at": now, "updated_at": now}
+            for i in range(count)
+        ]
+        for start in range(0, count, 5000):
+            session.execute(insert(SubscriberRow), rows[start : start + 5000])
+
+
+def start_push(factory: Any) -> None:
+    """Schedule the push of the newest issue now (the bot's push runner picks it up within its poll interval)."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(factory) as session:
+        latest = IssueRepository(session).latest()
+        assert latest is not None
+        publish(session, latest.id, now, now)
+
+
+def busiest_second(stamps: list[float]) -> int:
+    """The most STAMPS (seconds) inside any one-second window."""
+    stamps = sorted(stamps)
+    best, j = 0, 0
+    for i, t in enumerate(stamps):
+        while stamps[j] <= t - 1.0:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
 
 
 def pct(values: list[float], q: float) -> float:
@@ -187,8 +240,10 @@ def report(title: str, results: list[tuple[str, float]], elapsed: float, cpu: fl
         print(f"    {name:<9} n={len(v):<5} p50 {statistics.median(v):6.1f} ms   p99 {pct(v, 0.99):6.1f} ms")
 
 
-def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[bytes]:
+def start_bot(tmp: str, server: TimedServer, db_url: str, code: str | None = None) -> subprocess.Popen[bytes]:
+    """`bulletin-bot run` on DB_URL; CODE: another checkout whose packages the bot imports instead of this one's."""
     config = Path(tmp) / "bench.toml"
+    config.touch(mode=0o600)  # it holds the token: private, as `bulletin-bot run` asks
     config.write_text(
         "[telegram]\n"
         f'token = "{TOKEN}"\n'
@@ -204,6 +259,8 @@ def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[by
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_BOT_")}
+    if code is not None:
+        env["PYTHONPATH"] = code  # ahead of this checkout's editable install
     process = subprocess.Popen(
         [sys.executable, "-m", "bulletin_bot.cli", "--config", str(config), "run"], env=env, cwd=tmp
     )
@@ -214,13 +271,103 @@ def start_bot(tmp: str, server: TimedServer, db_url: str) -> subprocess.Popen[by
     return process
 
 
+def at_head_of(engine: Any, checkout: str) -> None:
+    """Downgrade the database to the newest migration CHECKOUT knows, so that its bot can start on it."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    head = ScriptDirectory(str(Path(checkout) / "storage" / "migrations")).get_current_head()
+    with engine.begin() as connection:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, head)
+
+
+def reset_pushes(factory: Any) -> None:
+    """Forget every push (and its ledger), so that the next bot can push the newest issue again."""
+    with transaction(factory) as session:
+        session.execute(delete(Push))
+
+
+def run_bot(
+    args: argparse.Namespace, tmp: str, server: TimedServer, url: str, factory: Any, code: str | None,
+    subscribers: range,
+) -> dict[str, tuple[float, float, float | None]]:
+    """Every phase against one bot process; phase -> (commands/s, p99 ms, bot CPU ms per command)."""
+    users = [FIRST_USER + i for i in range(args.users)]
+    figures: dict[str, tuple[float, float, float | None]] = {}
+    reset_pushes(factory)
+    bot = start_bot(tmp, server, url, code)
+    try:
+        rng = random.Random(11)
+        commands = commands_for(rng, args.issues)
+        load = Load(server)
+        load.run(users[:10], commands[:100])  # warm-up: connections, caches, first-call imports
+
+        def phase(key: str, title: str, phase_users: list[int], phase_commands: list[str], think: float = 0.0) -> float:
+            """Run one phase, report it, and return its p99 in ms."""
+            before = cpu_seconds(bot.pid)
+            results, elapsed = load.run(phase_users, phase_commands, think=think)
+            after = cpu_seconds(bot.pid)
+            cpu = None if before is None or after is None else after - before
+            report(title, results, elapsed, cpu)
+            p99 = pct([lat * 1000 for _, lat in results], 0.99)
+            figures[key] = (len(results) / elapsed, p99, None if cpu is None else cpu * 1000 / len(results))
+            return p99
+
+        phase("1 user", "1 user, back to back", users[:1], commands[100:400])
+        n = args.commands
+        phase("saturation", f"{args.users} users, closed loop (saturation)", users, commands[400 : 400 + n])
+        p99 = phase("paced", f"{args.users} users, ~{args.think:g} s think time", users,
+                    commands[400 + n : 400 + 2 * n], think=args.think)
+        print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
+              f"({p99:.1f} ms)")
+        if args.push_subscribers:
+            start_push(factory)
+
+            def pushed() -> list[float]:
+                with server.arrived:
+                    return [t for chat in subscribers for t in server.arrivals.get(chat, ())]
+
+            already = len(pushed())
+            deadline = time.monotonic() + 60
+            while len(pushed()) == already and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if len(pushed()) == already:
+                raise RuntimeError("the push did not start")
+            time.sleep(2)  # let it reach its full rate
+            started = time.perf_counter()
+            p99 = phase("push", f"{args.users} users, ~{args.think:g} s think time, during a 30/s push to "
+                        f"{args.push_subscribers} subscribers", users, commands[400 + 2 * n : 400 + 3 * n],
+                        think=args.think)
+            ended = time.perf_counter()
+            push_times = [t for t in pushed() if started <= t <= ended]
+            with server.arrived:
+                every = [t for times in server.arrivals.values() for t in times if started <= t <= ended]
+            print(f"    push during the phase: {len(push_times) / (ended - started):.1f} messages/s; "
+                  f"replies and push together: at most {busiest_second(every)} messages in any one second")
+            print(f"target p99 <= 100 ms during a push: {'met' if p99 <= 100 else 'NOT met'} ({p99:.1f} ms)")
+    finally:
+        bot.terminate()
+        bot.wait(timeout=30)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--issues", type=int, default=10_000)
     parser.add_argument("--commands", type=int, default=2000, help="commands in each 50-user phase")
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--push-subscribers", type=int, default=10_000,
+                        help="subscribers of the push during the last phase (0: no push phase)")
     parser.add_argument("--think", type=float, default=2.5, help="mean think time (s) in the paced phase")
-    parser.add_argument("--db", default="sqlite", help='"sqlite" (a temporary file) or a database URL')
+    parser.add_argument("--db", default="sqlite", help='"sqlite" (a temporary file) or a database URL (seeded once, '
+                        'kept for the next run)')
+    parser.add_argument("--baseline", metavar="CHECKOUT",
+                        help="first run every phase against the bot of another checkout (e.g. /work/main), for "
+                             "same-run ratios")
     args = parser.parse_args()
     print(f"start: {load_average()} on {os.cpu_count()} CPUs")
 
@@ -229,46 +376,41 @@ def main() -> int:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}" if args.db == "sqlite" else args.db
         engine, factory = open_database(url)
         seconds = seed(factory, args.issues)
-        engine.dispose()
+        seed_subscribers(factory, args.push_subscribers)
         print(f"stored {args.issues} issues ({args.issues * 3} articles) in {seconds:.1f} s on {engine.dialect.name}")
         server.add_bot(TOKEN, username="bench_bot")
-        users = [FIRST_USER + i for i in range(args.users)]
-        for u in users:
+        for u in range(FIRST_USER, FIRST_USER + args.users):
             server.add_user(u, f"用户{u}", language_code="zh-hans")
-        bot = start_bot(tmp, server, url)
+        subscribers = range(FIRST_SUBSCRIBER, FIRST_SUBSCRIBER + args.push_subscribers)
+        for u in subscribers:
+            server.add_user(u, "订阅者", language_code="zh-hans")
+        with httpx.Client() as client:
+            raw = []
+            for _ in range(200):
+                t0 = time.perf_counter()
+                client.post(f"{server.api_base_url()}{TOKEN}/getMe").raise_for_status()
+                raw.append((time.perf_counter() - t0) * 1000)
+        print(f"baseline: local server getMe round trip p50 {statistics.median(raw):.2f} ms, "
+              f"p99 {pct(raw, 0.99):.2f} ms")
+        runs: dict[str, dict[str, tuple[float, float, float | None]]] = {}
         try:
-            with httpx.Client() as client:
-                raw = []
-                for _ in range(200):
-                    t0 = time.perf_counter()
-                    client.post(f"{server.api_base_url()}{TOKEN}/getMe").raise_for_status()
-                    raw.append((time.perf_counter() - t0) * 1000)
-            print(f"baseline: local server getMe round trip p50 {statistics.median(raw):.2f} ms, "
-                  f"p99 {pct(raw, 0.99):.2f} ms")
-            rng = random.Random(11)
-            commands = commands_for(rng, args.issues)
-            load = Load(server)
-            load.run(users[:10], commands[:100])  # warm-up: connections, caches, first-call imports
-
-            def phase(title: str, phase_users: list[int], phase_commands: list[str], think: float = 0.0) -> float:
-                """Run one phase, report it, and return its p99 in ms."""
-                before = cpu_seconds(bot.pid)
-                results, elapsed = load.run(phase_users, phase_commands, think=think)
-                after = cpu_seconds(bot.pid)
-                report(title, results, elapsed, None if before is None or after is None else after - before)
-                return pct([lat * 1000 for _, lat in results], 0.99)
-
-            phase("1 user, back to back", users[:1], commands[100:400])
-            n = args.commands
-            phase(f"{args.users} users, closed loop (saturation)", users, commands[400 : 400 + n])
-            p99 = phase(f"{args.users} users, ~{args.think:g} s think time", users, commands[400 + n : 400 + 2 * n],
-                        think=args.think)
-            print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
-                  f"({p99:.1f} ms)")
-            print(f"end: {load_average()}")
+            if args.baseline:
+                print(f"--- baseline: the bot of {args.baseline}")
+                at_head_of(engine, args.baseline)  # this checkout's bot migrates it forward again when it starts
+                runs["baseline"] = run_bot(args, tmp, server, url, factory, args.baseline, subscribers)
+                print("--- this checkout")
+            runs["this"] = run_bot(args, tmp, server, url, factory, None, subscribers)
         finally:
-            bot.terminate()
-            bot.wait(timeout=30)
+            engine.dispose()
+        if "baseline" in runs:
+            print("ratios, this checkout / baseline, same run:")
+            for key, (rate, p99, cpu) in runs["this"].items():
+                if key not in runs["baseline"]:
+                    continue
+                b_rate, b_p99, b_cpu = runs["baseline"][key]
+                cpu_ratio = f", bot CPU per command {cpu / b_cpu:.2f}x" if cpu and b_cpu else ""
+                print(f"    {key:<10} commands/s {rate / b_rate:.2f}x, p99 {p99 / b_p99:.2f}x{cpu_ratio}")
+        print(f"end: {load_average()}")
     return 0
 
 

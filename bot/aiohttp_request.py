@@ -1,4 +1,4 @@
-"""A python-telegram-bot request backend on aiohttp, for the push bot only.
+"""A python-telegram-bot request backend on aiohttp, for the Application's bot (replies, long polls) and the push bot.
 
 Why: httpx costs about 1.3 ms of CPU per request on this machine and gets slower with many requests in flight
 (encode/httpx#3215), which capped the paid broadcast far below Telegram's 1000/s; aiohttp's client is several

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
@@ -39,6 +41,7 @@ from config import Config, ConfigError
 from jobs.publications import configure as configure_publications
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
+from storage.issue_cache import IssueCache
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +84,23 @@ def build_application(
     # [publications]' short names and defaults, written where lookups and pushes read them.
     configure_publications(session_factory, config)
     # One budget for the process: replies in chat and pushes (unless paid) share Telegram's messages per second.
-    send_budget = RateLimiter(config.push.rate_per_second)
+    # A sixth of the permits is kept free for replies while people are using the bot during a push.
+    send_budget = RateLimiter(config.push.rate_per_second, reserve=math.floor(config.push.rate_per_second) // 6)
     application = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .base_url(config.telegram.api_base_url)
         .base_file_url(file_base_url(config.telegram.api_base_url))
+        # aiohttp rather than PTB's default httpx, for replies as for pushes: httpx's pool checked every idle
+        # connection on each request (encode/httpx#3215) and was 70% of the bot's CPU at 50 busy users. A reply
+        # Telegram holds for seconds is waited for, not lost or re-sent (API_READ_TIMEOUT); the long poll keeps
+        # PTB's defaults, and Bot.get_updates adds the poll's own timeout to its read timeout.
+        .request(
+            AiohttpRequest(connection_pool_size=256, read_timeout=API_READ_TIMEOUT, write_timeout=API_READ_TIMEOUT)
+        )
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
         .rate_limiter(SharedSendBudget(send_budget))
-        .read_timeout(API_READ_TIMEOUT)  # a reply Telegram holds for seconds is waited for, not lost or re-sent
-        .write_timeout(API_READ_TIMEOUT)
         .job_queue(None)  # PTB would start its own APScheduler (it is installed); timed work is jobs/leader.py's
         .post_init(startup)
         .post_shutdown(stop_services)
@@ -98,7 +108,9 @@ def build_application(
         .build()
     )
     data: BotData = application.bot_data
-    data.deps = Deps(config=config, session_factory=session_factory, send_budget=send_budget)
+    data.deps = Deps(
+        config=config, session_factory=session_factory, send_budget=send_budget, issue_cache=IssueCache()
+    )
     for make in default_extensions(config) if extensions is None else extensions:
         extension = make(config, session_factory)
         for handler in extension.handlers:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulletin.i18n import ZH, lang_of
+from bulletin.i18n import EN, ZH
 from bulletin.render import Rendered, issue_label, render_contents
 from jobs.marks import is_internal, with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, PushPort, RetryAfter, SendError, TransientError
@@ -37,12 +37,22 @@ from storage.archive import IssueRepository, StoredIssue
 from storage.db import transaction
 from storage.publications import PublicationRepository
 from storage.push_models import DeliveryState, PushKind, PushState
-from storage.push_repo import DeliveryInfo, LedgerRepository, LedgerTarget, Outcome, PushInfo, PushRepository
+from storage.push_repo import (
+    DeliveryInfo,
+    Langs,
+    LedgerRepository,
+    LedgerTarget,
+    Outcome,
+    PushInfo,
+    PushRepository,
+)
 from storage.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
 
 _READ_AHEAD = 1000
+# A ledger row's language, as bulletin.i18n.lang_of picks it (computed in SQL when the ledger is written).
+LEDGER_LANGS = Langs(english=EN, otherwise=ZH)
 
 T = TypeVar("T")
 UtcClock = Callable[[], dt.datetime]
@@ -241,7 +251,7 @@ class PushEngine:
         push = PushRepository(session).get(push_id)
         publication_id = PublicationRepository(session).of_issue(push.issue_id) if push is not None else None
         return LedgerRepository(session).materialize_from_subscribers(
-            push_id, lang_of, self.clock(), publication_id=publication_id
+            push_id, LEDGER_LANGS, self.clock(), publication_id=publication_id
         )
 
     # -- one delivery
@@ -559,14 +569,15 @@ class _AdminReporter:
 
             def named(rows: list[DeliveryInfo]) -> list[FailedChat]:
                 out = []
-                for row in rows[:50]:
+                for row in rows:
                     sub = subs.get(row.chat_id)
                     out.append(FailedChat(row.chat_id, sub.display_name if sub else None, row.reason or "?"))
                 return out
 
             return (
-                named(ledger.rows(self.push_id, DeliveryState.FAILED)),
-                named(ledger.rows(self.push_id, DeliveryState.SKIPPED)),
+                # The summary names at most 50 of each: a push to a million chats must not load every failure.
+                named(ledger.rows(self.push_id, DeliveryState.FAILED, limit=50)),
+                named(ledger.rows(self.push_id, DeliveryState.SKIPPED, limit=50)),
             )
 
         failed, skipped = await self.engine._db(lists)

@@ -39,6 +39,12 @@ class RateLimiter:
     Permits go to waiters first come, first served. A permit is counted from the moment a request starts, so the
     caller should hold everything else it needs (its connection slot) before `acquire()`.
 
+    Replies in chat come first (`acquire(urgent=True)`): they are handed the next free permit before any push
+    send, and while replies have been sent in the last `urgent_hold` seconds, `reserve` permits are kept free
+    for them, so a reply during a push at the full rate finds a permit at once instead of queueing behind a
+    second's worth of push messages. The push then runs at the rate minus what the replies use; without replies
+    it has every permit.
+
     `smooth=True` also spaces sends on a grid of (1 + margin) / rate seconds, which spreads a slow push
     (30/s) evenly. `smooth=False` lets each window fill as fast as the sender can go: the first window is not
     paced at all, so a paid broadcast of N messages takes about N / rate - 1 windows plus the time the client
@@ -54,6 +60,8 @@ class RateLimiter:
         window_margin: float = 0.001,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        reserve: int = 0,
+        urgent_hold: float = 5.0,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -61,6 +69,11 @@ class RateLimiter:
         self.interval = (1.0 + margin) / rate if smooth else 0.0
         self.window = 1.0 + window_margin
         self.burst = max(1, math.floor(rate))
+        # Never every permit: the push must always be able to make progress.
+        self.reserve = max(0, min(reserve, self.burst - 1))
+        self.urgent_hold = urgent_hold
+        self._urgent_until = -math.inf
+        self._urgent_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._catch_up = min(16 * self.interval, 0.05)
         self._clock = clock
         self._sleep = sleep
@@ -95,11 +108,14 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, until)
         self._next = max(self._next, self._paused_until)
 
-    async def acquire(self, *, paced: bool = True) -> Ticket:
+    async def acquire(self, *, paced: bool = True, urgent: bool = False) -> Ticket:
         """Wait for this caller's slot on the grid and for a permit; the returned ticket must be done().
 
         PACED=False skips the grid (a reply in chat should not wait for evenness); the permits still apply.
+        URGENT (a reply in chat) goes before every other waiter and may use the reserve.
         """
+        if urgent:
+            self._urgent_until = self._clock() + self.urgent_hold
         if self.interval and paced:
             now = self._clock()
             # Reserved without awaiting in between, so concurrent callers get distinct slots. A slot may lie a
@@ -109,7 +125,7 @@ class RateLimiter:
             self._next = slot + self.interval
             if slot > now:
                 await self._sleep(slot - now)
-        await self._take_permit()
+        await (self._take_urgent_permit() if urgent else self._take_permit())
         ticket = Ticket()
         try:
             while (wait := self._paused_until - self._clock()) > 0:
@@ -119,28 +135,49 @@ class RateLimiter:
             raise
         return ticket
 
+    def _held_back(self) -> int:
+        """Permits only urgent callers may take right now."""
+        return self.reserve if self._clock() < self._urgent_until else 0
+
     async def _take_permit(self) -> None:
-        if self._permits > 0 and not self._waiters:
+        if self._permits > self._held_back() and not self._waiters:
             self._permits -= 1
             return
+        await self._wait_in(self._waiters)
+
+    async def _take_urgent_permit(self) -> None:
+        if self._permits > 0 and not self._urgent_waiters:
+            self._permits -= 1
+            return
+        await self._wait_in(self._urgent_waiters)
+
+    async def _wait_in(self, queue: collections.deque[asyncio.Future[None]]) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        queue.append(waiter)
         try:
             await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled():
                 self._give_back()  # handed a permit just as we were cancelled: pass it on
             else:
-                self._waiters.remove(waiter)
+                queue.remove(waiter)
             raise
 
     def _give_back(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        # The permit passes straight to the next urgent waiter, else it is counted free and handed to as many
+        # other waiters as the reserve allows.
+        while self._urgent_waiters:
+            waiter = self._urgent_waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)  # the permit passes straight to the next waiter
+                waiter.set_result(None)
                 return
         self._permits += 1
+        held_back = self._held_back()
+        while self._waiters and self._permits > held_back:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._permits -= 1
+                waiter.set_result(None)
 
     def done(self, ticket: Ticket) -> None:
         """The request of TICKET was answered (or failed): its permit comes back one window from now."""

@@ -18,6 +18,7 @@ from storage.access_repo import AdminRepository, AuditLog, InviteRepository, Req
 from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository
 from storage.db import transaction
+from storage.issue_cache import IssueCache
 from storage.publications import PublicationRepository
 from storage.publishing_repo import ApprovalRepository, CorrectionRepository, MarkRepository
 from storage.push_repo import PushRepository
@@ -30,12 +31,13 @@ T = TypeVar("T")
 class UnitOfWork:
     """The repositories of one transaction (made on first use); `session` for functions that take one."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, issue_cache: IssueCache | None = None) -> None:
         self.session = session
+        self.issue_cache = issue_cache
 
     @cached_property
     def issues(self) -> IssueRepository:
-        return IssueRepository(self.session)
+        return IssueRepository(self.session, self.issue_cache)
 
     @cached_property
     def subscribers(self) -> SubscriberRepository:
@@ -87,15 +89,16 @@ class UnitOfWork:
 
 
 class UnitsOfWork:
-    """Runs work in units of work on one session factory."""
+    """Runs work in units of work on one session factory (and the process's issue cache, when it has one)."""
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], issue_cache: IssueCache | None = None) -> None:
         self.factory = factory
+        self.issue_cache = issue_cache
 
     def run_sync(self, work: Callable[[UnitOfWork], T]) -> T:
         """WORK in one transaction, in the calling thread: committed when it returns, rolled back when it raises."""
         with transaction(self.factory) as session:
-            return work(UnitOfWork(session))
+            return work(UnitOfWork(session, self.issue_cache))
 
     async def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """WORK in one transaction in a worker thread (see run_sync)."""

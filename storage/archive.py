@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     column,
     delete,
     func,
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
+from storage.issue_cache import IssueCache
 from storage.models import ArticleRow, IssueRow, TocEntryRow
 from storage.publications import publication_id_for
 from storage.types import utcnow
@@ -179,9 +182,11 @@ def _snippet(body: str, words: list[str]) -> str:
 class IssueRepository:
     """Stored issues and search; the caller owns the transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, cache: IssueCache | None = None) -> None:
         self._session = session
         self._dialect = session.get_bind().dialect.name
+        # With a cache, get/resolve/latest read only the row's id and version and load the contents on a miss.
+        self._cache = cache
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -218,8 +223,28 @@ class IssueRepository:
 
     def get(self, issue_id: int) -> StoredIssue | None:
         """The issue with database id ISSUE_ID, if any."""
+        if self._cache is not None:
+            return self._cached(select(*_VERSION_COLUMNS).where(IssueRow.id == issue_id))
         row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
         return self._stored(row) if row else None
+
+    def _cached(self, stmt: Select[int, dt.datetime]) -> StoredIssue | None:
+        """The issue of the (id, version) row STMT selects: from the cache when kept at that version, else loaded
+        (and kept under the version it was loaded with)."""
+        assert self._cache is not None
+        found = self._session.execute(stmt).first()
+        if found is None:
+            return None
+        issue_id, version = found
+        if version is not None and (hit := self._cache.get(issue_id, version)) is not None:
+            return hit
+        row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
+        if row is None:
+            return None
+        stored = self._stored(row)
+        if row.updated_at is not None:
+            self._cache.put(row.updated_at, stored)
+        return stored
 
     def find(
         self, masthead: str, year: int | None, number: int | None, date: dt.date | None = None
@@ -243,7 +268,10 @@ class IssueRepository:
         conditions = _ref_conditions(ref)
         if conditions is None:
             return None
-        stmt = _of(self._select().where(*conditions), publication_id)
+        stmt: Any = select(*_VERSION_COLUMNS) if self._cache is not None else self._select()
+        stmt = _of(stmt.where(*conditions), publication_id)
+        if self._cache is not None:
+            return self._cached(self._newest_first(stmt).limit(1))
         row = self._session.scalar(self._newest_first(stmt).limit(1))
         return self._stored(row) if row else None
 
@@ -258,6 +286,8 @@ class IssueRepository:
 
     def latest(self, *, publication_id: int | None = None) -> StoredIssue | None:
         """The newest issue (of PUBLICATION_ID when given), if any."""
+        if self._cache is not None:
+            return self._cached(self._newest_first(_of(select(*_VERSION_COLUMNS), publication_id)).limit(1))
         page = self.page(0, 1, publication_id=publication_id)
         return page[0] if page else None
 
@@ -285,16 +315,7 @@ class IssueRepository:
     def previous_id(self, issue_id: int) -> int | None:
         """The id of the next-older issue of the same publication than ISSUE_ID in newest-first order, if any
         (nothing else is loaded)."""
-        # One statement: the current issue's key row, joined by primary key, bounds the index range.
-        current = aliased(IssueRow)
-        current_key = (current.date_key, current.year_key, current.number_key, current.id)
-        stmt = (
-            select(IssueRow.id)
-            .join(current, current.id == issue_id)
-            .where(IssueRow.publication_id == current.publication_id)
-            .where(tuple_(*self._order_key()) < tuple_(*current_key))
-        )
-        return self._session.scalar(self._newest_first(stmt).limit(1))
+        return self._session.scalar(_previous_id_statement(), {"issue_id": issue_id})
 
     # -- writing -------------------------------------------------------------------------------------------------
 
@@ -307,9 +328,10 @@ class IssueRepository:
         issue = canonical(issue)
         if issue.number is None and issue.date is None:
             raise ArchiveError("an issue without a number needs a date")
-        existing = self._session.scalar(
-            select(IssueRow.id).where(*_identity(issue.masthead, issue.year, issue.number, issue.date))
-        )
+        found = self._session.execute(
+            select(*_VERSION_COLUMNS).where(*_identity(issue.masthead, issue.year, issue.number, issue.date))
+        ).first()
+        existing, version = found if found is not None else (None, None)
         if existing is None:
             slot = self._rank_slot(issue, None)
             publication_id = publication_id_for(self._session, issue.masthead)
@@ -332,7 +354,7 @@ class IssueRepository:
         self._session.execute(
             update(IssueRow)
             .where(IssueRow.id == existing)
-            .values(**self._issue_values(issue, slot), updated_at=utcnow())
+            .values(**self._issue_values(issue, slot), updated_at=next_version(version))
         )
         self._insert_contents(existing, issue, slot)
         # Rows loaded before the replacement must not be served from the identity map.
@@ -648,6 +670,36 @@ def canonical(issue: Issue) -> Issue:
     if articles == issue.articles and toc == issue.toc and masthead == issue.masthead:
         return issue
     return dataclasses.replace(issue, masthead=masthead, toc=toc, articles=articles)
+
+
+@functools.cache
+def _previous_id_statement() -> Select[int]:
+    """IssueRepository.previous_id's statement, built once (building it cost more CPU than running it): the
+    current issue's key row, joined by primary key, bounds the index range."""
+    current = aliased(IssueRow)
+    current_key = (current.date_key, current.year_key, current.number_key, current.id)
+    order = IssueRepository._order_key()
+    return (
+        select(IssueRow.id)
+        .join(current, current.id == bindparam("issue_id"))
+        .where(IssueRow.publication_id == current.publication_id)
+        .where(tuple_(*order) < tuple_(*current_key))
+        .order_by(*(key.desc() for key in order))
+        .limit(1)
+    )
+
+
+# What a cached read selects first: the issue's id and its version (storage/issue_cache.py).
+_VERSION_COLUMNS = (IssueRow.id, IssueRow.updated_at)
+
+
+def next_version(previous: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
+    """The updated_at a replaced issue gets: now, but always after PREVIOUS (a clock set back, or two replaces
+    within one clock tick, must still give the issue a version it never had; see storage/issue_cache.py)."""
+    now = now or utcnow()
+    if previous is not None and now <= previous:
+        return previous + dt.timedelta(microseconds=1)
+    return now
 
 
 _HEADER_COLUMNS = (

@@ -87,5 +87,6 @@ class Delivery(Base):
 
     __table_args__ = (
         UniqueConstraint("push_id", "chat_id", name="uq_push_deliveries_push_chat"),
-        Index("ix_push_deliveries_push_state", "push_id", "state"),
+        # The push pages through its pending rows in id order (storage/push_repo.py pending_ids).
+        Index("ix_push_deliveries_push_state_id", "push_id", "state", "id"),
     )

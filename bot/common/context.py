@@ -12,6 +12,7 @@ from config import Config
 from jobs.leader import LeaderJobs
 from jobs.push_limits import RateLimiter
 from jobs.uow import UnitsOfWork
+from storage.issue_cache import IssueCache
 
 T = TypeVar("T")
 
@@ -33,11 +34,13 @@ class Deps:
     # The permits the Application's bot draws on for every message (bot/send_budget.py); a push at
     # [push] rate_per_second draws on the same ones.
     send_budget: RateLimiter | None = None
+    # Stored issues kept between updates, checked against their version on every read (storage/issue_cache.py).
+    issue_cache: IssueCache | None = None
 
     @property
     def units(self) -> UnitsOfWork:
         """Units of work on the session factory (one per update, see unit_of_work in bot/common/chat.py)."""
-        return UnitsOfWork(self.session_factory)
+        return UnitsOfWork(self.session_factory, self.issue_cache)
 
 
 class BotData:

@@ -23,6 +23,7 @@ from support.desk import (
     buttons,
     desk_config,
     labels,
+    pushed_sample_issue,
     running_desk,
     sample_bytes,
     sample_docx,
@@ -33,7 +34,6 @@ from support.desk import (
 )
 
 from bulletin.parser import parse_document
-from jobs.push import publish
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -433,15 +433,6 @@ async def test_refresh_correct_and_recall_reach_every_chat_and_record_each_outco
     assert {"correct_notice", "correct_edit", "correct_recall"} <= set(actions)
 
 
-def pushed_issue(server: Any, factory: sessionmaker[Session]) -> int:
-    """Store the sample issue (No. 58 overall) and schedule its push now; returns its id."""
-    now = dt.datetime.now(dt.UTC)
-    with transaction(factory) as s:
-        stored, _ = IssueRepository(s).add(parse_document(sample_bytes(), "b6.txt"))
-        publish(s, stored.id, now, now)
-        return stored.id
-
-
 async def test_corrections_need_a_second_admin_when_approval_is_on(
     approval_desk: Any, factory: sessionmaker[Session]
 ) -> None:
@@ -450,7 +441,7 @@ async def test_corrections_need_a_second_admin_when_approval_is_on(
     server = approval_desk
     a, b = Admin(server, ADMIN_A, ADMIN_A), Admin(server, ADMIN_B, ADMIN_B)
     subscriber = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
-    pushed_issue(server, factory)
+    pushed_sample_issue(factory)
     assert await server.await_for(lambda: len(subscriber.messages()) == 1, timeout=15)
     assert await server.await_for(lambda: pushes(factory)[0].state == "done")
     [contents] = subscriber.messages()

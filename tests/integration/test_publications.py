@@ -13,6 +13,7 @@ from support.issues import make_issue
 from config import config_from_mapping
 from jobs.access import AccessRules
 from jobs.publications import Choice, configure, find_issue, latest, toggle
+from jobs.push import LEDGER_LANGS
 from jobs.receipts import coverage_by_publication
 from jobs.uow import UnitsOfWork
 from storage.archive import IssueRepository
@@ -39,7 +40,7 @@ def _audience(session: Session, issue_id: int) -> list[int]:
     now = utcnow()
     push = PushRepository(session).create(issue_id, now, now=now)
     publication_id = PublicationRepository(session).of_issue(issue_id)
-    LedgerRepository(session).materialize_from_subscribers(push.id, lambda _c: "zh", now, publication_id)
+    LedgerRepository(session).materialize_from_subscribers(push.id, LEDGER_LANGS, now, publication_id)
     return sorted(d.chat_id for d in LedgerRepository(session).pending_ids(push.id))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import io
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -18,8 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application, default_extensions, running_polling
 from bot.features.push import push_extension
+from bulletin.parser import parse_document
 from config import AccessConfig, Config, NetworkConfig, PublishConfig, TelegramConfig
-from jobs.push import PushSettings
+from jobs.push import PushSettings, publish
+from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.subscribers import SubscriberRepository
 from support.bot import TOKEN, ChatUser, buttons, labels
@@ -99,6 +102,15 @@ def subscribe(factory: sessionmaker[Session], *chat_ids: int) -> None:
             lang = "en" if chat_id == EN_SUBSCRIBER else "zh-hans"
             repo.subscribe(chat_id, chat_type="private", user_id=chat_id, display_name=str(chat_id),
                            language_code=lang, department="办公室")
+
+
+def pushed_sample_issue(factory: sessionmaker[Session]) -> int:
+    """Store the sample issue (No. 58 overall) and schedule its push now; returns its id."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(factory) as s:
+        stored, _ = IssueRepository(s).add(parse_document(sample_bytes(), "b6.txt"))
+        publish(s, stored.id, now, now)
+        return stored.id
 
 
 @contextlib.asynccontextmanager

@@ -153,3 +153,48 @@ async def test_a_waiter_cancelled_while_paused_gives_its_permit_back() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiter
     assert limiter.available == 1
+
+
+# ---- replies first: urgent callers and the reserve kept for them
+
+
+async def taken(limiter: RateLimiter, count: int, *, urgent: bool = False) -> list[asyncio.Task[object]]:
+    """COUNT acquire() calls started now; the ones that got a permit are done after the loop turns once."""
+    tasks: list[asyncio.Task[object]] = [asyncio.create_task(limiter.acquire(urgent=urgent)) for _ in range(count)]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    return tasks
+
+
+async def test_without_replies_a_push_has_every_permit() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(6, smooth=False, reserve=2, clock=clock, sleep=clock.sleep)
+    tasks = await taken(limiter, 7)
+    assert sum(t.done() for t in tasks) == 6
+    tasks[-1].cancel()
+
+
+async def test_while_replies_are_sent_the_reserve_is_theirs_and_they_go_first() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(6, smooth=False, reserve=2, clock=clock, sleep=clock.sleep)
+    [reply] = await taken(limiter, 1, urgent=True)
+    assert reply.done()
+    push = await taken(limiter, 5)
+    assert sum(t.done() for t in push) == 3  # 6 - 1 reply - 2 kept for replies
+    replies = await taken(limiter, 3, urgent=True)
+    assert [t.done() for t in replies] == [True, True, False]  # the reserve, then a wait like everyone
+    # the next permit to come back goes to the waiting reply, not to the push that waited longer
+    limiter.done(reply.result())  # type: ignore[arg-type]
+    await asyncio.sleep(limiter.window + 0.05)
+    assert replies[2].done() and sum(t.done() for t in push) == 3
+    # once nobody has replied for urgent_hold seconds, the push gets the reserve back as permits return
+    clock.now += limiter.urgent_hold
+    limiter.done(push[0].result())  # type: ignore[arg-type]
+    await asyncio.sleep(limiter.window + 0.05)
+    assert sum(t.done() for t in push) == 4
+    for t in push:
+        t.cancel()
+
+
+def test_the_reserve_never_takes_every_permit() -> None:
+    assert RateLimiter(3, reserve=10).reserve == 2
