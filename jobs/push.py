@@ -77,7 +77,9 @@ class PushSettings:
     protect_content: bool = False
     ack_button: bool = False
     admins: tuple[int, ...] = ()
-    progress_interval: float = 5.0
+    # The admins' progress message is edited this often (at least every 3 s, so a short push shows progress; an
+    # edit of a private chat's message is one of its one-per-second sends).
+    progress_interval: float = 2.0
     flush_interval: float = 0.02
     misfire_grace: dt.timedelta = dt.timedelta(hours=12)
     poll_interval: float = 3.0

@@ -7,21 +7,16 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    Integer,
     Select,
-    Text,
-    and_,
-    column,
     delete,
     func,
     insert,
     select,
-    table,
     text,
     tuple_,
     update,
@@ -31,10 +26,10 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
-from storage.types import utcnow
+from storage.search import SearchHit, SearchPage, search
 
-_SNIPPET_CHARS = 60
-_SNIPPET_BEFORE = 20
+__all__ = ["SearchHit", "SearchPage"]  # re-exported: callers import the search results from the archive
+from storage.types import utcnow
 
 
 def date_key(date: dt.date | None) -> int:
@@ -51,15 +46,20 @@ class StoredIssue:
 
     @property
     def ref(self) -> str:
-        """How to name this issue to IssueRepository.resolve: '2023-1', else the cumulative number, else the date of
-        a dated report ('2022-07-05'), else '#id'."""
-        if self.issue.number is None:
-            return self.issue.date.isoformat() if self.issue.date is not None else f"#{self.id}"
-        if self.issue.year is not None:
-            return f"{self.issue.year}-{self.issue.number}"
-        if self.issue.total_number is not None:
-            return str(self.issue.total_number)
-        return f"#{self.id}"
+        """How to name this issue to IssueRepository.resolve (see issue_ref)."""
+        return issue_ref(self.id, self.issue)
+
+
+def issue_ref(issue_id: int, issue: Issue) -> str:
+    """How to name an issue to IssueRepository.resolve (and /issue): '2023-1', else the cumulative number, else the
+    date of a dated report ('2022-07-05'), else '#id'."""
+    if issue.number is None:
+        return issue.date.isoformat() if issue.date is not None else f"#{issue_id}"
+    if issue.year is not None:
+        return f"{issue.year}-{issue.number}"
+    if issue.total_number is not None:
+        return str(issue.total_number)
+    return f"#{issue_id}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,11 @@ class IssueHeader:
     id: int
     issue: Issue
 
+    @property
+    def ref(self) -> str:
+        """How to name this issue to IssueRepository.resolve (see issue_ref)."""
+        return issue_ref(self.id, self.issue)
+
 
 class ImportOutcome(enum.Enum):
     """What storing an issue did."""
@@ -79,27 +84,6 @@ class ImportOutcome(enum.Enum):
     REPLACED = "replaced"
     # Same identity already stored with different content and replace=False: nothing was written.
     CONFLICT = "conflict"
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One matching article, with a plain-text snippet around the first hit. ISSUE has the identity fields of its
-    issue (no contents): the reader's label is built from it by bulletin.render.issue_label."""
-
-    issue_id: int
-    issue: Issue
-    article_position: int
-    article_title: str
-    snippet: str
-    score: float
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of hits, and how many articles match in all."""
-
-    hits: list[SearchHit]
-    total: int
 
 
 _Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
@@ -141,18 +125,6 @@ def _to_issue(row: IssueRow) -> Issue:
 def _paragraphs(body: str) -> tuple[str, ...]:
     """The paragraphs of a stored body (paragraphs joined by newlines)."""
     return tuple(body.split("\n")) if body else ()
-
-
-def _snippet(body: str, words: list[str]) -> str:
-    """About 60 characters of BODY around the earliest hit of any of WORDS, with … where it was cut."""
-    flat = body.replace("\n", " ")
-    folded = textindex.fold(flat)
-    hits = [pos for pos in (folded.find(w) for w in words) if pos >= 0]
-    first = min(hits) if hits else 0
-    start = max(0, first - _SNIPPET_BEFORE)
-    end = min(len(flat), start + _SNIPPET_CHARS)
-    start = max(0, end - _SNIPPET_CHARS)
-    return ("…" if start > 0 else "") + flat[start:end] + ("…" if end < len(flat) else "")
 
 
 class IssueRepository:
@@ -382,14 +354,17 @@ class IssueRepository:
             ).all()
             self._session.execute(
                 text(
-                    "INSERT INTO article_search (article_id, tokens, folded) "
-                    "VALUES (:id, CAST(:tokens AS tsvector), :folded)"
+                    "INSERT INTO article_search (article_id, tokens, folded, search_key, title, title_tokens) "
+                    "VALUES (:id, CAST(:tokens AS tsvector), :folded, :key, :title, CAST(:title_tokens AS tsvector))"
                 ),
                 [
                     {
                         "id": article_id,
                         "tokens": textindex.tsvector(r["title"] + "\n" + r["body"]),
                         "folded": r["search_title"] + "\n" + textindex.fold(r["body"]),
+                        "key": r["search_key"],
+                        "title": r["search_title"],
+                        "title_tokens": textindex.tsvector(r["title"]),
                     }
                     for article_id, r in zip(ids, rows, strict=True)
                 ],
@@ -422,118 +397,16 @@ class IssueRepository:
 
     # -- search --------------------------------------------------------------------------------------------------
 
-    def search(self, query: str, *, offset: int = 0, limit: int = 10) -> SearchPage:
-        """Articles containing every word of QUERY (case-insensitive substring of the title or of the body).
-
-        Ranking: articles with every word in the title first (score 1.0, else 0.0), then newer issues first (date,
-        year, number), then article order. Words with no letter or digit are ignored. On SQLite every word, with
-        punctuation or without, is one exact FTS5 phrase (storage.textindex.word_phrase), so only the page's rows
-        are read; PostgreSQL's tsvector has no positions, so there candidates are checked with strpos in SQL. Both
-        backends implement these same semantics, so they return the same hits in the same order.
-        """
-        words = [w for w in textindex.query_words(query) if textindex.runs(w)]
-        if not words:
-            return SearchPage(hits=[], total=0)
-        offset, limit = max(0, offset), max(0, limit)
-        if self._dialect != "sqlite":
-            total, ranked = self._search_postgres(words, offset, limit)
-        else:
-            total, ranked = self._search_fts_exact(words, offset, limit)
-        return SearchPage(hits=self._hits(ranked, words), total=total)
-
-    def _search_fts_exact(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
-        """(total, [(search_key, all words in title)]) straight from FTS5, newest first without sorting."""
-        match_all = textindex.fts5_match(words)
-        match_title = f"{{title}} : ({match_all})"
-        match_rest = f"({match_all}) NOT ({match_title})"
-        count = text("SELECT count(*) FROM article_search WHERE article_search MATCH :m")
-        keys = text(
-            "SELECT rowid FROM article_search WHERE article_search MATCH :m "
-            "ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
-        )
-        total = self._session.scalar(count, {"m": match_all}) or 0
-
-        def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-            m = match_title if title else match_rest
-            return list(self._session.scalars(keys, {"m": m, "limit": tier_limit, "offset": tier_offset}))
-
-        return total, _tiered_page(
-            total, offset, limit, tier_keys, lambda: self._session.scalar(count, {"m": match_title}) or 0
-        )
-
-    def _search_postgres(self, words: list[str], offset: int, limit: int) -> tuple[int, list[tuple[int, bool]]]:
-        """PostgreSQL: GIN candidates, checked with strpos on the folded text, ranked in SQL."""
-        search = table("article_search", column("article_id", Integer), column("folded", Text))
-        conditions: list[Any] = [
-            text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(q=textindex.tsquery(words))
-        ]
-        # Without positions the index is exact only for words that are one run of at most two characters; any
-        # other word is checked against the text (w never contains the newline between title and body).
-        conditions += [
-            func.strpos(search.c.folded, w) > 0
-            for w in words
-            if textindex.runs(w) != [w] or len(w) > 2
-        ]
-        in_title = and_(*(func.strpos(ArticleRow.search_title, w) > 0 for w in words))
-        # Every condition is on article_search, so the total needs no join; each tier is then read newest first
-        # with a LIMIT, instead of ranking every match (a common word matches most of the archive).
-        total = self._session.scalar(select(func.count()).select_from(search).where(*conditions)) or 0
-        matching = select(ArticleRow.search_key).join(search, search.c.article_id == ArticleRow.id).where(*conditions)
-
-        def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-            stmt = matching.where(in_title if title else ~in_title)
-            stmt = stmt.order_by(ArticleRow.search_key.desc()).offset(tier_offset).limit(tier_limit)
-            return list(self._session.scalars(stmt))
-
-        def count_title() -> int:
-            return self._session.scalar(select(func.count()).select_from(matching.where(in_title).subquery())) or 0
-
-        return total, _tiered_page(total, offset, limit, tier_keys, count_title)
-
-    def _hits(self, ranked: list[tuple[int, bool]], words: list[str]) -> list[SearchHit]:
-        if not ranked:
-            return []
-        rows = {
-            r.search_key: r
-            for r in self._session.execute(
-                select(ArticleRow.search_key, ArticleRow.position, ArticleRow.title, ArticleRow.body, IssueRow)
-                .join(IssueRow, IssueRow.id == ArticleRow.issue_id)
-                .where(ArticleRow.search_key.in_([key for key, _ in ranked]))
-            )
-        }
-        return [
-            SearchHit(
-                issue_id=rows[key].IssueRow.id,
-                issue=_header(rows[key].IssueRow),
-                article_position=rows[key].position,
-                article_title=rows[key].title,
-                snippet=_snippet(rows[key].body, words),
-                score=1.0 if in_title else 0.0,
-            )
-            for key, in_title in ranked
-        ]
-
-
-def _tiered_page(
-    total: int,
-    offset: int,
-    limit: int,
-    tier_keys: Callable[[bool, int, int], list[int]],
-    count_title: Callable[[], int],
-) -> list[tuple[int, bool]]:
-    """[(search_key, in title)] of one page of TOTAL matches ranked title tier first, each tier newest first.
-
-    TIER_KEYS(title, offset, limit) reads one tier. The title tier's size is known from the page unless the page
-    starts past it: counting it is as slow as counting all matches, so COUNT_TITLE is called only then.
-    """
-    if total == 0 or limit == 0:
-        return []
-    ranked = [(key, True) for key in tier_keys(True, offset, limit)]
-    if len(ranked) < limit and offset + len(ranked) < total:
-        in_title = offset + len(ranked) if ranked or offset == 0 else count_title()
-        rest = tier_keys(False, max(0, offset - in_title), limit - len(ranked))
-        ranked += [(key, False) for key in rest]
-    return ranked
+    def search(
+        self,
+        query: str,
+        *,
+        offset: int = 0,
+        limit: int = 10,
+        synonyms: Mapping[str, textindex.Alternatives] | None = None,
+    ) -> SearchPage:
+        """Articles containing every word of QUERY or a synonym of it, ranked (see storage.search.search)."""
+        return search(self._session, query, offset=offset, limit=limit, synonyms=synonyms)
 
 
 class ArchiveError(Exception):
@@ -619,21 +492,6 @@ def _header_of(row: Any) -> IssueHeader:
             footer=tuple(row.footer),
             week=row.week,
         ),
-    )
-
-
-def _header(row: IssueRow) -> Issue:
-    """The identity fields of ROW as an Issue without contents (enough for a label)."""
-    return Issue(
-        masthead=row.masthead,
-        year=row.year,
-        number=row.number,
-        total_number=row.total_number,
-        publisher=row.publisher,
-        date=row.date,
-        toc=(),
-        articles=(),
-        week=row.week,
     )
 
 

@@ -6,8 +6,9 @@ Handlers parse the update, read the archive in one transaction (in a worker thre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from telegram import Update
@@ -26,7 +27,7 @@ from bot.common.chat import (
     unknown_issue,
     user_lang,
 )
-from bot.common.context import Ctx
+from bot.common.context import Ctx, deps
 from bot.common.feature import Extension, on_button
 from bulletin.i18n import t
 from bulletin.render import (
@@ -35,6 +36,7 @@ from bulletin.render import (
     bold,
     date_text,
     esc,
+    highlighted,
     issue_label,
     render_article,
     render_contents,
@@ -44,7 +46,8 @@ from config import Config
 from jobs.marks import is_internal, mark_parts, with_internal_mark
 from jobs.receipts import OpenedArticle, open_article
 from jobs.uow import UnitOfWork
-from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
+from storage import textindex
+from storage.archive import IssueHeader, IssueRepository, SearchHit, SearchPage, StoredIssue, ref_date
 from storage.subscribers import Subscriber
 from storage.types import utcnow
 
@@ -52,7 +55,8 @@ ISSUES_PER_PAGE = 10
 HITS_PER_PAGE = 5
 MAX_QUERY_CHARS = 100
 _SEARCH_KEYS_KEPT = 50
-_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+# An issue as /issues names it (storage.archive.issue_ref): cumulative number, year-number, date, or #id.
+_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|#[0-9]{1,12}")
 _POSITION = re.compile(r"[0-9]{1,9}")
 _DEEP_ISSUE = re.compile(r"i([0-9]{1,12})")
 _DEEP_ARTICLE = re.compile(r"a([0-9]{1,12})_([0-9]{1,9})")
@@ -108,10 +112,40 @@ async def start(update: Update, context: Ctx) -> None:
     await reply(update, context, text)
 
 
+@dataclass(frozen=True)
+class HelpExamples:
+    """What /help's examples name: the newest issue's reference, one of its articles, a word of its first title."""
+
+    issue: str
+    position: int
+    word: str
+
+
+def help_examples(stored: StoredIssue | None) -> HelpExamples | None:
+    """Examples that work in this archive: the newest issue, its second article (its first when it has one only),
+    and a word of two letters from its first article's title (None when nothing is stored)."""
+    if stored is None:
+        return None
+    articles = stored.issue.articles
+    position = 2 if len(articles) >= 2 else 1
+    runs = [run for a in articles for run in textindex.runs(a.title) if len(run) >= 2]
+    word = next((run[:2] for run in runs if not any(c.isdigit() for c in run[:2])), runs[0][:2] if runs else "")
+    return HelpExamples(stored.ref, position, word or stored.issue.masthead[:2])
+
+
+def help_text(lang: str, examples: HelpExamples | None) -> str:
+    """The /help message: every command, with examples from the archive (see help_examples)."""
+    if examples is None:
+        return bold(t(lang, "help_heading")) + "\n" + esc(t(lang, "help_empty"))
+    body = t(lang, "help", issue=examples.issue, position=examples.position, word=examples.word)
+    return bold(t(lang, "help_heading")) + "\n" + esc(body)
+
+
 async def help_command(update: Update, context: Ctx) -> None:
-    """/help: every command with an example."""
+    """/help: every command with an example that works in this archive."""
     lang = user_lang(update)
-    await reply(update, context, bold(t(lang, "help_heading")) + "\n" + t(lang, "help"))
+    examples = await unit_of_work(context, lambda u: help_examples(u.issues.latest()))
+    await reply(update, context, help_text(lang, examples))
 
 
 # --- issues and articles
@@ -229,7 +263,9 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
     stored = opened.stored
     assert chat is not None and stored is not None
     if not opened.found:
-        await reply(update, context, unknown_article(lang, stored, position))
+        # Past the last article: how many there are, and the issue's contents a press away.
+        contents = (Button(t(lang, "btn_contents"), cb.cb_contents(stored.id)),)
+        await reply(update, context, unknown_article(lang, stored, position), (contents,))
         return False
     parts = render_article(stored.id, stored.issue, position, lang=lang)
     if opened.internal:
@@ -238,18 +274,23 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
     return True
 
 
+def issue_line(header: IssueHeader, lang: str) -> str:
+    """One issue in /issues: masthead, label and date, then the command that opens it (its reference, never a
+    position in the list)."""
+    issue = header.issue
+    # A dated report's label is its date already.
+    dated = issue.number is None and issue.week is None
+    date = f"　{issue.date.isoformat()}" if issue.date and not dated else ""
+    return f"{esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}　<code>/issue {esc(header.ref)}</code>"
+
+
 def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> Rendered:
     pages = max(1, -(-total // ISSUES_PER_PAGE))
     lines = [t(lang, "issues_heading", title=bold(t(lang, "issues_title")), total=total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
-    first = (page - 1) * ISSUES_PER_PAGE
-    for n, stored in enumerate(items, start=first + 1):
-        issue = stored.issue
-        # A dated report's label is its date already.
-        dated = issue.number is None and issue.week is None
-        date = f"　{issue.date.isoformat()}" if issue.date and not dated else ""
-        lines.append(f"{n}. {esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}")
-        rows.append((Button(shorten(f"{n}. {issue_label(issue, lang)}"), cb.cb_contents(stored.id)),))
+    for header in items:
+        lines.append(issue_line(header, lang))
+        rows.append((Button(shorten(issue_label(header.issue, lang)), cb.cb_contents(header.id)),))
     nav: list[Button] = []
     if page > 1:
         nav.append(Button(t(lang, "btn_prev_page"), cb.cb_issues_page(page - 1)))
@@ -318,37 +359,123 @@ def _base36(n: int) -> str:
             return out
 
 
-def _search_page(lang: str, query: str, result: SearchPage, page: int, context: Ctx) -> Rendered:
-    if result.total == 0:
-        return Rendered(t(lang, "search_none", query=esc(query)))
-    pages = -(-result.total // HITS_PER_PAGE)
+def _search_heading(lang: str, query: str, result: SearchPage, page: int) -> str:
     title = bold(t(lang, "search_title", query=esc(query)))
-    lines = [t(lang, "search_heading", title=title, total=result.total, page=page, pages=pages)]
+    if result.capped:
+        return t(lang, "search_heading_capped", title=title, total=result.total, page=page)
+    pages = -(-result.total // HITS_PER_PAGE)
+    return t(lang, "search_heading", title=title, total=result.total, page=page, pages=pages)
+
+
+def search_hit_text(n: int, hit: SearchHit, lang: str) -> str:
+    """One hit: number and bold title, the issue's label in the reader's language, the snippet with the matched
+    words in bold."""
+    label = esc(issue_label(hit.issue, lang))
+    return f"\n{n}. <b>{esc(hit.article_title)}</b>\n{label}\n{highlighted(hit.snippet, hit.marks)}"
+
+
+def _search_page(
+    lang: str, query: str, result: SearchPage, page: int, context: Ctx, *, note: str = "",
+    suggestions: Suggestions = (),
+) -> Rendered:
+    head = [esc(note)] if note else []
+    if result.total == 0:
+        return _no_hits(lang, query, head, suggestions, context)
+    pages = -(-result.total // HITS_PER_PAGE)
+    lines = [*head, _search_heading(lang, query, result, page)]
     rows: list[tuple[Button, ...]] = []
     for n, hit in enumerate(result.hits, start=(page - 1) * HITS_PER_PAGE + 1):
-        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(issue_label(hit.issue, lang))}\n{esc(hit.snippet)}")
+        lines.append(search_hit_text(n, hit, lang))
         rows.append((Button(shorten(f"{n}. {hit.article_title}"), cb.cb_article(hit.issue_id, hit.article_position)),))
-
-    def page_data(p: int) -> str:
-        data = cb.cb_search(p, query=query) or cb.cb_search(p, key=_search_key(context, query))
-        assert data is not None  # a key always fits
-        return data
 
     nav: list[Button] = []
     if page > 1:
-        nav.append(Button(t(lang, "btn_prev_results"), page_data(page - 1)))
-    if pages > 1:
+        nav.append(Button(t(lang, "btn_prev_results"), _page_data(context, query, page - 1)))
+    if result.capped:
+        nav.append(Button(t(lang, "btn_page_only", page=page), cb.cb_noop()))
+    elif pages > 1:
         nav.append(Button(t(lang, "btn_page", page=page, pages=pages), cb.cb_noop()))
-    if page < pages:
-        nav.append(Button(t(lang, "btn_next_results"), page_data(page + 1)))
+    if page < pages or (result.capped and len(result.hits) == HITS_PER_PAGE):
+        nav.append(Button(t(lang, "btn_next_results"), _page_data(context, query, page + 1)))
     if nav:
         rows.append(tuple(nav))
     return Rendered("\n".join(lines), tuple(rows))
 
 
-async def _run_search(context: Ctx, query: str, page: int) -> SearchPage:
+def _page_data(context: Ctx, query: str, page: int) -> str:
+    data = cb.cb_search(page, query=query) or cb.cb_search(page, key=_search_key(context, query))
+    assert data is not None  # a key always fits
+    return data
+
+
+# --- search without hits: what to try instead
+
+# (query, how many articles it finds) for each suggestion that finds something.
+Suggestions = tuple[tuple[str, int], ...]
+_MAX_SUGGESTIONS = 4
+
+
+@functools.lru_cache(maxsize=8)
+def _synonym_table(groups: tuple[tuple[str, ...], ...]) -> Mapping[str, textindex.Alternatives]:
+    return textindex.synonym_table(groups)
+
+
+def synonyms_of(context: Ctx) -> Mapping[str, textindex.Alternatives]:
+    """[search] synonyms as the search reads them (built once per config)."""
+    return _synonym_table(deps(context).config.search.synonyms)
+
+
+def try_instead(query: str) -> list[str]:
+    """Queries worth trying when QUERY finds nothing: each word on its own (when there are several), then the
+    first and the last two letters of each longer word."""
+    words = [w for w in textindex.query_words(query) if textindex.runs(w)]
+    tries: list[str] = list(words) if len(words) > 1 else []
+    for word in words:
+        for run in textindex.runs(word):
+            if len(run) > 2:
+                tries += [run[:2], run[-2:]]
+    return [q for q in dict.fromkeys(tries) if q != query][: _MAX_SUGGESTIONS * 2]
+
+
+def related_synonyms(query: str, synonyms: Mapping[str, textindex.Alternatives]) -> list[textindex.Alternatives]:
+    """The synonym groups sharing a letter with QUERY (at most four), to show after a search without hits."""
+    letters = set(textindex.fold(query)) - set(" ")
+    groups = dict.fromkeys(g for word, g in synonyms.items() if letters & set(word))
+    return list(groups)[:4]
+
+
+def _no_hits(lang: str, query: str, head: list[str], suggestions: Suggestions, context: Ctx) -> Rendered:
+    lines = [*head, t(lang, "search_none", query=esc(query))]
+    related = related_synonyms(query, synonyms_of(context))
+    lines.append(esc(t(lang, "search_try" if suggestions else "search_try_nothing")))
+    if related:
+        lines.append(esc(t(lang, "search_try_synonyms", pairs="；".join(" = ".join(g) for g in related))))
+    rows = tuple(
+        (Button(shorten(t(lang, "btn_try_search", query=q, total=total)), _page_data(context, q, 1)),)
+        for q, total in suggestions
+    )
+    return Rendered("\n".join(lines), rows)
+
+
+async def _run_search(context: Ctx, query: str, page: int) -> tuple[SearchPage, Suggestions]:
+    """One page of QUERY's hits (widened by the synonyms); without any, the suggestions that find something."""
     offset = (page - 1) * HITS_PER_PAGE
-    return await unit_of_work(context, lambda u: u.issues.search(query, offset=offset, limit=HITS_PER_PAGE))
+    synonyms = synonyms_of(context)
+
+    def work(u: UnitOfWork) -> tuple[SearchPage, Suggestions]:
+        result = u.issues.search(query, offset=offset, limit=HITS_PER_PAGE, synonyms=synonyms)
+        if result.total or page > 1:
+            return result, ()
+        found: list[tuple[str, int]] = []
+        for candidate in try_instead(query):
+            total = u.issues.search(candidate, limit=0, synonyms=synonyms).total
+            if total:
+                found.append((candidate, total))
+            if len(found) == _MAX_SUGGESTIONS:
+                break
+        return result, tuple(found)
+
+    return await unit_of_work(context, work)
 
 
 async def search_command(update: Update, context: Ctx) -> None:
@@ -358,8 +485,8 @@ async def search_command(update: Update, context: Ctx) -> None:
     if not query or len(query) > MAX_QUERY_CHARS:
         await reply(update, context, esc(t(lang, "usage_search")))
         return
-    result = await _run_search(context, query, 1)
-    await reply_rendered(update, context, _search_page(lang, query, result, 1, context))
+    result, suggestions = await _run_search(context, query, 1)
+    await reply_rendered(update, context, _search_page(lang, query, result, 1, context, suggestions=suggestions))
 
 
 # --- buttons
@@ -423,17 +550,44 @@ async def search_page_button(update: Update, context: Ctx, data: cb.Callback) ->
     if text is None:
         await expired(query, lang)
         return
-    result = await _run_search(context, text, data.page)
-    if not result.hits:
+    result, suggestions = await _run_search(context, text, data.page)
+    if not result.hits and data.page > 1:
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, _search_page(lang, text, result, data.page, context))
+    await edit(query, _search_page(lang, text, result, data.page, context, suggestions=suggestions))
+
+
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
 
 
 async def private_text(update: Update, context: Ctx) -> None:
-    """Private text no feature claimed: a pointer to /help (groups stay quiet)."""
-    await reply(update, context, t(user_lang(update), "pointer_to_help"))
+    """Private messages no feature claimed: an unknown command is named with a pointer to /help; text is taken as
+    a search (with a line saying so); anything else gets a pointer to /help."""
+    lang = user_lang(update)
+    message = update.effective_message
+    text = (message.text or "").strip() if message is not None else ""
+    if m := _COMMAND.match(text):
+        await reply(update, context, esc(t(lang, "unknown_command", command="/" + m[1])))
+        return
+    query = " ".join(text.split())
+    if not textindex.query_groups(query) or len(query) > MAX_QUERY_CHARS:
+        await reply(update, context, t(lang, "pointer_to_help"))
+        return
+    result, suggestions = await _run_search(context, query, 1)
+    note = t(lang, "search_free_text", query=query)
+    await reply_rendered(
+        update, context, _search_page(lang, query, result, 1, context, note=note, suggestions=suggestions)
+    )
+
+
+async def group_command(update: Update, context: Ctx) -> None:
+    """A command in a group addressed to this bot (/foo@thisbot) that no feature knows: named, with /help."""
+    message = update.effective_message
+    m = _COMMAND.match((message.text or "").strip()) if message is not None else None
+    if m is None or m[2] is None or m[2].lower() != (context.bot.username or "").lower():
+        return  # groups stay quiet about everything not addressed to the bot
+    await reply(update, context, esc(t(user_lang(update), "unknown_command", command="/" + m[1])))
 
 
 # --- wiring

@@ -81,10 +81,11 @@ def bot_config(server: Any) -> Config:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    server: Any, factory: sessionmaker[Session], mode: str
+    server: Any, factory: sessionmaker[Session], mode: str, config: Config | None = None
 ) -> AsyncIterator[dict[str, Any]]:
-    """The real Application against SERVER, polling or behind a webhook; yields facts about the run."""
-    app = build_application(bot_config(server), session_factory=factory)
+    """The real Application against SERVER (with CONFIG, else bot_config's), polling or behind a webhook; yields
+    facts about the run."""
+    app = build_application(config or bot_config(server), session_factory=factory)
     if mode == "polling":
         async with running_polling(app, poll_interval=0.0, timeout=1):
             yield {"mode": mode}
