@@ -26,12 +26,21 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
+# --code DIR: search with another checkout's storage (the "before" of a change) over an archive already stored and
+# migrated by this one (--pg-schema); it must come first on the path, before any of the project is imported.
+if "--code" in sys.argv:
+    sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
+
 from bulletin.model import Article, Issue, TocEntry
+from storage import archive
 from storage.archive import IssueRepository
 from storage.db import open_database, transaction
-from storage.search import COUNT_CAP
+
+# Counts stop here ("1000+"); None for code that counts every match.
+COUNT_CAP: int | None = getattr(archive, "COUNT_CAP", None)
 
 # Words of a typical office bulletin, spread over a vocabulary of ~3,000 pseudo-words (pairs of common characters) and
 # drawn with Zipf weights, so that a few words are everywhere (工作) and most are rare, as in real text.
@@ -123,8 +132,13 @@ def _like_scan(session: Any, query: str) -> int:
     return int(rows[0].total) if rows else 0
 
 
-def run_backend(name: str, url: str, n_issues: int, per_issue: int, repeat: int) -> list[list[str]]:
-    engine, factory = open_database(url)
+def run_backend(name: str, url: str, n_issues: int, per_issue: int, repeat: int, *, migrate: bool = True
+                ) -> list[list[str]]:
+    if migrate:
+        engine, factory = open_database(url)
+    else:  # --code: the archive is there already, at a revision the other checkout may not know
+        engine = create_engine(url)
+        factory = sessionmaker(engine)
     with factory() as session:
         stored = IssueRepository(session).count()
     t0 = time.perf_counter()
@@ -160,7 +174,8 @@ def run_backend(name: str, url: str, n_issues: int, per_issue: int, repeat: int)
                     t = time.perf_counter()
                     like_total = _like_scan(session, query)
                     like_ms.append((time.perf_counter() - t) * 1000)
-                if page.total != min(like_total, COUNT_CAP) or page.capped != (like_total > COUNT_CAP):
+                cap = COUNT_CAP if COUNT_CAP is not None else like_total
+                if page.total != min(like_total, cap) or getattr(page, "capped", False) != (like_total > cap):
                     raise SystemExit(f"{name}: {query!r}: index search found {page.total}, LIKE {like_total}")
                 hits.append(like_total)
             if category not in _APART:
@@ -204,6 +219,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per query (default 15)")
     parser.add_argument("--pg-url", default=os.environ.get("BULLETIN_BOT_TEST_PG_URL", ""))
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--code", default="", help="search with the storage of this checkout (see above)")
     parser.add_argument("--pg-schema", default="", help="keep the PostgreSQL archive in this schema and reuse it "
                         "when it is already filled (repeated runs skip the import)")
     args = parser.parse_args()
@@ -214,7 +230,8 @@ def main() -> int:
                                 args.repeat)
     if args.pg_url:
         with pg_scratch_schema(args.pg_url, args.pg_schema) as url:
-            rows += run_backend("postgresql", url, args.issues, args.articles_per_issue, args.repeat)
+            rows += run_backend("postgresql", url, args.issues, args.articles_per_issue, args.repeat,
+                                migrate=not args.code)
     header = ["backend", "queries", "words", "hits", "index p50 ms", "index p95 ms", "LIKE p50 ms", "LIKE p95 ms"]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")

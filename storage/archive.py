@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
-from storage.search import SearchHit, SearchPage, search
+from storage.search import COUNT_CAP, SearchHit, SearchPage, search
 
-__all__ = ["SearchHit", "SearchPage"]  # re-exported: callers import the search results from the archive
+__all__ = ["COUNT_CAP", "SearchHit", "SearchPage"]  # re-exported: callers import the search results from the archive
 from storage.types import utcnow
 
 

@@ -173,6 +173,9 @@ def _contains(col: Any, group: textindex.Alternatives) -> ColumnElement[bool]:
 def _postgres(session: Session, groups: list[textindex.Alternatives], offset: int, limit: int) -> tuple[int, Ranked]:
     """PostgreSQL: GIN candidates checked with strpos on the folded text; each tier newest first off the
     search_key index, with a LIMIT; the count stops at the cap."""
+    # The plan depends on the words (a common one is read newest first, a rare one through the GIN index): a
+    # generic plan of the prepared statement, chosen once for all words, made rare words scan the whole table.
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     query = textindex.tsquery(groups)
     matches_all: list[Any] = [
         text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(q=query)

@@ -77,6 +77,27 @@ def index_tokens(text: str) -> list[str]:
     return tokens
 
 
+def _junctions(folded: str) -> list[str]:
+    """A token for each letter or digit next to a punctuation character, with that character's mark ("全·3002",
+    "·2c落"): PostgreSQL's tsvector has no positions, and without these a word with punctuation ("安全。") would
+    have every article with the word and the mark anywhere (all of them) as its candidates."""
+    tokens: list[str] = []
+    for m in _PIECE.finditer(folded):
+        if m[3] is None:
+            continue
+        at = m.start()
+        if at > 0 and folded[at - 1].isalnum():
+            tokens.append(folded[at - 1] + mark(m[3]))
+        if at + 1 < len(folded) and folded[at + 1].isalnum():
+            tokens.append(mark(m[3]) + folded[at + 1])
+    return tokens
+
+
+def pg_tokens(text: str) -> list[str]:
+    """The tokens of TEXT in the PostgreSQL tsvector: index_tokens, and the junctions of its punctuation."""
+    return index_tokens(text) + _junctions(fold(text))
+
+
 def index_document(text: str) -> str:
     """TEXT as the space-separated token string stored in the full-text index."""
     return " ".join(index_tokens(text))
@@ -176,8 +197,11 @@ def _word_tsquery(word: str) -> list[str]:
             parts.append(f"'{run}':*")
         else:
             parts.extend(f"'{run[i : i + 2]}'" for i in range(len(run) - 1))
-    # A word's punctuation must occur too (its order is checked on the folded text, see storage.search).
-    parts.extend(f"'{mark(m[3])}'" for m in _PIECE.finditer(word) if m[3] and runs(word))
+    # A word's punctuation must occur too, with its neighbours (the order is checked on the folded text, see
+    # storage.search); a word of punctuation alone has no letter and is never searched.
+    if runs(word):
+        parts.extend(f"'{mark(m[3])}'" for m in _PIECE.finditer(word) if m[3] and not _junctions(word))
+        parts.extend(f"'{token}'" for token in _junctions(word))
     return list(dict.fromkeys(parts))
 
 
@@ -200,8 +224,9 @@ def exact_in_index(word: str) -> bool:
 
 
 def tsvector(text: str) -> str:
-    """TEXT's distinct tokens in tsvector input syntax (no positions: PostgreSQL caps them; never relied on)."""
-    return tsvector_of(index_tokens(text))
+    """TEXT's distinct tokens (pg_tokens) in tsvector input syntax (no positions: PostgreSQL caps them; never
+    relied on)."""
+    return tsvector_of(pg_tokens(text))
 
 
 def tsvector_of(tokens: list[str]) -> str:

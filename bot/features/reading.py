@@ -123,13 +123,15 @@ class HelpExamples:
 
 def help_examples(stored: StoredIssue | None) -> HelpExamples | None:
     """Examples that work in this archive: the newest issue, its second article (its first when it has one only),
-    and a word of two letters from its first article's title (None when nothing is stored)."""
+    and a word of two letters from its first article's title, else its masthead (None when nothing is stored)."""
     if stored is None:
         return None
     articles = stored.issue.articles
     position = 2 if len(articles) >= 2 else 1
-    runs = [run for a in articles for run in textindex.runs(a.title) if len(run) >= 2]
-    word = next((run[:2] for run in runs if not any(c.isdigit() for c in run[:2])), runs[0][:2] if runs else "")
+    # The last two letters of the longest stretch without digits in the first title: "第3期全县景区工作" -> "工作".
+    stretches = [p for a in articles[:1] for run in textindex.runs(a.title) for p in re.split(r"\d+", run)]
+    longest = max(stretches, key=len, default="")
+    word = longest[-2:] if len(longest) >= 2 else ""
     return HelpExamples(stored.ref, position, word or stored.issue.masthead[:2])
 
 

@@ -109,7 +109,7 @@ async def test_help_lists_every_command_with_an_example(bot: dict[str, Any], zh:
         assert command in help_message.text
     # The examples name this archive's newest issue, its second article and a word of its first title.
     assert "/issue 2024-12" in help_message.text and "/article 2024-12 2" in help_message.text
-    assert "/search 全县" in help_message.text
+    assert "/search 启动" in help_message.text
 
 
 async def test_latest_sends_the_newest_contents_with_article_and_previous_issue_buttons(

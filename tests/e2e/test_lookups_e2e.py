@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from support.bot import (
     BOT_USERNAME,
+    EN_USER,
     GROUP,
     MASTHEAD,
     OTHER_USER,
     ZH_USER,
-    EN_USER,
     ChatUser,
     bot_config,
     labels,
@@ -87,7 +87,7 @@ async def test_every_reference_issues_shows_opens_that_very_issue(
 ) -> None:
     # Beside the twelve numbered issues: one numbered without a year or a cumulative number (named by its id) and
     # a dated report (named by its date); all newer, so they are on the first page.
-    no_year, dated = store(
+    no_year, _dated = store(
         factory,
         make_issue(5, year=None, masthead="某镇信息", date=dt.date(2024, 5, 2), articles=[("镇里的消息", ["内容。"])]),
         make_issue(None, masthead="某县防汛每日动态", date=dt.date(2024, 5, 1), articles=[("汛情", ["平稳。"])]),
@@ -121,13 +121,13 @@ async def test_helps_examples_work_when_typed(bot: None, zh: ChatUser, en: ChatU
     [help_message] = await zh.send("/help")
     examples = re.findall(r"例如 (/issue \S+?)（|例如 (/article \S+ \d+)|例如 (/search \S+?)；", help_message.text)
     typed = [next(e for e in found if e) for found in examples]
-    assert typed == ["/issue 2024-12", "/article 2024-12 2", "/search 全县"]
+    assert typed == ["/issue 2024-12", "/article 2024-12 2", "/search 启动"]
     [contents] = await zh.send(typed[0])
     assert contents.text.startswith(f"{MASTHEAD}\n2024年第12期（总第112期）")
     [article] = await zh.send(typed[1])
     assert article.text.startswith("景区服务质量提升行动\n\n")
     [results] = await zh.send(typed[2])
-    assert results.text.startswith("搜索“全县”：共1条结果（第1/1页）")
+    assert results.text.startswith("搜索“启动”：共1条结果（第1/1页）")
     [english] = await en.send("/help")
     assert "e.g. /issue 2024-12 (the newest)" in english.text and "e.g. /article 2024-12 2" in english.text
 
@@ -168,7 +168,9 @@ async def test_free_text_is_a_search_with_bold_words_in_the_snippet(bot: None, z
     lines = results.text.split("\n")
     assert lines[0] == "已把您的消息当作搜索（/search 景区 安全）"
     assert lines[1] == "搜索“景区 安全”：共1条结果（第1/1页）"
-    assert lines[3:6] == ["1. 全县旅游景区安全检查启动", "2024年第12期（总第112期）", "县文旅局部署<春季>景区安全检查，A&B类项目优先。"]
+    assert lines[3:6] == [
+        "1. 全县旅游景区安全检查启动", "2024年第12期（总第112期）", "县文旅局部署<春季>景区安全检查，A&B类项目优先。"
+    ]
     # The heading, the title and each matched word of the snippet are bold; the escaped < > & survive.
     assert bold_texts(results) == ["搜索“景区 安全”", "全县旅游景区安全检查启动", "景区安全"]
     [amp] = await zh.send("/search a&b")

@@ -1,6 +1,8 @@
 """PostgreSQL search table: each article's search_key, folded title and title tokens beside its tokens, so a search
 reads a page newest first off an index (a common word stops after the page instead of sorting every match) and
-ranks by title without joining articles. SQLite is unchanged (its FTS5 rowid is the search_key already).
+ranks by title without joining articles; the tokens gain the junctions of punctuation (storage.textindex.pg_tokens),
+so a word with punctuation no longer has every article as a candidate. SQLite is unchanged (its FTS5 rowid is the
+search_key already, and its phrases have positions).
 
 Revision ID: 0009_search_order
 Revises: 0008_dated_issues
@@ -32,12 +34,14 @@ def upgrade() -> None:
     )
     last = -1
     write = sa.text(
-        "UPDATE article_search SET search_key = :key, title = :title, title_tokens = CAST(:tokens AS tsvector) "
-        "WHERE article_id = :id"
+        "UPDATE article_search SET search_key = :key, title = :title, title_tokens = CAST(:title_tokens AS tsvector), "
+        "tokens = CAST(:tokens AS tsvector) WHERE article_id = :id"
     )
     while True:
         rows = bind.execute(
-            sa.text("SELECT id, search_key, title, search_title FROM articles WHERE id > :last ORDER BY id LIMIT :n"),
+            sa.text(
+                "SELECT id, search_key, title, search_title, body FROM articles WHERE id > :last ORDER BY id LIMIT :n"
+            ),
             {"last": last, "n": _BATCH},
         ).all()
         if not rows:
@@ -45,7 +49,10 @@ def upgrade() -> None:
         bind.execute(
             write,
             [
-                {"id": r.id, "key": r.search_key, "title": r.search_title, "tokens": textindex.tsvector(r.title)}
+                {
+                    "id": r.id, "key": r.search_key, "title": r.search_title,
+                    "title_tokens": textindex.tsvector(r.title), "tokens": textindex.tsvector(r.title + "\n" + r.body),
+                }
                 for r in rows
             ],
         )
@@ -61,11 +68,26 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the columns (and their indexes) again."""
-    if op.get_bind().dialect.name == "sqlite":
+    """Drop the columns (and their indexes) again; tokens without junctions."""
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
         return
     op.drop_index("ix_article_search_title_tokens", table_name="article_search")
     op.drop_index("ix_article_search_key", table_name="article_search")
     op.execute(
         "ALTER TABLE article_search DROP COLUMN search_key, DROP COLUMN title, DROP COLUMN title_tokens"
     )
+    last = -1
+    write = sa.text("UPDATE article_search SET tokens = CAST(:tokens AS tsvector) WHERE article_id = :id")
+    while True:
+        rows = bind.execute(
+            sa.text("SELECT id, title, body FROM articles WHERE id > :last ORDER BY id LIMIT :n"),
+            {"last": last, "n": _BATCH},
+        ).all()
+        if not rows:
+            return
+        bind.execute(write, [
+            {"id": r.id, "tokens": textindex.tsvector_of(textindex.index_tokens(r.title + "\n" + r.body))}
+            for r in rows
+        ])
+        last = rows[-1].id
