@@ -177,8 +177,13 @@ class IssueRepository:
     def resolve(self, ref: str) -> StoredIssue | None:
         """The issue named by REF: '2023-1' (year-number), '1' (cumulative number), '2022-07-05' (date) or '#7'
         (id); newest wins (on_date lists every issue of a date)."""
+        stmt = self._named(self._select(), ref)
+        row = self._session.scalar(stmt) if stmt is not None else None
+        return self._stored(row) if row else None
+
+    def _named(self, stmt: _Select, ref: str, limit: int = 1) -> _Select | None:
+        """STMT limited to the LIMIT newest issues REF names (see resolve); None when REF is no reference."""
         ref = textindex.fold(ref.strip())
-        stmt = self._select()
         if (day := ref_date(ref)) is not None:
             stmt = stmt.where(IssueRow.date_key == date_key(day))
         elif m := _REF_YEAR_NUMBER.fullmatch(ref):
@@ -195,8 +200,14 @@ class IssueRepository:
             stmt = stmt.where(IssueRow.id == int(m[1]))
         else:
             return None
-        row = self._session.scalar(self._newest_first(stmt).limit(1))
-        return self._stored(row) if row else None
+        return self._newest_first(stmt).limit(limit)
+
+    def exact_ref(self, header: IssueHeader) -> str:
+        """A reference that names HEADER's issue and no other: its ref when that names it alone (a date shared
+        with another issue, or a year-number shared by another masthead, does not), else '#id'."""
+        stmt = self._named(select(IssueRow.id), header.ref, limit=2)
+        named = list(self._session.scalars(stmt)) if stmt is not None else []
+        return header.ref if named == [header.id] else f"#{header.id}"
 
     def latest(self) -> StoredIssue | None:
         """The newest issue, if any."""

@@ -276,22 +276,32 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
     return True
 
 
-def issue_line(header: IssueHeader, lang: str) -> str:
-    """One issue in /issues: masthead, label and date, then the command that opens it (its reference, never a
-    position in the list)."""
+def issue_line(header: IssueHeader, ref: str, lang: str) -> str:
+    """One issue in /issues: masthead, label and date, then the command that opens it (REF, its reference that
+    names it alone; never a position in the list)."""
     issue = header.issue
     # A dated report's label is its date already.
     dated = issue.number is None and issue.week is None
     date = f"　{issue.date.isoformat()}" if issue.date and not dated else ""
-    return f"{esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}　<code>/issue {esc(header.ref)}</code>"
+    return f"{esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}　<code>/issue {esc(ref)}</code>"
 
 
-def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> Rendered:
+@dataclass(frozen=True)
+class IssuesPage:
+    """One page of /issues: the issues, the reference of each (by id), how many are stored."""
+
+    items: list[IssueHeader]
+    refs: dict[int, str]
+    total: int
+
+
+def _issues_page(lang: str, loaded: IssuesPage, page: int) -> Rendered:
+    items, total = loaded.items, loaded.total
     pages = max(1, -(-total // ISSUES_PER_PAGE))
     lines = [t(lang, "issues_heading", title=bold(t(lang, "issues_title")), total=total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
     for header in items:
-        lines.append(issue_line(header, lang))
+        lines.append(issue_line(header, loaded.refs[header.id], lang))
         rows.append((Button(shorten(issue_label(header.issue, lang)), cb.cb_contents(header.id)),))
     nav: list[Button] = []
     if page > 1:
@@ -305,10 +315,11 @@ def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int) -> 
     return Rendered("\n".join(lines), tuple(rows))
 
 
-async def _load_issues_page(context: Ctx, page: int) -> tuple[list[IssueHeader], int]:
-    def work(u: UnitOfWork) -> tuple[list[IssueHeader], int]:
+async def _load_issues_page(context: Ctx, page: int) -> IssuesPage:
+    def work(u: UnitOfWork) -> IssuesPage:
         repo = u.issues
-        return repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE), repo.count()
+        items = repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE)
+        return IssuesPage(items, {h.id: repo.exact_ref(h) for h in items}, repo.count())
 
     return await unit_of_work(context, work)
 
@@ -321,7 +332,8 @@ async def issues_command(update: Update, context: Ctx) -> None:
         await reply(update, context, esc(t(lang, "usage_issues")))
         return
     page = int(args[0]) if args else 1
-    items, total = await _load_issues_page(context, page)
+    loaded = await _load_issues_page(context, page)
+    total = loaded.total
     if total == 0:
         await reply(update, context, t(lang, "no_issues"))
         return
@@ -329,7 +341,7 @@ async def issues_command(update: Update, context: Ctx) -> None:
     if page > pages:
         await reply(update, context, t(lang, "issues_page_out_of_range", page=page, pages=pages))
         return
-    await reply_rendered(update, context, _issues_page(lang, items, total, page))
+    await reply_rendered(update, context, _issues_page(lang, loaded, page))
 
 
 # --- search
@@ -533,12 +545,12 @@ async def issues_page_button(update: Update, context: Ctx, data: cb.Callback) ->
     query = update.callback_query
     assert query is not None and isinstance(data, cb.IssuesPage)
     lang = user_lang(update)
-    items, total = await _load_issues_page(context, data.page)
-    if not items:
+    loaded = await _load_issues_page(context, data.page)
+    if not loaded.items:
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, _issues_page(lang, items, total, data.page))
+    await edit(query, _issues_page(lang, loaded, data.page))
 
 
 async def search_page_button(update: Update, context: Ctx, data: cb.Callback) -> None:
