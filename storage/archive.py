@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
-from storage.search import COUNT_CAP, SearchHit, SearchPage, search
+from storage.search import COUNT_CAP, SearchHit, SearchPage, issue_header, search
 
 __all__ = ["COUNT_CAP", "SearchHit", "SearchPage"]  # re-exported: callers import the search results from the archive
 from storage.types import utcnow
@@ -489,21 +489,7 @@ _HEADER_COLUMNS = (
 
 def _header_of(row: Any) -> IssueHeader:
     """The IssueHeader of a row of _HEADER_COLUMNS."""
-    return IssueHeader(
-        id=row.id,
-        issue=Issue(
-            masthead=row.masthead,
-            year=row.year,
-            number=row.number,
-            total_number=row.total_number,
-            publisher=row.publisher,
-            date=row.date,
-            toc=(),
-            articles=(),
-            footer=tuple(row.footer),
-            week=row.week,
-        ),
-    )
+    return IssueHeader(id=row.id, issue=issue_header(row, footer=tuple(row.footer)))
 
 
 def _identity(masthead: str, year: int | None, number: int | None, date: dt.date | None) -> tuple[Any, ...]:

@@ -54,8 +54,9 @@ class SearchPage:
     capped: bool = False
 
 
-def issue_header(row: IssueRow) -> Issue:
-    """The identity fields of ROW as an Issue without contents (enough for a label)."""
+def issue_header(row: Any, *, footer: tuple[str, ...] = ()) -> Issue:
+    """The identity fields of ROW (an IssueRow, or a row with its columns) as an Issue without contents (enough for
+    a label), with FOOTER."""
     return Issue(
         masthead=row.masthead,
         year=row.year,
@@ -65,6 +66,7 @@ def issue_header(row: IssueRow) -> Issue:
         date=row.date,
         toc=(),
         articles=(),
+        footer=footer,
         week=row.week,
     )
 

@@ -20,6 +20,7 @@ from support.bot import (
     OTHER_USER,
     ZH_USER,
     ChatUser,
+    bold_texts,
     bot_config,
     labels,
     running_bot,
@@ -61,16 +62,6 @@ def zh(server: Any) -> ChatUser:
 @pytest.fixture
 def en(server: Any) -> ChatUser:
     return ChatUser(server, EN_USER, EN_USER)
-
-
-def bold_texts(message: Any) -> list[str]:
-    """The bold spans of a received message, read from its entities (offsets in UTF-16 units)."""
-    raw = message.text.encode("utf-16-le")
-    return [
-        raw[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-        for e in message.entities
-        if e["type"] == "bold"
-    ]
 
 
 def store(factory: sessionmaker[Session], *issues: Any) -> list[int]:

@@ -180,3 +180,13 @@ async def message_with_buttons(user: ChatUser, data: list[str]) -> Any:
         )
         assert response.status_code == 200
     return user.messages()[-1]
+
+
+def bold_texts(message: Any) -> list[str]:
+    """The bold spans of a received message, read from its entities (offsets in UTF-16 units)."""
+    raw = message.text.encode("utf-16-le")
+    return [
+        raw[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+        for e in message.entities
+        if e["type"] == "bold"
+    ]
