@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bulletin.model import Article, Issue, TocEntry
 from storage import textindex
 from storage.models import ArticleRow, IssueRow, TocEntryRow
-from storage.search import COUNT_CAP, SearchHit, SearchPage, issue_header, search
+from storage.rows import issue_of
+from storage.search import COUNT_CAP, SearchHit, SearchPage, search
 
 __all__ = ["COUNT_CAP", "SearchHit", "SearchPage"]  # re-exported: callers import the search results from the archive
 from storage.types import utcnow
@@ -106,18 +107,12 @@ def ref_date(ref: str) -> dt.date | None:
 
 
 def _to_issue(row: IssueRow) -> Issue:
-    return Issue(
-        masthead=row.masthead,
-        year=row.year,
-        number=row.number,
-        total_number=row.total_number,
-        publisher=row.publisher,
-        date=row.date,
+    return issue_of(
+        row,
         toc=tuple(TocEntry(title=e.title, section=e.section) for e in row.toc_entries),
         articles=tuple(Article(title=a.title, paragraphs=_paragraphs(a.body)) for a in row.articles),
         footer=tuple(row.footer),
         warnings=tuple(row.warnings),
-        week=row.week,
         marks=tuple(row.marks),
     )
 
@@ -489,7 +484,7 @@ _HEADER_COLUMNS = (
 
 def _header_of(row: Any) -> IssueHeader:
     """The IssueHeader of a row of _HEADER_COLUMNS."""
-    return IssueHeader(id=row.id, issue=issue_header(row, footer=tuple(row.footer)))
+    return IssueHeader(id=row.id, issue=issue_of(row, footer=tuple(row.footer)))
 
 
 def _identity(masthead: str, year: int | None, number: int | None, date: dt.date | None) -> tuple[Any, ...]:

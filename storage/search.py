@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bulletin.model import Issue
 from storage import textindex
 from storage.models import ArticleRow, IssueRow
+from storage.rows import issue_of
 
 COUNT_CAP = 1000
 _SNIPPET_CHARS = 60
@@ -52,23 +53,6 @@ class SearchPage:
     hits: list[SearchHit]
     total: int
     capped: bool = False
-
-
-def issue_header(row: Any, *, footer: tuple[str, ...] = ()) -> Issue:
-    """The identity fields of ROW (an IssueRow, or a row with its columns) as an Issue without contents (enough for
-    a label), with FOOTER."""
-    return Issue(
-        masthead=row.masthead,
-        year=row.year,
-        number=row.number,
-        total_number=row.total_number,
-        publisher=row.publisher,
-        date=row.date,
-        toc=(),
-        articles=(),
-        footer=footer,
-        week=row.week,
-    )
 
 
 def snippet(body: str, words: Sequence[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -228,7 +212,7 @@ def _hits(session: Session, ranked: Ranked, words: list[str]) -> list[SearchHit]
         text_, marks = snippet(row.body, words)
         hits.append(SearchHit(
             issue_id=row.IssueRow.id,
-            issue=issue_header(row.IssueRow),
+            issue=issue_of(row.IssueRow),
             article_position=row.position,
             article_title=row.title,
             snippet=text_,
