@@ -22,6 +22,7 @@ from jobs.intake import forget
 from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository, StoredIssue, ref_date
 from storage.db import open_database, transaction
+from storage.textindex import synonym_table
 
 Load = Callable[[], Config]
 
@@ -286,19 +287,20 @@ def run_search(args: argparse.Namespace, load: Load) -> int:
         return _fail("--limit must be at least 1 and --offset not negative", 2)
 
     def body(factory: sessionmaker[Session]) -> int:
+        synonyms = synonym_table(load().search.synonyms)  # [search] synonyms widen it, as in chat
         with transaction(factory) as session:
-            page = IssueRepository(session).search(query, offset=args.offset, limit=args.limit)
+            page = IssueRepository(session).search(query, offset=args.offset, limit=args.limit, synonyms=synonyms)
         if page.total == 0:
             print(f"No articles match {query!r}.")
             return 0
         first, last = args.offset + 1, args.offset + len(page.hits)
-        shown = f"; showing {first}-{last}" if (first, last) != (1, page.total) else ""
-        matches = "1 article matches" if page.total == 1 else f"{page.total} articles match"
+        shown = f"; showing {first}-{last}" if (first, last) != (1, page.total) or page.capped else ""
+        matches = "1 article matches" if page.total == 1 else f"{page.total}{'+' if page.capped else ''} articles match"
         print(f"{matches} {query!r}{shown}:")
         for rank, hit in enumerate(page.hits, start=first):
             print(f"{rank}. {issue_label(hit.issue, ZH)} · article {hit.article_position} · {hit.article_title}")
             print(f"   {hit.snippet}")
-        if last < page.total:
+        if last < page.total or (page.capped and len(page.hits) == args.limit):
             print(f"More: bulletin-bot search {query} --offset {last}")
         return 0
 
