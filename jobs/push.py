@@ -534,9 +534,13 @@ class _AdminReporter:
                 log.warning("could not edit push progress for admin %s: %s", admin, exc.reason)
 
     async def loop(self) -> None:
-        """Refresh the progress messages and the push's heartbeat every progress_interval seconds."""
+        """Refresh the progress messages and the push's heartbeat every progress_interval seconds (on a fixed
+        cadence: an edit waiting for its turn among the push's sends does not push the next one back)."""
+        clock = asyncio.get_running_loop().time
+        due = clock()
         while True:
-            await asyncio.sleep(self.engine.settings.progress_interval)
+            due = max(due + self.engine.settings.progress_interval, clock())
+            await asyncio.sleep(due - clock())
             try:
                 await self.engine._db(_beat, self.push_id, self.engine.worker, self.engine.clock())
                 await self.update()

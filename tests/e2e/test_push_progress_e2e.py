@@ -73,9 +73,10 @@ async def test_a_five_second_push_edits_the_progress_message_at_least_every_thre
     assert elapsed >= 4.5  # the push really took about five seconds
     assert seen[0][1].startswith("📤 正在推送") and _percent(seen[0][1]) == 0
     assert _percent(seen[-1][1]) == 100
-    # Progress in between, not 0 % then 100 %: at least two edits showing a share strictly between.
+    # Progress in between, not 0 % then 100 %: an edit showing a share strictly between (an edit waits for its
+    # turn among the push's own sends, so the one due at 4 s may land after the push's last send).
     between = [p for _, text in seen if 0 < (p := _percent(text)) < 100]
-    assert len(between) >= 2, seen
+    assert between, seen
     # No gap of more than three seconds between what the admin saw change (plus scheduling slack on a busy host).
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(seen)]
     assert max(gaps) <= 3.5, seen
