@@ -4,7 +4,8 @@ The only module that imports the features (bot/features/). Each feature is an `E
 (bot/common/feature.py): given the config and the session factory it returns its handlers and background
 services; `default_extensions(config)` lists the features `bulletin-bot run` starts with, and a caller may pass
 more (the push's `push_extension`). Handlers are added in the order of the list, then the catch-alls: a private
-text no feature claimed gets a pointer to /help, a button no feature claimed is answered "expired".
+text no feature claimed is an unknown command or a search (reading.private_text), a button no feature claimed is
+answered "expired".
 """
 
 from __future__ import annotations
@@ -118,8 +119,12 @@ def build_application(
         data.services.extend(extension.services)
         for part in extension.state:
             data.put(part)
-    # Last: anything else typed in a private chat gets a pointer to /help; groups stay quiet.
+    # Last: anything else typed in a private chat is an unknown command or a search; in groups only an unknown
+    # command addressed to the bot gets an answer.
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, reading.private_text))
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & filters.UpdateType.MESSAGE, reading.group_command)
+    )
     application.add_handler(CallbackQueryHandler(expired_button))
     application.add_error_handler(on_error)
     return application

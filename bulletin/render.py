@@ -190,6 +190,11 @@ def _markup(text: str, start: int, end: int, bold: Sequence[tuple[int, int]]) ->
     return "".join(out)
 
 
+def highlighted(text: str, ranges: Sequence[tuple[int, int]]) -> str:
+    """Plain TEXT as HTML with the character RANGES in bold (a search snippet's matched words)."""
+    return _markup(text, 0, len(text), ranges)
+
+
 def split_html(
     text: str, *, bold: Sequence[tuple[int, int]] = (), limit: int = MAX_MESSAGE_UTF16
 ) -> list[str]:

@@ -28,6 +28,7 @@ from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository, StoredIssue, ref_date
 from storage.db import open_database, transaction
 from storage.publications import PublicationRepository
+from storage.textindex import synonym_table
 
 Load = Callable[[], Config]
 
@@ -309,22 +310,25 @@ def run_search(args: argparse.Namespace, load: Load) -> int:
         return _fail("--limit must be at least 1 and --offset not negative", 2)
 
     def body(factory: sessionmaker[Session]) -> int:
+        synonyms = synonym_table(load().search.synonyms)  # [search] synonyms widen it, as in chat
         with transaction(factory) as session:
             only = publication_of(session, args.publication)
-            page = IssueRepository(session).search(query, offset=args.offset, limit=args.limit, publication_id=only)
+            page = IssueRepository(session).search(
+                query, offset=args.offset, limit=args.limit, publication_id=only, synonyms=synonyms
+            )
             names = _names(session)
         if page.total == 0:
             print(f"No articles match {query!r}.")
             return 0
         first, last = args.offset + 1, args.offset + len(page.hits)
-        shown = f"; showing {first}-{last}" if (first, last) != (1, page.total) else ""
-        matches = "1 article matches" if page.total == 1 else f"{page.total} articles match"
+        shown = f"; showing {first}-{last}" if (first, last) != (1, page.total) or page.capped else ""
+        matches = "1 article matches" if page.total == 1 else f"{page.total}{'+' if page.capped else ''} articles match"
         print(f"{matches} {query!r}{shown}:")
         for rank, hit in enumerate(page.hits, start=first):
             label = f"{_named(hit.publication_id, names)}{issue_label(hit.issue, ZH)}"
             print(f"{rank}. {label} · article {hit.article_position} · {hit.article_title}")
             print(f"   {hit.snippet}")
-        if last < page.total:
+        if last < page.total or (page.capped and len(page.hits) == args.limit):
             scope = f" --publication {args.publication}" if args.publication else ""
             print(f"More: bulletin-bot search {query}{scope} --offset {last}")
         return 0

@@ -123,6 +123,13 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class SearchConfig:
+    # Groups of words that mean the same ([["固废", "固体废物"], ["河长", "河湖长"]]): a search for one finds the
+    # others too, and a search without hits suggests them.
+    synonyms: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -180,6 +187,7 @@ class Config:
     push: PushConfig = field(default_factory=PushConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [publications]: short names and defaults per masthead; empty: every masthead is named by itself, on for all.
     publications: tuple[PublicationConfig, ...] = ()
@@ -318,8 +326,30 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("publish.url_timeout: must be greater than 0")
     if cfg.publish.url_max_mb <= 0:
         raise ConfigError("publish.url_max_mb: must be greater than 0")
+    _validate_synonyms(cfg.search.synonyms)
     if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
+
+
+# Bounds on [search] synonyms: each word widens every search that contains it, so the lists stay small.
+MAX_SYNONYM_GROUPS = 500
+MAX_SYNONYM_WORD = 20
+
+
+def _validate_synonyms(groups: tuple[tuple[str, ...], ...]) -> None:
+    if len(groups) > MAX_SYNONYM_GROUPS:
+        raise ConfigError(f"search.synonyms: at most {MAX_SYNONYM_GROUPS} groups, got {len(groups)}")
+    for i, group in enumerate(groups):
+        key = f"search.synonyms[{i}]"
+        if not 2 <= len(group) <= 8:
+            raise ConfigError(f"{key}: a group lists 2 to 8 words that mean the same, got {len(group)}")
+        for j, word in enumerate(group):
+            if not word or len(word) > MAX_SYNONYM_WORD or any(c.isspace() for c in word):
+                raise ConfigError(
+                    f"{key}[{j}]: a word of 1 to {MAX_SYNONYM_WORD} characters without spaces, got {word!r}"
+                )
+            if not any(c.isalnum() for c in word):
+                raise ConfigError(f"{key}[{j}]: {word!r} has no letter or digit, so no search can use it")
 
 
 def user_data_dir() -> Path:

@@ -8,22 +8,17 @@ import enum
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    Integer,
     Select,
-    Text,
-    and_,
     bindparam,
-    column,
     delete,
     func,
     insert,
     select,
-    table,
     text,
     tuple_,
     update,
@@ -35,10 +30,11 @@ from storage import textindex
 from storage.issue_cache import IssueCache
 from storage.models import ArticleRow, IssueRow, TocEntryRow
 from storage.publications import publication_id_for
+from storage.rows import issue_of
+from storage.search import COUNT_CAP, SearchHit, SearchPage, search
 from storage.types import utcnow
 
-_SNIPPET_CHARS = 60
-_SNIPPET_BEFORE = 20
+__all__ = ["COUNT_CAP", "SearchHit", "SearchPage"]  # re-exported: callers import the search results from the archive
 
 
 def date_key(date: dt.date | None) -> int:
@@ -84,6 +80,12 @@ class IssueHeader:
     issue: Issue
     publication_id: int | None = None
 
+    @property
+    def ref(self) -> str:
+        """How to name this issue to IssueRepository.resolve (see issue_ref)."""
+        i = self.issue
+        return issue_ref(self.id, year=i.year, number=i.number, total_number=i.total_number, date=i.date)
+
 
 class ImportOutcome(enum.Enum):
     """What storing an issue did."""
@@ -93,28 +95,6 @@ class ImportOutcome(enum.Enum):
     REPLACED = "replaced"
     # Same identity already stored with different content and replace=False: nothing was written.
     CONFLICT = "conflict"
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One matching article, with a plain-text snippet around the first hit. ISSUE has the identity fields of its
-    issue (no contents): the reader's label is built from it by bulletin.render.issue_label."""
-
-    issue_id: int
-    issue: Issue
-    article_position: int
-    article_title: str
-    snippet: str
-    score: float
-    publication_id: int | None = None
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of hits, and how many articles match in all."""
-
-    hits: list[SearchHit]
-    total: int
 
 
 _Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
@@ -136,23 +116,8 @@ def ref_date(ref: str) -> dt.date | None:
         return None
 
 
-def _issue_of(row: Any, **contents: Any) -> Issue:
-    """An Issue with the identity fields of ROW (an IssueRow, or a row of _HEADER_COLUMNS) and CONTENTS (toc,
-    articles, footer, ...; none: a header, enough for a label)."""
-    return Issue(
-        masthead=row.masthead,
-        year=row.year,
-        number=row.number,
-        total_number=row.total_number,
-        publisher=row.publisher,
-        date=row.date,
-        week=row.week,
-        **{"toc": (), "articles": (), **contents},
-    )
-
-
 def _to_issue(row: IssueRow) -> Issue:
-    return _issue_of(
+    return issue_of(
         row,
         toc=tuple(TocEntry(title=e.title, section=e.section) for e in row.toc_entries),
         articles=tuple(Article(title=a.title, paragraphs=_paragraphs(a.body)) for a in row.articles),
@@ -165,18 +130,6 @@ def _to_issue(row: IssueRow) -> Issue:
 def _paragraphs(body: str) -> tuple[str, ...]:
     """The paragraphs of a stored body (paragraphs joined by newlines)."""
     return tuple(body.split("\n")) if body else ()
-
-
-def _snippet(body: str, words: list[str]) -> str:
-    """About 60 characters of BODY around the earliest hit of any of WORDS, with … where it was cut."""
-    flat = body.replace("\n", " ")
-    folded = textindex.fold(flat)
-    hits = [pos for pos in (folded.find(w) for w in words) if pos >= 0]
-    first = min(hits) if hits else 0
-    start = max(0, first - _SNIPPET_BEFORE)
-    end = min(len(flat), start + _SNIPPET_CHARS)
-    start = max(0, end - _SNIPPET_CHARS)
-    return ("…" if start > 0 else "") + flat[start:end] + ("…" if end < len(flat) else "")
 
 
 class IssueRepository:
@@ -274,6 +227,14 @@ class IssueRepository:
             return self._cached(self._newest_first(stmt).limit(1))
         row = self._session.scalar(self._newest_first(stmt).limit(1))
         return self._stored(row) if row else None
+
+    def exact_ref(self, header: IssueHeader) -> str:
+        """A reference that names HEADER's issue and no other: its ref when that names it alone (a date shared
+        with another issue, or a year-number shared by another masthead, does not), else '#id'."""
+        conditions = _ref_conditions(header.ref)
+        stmt = select(IssueRow.id).where(*conditions) if conditions is not None else None
+        named = list(self._session.scalars(self._newest_first(stmt).limit(2))) if stmt is not None else []
+        return header.ref if named == [header.id] else f"#{header.id}"
 
     def resolve_all(self, ref: str, limit: int = 20) -> list[IssueHeader]:
         """Every issue REF names across publications (at most LIMIT, newest first), each with its publication: more
@@ -440,14 +401,17 @@ class IssueRepository:
             ).all()
             self._session.execute(
                 text(
-                    "INSERT INTO article_search (article_id, tokens, folded) "
-                    "VALUES (:id, CAST(:tokens AS tsvector), :folded)"
+                    "INSERT INTO article_search (article_id, tokens, folded, search_key, title, title_tokens) "
+                    "VALUES (:id, CAST(:tokens AS tsvector), :folded, :key, :title, CAST(:title_tokens AS tsvector))"
                 ),
                 [
                     {
                         "id": article_id,
                         "tokens": textindex.tsvector(r["title"] + "\n" + r["body"]),
                         "folded": r["search_title"] + "\n" + textindex.fold(r["body"]),
+                        "key": r["search_key"],
+                        "title": r["search_title"],
+                        "title_tokens": textindex.tsvector(r["title"]),
                     }
                     for article_id, r in zip(ids, rows, strict=True)
                 ],
@@ -481,141 +445,19 @@ class IssueRepository:
     # -- search --------------------------------------------------------------------------------------------------
 
     def search(
-        self, query: str, *, offset: int = 0, limit: int = 10, publication_id: int | None = None
+        self,
+        query: str,
+        *,
+        offset: int = 0,
+        limit: int = 10,
+        publication_id: int | None = None,
+        synonyms: Mapping[str, textindex.Alternatives] | None = None,
     ) -> SearchPage:
-        """Articles containing every word of QUERY (case-insensitive substring of the title or of the body).
-
-        Ranking: articles with every word in the title first (score 1.0, else 0.0), then newer issues first (date,
-        year, number), then article order. Words with no letter or digit are ignored. On SQLite every word, with
-        punctuation or without, is one exact FTS5 phrase (storage.textindex.word_phrase), so only the page's rows
-        are read; PostgreSQL's tsvector has no positions, so there candidates are checked with strpos in SQL. Both
-        backends implement these same semantics, so they return the same hits in the same order. PUBLICATION_ID
-        limits the search to one publication.
-        """
-        words = [w for w in textindex.query_words(query) if textindex.runs(w)]
-        if not words:
-            return SearchPage(hits=[], total=0)
-        offset, limit = max(0, offset), max(0, limit)
-        if self._dialect != "sqlite":
-            total, ranked = self._search_postgres(words, offset, limit, publication_id)
-        else:
-            total, ranked = self._search_fts_exact(words, offset, limit, publication_id)
-        return SearchPage(hits=self._hits(ranked, words), total=total)
-
-    def _search_fts_exact(
-        self, words: list[str], offset: int, limit: int, publication_id: int | None = None
-    ) -> tuple[int, list[tuple[int, bool]]]:
-        """(total, [(search_key, all words in title)]) straight from FTS5, newest first without sorting."""
-        match_all = textindex.fts5_match(words)
-        match_title = f"{{title}} : ({match_all})"
-        match_rest = f"({match_all}) NOT ({match_title})"
-        where = "article_search MATCH :m" + _FTS_OF_PUBLICATION * (publication_id is not None)
-        count = text(f"SELECT count(*) FROM article_search WHERE {where}")
-        keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
-        params: dict[str, Any] = {"p": publication_id} if publication_id is not None else {}
-        total = self._session.scalar(count, {"m": match_all, **params}) or 0
-
-        def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-            m = match_title if title else match_rest
-            return list(
-                self._session.scalars(keys, {"m": m, "limit": tier_limit, "offset": tier_offset, **params})
-            )
-
-        return total, _tiered_page(
-            total, offset, limit, tier_keys, lambda: self._session.scalar(count, {"m": match_title, **params}) or 0
+        """Articles containing every word of QUERY or a synonym of it, ranked (see storage.search.search); of
+        PUBLICATION_ID only when given."""
+        return search(
+            self._session, query, offset=offset, limit=limit, publication_id=publication_id, synonyms=synonyms
         )
-
-    def _search_postgres(
-        self, words: list[str], offset: int, limit: int, publication_id: int | None = None
-    ) -> tuple[int, list[tuple[int, bool]]]:
-        """PostgreSQL: GIN candidates, checked with strpos on the folded text, ranked in SQL."""
-        search = table("article_search", column("article_id", Integer), column("folded", Text))
-        conditions: list[Any] = [
-            text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(q=textindex.tsquery(words))
-        ]
-        # Without positions the index is exact only for words that are one run of at most two characters; any
-        # other word is checked against the text (w never contains the newline between title and body).
-        conditions += [
-            func.strpos(search.c.folded, w) > 0
-            for w in words
-            if textindex.runs(w) != [w] or len(w) > 2
-        ]
-        in_title = and_(*(func.strpos(ArticleRow.search_title, w) > 0 for w in words))
-        # Every condition is on article_search, so the total needs no join; each tier is then read newest first
-        # with a LIMIT, instead of ranking every match (a common word matches most of the archive).
-        if publication_id is not None:
-            # One publication: the articles of its issues (ix_issues_publication_newest_first finds them).
-            conditions.append(
-                search.c.article_id.in_(
-                    select(ArticleRow.id).join(IssueRow, IssueRow.id == ArticleRow.issue_id)
-                    .where(IssueRow.publication_id == publication_id)
-                )
-            )
-        total = self._session.scalar(select(func.count()).select_from(search).where(*conditions)) or 0
-        matching = select(ArticleRow.search_key).join(search, search.c.article_id == ArticleRow.id).where(*conditions)
-
-        def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-            stmt = matching.where(in_title if title else ~in_title)
-            stmt = stmt.order_by(ArticleRow.search_key.desc()).offset(tier_offset).limit(tier_limit)
-            return list(self._session.scalars(stmt))
-
-        def count_title() -> int:
-            return self._session.scalar(select(func.count()).select_from(matching.where(in_title).subquery())) or 0
-
-        return total, _tiered_page(total, offset, limit, tier_keys, count_title)
-
-    def _hits(self, ranked: list[tuple[int, bool]], words: list[str]) -> list[SearchHit]:
-        if not ranked:
-            return []
-        rows = {
-            r.search_key: r
-            for r in self._session.execute(
-                select(ArticleRow.search_key, ArticleRow.position, ArticleRow.title, ArticleRow.body, IssueRow)
-                .join(IssueRow, IssueRow.id == ArticleRow.issue_id)
-                .where(ArticleRow.search_key.in_([key for key, _ in ranked]))
-            )
-        }
-        return [
-            SearchHit(
-                issue_id=rows[key].IssueRow.id,
-                publication_id=rows[key].IssueRow.publication_id,
-                issue=_header(rows[key].IssueRow),
-                article_position=rows[key].position,
-                article_title=rows[key].title,
-                snippet=_snippet(rows[key].body, words),
-                score=1.0 if in_title else 0.0,
-            )
-            for key, in_title in ranked
-        ]
-
-
-# The FTS5 rows (rowid = articles.search_key) of one publication's issues.
-_FTS_OF_PUBLICATION = (
-    " AND rowid IN (SELECT a.search_key FROM articles a JOIN issues i ON i.id = a.issue_id"
-    " WHERE i.publication_id = :p)"
-)
-
-
-def _tiered_page(
-    total: int,
-    offset: int,
-    limit: int,
-    tier_keys: Callable[[bool, int, int], list[int]],
-    count_title: Callable[[], int],
-) -> list[tuple[int, bool]]:
-    """[(search_key, in title)] of one page of TOTAL matches ranked title tier first, each tier newest first.
-
-    TIER_KEYS(title, offset, limit) reads one tier. The title tier's size is known from the page unless the page
-    starts past it: counting it is as slow as counting all matches, so COUNT_TITLE is called only then.
-    """
-    if total == 0 or limit == 0:
-        return []
-    ranked = [(key, True) for key in tier_keys(True, offset, limit)]
-    if len(ranked) < limit and offset + len(ranked) < total:
-        in_title = offset + len(ranked) if ranked or offset == 0 else count_title()
-        rest = tier_keys(False, max(0, offset - in_title), limit - len(ranked))
-        ranked += [(key, False) for key in rest]
-    return ranked
 
 
 class ArchiveError(Exception):
@@ -742,12 +584,7 @@ def _of(stmt: _Select, publication_id: int | None) -> _Select:
 
 def _header_of(row: Any) -> IssueHeader:
     """The IssueHeader of a row of _HEADER_COLUMNS."""
-    return IssueHeader(id=row.id, issue=_issue_of(row, footer=tuple(row.footer)), publication_id=row.publication_id)
-
-
-def _header(row: IssueRow) -> Issue:
-    """The identity fields of ROW as an Issue without contents (enough for a label)."""
-    return _issue_of(row)
+    return IssueHeader(id=row.id, issue=issue_of(row, footer=tuple(row.footer)), publication_id=row.publication_id)
 
 
 def _identity(masthead: str, year: int | None, number: int | None, date: dt.date | None) -> tuple[Any, ...]:

@@ -1,7 +1,8 @@
 """ORM models of the archive (issues, their 要目 and articles) and of subscribers.
 
 The full-text index (`article_search`) is dialect specific (an FTS5 virtual table on SQLite, a tsvector table on
-PostgreSQL), so it is created by the migration and written with SQL in storage/archive.py, not mapped here.
+PostgreSQL), so it is created by the migrations and written with SQL in storage/archive.py (read in
+storage/search.py), not mapped here.
 """
 
 from __future__ import annotations

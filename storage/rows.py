@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypedDict, TypeVar, cast
 
+from bulletin.model import Issue
+
 T = TypeVar("T")
 
 
@@ -28,3 +30,18 @@ def fill(row: object, contact: Contact) -> None:
     """Write CONTACT's fields onto ROW (a subscriber or a request row)."""
     for name, value in contact.items():
         setattr(row, name, value)
+
+
+def issue_of(row: Any, **contents: Any) -> Issue:
+    """An Issue with the identity fields of ROW (an IssueRow, or a row with its columns) and CONTENTS (toc,
+    articles, footer, ...; none: a header, enough for a label)."""
+    return Issue(
+        masthead=row.masthead,
+        year=row.year,
+        number=row.number,
+        total_number=row.total_number,
+        publisher=row.publisher,
+        date=row.date,
+        week=row.week,
+        **{"toc": (), "articles": (), **contents},
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 
 # A run is a maximal sequence of letters and digits in any script (str.isalnum); `\w` minus the underscore.
 _RUN = re.compile(r"[^\W_]+")
@@ -76,6 +77,27 @@ def index_tokens(text: str) -> list[str]:
     return tokens
 
 
+def _junctions(folded: str) -> list[str]:
+    """A token for each letter or digit next to a punctuation character, with that character's mark ("全·3002",
+    "·2c落"): PostgreSQL's tsvector has no positions, and without these a word with punctuation ("安全。") would
+    have every article with the word and the mark anywhere (all of them) as its candidates."""
+    tokens: list[str] = []
+    for m in _PIECE.finditer(folded):
+        if m[3] is None:
+            continue
+        at = m.start()
+        if at > 0 and folded[at - 1].isalnum():
+            tokens.append(folded[at - 1] + mark(m[3]))
+        if at + 1 < len(folded) and folded[at + 1].isalnum():
+            tokens.append(mark(m[3]) + folded[at + 1])
+    return tokens
+
+
+def pg_tokens(text: str) -> list[str]:
+    """The tokens of TEXT in the PostgreSQL tsvector: index_tokens, and the junctions of its punctuation."""
+    return index_tokens(text) + _junctions(fold(text))
+
+
 def index_document(text: str) -> str:
     """TEXT as the space-separated token string stored in the full-text index."""
     return " ".join(index_tokens(text))
@@ -116,38 +138,95 @@ def word_phrase(word: str) -> tuple[list[str], bool]:
     return tokens, False
 
 
-def fts5_match(words: list[str]) -> str | None:
-    """The FTS5 MATCH expression for articles containing all WORDS (see word_phrase), or None if none can be built.
+Alternatives = tuple[str, ...]
+# A query word widened by synonyms into at most this many spellings (the word itself first).
+MAX_ALTERNATIVES = 8
+
+
+def synonym_table(groups: Iterable[Iterable[str]]) -> dict[str, Alternatives]:
+    """Folded word -> every folded word of its synonym group, in the order written (groups sharing a word are
+    joined); GROUPS such as [["固废", "固体废物"]]."""
+    table: dict[str, Alternatives] = {}
+    for group in groups:
+        words = list(dict.fromkeys(fold(w.strip()) for w in group if w.strip()))
+        joined = tuple(dict.fromkeys([x for w in words for x in table.get(w, ())] + words))
+        for word in joined:
+            table[word] = joined
+    return table
+
+
+def widen(word: str, synonyms: Mapping[str, Alternatives]) -> Alternatives:
+    """WORD (folded) and its spellings with a synonym in place of any synonym it contains ("河长制" -> "河湖长制")."""
+    found = [word]
+    for member, group in synonyms.items():
+        if member in word:
+            found.extend(word.replace(member, other) for other in group)
+    return tuple(dict.fromkeys(found))[:MAX_ALTERNATIVES]
+
+
+def query_groups(query: str, synonyms: Mapping[str, Alternatives] | None = None) -> list[Alternatives]:
+    """The search words of QUERY that have a letter or digit, each with its synonym spellings: an article matches
+    when it contains, for every word, one of its spellings."""
+    return [widen(w, synonyms or {}) for w in query_words(query) if runs(w)]
+
+
+def _phrase(word: str) -> str:
+    tokens, prefix = word_phrase(word)
+    return '"' + " ".join(tokens) + '"' + ("*" if prefix else "")
+
+
+def fts5_match(groups: Sequence[Alternatives]) -> str | None:
+    """The FTS5 MATCH expression for articles containing, for every group, one of its words (see word_phrase), or
+    None if none can be built.
 
     A word that is one run of two or more characters is a phrase of its bigrams; a single character is a prefix
     query over the tokens; a word with punctuation is one phrase of bigrams, last characters and marks.
     """
     parts: list[str] = []
-    for word in words:
-        if not runs(word):
-            continue
-        tokens, prefix = word_phrase(word)
-        parts.append('"' + " ".join(tokens) + '"' + ("*" if prefix else ""))
+    for group in groups:
+        phrases = [_phrase(word) for word in group if runs(word)]
+        if phrases:
+            parts.append(phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
     return " AND ".join(parts) if parts else None
 
 
-def tsquery(words: list[str]) -> str | None:
-    """A PostgreSQL tsquery (input syntax, no dictionary) that every article containing all WORDS satisfies."""
+def _word_tsquery(word: str) -> list[str]:
     parts: list[str] = []
-    for word in words:
-        for run in runs(word):
-            if len(run) == 1:
-                parts.append(f"'{run}':*")
-            else:
-                parts.extend(f"'{run[i : i + 2]}'" for i in range(len(run) - 1))
-        # A word's punctuation must occur too (its order is checked on the folded text, see IssueRepository.search).
-        parts.extend(f"'{mark(m[3])}'" for m in _PIECE.finditer(word) if m[3] and runs(word))
+    for run in runs(word):
+        if len(run) == 1:
+            parts.append(f"'{run}':*")
+        else:
+            parts.extend(f"'{run[i : i + 2]}'" for i in range(len(run) - 1))
+    # A word's punctuation must occur too, with its neighbours (the order is checked on the folded text, see
+    # storage.search); a word of punctuation alone has no letter and is never searched.
+    if runs(word):
+        parts.extend(f"'{mark(m[3])}'" for m in _PIECE.finditer(word) if m[3] and not _junctions(word))
+        parts.extend(f"'{token}'" for token in _junctions(word))
+    return list(dict.fromkeys(parts))
+
+
+def tsquery(groups: Sequence[Alternatives]) -> str | None:
+    """A PostgreSQL tsquery (input syntax, no dictionary) that every article containing, for every group, one of
+    its words satisfies."""
+    parts: list[str] = []
+    for group in groups:
+        words = [" & ".join(terms) for terms in map(_word_tsquery, group) if terms]
+        if len(words) == 1:
+            parts.append(words[0])
+        elif words:
+            parts.append("(" + " | ".join(f"({w})" for w in words) + ")")
     return " & ".join(dict.fromkeys(parts)) if parts else None
 
 
+def exact_in_index(word: str) -> bool:
+    """Whether the tsvector (no positions) answers WORD exactly: one run of at most two characters."""
+    return runs(word) == [word] and len(word) <= 2
+
+
 def tsvector(text: str) -> str:
-    """TEXT's distinct tokens in tsvector input syntax (no positions: PostgreSQL caps them; never relied on)."""
-    return tsvector_of(index_tokens(text))
+    """TEXT's distinct tokens (pg_tokens) in tsvector input syntax (no positions: PostgreSQL caps them; never
+    relied on)."""
+    return tsvector_of(pg_tokens(text))
 
 
 def tsvector_of(tokens: list[str]) -> str:

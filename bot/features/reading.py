@@ -6,8 +6,9 @@ Handlers parse the update, read the archive in one transaction (in a worker thre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from telegram import Update
@@ -26,7 +27,7 @@ from bot.common.chat import (
     unknown_issue,
     user_lang,
 )
-from bot.common.context import Ctx
+from bot.common.context import Ctx, deps
 from bot.common.feature import Extension, on_button
 from bot.common.publications import choose_issue, named_label, publication_filter
 from bulletin.i18n import t
@@ -36,6 +37,7 @@ from bulletin.render import (
     bold,
     date_text,
     esc,
+    highlighted,
     issue_label,
     render_article,
     render_contents,
@@ -48,7 +50,8 @@ from jobs.publications import latest as newest_of_publications
 from jobs.publications import names as publication_names
 from jobs.receipts import OpenedArticle, open_article
 from jobs.uow import UnitOfWork
-from storage.archive import IssueHeader, IssueRepository, SearchPage, StoredIssue, ref_date
+from storage import textindex
+from storage.archive import IssueHeader, IssueRepository, SearchHit, SearchPage, StoredIssue, ref_date
 from storage.subscribers import Subscriber
 from storage.types import utcnow
 
@@ -56,7 +59,8 @@ ISSUES_PER_PAGE = 10
 HITS_PER_PAGE = 5
 MAX_QUERY_CHARS = 100
 _SEARCH_KEYS_KEPT = 50
-_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+# An issue as /issues names it (storage.archive.issue_ref): cumulative number, year-number, date, or #id.
+_ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|#[0-9]{1,12}")
 _POSITION = re.compile(r"[0-9]{1,9}")
 _DEEP_ISSUE = re.compile(r"i([0-9]{1,12})")
 _DEEP_ARTICLE = re.compile(r"a([0-9]{1,12})_([0-9]{1,9})")
@@ -112,11 +116,44 @@ async def start(update: Update, context: Ctx) -> None:
     await reply(update, context, text)
 
 
+@dataclass(frozen=True)
+class HelpExamples:
+    """What /help's examples name: the newest issue's reference, one of its articles, a word of its first title."""
+
+    issue: str
+    position: int
+    word: str
+
+
+def help_examples(stored: StoredIssue | None) -> HelpExamples | None:
+    """Examples that work in this archive: the newest issue, its second article (its first when it has one only),
+    and a word of two letters from its first article's title, else its masthead (None when nothing is stored)."""
+    if stored is None:
+        return None
+    articles = stored.issue.articles
+    position = 2 if len(articles) >= 2 else 1
+    # The last two letters of the longest stretch without digits in the first title: "第3期全县景区工作" -> "工作".
+    stretches = [p for a in articles[:1] for run in textindex.runs(a.title) for p in re.split(r"\d+", run)]
+    longest = max(stretches, key=len, default="")
+    word = longest[-2:] if len(longest) >= 2 else ""
+    return HelpExamples(stored.ref, position, word or stored.issue.masthead[:2])
+
+
+def help_text(lang: str, examples: HelpExamples | None) -> str:
+    """The /help message: every command, with examples from the archive (see help_examples)."""
+    if examples is None:
+        return bold(t(lang, "help_heading")) + "\n" + esc(t(lang, "help_empty"))
+    body = t(lang, "help", issue=examples.issue, position=examples.position, word=examples.word)
+    return bold(t(lang, "help_heading")) + "\n" + esc(body)
+
+
 async def help_command(update: Update, context: Ctx) -> None:
-    """/help: every command with an example."""
+    """/help: every command with an example that works in this archive."""
     lang = user_lang(update)
-    text = bold(t(lang, "help_heading")) + "\n" + t(lang, "help")
-    example = await unit_of_work(context, publication_example)
+    examples, example = await unit_of_work(
+        context, lambda u: (help_examples(u.issues.latest()), publication_example(u))
+    )
+    text = help_text(lang, examples)
     if example is not None:
         # Several publications: how to name one, with the newest issue of one that has issues (works when typed).
         text += "\n\n" + esc(t(
@@ -318,7 +355,9 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
     stored = opened.stored
     assert chat is not None and stored is not None
     if not opened.found:
-        await reply(update, context, unknown_article(lang, stored, position))
+        # Past the last article: how many there are, and the issue's contents a press away.
+        contents = (Button(t(lang, "btn_contents"), cb.cb_contents(stored.id)),)
+        await reply(update, context, unknown_article(lang, stored, position), (contents,))
         return False
     parts = render_article(stored.id, stored.issue, position, lang=lang)
     if opened.internal:
@@ -327,18 +366,34 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
     return True
 
 
-def _issues_page(lang: str, items: list[IssueHeader], total: int, page: int, listing: _Listing) -> Rendered:
+def issue_line(header: IssueHeader, ref: str, lang: str) -> str:
+    """One issue in /issues: masthead, label and date, then the command that opens it (REF, its reference that
+    names it alone; never a position in the list)."""
+    issue = header.issue
+    # A dated report's label is its date already.
+    dated = issue.number is None and issue.week is None
+    date = f"　{issue.date.isoformat()}" if issue.date and not dated else ""
+    return f"{esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}　<code>/issue {esc(ref)}</code>"
+
+
+@dataclass(frozen=True)
+class IssuesPage:
+    """One page of /issues: the issues, the reference of each (by id), how many are stored."""
+
+    items: list[IssueHeader]
+    refs: dict[int, str]
+    total: int
+    listing: _Listing
+
+
+def _issues_page(lang: str, loaded: IssuesPage, page: int) -> Rendered:
+    items, total, listing = loaded.items, loaded.total, loaded.listing
     pages = max(1, -(-total // ISSUES_PER_PAGE))
     lines = [t(lang, "issues_heading", title=bold(t(lang, "issues_title")), total=total, page=page, pages=pages)]
     rows: list[tuple[Button, ...]] = []
-    first = (page - 1) * ISSUES_PER_PAGE
-    for n, stored in enumerate(items, start=first + 1):
-        issue = stored.issue
-        # A dated report's label is its date already.
-        dated = issue.number is None and issue.week is None
-        date = f"　{issue.date.isoformat()}" if issue.date and not dated else ""
-        lines.append(f"{n}. {esc(issue.masthead)} {esc(issue_label(issue, lang))}{esc(date)}")
-        rows.append((Button(shorten(f"{n}. {issue_label(issue, lang)}"), cb.cb_contents(stored.id)),))
+    for header in items:
+        lines.append(issue_line(header, loaded.refs[header.id], lang))
+        rows.append((Button(shorten(issue_label(header.issue, lang)), cb.cb_contents(header.id)),))
     nav: list[Button] = []
     if page > 1:
         nav.append(Button(t(lang, "btn_prev_page"), cb.cb_issues_page(page - 1, listing.publication_id)))
@@ -360,15 +415,13 @@ class _Listing:
     names: dict[int, str]
 
 
-async def _load_issues_page(
-    context: Ctx, page: int, publication_id: int = 0
-) -> tuple[list[IssueHeader], int, _Listing]:
-    def work(u: UnitOfWork) -> tuple[list[IssueHeader], int, _Listing]:
+async def _load_issues_page(context: Ctx, page: int, publication_id: int = 0) -> IssuesPage:
+    def work(u: UnitOfWork) -> IssuesPage:
         repo = u.issues
         only = publication_id or None
-        return (
-            repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only),
-            repo.count(publication_id=only),
+        items = repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only)
+        return IssuesPage(
+            items, {h.id: repo.exact_ref(h) for h in items}, repo.count(publication_id=only),
             _Listing(publication_id, publication_names(u)),
         )
 
@@ -383,7 +436,8 @@ async def issues_command(update: Update, context: Ctx) -> None:
         await reply(update, context, esc(t(lang, "usage_issues")))
         return
     page = int(args[0]) if args else 1
-    items, total, listing = await _load_issues_page(context, page)
+    loaded = await _load_issues_page(context, page)
+    total = loaded.total
     if total == 0:
         await reply(update, context, t(lang, "no_issues"))
         return
@@ -391,7 +445,7 @@ async def issues_command(update: Update, context: Ctx) -> None:
     if page > pages:
         await reply(update, context, t(lang, "issues_page_out_of_range", page=page, pages=pages))
         return
-    await reply_rendered(update, context, _issues_page(lang, items, total, page, listing))
+    await reply_rendered(update, context, _issues_page(lang, loaded, page))
 
 
 # --- search
@@ -423,46 +477,137 @@ def _base36(n: int) -> str:
             return out
 
 
-def _search_page(
-    lang: str, query: str, result: SearchPage, page: int, context: Ctx, names: dict[int, str] | None = None
-) -> Rendered:
-    if result.total == 0:
-        return Rendered(t(lang, "search_none", query=esc(query)))
-    pages = -(-result.total // HITS_PER_PAGE)
+def _search_heading(lang: str, query: str, result: SearchPage, page: int) -> str:
     title = bold(t(lang, "search_title", query=esc(query)))
-    lines = [t(lang, "search_heading", title=title, total=result.total, page=page, pages=pages)]
+    if result.capped:
+        return t(lang, "search_heading_capped", title=title, total=result.total, page=page)
+    pages = -(-result.total // HITS_PER_PAGE)
+    return t(lang, "search_heading", title=title, total=result.total, page=page, pages=pages)
+
+
+def search_hit_text(n: int, hit: SearchHit, lang: str, names: dict[int, str] | None = None) -> str:
+    """One hit: number and bold title, the issue's label in the reader's language (named with its publication when
+    there are several, see named_label), the snippet with the matched words in bold."""
+    label = esc(named_label(hit.issue, hit.publication_id, names or {}, lang))
+    return f"\n{n}. <b>{esc(hit.article_title)}</b>\n{label}\n{highlighted(hit.snippet, hit.marks)}"
+
+
+def _search_page(
+    lang: str, query: str, result: SearchPage, page: int, context: Ctx, *, note: str = "",
+    suggestions: Suggestions = (), names: dict[int, str] | None = None,
+) -> Rendered:
+    head = [esc(note)] if note else []
+    if result.total == 0:
+        return _no_hits(lang, query, head, suggestions, context)
+    pages = -(-result.total // HITS_PER_PAGE)
+    lines = [*head, _search_heading(lang, query, result, page)]
     rows: list[tuple[Button, ...]] = []
     for n, hit in enumerate(result.hits, start=(page - 1) * HITS_PER_PAGE + 1):
-        label = named_label(hit.issue, hit.publication_id, names or {}, lang)
-        lines.append(f"\n{n}. <b>{esc(hit.article_title)}</b>\n{esc(label)}\n{esc(hit.snippet)}")
+        lines.append(search_hit_text(n, hit, lang, names))
         rows.append((Button(shorten(f"{n}. {hit.article_title}"), cb.cb_article(hit.issue_id, hit.article_position)),))
-
-    def page_data(p: int) -> str:
-        data = cb.cb_search(p, query=query) or cb.cb_search(p, key=_search_key(context, query))
-        assert data is not None  # a key always fits
-        return data
 
     nav: list[Button] = []
     if page > 1:
-        nav.append(Button(t(lang, "btn_prev_results"), page_data(page - 1)))
-    if pages > 1:
+        nav.append(Button(t(lang, "btn_prev_results"), _page_data(context, query, page - 1)))
+    if result.capped:
+        nav.append(Button(t(lang, "btn_page_only", page=page), cb.cb_noop()))
+    elif pages > 1:
         nav.append(Button(t(lang, "btn_page", page=page, pages=pages), cb.cb_noop()))
-    if page < pages:
-        nav.append(Button(t(lang, "btn_next_results"), page_data(page + 1)))
+    if page < pages or (result.capped and len(result.hits) == HITS_PER_PAGE):
+        nav.append(Button(t(lang, "btn_next_results"), _page_data(context, query, page + 1)))
     if nav:
         rows.append(tuple(nav))
     return Rendered("\n".join(lines), tuple(rows))
 
 
-async def _run_search(context: Ctx, query: str, page: int) -> tuple[SearchPage, dict[int, str]]:
-    """One page of QUERY's hits, and the publications' names; a first word naming a publication ("专报 防汛")
-    limits the search to it."""
-    offset = (page - 1) * HITS_PER_PAGE
+def _page_data(context: Ctx, query: str, page: int) -> str:
+    data = cb.cb_search(page, query=query) or cb.cb_search(page, key=_search_key(context, query))
+    assert data is not None  # a key always fits
+    return data
 
-    def work(u: UnitOfWork) -> tuple[SearchPage, dict[int, str]]:
+
+# --- search without hits: what to try instead
+
+# (query, how many articles it finds) for each suggestion that finds something.
+Suggestions = tuple[tuple[str, int], ...]
+_MAX_SUGGESTIONS = 4
+
+
+@functools.lru_cache(maxsize=8)
+def _synonym_table(groups: tuple[tuple[str, ...], ...]) -> Mapping[str, textindex.Alternatives]:
+    return textindex.synonym_table(groups)
+
+
+def synonyms_of(context: Ctx) -> Mapping[str, textindex.Alternatives]:
+    """[search] synonyms as the search reads them (built once per config)."""
+    return _synonym_table(deps(context).config.search.synonyms)
+
+
+def try_instead(query: str) -> list[str]:
+    """Queries worth trying when QUERY finds nothing: each word on its own (when there are several), then the
+    first and the last two letters of each longer word."""
+    words = [w for w in textindex.query_words(query) if textindex.runs(w)]
+    tries: list[str] = list(words) if len(words) > 1 else []
+    for word in words:
+        for run in textindex.runs(word):
+            if len(run) > 2:
+                tries += [run[:2], run[-2:]]
+    return [q for q in dict.fromkeys(tries) if q != query][: _MAX_SUGGESTIONS * 2]
+
+
+def related_synonyms(query: str, synonyms: Mapping[str, textindex.Alternatives]) -> list[textindex.Alternatives]:
+    """The synonym groups sharing a letter with QUERY (at most four), to show after a search without hits."""
+    letters = set(textindex.fold(query)) - set(" ")
+    groups = dict.fromkeys(g for word, g in synonyms.items() if letters & set(word))
+    return list(groups)[:4]
+
+
+def _no_hits(lang: str, query: str, head: list[str], suggestions: Suggestions, context: Ctx) -> Rendered:
+    lines = [*head, t(lang, "search_none", query=esc(query))]
+    related = related_synonyms(query, synonyms_of(context))
+    lines.append(esc(t(lang, "search_try" if suggestions else "search_try_nothing")))
+    if related:
+        lines.append(esc(t(lang, "search_try_synonyms", pairs="；".join(" = ".join(g) for g in related))))
+    rows = tuple(
+        (Button(shorten(t(lang, "btn_try_search", query=q, total=total)), _page_data(context, q, 1)),)
+        for q, total in suggestions
+    )
+    return Rendered("\n".join(lines), rows)
+
+
+@dataclass(frozen=True)
+class SearchRun:
+    """One page of a search, what to try when it found nothing, and the publications' names for the labels."""
+
+    result: SearchPage
+    suggestions: Suggestions
+    names: dict[int, str]
+
+
+async def _run_search(context: Ctx, query: str, page: int) -> SearchRun:
+    """One page of QUERY's hits (widened by the synonyms); without any, the suggestions that find something. A
+    first word naming a publication ("专报 防汛") limits the search to it."""
+    offset = (page - 1) * HITS_PER_PAGE
+    synonyms = synonyms_of(context)
+
+    def work(u: UnitOfWork) -> SearchRun:
         publication_id, words = search_scope(u, query)
-        found = u.issues.search(words, offset=offset, limit=HITS_PER_PAGE, publication_id=publication_id)
-        return found, publication_names(u)
+        names = publication_names(u)
+
+        def run(q: str, at: int, limit: int) -> SearchPage:
+            return u.issues.search(q, offset=at, limit=limit, publication_id=publication_id, synonyms=synonyms)
+
+        result = run(words, offset, HITS_PER_PAGE)
+        if result.total or page > 1:
+            return SearchRun(result, (), names)
+        found: list[tuple[str, int]] = []
+        for candidate in try_instead(words):
+            total = run(candidate, 0, 0).total
+            if total:
+                found.append((candidate, total))
+            if len(found) == _MAX_SUGGESTIONS:
+                break
+        return SearchRun(result, tuple(found), names)
 
     return await unit_of_work(context, work)
 
@@ -474,8 +619,8 @@ async def search_command(update: Update, context: Ctx) -> None:
     if not query or len(query) > MAX_QUERY_CHARS:
         await reply(update, context, esc(t(lang, "usage_search")))
         return
-    result, names = await _run_search(context, query, 1)
-    await reply_rendered(update, context, _search_page(lang, query, result, 1, context, names))
+    run = await _run_search(context, query, 1)
+    await reply_rendered(update, context, _searched(lang, query, run, 1, context))
 
 
 # --- buttons
@@ -520,12 +665,14 @@ async def issues_page_button(update: Update, context: Ctx, data: cb.Callback) ->
     query = update.callback_query
     assert query is not None and isinstance(data, cb.IssuesPage)
     lang = user_lang(update)
-    items, total, listing = await _load_issues_page(context, data.page, data.publication_id)
-    if (data.publication_id and data.publication_id not in listing.names) or (not items and total > 0):
+    loaded = await _load_issues_page(context, data.page, data.publication_id)
+    if (data.publication_id and data.publication_id not in loaded.listing.names) or (
+        not loaded.items and loaded.total > 0
+    ):
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, _issues_page(lang, items, total, data.page, listing))
+    await edit(query, _issues_page(lang, loaded, data.page))
 
 
 async def search_page_button(update: Update, context: Ctx, data: cb.Callback) -> None:
@@ -539,17 +686,48 @@ async def search_page_button(update: Update, context: Ctx, data: cb.Callback) ->
     if text is None:
         await expired(query, lang)
         return
-    result, names = await _run_search(context, text, data.page)
-    if not result.hits:
+    run = await _run_search(context, text, data.page)
+    if not run.result.hits and data.page > 1:
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, _search_page(lang, text, result, data.page, context, names))
+    await edit(query, _searched(lang, text, run, data.page, context))
+
+
+def _searched(lang: str, query: str, run: SearchRun, page: int, context: Ctx, note: str = "") -> Rendered:
+    return _search_page(
+        lang, query, run.result, page, context, note=note, suggestions=run.suggestions, names=run.names
+    )
+
+
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
 
 
 async def private_text(update: Update, context: Ctx) -> None:
-    """Private text no feature claimed: a pointer to /help (groups stay quiet)."""
-    await reply(update, context, t(user_lang(update), "pointer_to_help"))
+    """Private messages no feature claimed: an unknown command is named with a pointer to /help; text is taken as
+    a search (with a line saying so); anything else gets a pointer to /help."""
+    lang = user_lang(update)
+    message = update.effective_message
+    text = (message.text or "").strip() if message is not None else ""
+    if m := _COMMAND.match(text):
+        await reply(update, context, esc(t(lang, "unknown_command", command="/" + m[1])))
+        return
+    query = " ".join(text.split())
+    if not textindex.query_groups(query) or len(query) > MAX_QUERY_CHARS:
+        await reply(update, context, t(lang, "pointer_to_help"))
+        return
+    run = await _run_search(context, query, 1)
+    note = t(lang, "search_free_text", query=query)
+    await reply_rendered(update, context, _searched(lang, query, run, 1, context, note))
+
+
+async def group_command(update: Update, context: Ctx) -> None:
+    """A command in a group addressed to this bot (/foo@thisbot) that no feature knows: named, with /help."""
+    message = update.effective_message
+    m = _COMMAND.match((message.text or "").strip()) if message is not None else None
+    if m is None or m[2] is None or m[2].lower() != (context.bot.username or "").lower():
+        return  # groups stay quiet about everything not addressed to the bot
+    await reply(update, context, esc(t(user_lang(update), "unknown_command", command="/" + m[1])))
 
 
 # --- wiring

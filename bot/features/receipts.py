@@ -13,8 +13,9 @@ import re
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InputFile, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, BaseHandler, CommandHandler, filters
 
 from bot import callbacks as cb
@@ -61,6 +62,37 @@ async def ack_button(update: Update, context: Ctx, data: cb.Callback) -> None:
         await h.expired(query, lang)
         return
     await query.answer(t(lang, "receipts_ack_recorded" if recorded else "receipts_ack_already"))
+    if chat.type == ChatType.PRIVATE:
+        # The button says it was pressed, on this person's own copy only (a group's message is everyone's).
+        await _show_acknowledged(query, t(lang, "btn_ack_done"))
+
+
+def acknowledged_markup(markup: InlineKeyboardMarkup | None, label: str) -> InlineKeyboardMarkup | None:
+    """MARKUP with the 已阅 button's label set to LABEL (its data kept); None when there is nothing to change."""
+    if markup is None:
+        return None
+    changed = False
+    rows: list[list[InlineKeyboardButton]] = []
+    for row in markup.inline_keyboard:
+        rows.append([])
+        for button in row:
+            data = button.callback_data
+            if isinstance(data, str) and isinstance(cb.parse_callback(data), cb.Ack) and button.text != label:
+                button = InlineKeyboardButton(label, callback_data=data)
+                changed = True
+            rows[-1].append(button)
+    return InlineKeyboardMarkup(rows) if changed else None
+
+
+async def _show_acknowledged(query: CallbackQuery, label: str) -> None:
+    message = query.message
+    markup = acknowledged_markup(message.reply_markup if isinstance(message, Message) else None, label)
+    if markup is None:
+        return
+    try:
+        await h.flood_safe(lambda: query.edit_message_reply_markup(markup))
+    except TelegramError as exc:  # the press is recorded; an old or deleted message keeps its label
+        log.info("could not relabel the 已阅 button: %s", exc)
 
 
 # ---- admin commands

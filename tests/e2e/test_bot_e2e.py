@@ -21,6 +21,7 @@ from support.bot import (
     TOKEN,
     ZH_USER,
     ChatUser,
+    bold_texts,
     labels,
     message_with_buttons,
     running_bot,
@@ -62,16 +63,6 @@ def en(server: Any) -> ChatUser:
     return ChatUser(server, EN_USER, EN_USER)
 
 
-def bold_texts(message: Any) -> list[str]:
-    """The bold spans of a received message, read from its entities (offsets in UTF-16 units)."""
-    raw = message.text.encode("utf-16-le")
-    return [
-        raw[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-        for e in message.entities
-        if e["type"] == "bold"
-    ]
-
-
 # ---------------------------------------------------------------------------------------------- tests
 
 
@@ -107,8 +98,9 @@ async def test_help_lists_every_command_with_an_example(bot: dict[str, Any], zh:
     for command in ("/start", "/help", "/subscribe", "/unsubscribe", "/settings", "/latest", "/issues",
                     "/issue", "/article", "/search", "/whoami"):
         assert command in help_message.text
-    assert "/issue 2023-1" in help_message.text and "/article 12 3" in help_message.text
-    assert "/search 景区" in help_message.text
+    # The examples name this archive's newest issue, its second article and a word of its first title.
+    assert "/issue 2024-12" in help_message.text and "/article 2024-12 2" in help_message.text
+    assert "/search 启动" in help_message.text
 
 
 async def test_whoami_tells_anyone_their_user_id_and_in_a_group_the_groups_id(
@@ -186,8 +178,8 @@ async def test_issues_lists_ten_per_page_newest_first_with_paging(bot: dict[str,
     [page1] = await zh.send("/issues")
     lines = page1.text.split("\n")
     assert lines[0] == "往期简报（共12期，第1/2页）"
-    assert lines[1].startswith(f"1. {MASTHEAD} 2024年第12期（总第112期）")
-    assert lines[10].startswith(f"10. {MASTHEAD} 2024年第3期（总第103期）")
+    assert lines[1] == f"{MASTHEAD} 2024年第12期（总第112期）　2024-03-25　/issue 2024-12"
+    assert lines[10] == f"{MASTHEAD} 2024年第3期（总第103期）　2024-01-22　/issue 2024-3"
     assert len(lines) == 11
     assert labels(page1)[-2:] == ["1/2", "下一页 ›"]
 
@@ -195,11 +187,11 @@ async def test_issues_lists_ten_per_page_newest_first_with_paging(bot: dict[str,
     page2 = zh.message(page1.message_id)
     assert page2.text.split("\n")[0] == "往期简报（共12期，第2/2页）"
     assert page2.text.split("\n")[1:] == [
-        f"11. {MASTHEAD} 2024年第2期（总第102期）　2024-01-15",
-        f"12. {MASTHEAD} 2024年第1期（总第101期）　2024-01-08",
+        f"{MASTHEAD} 2024年第2期（总第102期）　2024-01-15　/issue 2024-2",
+        f"{MASTHEAD} 2024年第1期（总第101期）　2024-01-08　/issue 2024-1",
     ]
-    assert labels(page2)[-2:] == ["‹ 上一页", "2/2"]
-    await zh.press(page2, "12. 2024年第1期（总第101期）", expect=1)
+    assert labels(page2) == ["2024年第2期（总第102期）", "2024年第1期（总第101期）", "‹ 上一页", "2/2"]
+    await zh.press(page2, "2024年第1期（总第101期）", expect=1)
     assert zh.messages()[-1].text.startswith(f"{MASTHEAD}\n2024年第1期（总第101期）")
     # the page counter does nothing but is answered: no text, no alert, no new message, the page as it was
     shown, count = zh.message(page1.message_id), len(zh.messages())
@@ -268,7 +260,7 @@ async def test_search_ranks_hits_with_snippets_pages_and_opens_articles(
     assert zh.message(paged.message_id).text.split("\n")[0] == "搜索“会议”：共11条结果（第2/3页）"
 
     [none] = await zh.send("/search 不存在的词语")
-    assert none.text == "没有找到包含“不存在的词语”的文章。"
+    assert none.text.startswith("没有找到包含“不存在的词语”的文章。\n")
     [usage] = await zh.send("/search")
     assert usage.text == "用法：/search 关键词，例如 /search 景区"
 
@@ -326,13 +318,20 @@ async def test_subscribe_with_other_department_typed_as_the_next_message(
     with transaction(factory) as session:
         sub = SubscriberRepository(session).get(ZH_USER)
     assert sub is not None and sub.department == "县档案馆"
-    # after that, text is no longer taken as a department
-    [pointer] = await zh.send("你好")
-    assert pointer.text == "我只认识命令。发送 /help 查看全部命令。"
+    # after that, text is no longer taken as a department but as a search
+    [searched] = await zh.send("县应急管理局")
+    assert searched.text.startswith("已把您的消息当作搜索（/search 县应急管理局）\n")
+    with transaction(factory) as session:
+        sub = SubscriberRepository(session).get(ZH_USER)
+    assert sub is not None and sub.department == "县档案馆"
 
 
-async def test_other_text_and_unknown_commands_get_a_pointer_to_help(bot: dict[str, Any], zh: ChatUser) -> None:
-    for text in ("你好", "/unknowncommand", "<b>&"):
+async def test_unknown_commands_are_named_and_text_without_letters_gets_a_pointer_to_help(
+    bot: dict[str, Any], zh: ChatUser
+) -> None:
+    [unknown] = await zh.send("/unknowncommand 1 2")
+    assert unknown.text == "未知命令 /unknowncommand。发送 /help 查看全部命令。"
+    for text in ("<>&", "。。。"):
         [pointer] = await zh.send(text)
         assert pointer.text == "我只认识命令。发送 /help 查看全部命令。"
 
@@ -368,8 +367,12 @@ async def test_an_english_user_gets_english(bot: dict[str, Any], en: ChatUser) -
     assert labels(contents)[-1] == "« Previous issue"
     [unknown] = await en.send("/issue 999")
     assert unknown.text == "There is no issue 999. Send /issues to see the list of issues."
-    [pointer] = await en.send("hello")
-    assert pointer.text == "I only understand commands. Send /help to see them all."
+    [unknown] = await en.send("/hello")
+    assert unknown.text == "Unknown command /hello. Send /help to see every command."
+    [searched] = await en.send("景区")
+    assert searched.text.split("\n")[:2] == [
+        "Your message was taken as a search (/search 景区)", "Search “景区”: 3 results (page 1/1)"
+    ]
 
 
 async def test_an_english_users_search_results_name_issues_in_english(bot: dict[str, Any], en: ChatUser) -> None:
@@ -416,8 +419,8 @@ async def test_a_failure_inside_a_handler_gets_one_polite_message(
     [reply] = await zh.send("/latest")
     assert reply.text == "抱歉，处理您的请求时出了点问题，请稍后再试。"
     assert "Traceback" not in reply.text
-    [still_works] = await zh.send("/help")
-    assert still_works.text.startswith("命令一览")
+    [still_works] = await zh.send("/start")
+    assert "工作简报机器人" in still_works.text
 
 
 @pytest.fixture

@@ -74,9 +74,9 @@ async def test_lists_and_search_name_dated_reports_by_date(bot: dict[str, int], 
     [listing] = await zh.send("/issues")
     lines = listing.text.split("\n")
     assert lines[1:] == [
-        f"1. {DAILY} 2022年7月6日",
-        f"2. {WEEKLY} 2022年第12期　2022-07-05",
-        f"3. {DAILY} 2022年7月5日",
+        f"{DAILY} 2022年7月6日　/issue 2022-07-06",
+        f"{WEEKLY} 2022年第12期　2022-07-05　/issue 2022-12",
+        f"{DAILY} 2022年7月5日　/issue #{bot['daily5']}",  # its date names the weekly too
     ]
     [found] = await zh.send("/search 巡河情况")
     assert "2022年7月6日" in found.text and "2022年7月5日" in found.text and "None" not in found.text

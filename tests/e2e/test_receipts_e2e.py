@@ -45,6 +45,7 @@ GROUP = -3001  # 综合科
 DEPARTMENTS = ("办公室", "综合科", "财务科")  # 财务科: nobody subscribed
 ACK_ZH = "✅ 已阅"
 ACK_EN = "✅ Read"
+ACKED_ZH = "✅ 已阅（已记录）"
 SECRET = "receipts-Secret"
 
 
@@ -138,7 +139,7 @@ class World:
 
     def contents(self, chat_id: int) -> Any:
         """The pushed contents message in CHAT_ID (the one with the 已阅 button)."""
-        return next(m for m in self.server.messages(chat_id) if {ACK_ZH, ACK_EN} & set(labels(m)))
+        return next(m for m in self.server.messages(chat_id) if {ACK_ZH, ACK_EN, ACKED_ZH} & set(labels(m)))
 
     async def push(self, issue_id: int) -> None:
         await push_now(self.factory, self.app.bot, self.config, issue_id, progress_interval=0.2)
@@ -171,6 +172,24 @@ def audit_count(factory: sessionmaker[Session], action: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- tests
+
+
+async def test_the_ack_button_shows_it_was_pressed_on_the_readers_own_message(world: World) -> None:
+    reader = world.chat(READER)
+    contents = world.contents(READER)
+    assert await reader.press(contents, ACK_ZH) == "已确认阅读，谢谢！"
+    assert await world.server.await_for(lambda: ACKED_ZH in labels(world.contents(READER)))
+    pressed = world.contents(READER)
+    assert labels(pressed) == [lab if lab != ACK_ZH else ACKED_ZH for lab in labels(contents)]
+    assert pressed.text == contents.text  # only the button changed
+    # Pressing the relabelled button again is answered, and nothing else changes.
+    assert await reader.press(pressed, ACKED_ZH) == "您已确认阅读过本期。"
+    assert labels(world.contents(READER)) == labels(pressed)
+    # Others' copies keep their button: the English reader's, and the group's (shared by all its members).
+    assert ACK_EN in labels(world.contents(SILENT))
+    member = world.chat(GROUP, MEMBER)
+    assert await member.press(world.contents(GROUP), ACK_ZH) == "已确认阅读，谢谢！"
+    assert ACK_ZH in labels(world.contents(GROUP))
 
 
 async def test_the_push_carries_the_ack_button_and_presses_count_once_per_person(world: World) -> None:
@@ -321,7 +340,7 @@ async def test_stats_without_an_issue_shows_recent_issues_and_a_chart(world: Wor
     second = store(world.factory, 8)
     await world.push(second)
     assert await world.server.await_for(lambda: len([m for m in world.server.messages(READER)
-                                                      if ACK_ZH in labels(m)]) == 2)
+                                                      if {ACK_ZH, ACKED_ZH} & set(labels(m))]) == 2)
 
     admin = world.chat(ADMIN)
     text, photo = await admin.send("/stats", expect=2)

@@ -12,7 +12,7 @@ import sys
 import termios
 from pathlib import Path
 
-from support.cli import _bulletin_bot
+from support.cli import _bulletin_bot, write_config
 
 
 def test_import_list_show_search(db_url: str, config: Path, files: dict[str, Path]) -> None:
@@ -181,3 +181,17 @@ def test_progress_bar_only_at_a_terminal(tmp_path: Path, config: Path, files: di
     assert proc.returncode == 0
     assert "2/2" in bar and "100%" in bar
     assert len(proc.stdout.decode("utf-8").splitlines()) == 2
+
+
+def test_search_is_widened_by_the_configured_synonyms(db_url: str, tmp_path: Path, files: dict[str, Path]) -> None:
+    config = tmp_path / "synonyms.toml"
+    config.write_text('[logging]\nlevel = "WARNING"\n[search]\nsynonyms = [["风景区", "景区"]]\n', encoding="utf-8")
+    assert _bulletin_bot(db_url, config, "import", str(files["issue4.txt"])).returncode == 0
+    found = _bulletin_bot(db_url, config, "search", "风景区")
+    assert found.stdout.splitlines()[:2] == [
+        "1 article matches '风景区':",
+        "1. 2024年第4期（总第16期） · article 2 · 湿地公园景区开园",
+    ]
+    (tmp_path / "plain").mkdir()
+    plain = _bulletin_bot(db_url, write_config(tmp_path / "plain"), "search", "风景区")
+    assert plain.stdout == "No articles match '风景区'.\n"

@@ -20,7 +20,7 @@ from bulletin.model import Issue
 from bulletin.render import issue_label
 from storage.archive import IssueRepository, SearchPage
 from storage.db import alembic_config, migrate, open_database, transaction
-from storage.textindex import fold, fts5_match, index_tokens, query_words, tsquery, tsvector
+from storage.textindex import fold, fts5_match, index_tokens, query_groups, query_words, tsquery, tsvector
 
 # -- the tokenizer (pure) ----------------------------------------------------------------------------------------
 
@@ -46,17 +46,17 @@ def test_query_words_split_on_white_space_fold_and_deduplicate() -> None:
 
 
 def test_index_queries_for_each_backend() -> None:
-    words = query_words("景区管理 景 Wi-Fi")
+    words = [(w,) for w in query_words("景区管理 景 Wi-Fi")]
     assert fts5_match(words) == '"景区 区管 管理" AND "景"* AND "wi i ·2d fi"'
-    assert tsquery(words) == "'景区' & '区管' & '管理' & '景':* & 'wi' & 'fi' & '·2d'"
+    assert tsquery(words) == "'景区' & '区管' & '管理' & '景':* & 'wi' & 'fi' & 'i·2d' & '·2df'"
     # A word with punctuation is one exact phrase: a run followed by punctuation must end there (its last
     # character), a run at the end of the word may go on (bigrams only, or a prefix for one character).
-    assert fts5_match(query_words("工作，")) == '"工作 作 ·2c"'
-    assert fts5_match(query_words("，开展，")) == '"·2c 开展 展 ·2c"'
-    assert fts5_match(query_words("作。开")) == '"作 ·3002 开"*'
-    assert tsquery(query_words("工作，")) == "'工作' & '·2c'"
-    assert fts5_match(["。"]) is None
-    assert tsquery(["。"]) is None
+    assert fts5_match(query_groups("工作，")) == '"工作 作 ·2c"'
+    assert fts5_match(query_groups("，开展，")) == '"·2c 开展 展 ·2c"'
+    assert fts5_match(query_groups("作。开")) == '"作 ·3002 开"*'
+    assert tsquery(query_groups("工作，")) == "'工作' & '作·2c'"
+    assert fts5_match([("。",)]) is None
+    assert tsquery([("。",)]) is None
     assert tsvector("景区景区") == "'区' '区景' '景区'"
 
 

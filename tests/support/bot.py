@@ -74,10 +74,11 @@ def bot_config(server: Any) -> Config:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    server: Any, factory: sessionmaker[Session], mode: str
+    server: Any, factory: sessionmaker[Session], mode: str, config: Config | None = None
 ) -> AsyncIterator[dict[str, Any]]:
-    """The real Application against SERVER, polling or behind a webhook; yields facts about the run."""
-    app = build_application(bot_config(server), session_factory=factory)
+    """The real Application against SERVER (with CONFIG, else bot_config's), polling or behind a webhook; yields
+    facts about the run."""
+    app = build_application(config or bot_config(server), session_factory=factory)
     if mode == "polling":
         async with running_polling(app, poll_interval=0.0, timeout=1):
             yield {"mode": mode}
@@ -172,3 +173,13 @@ async def message_with_buttons(user: ChatUser, data: list[str]) -> Any:
         )
         assert response.status_code == 200
     return user.messages()[-1]
+
+
+def bold_texts(message: Any) -> list[str]:
+    """The bold spans of a received message, read from its entities (offsets in UTF-16 units)."""
+    raw = message.text.encode("utf-16-le")
+    return [
+        raw[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+        for e in message.entities
+        if e["type"] == "bold"
+    ]
