@@ -176,6 +176,7 @@ class _ErrorLog(logging.Handler):
 
 def _child_main(conn: Connection, limits: ParseLimits) -> None:
     """The child: limits first, then read the document from CONN, parse it, answer on CONN."""
+    started = time.monotonic()
     try:
         _limit_self(limits)
         errors = _ErrorLog()
@@ -184,7 +185,8 @@ def _child_main(conn: Connection, limits: ParseLimits) -> None:
         filename = conn.recv_bytes().decode("utf-8", "surrogatepass")
         answer: tuple[str, Any]
         try:
-            answer = ("ok", parse_document(data, filename, limits=limits))
+            deadline = started + limits.seconds - 1.0  # the parent kills us at limits.seconds
+            answer = ("ok", parse_document(data, filename, limits=limits, convert=True, deadline=deadline))
         except BulletinParseError as exc:
             answer = ("error", exc)
         except MemoryError:
