@@ -159,7 +159,8 @@ async def follow(
     request = client.build_request("GET", request_url, headers=headers)
     for _hop in range(max_redirects + 1):
         response = await client.send(request, stream=True)
-        if not response.is_redirect:
+        # has_redirect_location, not is_redirect: that is any 3xx, 304 Not Modified included.
+        if not response.has_redirect_location:
             try:
                 yield response
             finally:
@@ -167,7 +168,7 @@ async def follow(
             return
         following = response.next_request
         await response.aclose()
-        if following is None:  # pragma: no cover - httpx sets it for every redirect status with a Location
+        if following is None:  # pragma: no cover - httpx sets it for every redirect with a Location
             raise Unreachable(str(request.url.host))
         if following.url.scheme not in _SCHEMES:
             raise BadScheme(following.url.scheme)

@@ -246,7 +246,7 @@ class WatchRepository:
         )
         return [
             Found(seen.id, src.id, src.url, src.mode, seen.url, seen.title, seen.filename or "", seen.data or b"")
-            for seen, src in self.session.execute(query).tuples()
+            for seen, src in self.session.execute(query).all()
         ]
 
     def finish(

@@ -15,9 +15,11 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from aiohttp import web
+
 from support.bulletin_builders import Line, render_lines
 
 MASTHEAD = "某县文旅工作简报"
@@ -70,9 +72,11 @@ def index_page(entries: list[tuple[str, str]], *, title: str = "工作简报") -
 
 def feed(entries: list[tuple[str, str, dt.date]], base: str) -> bytes:
     """An RSS 2.0 feed of ENTRIES (href, title, date)."""
+    def date(d: dt.date) -> str:
+        return email.utils.format_datetime(dt.datetime(d.year, d.month, d.day, 8, tzinfo=dt.UTC))
+
     items = "".join(
-        f"<item><title>{title}</title><link>{base}{href}</link>"
-        f"<pubDate>{email.utils.format_datetime(dt.datetime(d.year, d.month, d.day, 8, tzinfo=dt.UTC))}</pubDate></item>"
+        f"<item><title>{title}</title><link>{base}{href}</link><pubDate>{date(d)}</pubDate></item>"
         for href, title, d in entries
     )
     return (
@@ -90,7 +94,7 @@ class Page:
 
 
 @dataclass
-class TestSite:
+class OfficeSite:
     """The site's content; change it between polls. Every path answered is counted in `hits`."""
 
     pages: dict[str, Page] = field(default_factory=dict)
@@ -151,7 +155,7 @@ async def _huge(request: web.Request) -> web.StreamResponse:
 
 
 @contextlib.contextmanager
-def serve(site: TestSite) -> Iterator[TestSite]:
+def serve(site: OfficeSite) -> Iterator[OfficeSite]:
     """Serve SITE on 127.0.0.1 (a free port) in a thread with its own event loop; SITE.base is set."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -173,6 +177,11 @@ def serve(site: TestSite) -> Iterator[TestSite]:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(start())
         loop.run_forever()
+        # Requests still held open (the hang) end with the site.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
     thread = threading.Thread(target=run, name="test-website", daemon=True)
     thread.start()
@@ -187,7 +196,7 @@ def serve(site: TestSite) -> Iterator[TestSite]:
 
 
 PUBLIC_NAME = "bulletin-site.example"
-PUBLIC_ADDRESS = "203.0.113.80"  # a documentation address: public as far as the guard can tell
+PUBLIC_ADDRESS = "93.184.215.14"  # a public address (never connected to: PublicToLoopback reroutes it)
 
 
 def public_resolver(port: int) -> object:
@@ -206,7 +215,7 @@ class PublicToLoopback(httpx.AsyncBaseTransport):
     itself, with allow_private off, still refuses any hop that resolves to an internal address)."""
 
     def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+        self._inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == PUBLIC_ADDRESS:
@@ -215,3 +224,46 @@ class PublicToLoopback(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class Clock:
+    """A clock the test moves (the Watcher's `clock`)."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2025, 3, 3, 1, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
+class RecordingPort:
+    """Our WatchPort, recording what the admins would be told; OFFER_FAILS makes offers raise (the bot dying
+    before the preview went out)."""
+
+    offered: list[tuple[str, Any, bool]] = field(default_factory=list)
+    publications: list[tuple[str, Any]] = field(default_factory=list)
+    unreadables: list[tuple[str, str]] = field(default_factory=list)
+    alerts: list[tuple[str, str]] = field(default_factory=list)
+    recoveries: list[str] = field(default_factory=list)
+    offer_fails: bool = False
+
+    async def offer(self, found: Any, issue: Any, partial: bool) -> None:
+        if self.offer_fails:
+            raise RuntimeError("the bot died before the preview went out")
+        self.offered.append((found.url, issue, partial))
+
+    async def published(self, found: Any, committed: Any) -> None:
+        self.publications.append((found.url, committed))
+
+    async def unreadable(self, found: Any, error: Any) -> None:
+        self.unreadables.append((found.url, str(error)))
+
+    async def alert(self, source: Any, error: str) -> None:
+        self.alerts.append((source.url, error))
+
+    async def recovered(self, source: Any) -> None:
+        self.recoveries.append(source.url)
