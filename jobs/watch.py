@@ -40,10 +40,13 @@ from config import Config
 from config.values import CalendarOverrides
 from jobs.desk import Committed, DeskError, Draft, FetchError, commit_draft, default_slot, document_filename
 from jobs.intake import apply_remembered
+from jobs.push import PublishError, unpublish
 from jobs.schedule import ScheduleError
 from jobs.uow import UnitsOfWork
 from jobs.watch_fetch import Response
 from jobs.watch_links import Link, charset_of, classify, feed_links, index_links, media_type
+from storage.access_repo import AuditLog
+from storage.archive import IssueRepository
 from storage.types import utcnow
 from storage.watch_models import SeenState
 from storage.watch_repo import Found, SourceInfo, SourceSpec, WatchRepository
@@ -408,3 +411,15 @@ async def run_once(watcher: Watcher, source_ids: Sequence[int] | None = None) ->
     if watcher.port is not None:
         await watcher.offer_pending()
     return reports
+
+
+def cancel_publication(session: Session, issue_id: int, *, actor_id: int, now: dt.datetime) -> Issue:
+    """The cancel button of publish mode: cancel the issue's scheduled push (PublishError when it has started or
+    there is none); audited. The issue stays in the archive."""
+    stored = IssueRepository(session).get(issue_id)
+    if stored is None:
+        raise PublishError("this issue no longer exists")
+    push = unpublish(session, issue_id, now)
+    AuditLog(session).record(actor_id=actor_id, action="unpublish", issue_id=issue_id,
+                             detail=f"push #{push.id} cancelled from the website watch's notice")
+    return stored.issue
