@@ -238,18 +238,18 @@ class Watcher:
     async def poll(self, source: SourceInfo) -> PollReport:
         """One poll of SOURCE; never raises (a failure is counted, backed off and, after alert_after, reported)."""
         report = PollReport(source.id)
+        response: Response | None = None
         try:
             response = await self.fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
             if response.status == 304:
                 report.unchanged = True
             else:
                 await self._take(source, response, report)
-            report.ok = True
+            report.ok = not report.error
         except FetchError as exc:
-            report.error = f"{source.url}: {exc}" if not report.error else report.error
-        except BulletinParseError as exc:  # pragma: no cover - parsing happens when offering, not here
-            report.error = str(exc)
-        await self._record(source, report, None if report.unchanged or not report.ok else response)
+            report.error = f"{source.url}: {exc}"
+        kept = response if report.ok and not report.unchanged else None
+        await self._record(source, report, kept)
         return report
 
     async def _take(self, source: SourceInfo, response: Response, report: PollReport) -> None:
@@ -268,9 +268,10 @@ class Watcher:
             try:
                 document = await self.fetcher.get(link.url)
             except FetchError as exc:
-                # Not recorded: tried again at the next poll; the source counts a failure (reported when lasting).
-                report.error = f"{link.url}: {exc}"
-                raise
+                # Not recorded: tried again at the next poll (the index's validators are not kept, so it is read
+                # again); the poll counts as failed, and the admins hear of it when it lasts. The others go on.
+                report.error = "; ".join(e for e in (report.error, f"{link.url}: {exc}") if e)
+                continue
             await self._take_document(source, link.url, link.title, document, report, primed=True,
                                       published=link.published)
 

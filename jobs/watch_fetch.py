@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 import httpx
 
@@ -24,19 +25,16 @@ _ACCEPTED = DOCUMENT_TYPES | FEED_TYPES | {"text/html", "application/xhtml+xml",
                                           "binary/octet-stream", ""}
 
 
+@dataclass(frozen=True, slots=True)
 class Response:
     """What a fetch gave: 200 with a body, or 304 (unchanged, no body)."""
 
-    __slots__ = ("body", "content_type", "etag", "last_modified", "status", "url")
-
-    def __init__(self, status: int, url: str, content_type: str = "", body: bytes = b"", etag: str | None = None,
-                 last_modified: str | None = None) -> None:
-        self.status = status
-        self.url = url
-        self.content_type = content_type
-        self.body = body
-        self.etag = etag
-        self.last_modified = last_modified
+    status: int
+    url: str
+    content_type: str = ""
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class HostPacer:

@@ -106,6 +106,15 @@ async def test_the_admin_gets_the_preview_confirms_and_subscribers_get_the_push(
         await asyncio.sleep(2.5)  # more polls: the issue is not offered again
         assert len(admin.messages()) == 2 and site.downloads("/jianbao/6.pdf") == 1
 
+        # A document that cannot be read: the reason and the link, once.
+        site.put("/jianbao/7.pdf", b"%PDF-1.4\nnot really a PDF", "application/pdf")
+        site.put("/jianbao/", index_page([("/jianbao/7.pdf", "工作简报第7期"), ("/jianbao/6.pdf", "工作简报第6期")]))
+        assert await server.await_for(lambda: len(admin.messages()) >= 3, timeout=30)
+        unreadable = admin.messages()[2]
+        assert "无法读取" in unreadable.text and site.url("/jianbao/7.pdf") in unreadable.text
+        await asyncio.sleep(2.5)
+        assert len(admin.messages()) == 3
+
 
 async def test_publish_mode_schedules_the_issue_and_the_admin_can_cancel_it(
     server: Any, site: OfficeSite, factory: sessionmaker[Session]

@@ -179,7 +179,9 @@ async def test_hangs_huge_answers_and_missing_documents_fail_within_bounds(
             hung, listing = repo.get(hang_id), repo.get(source_id)
         assert hung is not None and listing is not None
         assert hung.failures == 1 and "timeout" in (hung.last_error or "")  # backed off: not due at the 2nd tick
-        assert listing.failures == 1 and "too_big" in (listing.last_error or "")
+        assert listing.failures == 1
+        assert f"{site.url('/huge.pdf')}: too_big" in (listing.last_error or "")
+        assert f"{site.url('/missing.pdf')}: status: HTTP 404" in (listing.last_error or "")
         assert grew_mb < 20  # the 50 MB answer was stopped at 5 MB
         assert port.offered == []
         assert site.url("/huge.pdf") not in seen_states(sqlite_factory)  # tried again next time, not recorded
