@@ -253,7 +253,8 @@ class Watcher:
         return report
 
     async def _take(self, source: SourceInfo, response: Response, report: PollReport) -> None:
-        kind, links = links_of(source, response)
+        # In a thread: an index page may be up to [watch] max_mb of HTML, too much to parse on the event loop.
+        kind, links = await asyncio.to_thread(links_of, source, response)
         now = self.clock()
         if kind == "document":
             await self._take_document(source, source.url, "", response, report, primed=source.primed)
