@@ -20,7 +20,7 @@ from jobs.desk import FetchError, fetch_errors
 from jobs.netguard import NetworkPolicy, follow, guarded_client, read_limited
 from jobs.watch_links import DOCUMENT_TYPES, FEED_TYPES, PAGE_EXTENSIONS, media_type
 
-USER_AGENT = "bulletin-bot-watch/0.1 (+https://github.com/; watches an office's bulletin page for new issues)"
+USER_AGENT = "bulletin-bot-watch/0.1 (checks this site for new issues of a work bulletin; at most 1 request/s)"
 _ACCEPTED = DOCUMENT_TYPES | FEED_TYPES | {"text/html", "application/xhtml+xml", "application/octet-stream",
                                           "binary/octet-stream", ""}
 
