@@ -42,11 +42,9 @@ from jobs.desk import Committed, DeskError, Draft, FetchError, commit_draft, def
 from jobs.intake import apply_remembered
 from jobs.push import PublishError, unpublish
 from jobs.schedule import ScheduleError
-from jobs.uow import UnitsOfWork
+from jobs.uow import UnitOfWork, UnitsOfWork
 from jobs.watch_fetch import Response
 from jobs.watch_links import Link, charset_of, classify, feed_links, index_links, media_type
-from storage.access_repo import AuditLog
-from storage.archive import IssueRepository
 from storage.types import utcnow
 from storage.watch_models import SeenState
 from storage.watch_repo import Found, SourceInfo, SourceSpec, WatchRepository
@@ -202,11 +200,11 @@ class Watcher:
 
     async def in_repo(self, work: Callable[[WatchRepository], T]) -> T:
         """WORK(the watch repository) in one unit of work (one transaction, in a worker thread)."""
-        return await UnitsOfWork(self.factory).run(lambda u: work(WatchRepository(u.session)))
+        return await UnitsOfWork(self.factory).run(lambda u: work(u.watch))
 
-    async def in_session(self, work: Callable[[Session], T]) -> T:
-        """WORK(session) in one unit of work."""
-        return await UnitsOfWork(self.factory).run(lambda u: work(u.session))
+    async def in_unit(self, work: Callable[[UnitOfWork], T]) -> T:
+        """WORK(unit of work) in one transaction, in a worker thread."""
+        return await UnitsOfWork(self.factory).run(work)
 
     async def sync(self, specs: Sequence[SourceSpec]) -> tuple[int, int]:
         """Make the config's sources the database's (at start)."""
@@ -384,19 +382,18 @@ class Watcher:
         except ScheduleError:
             at = None
 
-        def work(s: Session) -> Committed | None:
-            taken = apply_remembered(s, issue)
+        def work(u: UnitOfWork) -> Committed | None:
+            taken = apply_remembered(u.session, issue)
             draft = Draft(taken.issue, f"watch: {found.url}", 0, parsed_masthead=issue.masthead)
             try:
-                committed = commit_draft(s, draft, at=at, now=now, actor_id=None)
+                committed = commit_draft(u, draft, at=at, now=now, actor_id=None)
             except DeskError as exc:
                 log.info("watch: %s not published unattended (%s); offering it instead", found.url, exc.code)
                 return None
-            WatchRepository(s).finish(found.id, SeenState.IMPORTED, now, issue_id=committed.stored.id,
-                                      only_from=SeenState.FOUND)
+            u.watch.finish(found.id, SeenState.IMPORTED, now, issue_id=committed.stored.id, only_from=SeenState.FOUND)
             return committed
 
-        return await self.in_session(work)
+        return await self.in_unit(work)
 
 
 async def run_once(watcher: Watcher, source_ids: Sequence[int] | None = None) -> list[PollReport]:
@@ -415,13 +412,13 @@ async def run_once(watcher: Watcher, source_ids: Sequence[int] | None = None) ->
     return reports
 
 
-def cancel_publication(session: Session, issue_id: int, *, actor_id: int, now: dt.datetime) -> Issue:
+def cancel_publication(uow: UnitOfWork, issue_id: int, *, actor_id: int, now: dt.datetime) -> Issue:
     """The cancel button of publish mode: cancel the issue's scheduled push (PublishError when it has started or
     there is none); audited. The issue stays in the archive."""
-    stored = IssueRepository(session).get(issue_id)
+    stored = uow.issues.get(issue_id)
     if stored is None:
         raise PublishError("this issue no longer exists")
-    push = unpublish(session, issue_id, now)
-    AuditLog(session).record(actor_id=actor_id, action="unpublish", issue_id=issue_id,
-                             detail=f"push #{push.id} cancelled from the website watch's notice")
+    push = unpublish(uow.session, issue_id, now)
+    uow.audit.record(actor_id=actor_id, action="unpublish", issue_id=issue_id,
+                     detail=f"push #{push.id} cancelled from the website watch's notice")
     return stored.issue

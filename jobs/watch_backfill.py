@@ -14,17 +14,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
 from bulletin.corrections import identifiable
 from bulletin.errors import BulletinParseError
 from jobs.desk import FetchError
 from jobs.intake import apply_remembered
+from jobs.uow import UnitOfWork
 from jobs.watch import Watcher, filename_of, links_of, sha256
 from jobs.watch_fetch import Response
 from jobs.watch_links import Link, item_date
-from storage.access_repo import AuditLog
-from storage.archive import ImportOutcome, IssueRepository
+from storage.archive import ImportOutcome
 from storage.watch_models import SeenState
 from storage.watch_repo import SourceInfo, WatchRepository
 
@@ -106,25 +104,25 @@ async def _one(
         report.problems.append(f"{link.url}: {exc}")
         return
 
-    def store(s: Session) -> ImportOutcome | str:
-        taken = apply_remembered(s, issue)
+    def store(u: UnitOfWork) -> ImportOutcome | str:
+        taken = apply_remembered(u.session, issue)
         if not identifiable(taken.issue):
             return "no issue number or date"
-        stored, outcome = IssueRepository(s).add(taken.issue)
+        stored, outcome = u.issues.add(taken.issue)
         if outcome is ImportOutcome.CONFLICT:
             return "already stored with different content (import it with --replace to change it)"
-        repo = WatchRepository(s)
+        repo = u.watch
         repo.record(source.id, link.url, SeenState.IMPORTED, now, title=link.title, sha256=digest,
                     published=link.published)
         seen_id = repo.seen_id(source.id, link.url)
         if seen_id is not None:
             repo.finish(seen_id, SeenState.IMPORTED, now, issue_id=stored.id)
         if outcome is ImportOutcome.ADDED:
-            AuditLog(s).record(actor_id=None, action="import", issue_id=stored.id,
+            u.audit.record(actor_id=None, action="import", issue_id=stored.id,
                                detail=f"watch backfill: {link.url}"[:1000])
         return outcome
 
-    result = await watcher.in_session(store)
+    result = await watcher.in_unit(store)
     if isinstance(result, str):
         await watcher.in_repo(lambda r: _failed(r, source, link, digest, now, result))
         report.failed += 1

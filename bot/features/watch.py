@@ -157,7 +157,7 @@ async def cancel_button(update: Update, context: Ctx, data: object) -> None:
     now = utcnow()
     try:
         issue = await context.bot_data.deps.units.run(
-            lambda u: cancel_publication(u.session, issue_id, actor_id=user.id, now=now)
+            lambda u: cancel_publication(u, issue_id, actor_id=user.id, now=now)
         )
     except PublishError as exc:
         log.info("watch: cancel of issue %s by %s refused: %s", issue_id, user.id, exc)
