@@ -72,7 +72,7 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=8)
     parser.add_argument("--mb", type=int, default=95)
     args = parser.parse_args()
-    with LocalBotApi(limits=Limits(enabled=False)) as server, tempfile.TemporaryDirectory() as tmp:
+    with LocalBotApi(limits=Limits(enabled=False), local_mode=True) as server, tempfile.TemporaryDirectory() as tmp:
         server.add_bot(TOKEN, username="bench_flood_bot")
         port = free_port()
         config = Path(tmp) / "bot.toml"
