@@ -33,7 +33,7 @@ from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
 from bot.common.outbox import API_READ_TIMEOUT
-from bot.features import access, corrections, desk, reading, receipts
+from bot.features import access, corrections, desk, reading, receipts, watch
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
@@ -59,7 +59,7 @@ def default_extensions(config: Config) -> list[ExtensionFactory]:
     """
     return [
         desk.desk_extension, corrections.corrections_extension, access.access_extension, reading.extension,
-        receipts.receipts_extension,
+        receipts.receipts_extension, watch.watch_extension,
     ]
 
 

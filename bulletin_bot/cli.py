@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "admins": ("bulletin_bot.cmd_access", "list, add or remove admins (besides [access] admins)"),
     "subscribers": ("bulletin_bot.cmd_access", "list subscribers, export them as CSV, or remove one"),
     "audit": ("bulletin_bot.cmd_access", "show the audit log of admin actions"),
+    "watch": ("bulletin_bot.cmd_watch", "watch the office's website for new issues (add, list, remove, run, status, "
+              "backfill)"),
     "sandbox": ("bulletin_bot.sandbox", "offline demo: a local Bot API server, the bot and a terminal chat"),
     "doctor": ("bulletin_bot.cmd_doctor", "check the config, token, webhook, database, calendar, font, disk and bot"),
     "backup": ("bulletin_bot.cmd_backup", "copy the SQLite database consistently, even while the bot runs"),

@@ -21,7 +21,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
@@ -122,6 +122,41 @@ class NetworkConfig:
     allow_private: bool = False
 
 
+WATCH_MODES = ("preview", "publish")
+WATCH_KINDS = ("auto", "index", "feed", "document")
+
+
+@dataclass(frozen=True)
+class WatchSourceConfig:
+    """One [[watch.sources]] entry: a page, feed or document URL the bot watches (synced into the database at start)."""
+
+    url: str = ""
+    every: dt.timedelta = dt.timedelta(minutes=30)
+    match: str = ""
+    mode: str = "preview"
+    kind: str = "auto"
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """[watch]: the website watch (jobs/watch.py)."""
+
+    enabled: bool = True
+    # Largest index page, feed or document fetched, in MB.
+    max_mb: float = 20.0
+    # Seconds for one request (connect, each read and the whole body).
+    timeout: float = 20.0
+    # Failures in a row before the admins are told (once; and again when the source recovers).
+    alert_after: int = 3
+    # The longest a failing source waits between polls (its backoff doubles up to this).
+    max_backoff: dt.timedelta = dt.timedelta(hours=6)
+    # How often the leader looks for sources due a poll.
+    check_every: dt.timedelta = dt.timedelta(seconds=30)
+    # Least time between two requests to one host.
+    per_host_interval: dt.timedelta = dt.timedelta(seconds=1)
+    sources: tuple[WatchSourceConfig, ...] = ()
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     # Groups of words that mean the same ([["固废", "固体废物"], ["河长", "河湖长"]]): a search for one finds the
@@ -188,6 +223,7 @@ class Config:
     publish: PublishConfig = field(default_factory=PublishConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [publications]: short names and defaults per masthead; empty: every masthead is named by itself, on for all.
     publications: tuple[PublicationConfig, ...] = ()
@@ -200,6 +236,8 @@ class Config:
 
 def _coerce(value: Any, hint: Any, key: str) -> Any:
     origin = get_origin(hint)
+    if isinstance(hint, type) and is_dataclass(hint):  # an array of tables, e.g. [[watch.sources]]
+        return _section(hint, value, key)
     if origin is tuple:
         (item_type, _ellipsis) = get_args(hint)
         if not isinstance(value, list):
@@ -327,6 +365,7 @@ def _validate(cfg: Config) -> None:
     if cfg.publish.url_max_mb <= 0:
         raise ConfigError("publish.url_max_mb: must be greater than 0")
     _validate_synonyms(cfg.search.synonyms)
+    _validate_watch(cfg.watch)
     if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
 
@@ -372,6 +411,37 @@ def resolve_sqlite_path(url: str, base_dir: Path) -> str:
     if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
         return url
     return f"{m['scheme']}{(base_dir / path).resolve()}{m['query'] or ''}"
+
+
+def _validate_watch(watch: WatchConfig) -> None:
+    if watch.max_mb <= 0:
+        raise ConfigError("watch.max_mb: must be greater than 0")
+    if watch.timeout <= 0:
+        raise ConfigError("watch.timeout: must be greater than 0")
+    if watch.alert_after < 1:
+        raise ConfigError("watch.alert_after: must be 1 or more")
+    if watch.check_every < dt.timedelta(seconds=1):
+        raise ConfigError("watch.check_every: must be at least 1s")
+    seen: set[str] = set()
+    for i, source in enumerate(watch.sources):
+        key = f"watch.sources[{i}]"
+        scheme = urlsplit(source.url).scheme.lower()
+        if scheme not in ("http", "https") or not urlsplit(source.url).hostname:
+            raise ConfigError(f"{key}.url: must be an http or https URL, got {source.url!r}")
+        if source.url in seen:
+            raise ConfigError(f"{key}.url: listed twice")
+        seen.add(source.url)
+        if source.every < dt.timedelta(seconds=1):
+            raise ConfigError(f"{key}.every: must be at least 1s")
+        if source.mode not in WATCH_MODES:
+            raise ConfigError(f"{key}.mode: must be 'preview' or 'publish', got {source.mode!r}")
+        if source.kind not in WATCH_KINDS:
+            raise ConfigError(f"{key}.kind: must be one of {', '.join(WATCH_KINDS)}, got {source.kind!r}")
+        if source.match:
+            try:
+                re.compile(source.match)
+            except re.error as exc:
+                raise ConfigError(f"{key}.match: not a regular expression: {exc}") from None
 
 
 def config_from_mapping(

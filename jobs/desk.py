@@ -8,9 +8,11 @@ scheduled and audited together, or not at all) and an aware `now`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import enum
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -20,7 +22,16 @@ from bulletin.corrections import identifiable
 from bulletin.model import Issue
 from bulletin.render import issue_label
 from jobs.intake import Taken, apply_remembered, corrections_detail, remember
-from jobs.netguard import BadScheme, NetworkPolicy, TooManyRedirects, Unreachable, guarded_get
+from jobs.netguard import (
+    BadScheme,
+    Encoded,
+    NetworkPolicy,
+    TooBig,
+    TooManyRedirects,
+    Unreachable,
+    guarded_get,
+    read_limited,
+)
 from jobs.push import PublishError, publish
 from jobs.schedule import (
     NO_OVERRIDES,
@@ -121,7 +132,7 @@ class Committed:
 
 
 def commit_draft(
-    uow: UnitOfWork, draft: Draft, *, at: dt.datetime | None, now: dt.datetime, actor_id: int,
+    uow: UnitOfWork, draft: Draft, *, at: dt.datetime | None, now: dt.datetime, actor_id: int | None,
     approved_by: int | None = None,
 ) -> Committed:
     """Store DRAFT's issue, set its handling mark and schedule its push at AT (None: now); audited.
@@ -281,8 +292,12 @@ _DOC_TYPES = {
     "text/plain": ".txt",
     "application/pdf": ".pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/msword": ".doc",
+    "application/vnd.ms-works": ".wps",
+    "application/kswps": ".wps",
+    "application/wps-office.wps": ".wps",
 }
-_URL_EXTENSIONS = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".pdf", ".docx")
+_URL_EXTENSIONS = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".pdf", ".docx", ".doc", ".wps")
 _MAX_REDIRECTS = 5
 
 
@@ -297,7 +312,7 @@ class FetchError(Exception):
         self.detail = detail
 
 
-def _filename_for(url: httpx.URL, content_type: str) -> str | None:
+def document_filename(url: httpx.URL, content_type: str) -> str | None:
     """A file name whose extension tells the parser the format, or None when the type is not a bulletin's."""
     name = url.path.rsplit("/", 1)[-1]
     lowered = name.lower()
@@ -324,7 +339,7 @@ async def fetch_document(
     is checked before the body is read, a compressed body is refused (only identity is asked for), and the
     download stops as soon as it passes MAX_BYTES.
     """
-    try:
+    with fetch_errors():
         async with (
             asyncio.timeout(timeout),
             guarded_get(url, policy, timeout=timeout, max_redirects=_MAX_REDIRECTS, inner=transport) as response,
@@ -332,25 +347,21 @@ async def fetch_document(
             if response.status_code != 200:
                 raise FetchError("status", f"HTTP {response.status_code}")
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            filename = _filename_for(response.url, content_type)
+            filename = document_filename(response.url, content_type)
             if filename is None:
                 raise FetchError("type", content_type or "?")
-            # Asked for identity; a compressed body anyway is refused unread: unpacking it (httpx does so a whole
-            # network chunk at a time, once per layer) could take gigabytes before a byte is counted.
-            encoding = response.headers.get("content-encoding", "").strip()
-            if encoding.lower() not in ("", "identity"):
-                raise FetchError("failed", f"Content-Encoding: {encoding}")
-            declared = response.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError("too_big")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():  # identity: nothing to unpack
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError("too_big")
-                chunks.append(chunk)
-            return b"".join(chunks), filename
+            return await read_limited(response, max_bytes), filename
+
+
+@contextlib.contextmanager
+def fetch_errors() -> Iterator[None]:
+    """Turn what a guarded fetch raises into FetchError (one code per kind of failure)."""
+    try:
+        yield
+    except TooBig:
+        raise FetchError("too_big") from None
+    except Encoded as exc:
+        raise FetchError("failed", f"Content-Encoding: {exc}") from None
     except httpx.InvalidURL as exc:
         raise FetchError("failed", str(exc)) from None
     except BadScheme as exc:

@@ -131,6 +131,80 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def guarded_client(
+    policy: NetworkPolicy, *, timeout: float, inner: httpx.AsyncBaseTransport | None = None,
+    user_agent: str = "bulletin-bot",
+) -> httpx.AsyncClient:
+    """An httpx client whose every request goes through the guard (redirects are followed by follow(), not httpx).
+
+    trust_env=False: a proxy from the environment would connect for us and bypass the address check.
+    Accept-Encoding: identity: httpx unpacks a compressed body a whole network chunk at a time, layer after layer,
+    before the caller can count the bytes (see read_limited, which refuses encoded bodies).
+    """
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout), follow_redirects=False, transport=PinnedTransport(policy, inner),
+        trust_env=False, headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
+    )
+
+
+@contextlib.asynccontextmanager
+async def follow(
+    client: httpx.AsyncClient, url: str | httpx.URL, *, max_redirects: int = 5, headers: dict[str, str] | None = None,
+) -> AsyncIterator[httpx.Response]:
+    """GET URL with CLIENT (a guarded_client), following redirects to http/https only, at most MAX_REDIRECTS;
+    yields the final response, its body not yet read. HEADERS go with every hop."""
+    request_url = httpx.URL(url)
+    if request_url.scheme not in _SCHEMES:
+        raise BadScheme(request_url.scheme)
+    request = client.build_request("GET", request_url, headers=headers)
+    for _hop in range(max_redirects + 1):
+        response = await client.send(request, stream=True)
+        # has_redirect_location, not is_redirect: that is any 3xx, 304 Not Modified included.
+        if not response.has_redirect_location:
+            try:
+                yield response
+            finally:
+                await response.aclose()
+            return
+        following = response.next_request
+        await response.aclose()
+        if following is None:  # pragma: no cover - httpx sets it for every redirect with a Location
+            raise Unreachable(str(request.url.host))
+        if following.url.scheme not in _SCHEMES:
+            raise BadScheme(following.url.scheme)
+        if headers:
+            following.headers.update(headers)
+        request = following
+    raise TooManyRedirects(str(max_redirects))
+
+
+class TooBig(Exception):
+    """A body over the size limit (declared or counted)."""
+
+
+class Encoded(Exception):
+    """A compressed body although only identity was asked for."""
+
+
+async def read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+    """The body of RESPONSE, stopping as soon as it passes MAX_BYTES (TooBig); a compressed body is refused
+    unread (Encoded): unpacking it could take gigabytes before a byte is counted."""
+    encoding = response.headers.get("content-encoding", "").strip()
+    if encoding.lower() not in ("", "identity"):
+        raise Encoded(encoding)
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise TooBig(declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():  # identity: nothing to unpack
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooBig(str(size))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @contextlib.asynccontextmanager
 async def guarded_get(
     url: str | httpx.URL,
@@ -145,30 +219,8 @@ async def guarded_get(
     Raises BadScheme, Unreachable, TooManyRedirects, httpx.InvalidURL, or httpx errors (timeouts, protocol errors).
     INNER is the transport under the guard (tests); the guard itself always applies.
     """
-    request_url = httpx.URL(url)
-    if request_url.scheme not in _SCHEMES:
-        raise BadScheme(request_url.scheme)
-    # trust_env=False: a proxy from the environment would connect for us and bypass the address check.
-    # Accept-Encoding: identity: httpx unpacks a compressed body a whole network chunk at a time, layer after
-    # layer, before the caller can count the bytes (see jobs.desk.fetch_document, which refuses encoded bodies).
-    async with httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout), follow_redirects=False, transport=PinnedTransport(policy, inner),
-        trust_env=False, headers={"User-Agent": "bulletin-bot", "Accept-Encoding": "identity"},
-    ) as client:
-        request = client.build_request("GET", request_url)
-        for _hop in range(max_redirects + 1):
-            response = await client.send(request, stream=True)
-            if not response.is_redirect:
-                try:
-                    yield response
-                finally:
-                    await response.aclose()
-                return
-            following = response.next_request
-            await response.aclose()
-            if following is None:  # pragma: no cover - httpx sets it for every redirect status with a Location
-                raise Unreachable(str(request.url.host))
-            if following.url.scheme not in _SCHEMES:
-                raise BadScheme(following.url.scheme)
-            request = following
-        raise TooManyRedirects(str(max_redirects))
+    async with (
+        guarded_client(policy, timeout=timeout, inner=inner) as client,
+        follow(client, url, max_redirects=max_redirects) as response,
+    ):
+        yield response

@@ -24,6 +24,7 @@ from storage.publishing_repo import ApprovalRepository, CorrectionRepository, Ma
 from storage.push_repo import PushRepository
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import SubscriberRepository
+from storage.watch_repo import WatchRepository
 
 T = TypeVar("T")
 
@@ -78,6 +79,10 @@ class UnitOfWork:
     @cached_property
     def pushes(self) -> PushRepository:
         return PushRepository(self.session)
+
+    @cached_property
+    def watch(self) -> WatchRepository:
+        return WatchRepository(self.session)
 
     @cached_property
     def aliases(self) -> SeriesAliasRepository:

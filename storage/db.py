@@ -31,6 +31,7 @@ MODEL_MODULES = (
     "storage.publishing_models",
     "storage.receipts_models",
     "storage.publications",
+    "storage.watch_models",
 )
 
 

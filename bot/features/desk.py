@@ -38,6 +38,7 @@ from bot.common.chat import ISSUE_REF, send, user_lang
 from bot.common.chat import edit_message as _edit
 from bot.common.chat import say as _say
 from bot.common.context import Ctx
+from bot.common.drafts import DraftBoard, DraftOffer
 from bot.common.feature import AdminFeature, Extension, on_button
 from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
@@ -103,6 +104,8 @@ class PendingDraft:
     # No issue line was found: nothing is published until the admin types the number, or the date of a dated report
     # (a date read elsewhere in the document does not make a bulletin a dated report).
     needs_id: bool = False
+    # An extra line for the panel (escaped HTML), e.g. the website watch's "found on …".
+    note: str = ""
 
     def publishable(self) -> bool:
         """Whether the issue is identified (a number, or a date), so that the publish buttons are offered."""
@@ -220,6 +223,8 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
     if desk.config.publish.approval:
         lines.append(t(lang, "desk_approval_note"))
     lines.extend(_intake_lines(pending))
+    if pending.note:
+        lines.append(pending.note)
 
     def b(label: str, op: int) -> tuple[Button, ...]:
         return (Button(label, cb_routed(DRAFT_KIND, draft_id, op)),)
@@ -360,7 +365,6 @@ async def on_url(update: Update, context: Ctx) -> None:
 
 
 async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename: str, *, source: str) -> None:
-    desk = _desk(context)
     lang = user_lang(update)
     user = update.effective_user
     chat = update.effective_chat
@@ -376,18 +380,24 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
             return
         # Only the issue line is missing: the admin supplies the number or date in the preview (修改).
         issue, partial = exc.partial, True
+    await show_draft(context, DraftOffer(user.id, lang, issue, source, partial), chat_id=chat.id)
+
+
+async def show_draft(context: Ctx, offer: DraftOffer, *, chat_id: int | None = None) -> None:
+    """The preview and the panel of a parsed document, in CHAT_ID (default: the admin's private chat); installed
+    in the DraftBoard so that other features (the website watch) show documents exactly as uploads."""
+    desk = _desk(context)
+    chat_id = offer.admin_id if chat_id is None else chat_id
+    issue = offer.issue
     taken, check = await desk.units.run(lambda u: prepare_draft(u, issue))
     pending = PendingDraft(
-        Draft(taken.issue, source, user.id, parsed_masthead=issue.masthead), check, chat.id, lang, time.monotonic(),
-        remembered=taken.applied, needs_id=partial,
+        Draft(taken.issue, offer.source, offer.admin_id, parsed_masthead=issue.masthead), check, chat_id,
+        offer.lang, time.monotonic(), remembered=taken.applied, needs_id=offer.partial, note=offer.note,
     )
-    issue = taken.issue
     draft_id = desk.state.add_draft(pending)
-    shown = preview_of(issue, check, lang, False, desk.ack_button)
-    preview = await _say(update, context, shown.text, shown.keyboard)
-    pending.preview_id = preview.message_id
-    panel = panel_of(desk, draft_id, pending, _now())
-    pending.panel_id = (await _say(update, context, panel.text, panel.keyboard)).message_id
+    shown = preview_of(taken.issue, check, offer.lang, False, desk.ack_button)
+    pending.preview_id = (await send(context, chat_id, shown)).message_id
+    pending.panel_id = (await send(context, chat_id, panel_of(desk, draft_id, pending, _now()))).message_id
 
 
 # ---- the panel's buttons
@@ -739,6 +749,8 @@ def make_desk_extension(*, ack_button: bool) -> Callable[[Config, sessionmaker[S
 
 def _extension(desk: Desk) -> Extension:
     state = desk.state
+    board = DraftBoard()
+    board.install(show_draft)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     handlers: list[BaseHandler[Any, Any, Any]] = [
         MessageHandler(private & filters.Document.ALL, on_document),
@@ -748,4 +760,4 @@ def _extension(desk: Desk) -> Extension:
         on_button(draft_button, DRAFT_KIND),
         on_button(approval_button, APPROVAL_KIND),
     ]
-    return Extension(handlers=handlers, state=[desk])
+    return Extension(handlers=handlers, state=[desk, board])

@@ -50,7 +50,7 @@ _OTHER_BINARY = {
 
 
 def detect_format(data: bytes, filename: str) -> str:
-    """'text', 'docx', 'pdf' or 'html': by extension, falling back to the file's magic bytes."""
+    """'text', 'docx', 'pdf', 'html' or 'legacy' (.doc/.wps): by extension, falling back to the file's magic bytes."""
     extension = os.path.splitext(filename)[1].lower()
     sniffed = _sniff(data)
     by_name = _EXTENSIONS.get(extension)
@@ -62,9 +62,7 @@ def detect_format(data: bytes, filename: str) -> str:
     if sniffed is not None:
         return sniffed
     if extension in {".doc", ".wps"} or data.startswith(_OLE_MAGIC):
-        raise BulletinParseError(
-            "old Word (.doc/.wps) files are not supported; save the document as .docx", "unsupported"
-        )
+        return "legacy"  # old Word / WPS: converted with LibreOffice (bulletin/parser/legacy.py)
     for magic, what in _OTHER_BINARY.items():
         if data.startswith(magic):
             raise BulletinParseError(
@@ -90,11 +88,25 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def parse_document(data: bytes, filename: str, *, limits: ParseLimits = DEFAULT_LIMITS) -> Issue:
-    """Parse a bulletin from its bytes; the file name's extension chooses the format."""
+def parse_document(
+    data: bytes, filename: str, *, limits: ParseLimits = DEFAULT_LIMITS, convert: bool = False,
+    deadline: float | None = None,
+) -> Issue:
+    """Parse a bulletin from its bytes; the file name's extension chooses the format.
+
+    CONVERT: old Word / WPS documents are converted with LibreOffice (only the bounded parse does this, so that
+    the conversion runs under its limits; DEADLINE, a time.monotonic() value, bounds it); otherwise refused."""
     if not data or not data.strip(b" \t\r\n\x00"):
         raise BulletinParseError("the file is empty", "empty")
     kind = detect_format(data, filename)
+    if kind == "legacy":
+        if not convert:
+            raise BulletinParseError(
+                "old Word (.doc/.wps) files are not supported; save the document as .docx", "unsupported"
+            )
+        from bulletin.parser.legacy import to_docx
+
+        data, kind = to_docx(data, os.path.splitext(filename)[1].lower(), deadline=deadline), "docx"
     try:
         with captured_library_warnings() as reported:
             blocks = _read_blocks(kind, data, limits)

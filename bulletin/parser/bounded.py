@@ -16,6 +16,7 @@ Blocking: call it from a thread in async code (asyncio.to_thread).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -30,7 +31,7 @@ from typing import Any
 
 from bulletin.errors import BulletinParseError
 from bulletin.model import Issue
-from bulletin.parser import parse_document, read_document
+from bulletin.parser import detect_format, parse_document, read_document
 from bulletin.parser.limits import DEFAULT_LIMITS, ParseLimits, too_large, too_slow
 
 logger = logging.getLogger(__name__)
@@ -92,9 +93,17 @@ def run_bounded(data: bytes, filename: str, limits: ParseLimits = DEFAULT_LIMITS
         return _run(data, filename, limits)
 
 
+def _is_legacy(data: bytes, filename: str) -> bool:
+    try:
+        return detect_format(data, filename) == "legacy"
+    except BulletinParseError:
+        return False
+
+
 def _run(data: bytes, filename: str, limits: ParseLimits) -> BoundedResult:
     context = _forkserver()
     start = time.monotonic()
+    wall = limits.wall_seconds(_is_legacy(data, filename))
     ours, theirs = context.Pipe(duplex=True)
     child = context.Process(target=_child_main, args=(theirs, limits), name="bulletin-parse", daemon=True)
     child.start()
@@ -108,7 +117,7 @@ def _run(data: bytes, filename: str, limits: ParseLimits) -> BoundedResult:
             ours.send_bytes(filename.encode("utf-8", "surrogatepass"))
         except OSError:
             pass  # the child died before it read the document: its exit code says why
-        if ours.poll(max(0.0, start + limits.seconds - time.monotonic())):
+        if ours.poll(max(0.0, start + wall - time.monotonic())):
             try:
                 reply = ours.recv_bytes(_MAX_REPLY)
             except (EOFError, OSError):
@@ -125,7 +134,7 @@ def _run(data: bytes, filename: str, limits: ParseLimits) -> BoundedResult:
             child.join()
     seconds = time.monotonic() - start
     if timed_out:
-        return BoundedResult(None, too_slow(limits), seconds, _mb(peak_kb))
+        return BoundedResult(None, too_slow(dataclasses.replace(limits, seconds=wall)), seconds, _mb(peak_kb))
     if reply is None:
         return BoundedResult(None, _death(child.exitcode, limits), seconds, None)
     kind, payload, peak_kb, errors = pickle.loads(reply)
@@ -176,6 +185,7 @@ class _ErrorLog(logging.Handler):
 
 def _child_main(conn: Connection, limits: ParseLimits) -> None:
     """The child: limits first, then read the document from CONN, parse it, answer on CONN."""
+    started = time.monotonic()
     try:
         _limit_self(limits)
         errors = _ErrorLog()
@@ -184,7 +194,9 @@ def _child_main(conn: Connection, limits: ParseLimits) -> None:
         filename = conn.recv_bytes().decode("utf-8", "surrogatepass")
         answer: tuple[str, Any]
         try:
-            answer = ("ok", parse_document(data, filename, limits=limits))
+            # The parent kills us at the wall clock; a conversion must leave time for the parse after it.
+            deadline = started + limits.wall_seconds(True) - limits.seconds / 2
+            answer = ("ok", parse_document(data, filename, limits=limits, convert=True, deadline=deadline))
         except BulletinParseError as exc:
             answer = ("error", exc)
         except MemoryError:

@@ -138,7 +138,7 @@ class _Styles:
             style = style or self._default_paragraph
             self._cache[key] = (
                 _style_attr(style, lambda s: s.font.bold),
-                _style_attr(style, lambda s: s.paragraph_format.alignment),
+                _style_attr(style, lambda s: _alignment(s.paragraph_format)),
                 _style_attr(style, lambda s: s.font.size),
             )
         return self._cache[key]
@@ -158,7 +158,8 @@ def _paragraph_info(paragraph: Paragraph, styles: _Styles) -> tuple[str, bool, b
     visible = [r for r in runs if r.text.strip()]
     style_bold, style_alignment, style_size = styles.paragraph(paragraph._p.style)
     bold = bool(visible) and all(_run_bold(r, style_bold, styles) for r in visible)
-    alignment = paragraph.alignment if paragraph.alignment is not None else style_alignment
+    own = _alignment(paragraph)
+    alignment = own if own is not None else style_alignment
     centred = alignment in _CENTRED
     sizes = [r.font.size or style_size for r in visible]
     known = [s.pt for s in sizes if s is not None]
@@ -173,6 +174,15 @@ def _run_bold(run: Any, style_bold: bool | None, styles: _Styles) -> bool:
     if char_bold is not None:
         return bool(char_bold)
     return bool(style_bold)
+
+
+def _alignment(holder: Any) -> Any:
+    """HOLDER's alignment; None for values python-docx does not map, such as "start" and "end", which LibreOffice
+    writes (left or right: not centred either way)."""
+    try:
+        return holder.alignment
+    except ValueError:
+        return None
 
 
 def _style_attr(style: Any, get: Any) -> Any:

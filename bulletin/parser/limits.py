@@ -30,7 +30,8 @@ class ParseLimits:
     size after decompression (.docx members, PDF flate streams); max_ratio: decompressed/compressed size of one
     .docx member or PDF stream larger than 1 MB unpacked (documents compress 2-20x; bombs 1000x);
     max_file_mb: the size of a file read from disk (uploads have their own, smaller limit);
-    max_paragraphs: paragraphs of a .docx (a bulletin has hundreds).
+    max_paragraphs: paragraphs of a .docx (a bulletin has hundreds); convert_seconds: the extra wall clock of an
+    old Word / WPS document (bulletin/parser/legacy.py), converted inside the same child and memory limit.
     """
 
     seconds: float = 20.0
@@ -42,6 +43,13 @@ class ParseLimits:
     max_ratio: int = 200
     max_file_mb: int = 100
     max_paragraphs: int = 50_000
+    # Extra wall clock for an old Word / WPS document, which LibreOffice converts first: a second of its own CPU,
+    # but starting it takes 5-15 s of wall clock on a busy 2-core machine.
+    convert_seconds: float = 30.0
+
+    def wall_seconds(self, legacy: bool) -> float:
+        """The wall clock of one parse: `seconds`, plus `convert_seconds` for a document converted first."""
+        return self.seconds + (self.convert_seconds if legacy else 0.0)
 
     @property
     def max_unpacked_bytes(self) -> int:

@@ -11,8 +11,10 @@ registers, so a new admin route cannot be left out.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,6 +37,7 @@ from support.desk import (
     sample_bytes,
     subscribe,
 )
+from support.website import DOCX, OfficeSite, index_page, issue_document, serve
 from telegram.ext import CallbackQueryHandler
 
 from bot.app import build_application, default_extensions, running_polling
@@ -42,7 +45,7 @@ from bot.callbacks import Matches
 from bot.features import corrections, desk
 from bot.features.push import push_extension
 from bulletin.parser import parse_document
-from config import AccessConfig
+from config import AccessConfig, WatchConfig, WatchSourceConfig
 from jobs.push import PushSettings, publish, utcnow
 from storage.access_repo import AdminRepository
 from storage.archive import IssueRepository
@@ -65,6 +68,7 @@ ADMIN_ROUTES: list[tuple[str, int | None]] = [
     *(("x", op) for op in (corrections.OP_CORRECTION_CONFIRM, corrections.OP_CORRECTION_CANCEL,
                            corrections.OP_CORRECTION_APPROVE, corrections.OP_CORRECTION_REJECT)),
     # (above: a correction prompt, a correction awaiting approval)
+    ("w", None),  # cancel the push of an issue the website watch published
 ]
 # Tables an admin action can change; time-driven rows (leases, heartbeats) are not admin actions.
 TABLES = (
@@ -113,8 +117,16 @@ def _find(chat: ChatUser, kind: str) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def world(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[World]:
-    """Issue No. 58 pushed (one chat failed), and OLD holding a button of every admin route."""
+async def world(server: Any, factory: sessionmaker[Session], *, watch: bool = False) -> AsyncIterator[World]:
+    """Issue No. 58 pushed (one chat failed), and OLD holding a button of every admin route (the website watch's
+    cancel button only with WATCH: it takes a few seconds of polling)."""
+    with serve(OfficeSite()) as site:
+        async with _world(server, factory, site if watch else None) as w:
+            yield w
+
+
+@contextlib.asynccontextmanager
+async def _world(server: Any, factory: sessionmaker[Session], site: OfficeSite | None) -> AsyncIterator[World]:
     subscribe(factory, SUBSCRIBER, SECOND_SUBSCRIBER)
     server.add_user(APPLICANT, "申请人", language_code="zh-hans")
     with transaction(factory) as s:
@@ -124,6 +136,12 @@ async def world(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Wo
         desk_config(server, approval=True),
         access=AccessConfig(admins=(BOSS,), departments=("办公室", "综合科"), mode="approval"),
     )
+    if site is not None:  # a website in publish mode: the watch schedules what appears and offers a cancel button
+        site.put("/jb/", index_page([]))
+        config = dataclasses.replace(config, watch=WatchConfig(
+            check_every=dt.timedelta(seconds=1), per_host_interval=dt.timedelta(0),
+            sources=(WatchSourceConfig(url=site.url("/jb/"), every=dt.timedelta(seconds=1), mode="publish"),),
+        ))
     settings = PushSettings(poll_interval=0.1, progress_interval=60.0, private_interval=0.0, group_interval=0.0,
                             backoff_base=0.01, max_attempts=1, admins=(OLD,))
     app = build_application(config, session_factory=factory,
@@ -169,7 +187,15 @@ async def world(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Wo
         correction = _find(old, "x")
         for data in _data_of(correction, "x"):
             held["x", int(data.rsplit(":", 1)[1])] = (correction.message_id, data)
-        assert set(held) == set(ADMIN_ROUTES)
+        if site is not None:
+            assert await server.await_for(lambda: site.hits["/jb/"] >= 1, timeout=20)
+            await asyncio.sleep(1.5)  # the first poll's baseline is recorded
+            site.put("/jb/9.docx", issue_document(9, "docx"), DOCX)
+            site.put("/jb/", index_page([("/jb/9.docx", "第9期")]))
+            assert await server.await_for(lambda: any(_data_of(m, "w") for m in old.messages()), timeout=30)
+            notice = _find(old, "w")
+            held["w", None] = (notice.message_id, _data_of(notice, "w")[0])
+        assert set(held) == set(ADMIN_ROUTES) - (set() if site is not None else {("w", None)})
         yield World(server, factory, held)
 
 
@@ -206,7 +232,7 @@ async def test_admin_buttons_refuse_non_admins_and_removed_admins(
     route: tuple[str, int | None], who: str, factory: sessionmaker[Session]
 ) -> None:
     with desk_server() as server:
-        async with world(server, factory) as w:
+        async with world(server, factory, watch=route[0] == "w") as w:
             message_id, data = w.held[route]
             if who == "removed_admin":
                 with transaction(factory) as s:

@@ -293,7 +293,7 @@ async def test_the_bot_stops_every_timed_job_when_it_loses_leadership(
     try:
         await startup(app)  # what post_init does: the services start
         jobs = leader_jobs(app)
-        assert jobs.running and sorted(jobs.names) == ["push-poll", "reminders"]
+        assert jobs.running and sorted(jobs.names) == ["push-poll", "reminders", "watch"]
         publish_now(factory, 1)
         assert await server.await_for(lambda: len(server.messages(CHAT)) == 1, timeout=20)
 

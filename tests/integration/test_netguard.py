@@ -146,6 +146,16 @@ async def test_allowed_redirects_are_followed_to_the_document() -> None:
     assert [r.headers["Host"] for r in web.sent] == ["a.example", "b.example"]
 
 
+@pytest.mark.parametrize("status", [304, 300])
+async def test_a_3xx_without_a_location_is_an_answer_not_a_redirect(status: int) -> None:
+    # httpx's is_redirect is true for any 3xx: a 304 Not Modified was followed as a redirect and refused as
+    # "unreachable", so every conditional poll of the website watch failed.
+    dns = FakeDns({"bulletin.example": [[PUBLIC_IP]]})
+    web = FakeWeb({"/index.html": httpx.Response(status, headers={"ETag": '"v1"'})})
+    assert await _fetch("http://bulletin.example/index.html", NetworkPolicy(resolver=dns), web) == "status"
+    assert len(web.sent) == 1
+
+
 
 @pytest.fixture
 def tls_files(tmp_path: Path) -> tuple[Path, Path]:

@@ -241,6 +241,29 @@ def test_publications_section_is_read_and_checked() -> None:
             config_from_mapping({"publications": section}, env={})
 
 
+def test_watch_sources_are_tables_checked_key_by_key() -> None:
+    raw = {"watch": {"alert_after": 2, "sources": [
+        {"url": "https://www.example.gov.cn/jianbao/", "every": "15m", "mode": "publish", "match": r"/jb/\d+"},
+        {"url": "https://www.example.gov.cn/feed.xml", "kind": "feed"},
+    ]}}
+    cfg = config_from_mapping(raw, env={})
+    first, second = cfg.watch.sources
+    assert (first.every, first.mode, first.match) == (dt.timedelta(minutes=15), "publish", r"/jb/\d+")
+    assert (second.every, second.mode, second.kind) == (dt.timedelta(minutes=30), "preview", "feed")
+    bad = [
+        ({"url": "ftp://x.example/"}, "watch.sources[0].url: must be an http or https URL"),
+        ({"url": "https://x.example/", "mode": "auto"}, "watch.sources[0].mode: must be 'preview' or 'publish'"),
+        ({"url": "https://x.example/", "match": "("}, "watch.sources[0].match: not a regular expression"),
+        ({"url": "https://x.example/", "every": "30"}, "watch.sources[0].every: '30' has no unit"),
+        ({"url": "https://x.example/", "colour": "red"}, "watch.sources[0].colour: unknown key"),
+    ]
+    for source, message in bad:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            config_from_mapping({"watch": {"sources": [source]}}, env={})
+    with pytest.raises(ConfigError, match=re.escape("watch.alert_after: must be 1 or more")):
+        config_from_mapping({"watch": {"alert_after": 0}}, env={})
+
+
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
