@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "admins": ("bulletin_bot.cmd_access", "list, add or remove admins (besides [access] admins)"),
     "subscribers": ("bulletin_bot.cmd_access", "list subscribers, export them as CSV, or remove one"),
     "audit": ("bulletin_bot.cmd_access", "show the audit log of admin actions"),
+    "web": ("bulletin_bot.cmd_web", "serve the web reader (also the Telegram Mini App) over HTTP"),
     "sandbox": ("bulletin_bot.sandbox", "offline demo: a local Bot API server, the bot and a terminal chat"),
 }
 

@@ -115,6 +115,23 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    # The web reader (web/): `bulletin-bot web`, or inside `bulletin-bot run` when enabled.
+    enabled: bool = False
+    # false: every page needs a subscriber; true: issues that are not internal are served to anyone.
+    public: bool = False
+    # The reader's public https address: Mini App buttons, sign-in links and inline results point here.
+    base_url: str = ""
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    # How old a Mini App's initData (its auth_date) may be before it is refused as stale.
+    init_data_max_age: dt.timedelta = dt.timedelta(hours=24)
+    # Lifetime of a /web sign-in link, and of the browser session it opens.
+    signin_ttl: dt.timedelta = dt.timedelta(minutes=15)
+    session_ttl: dt.timedelta = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -127,6 +144,7 @@ class Config:
     push: PushConfig = field(default_factory=PushConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
@@ -232,8 +250,26 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("publish.url_timeout: must be greater than 0")
     if cfg.publish.url_max_mb <= 0:
         raise ConfigError("publish.url_max_mb: must be greater than 0")
+    _validate_web(cfg.web)
     if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
+
+
+def _validate_web(web: WebConfig) -> None:
+    if web.base_url:
+        parts = urlsplit(web.base_url)
+        # Telegram opens Mini Apps only over https; plain http is accepted for a loopback address (tests, a demo).
+        loopback = parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+        if not (parts.scheme == "https" and parts.hostname) and not loopback:
+            raise ConfigError(f"web.base_url: must be an https:// address (Telegram's rule for Mini Apps), got "
+                              f"{web.base_url!r}")
+        if parts.query or parts.fragment:
+            raise ConfigError("web.base_url: must have no query or fragment")
+    if not 0 < web.listen_port < 65536:
+        raise ConfigError("web.listen_port: must be between 1 and 65535")
+    for key in ("init_data_max_age", "signin_ttl", "session_ttl"):
+        if getattr(web, key) <= dt.timedelta(0):
+            raise ConfigError(f"web.{key}: must be greater than 0")
 
 
 def config_from_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:

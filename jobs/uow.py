@@ -18,6 +18,7 @@ from storage.access_repo import AdminRepository, AuditLog, InviteRepository, Req
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.publishing_repo import MarkRepository
+from storage.reader_repo import ReaderRepository, SignInRepository
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import SubscriberRepository
 
@@ -61,6 +62,14 @@ class UnitOfWork:
     @cached_property
     def marks(self) -> MarkRepository:
         return MarkRepository(self.session)
+
+    @cached_property
+    def reader(self) -> ReaderRepository:
+        return ReaderRepository(self.session)
+
+    @cached_property
+    def signins(self) -> SignInRepository:
+        return SignInRepository(self.session)
 
 
 class UnitsOfWork:

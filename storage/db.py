@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "storage.access_models",
     "storage.publishing_models",
     "storage.receipts_models",
+    "storage.web_models",
 )
 
 
