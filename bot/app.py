@@ -28,7 +28,7 @@ from telegram.ext import (
 from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
-from bot.features import access, corrections, desk, reading, receipts
+from bot.features import access, corrections, desk, reading, receipts, webapp
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
@@ -40,7 +40,7 @@ from storage.db import open_database
 log = logging.getLogger(__name__)
 
 COMMANDS: tuple[str, ...] = (
-    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search"
+    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search", "web"
 )
 
 
@@ -52,7 +52,7 @@ def default_extensions(config: Config) -> list[ExtensionFactory]:
     """
     return [
         desk.desk_extension, corrections.corrections_extension, access.access_extension, reading.extension,
-        receipts.receipts_extension,
+        receipts.receipts_extension, webapp.webapp_extension,
     ]
 
 

@@ -26,7 +26,7 @@ from bot.common.chat import (
     unknown_issue,
     user_lang,
 )
-from bot.common.context import Ctx
+from bot.common.context import Ctx, deps
 from bot.common.feature import Extension, on_button
 from bulletin.i18n import t
 from bulletin.render import (
@@ -74,9 +74,16 @@ def _issue_view(u: UnitOfWork, stored: StoredIssue | None) -> IssueView | None:
     return IssueView(stored, u.issues.previous_id(stored.id), is_internal(u.session, stored.id))
 
 
-def contents_of(view: IssueView, lang: str) -> Rendered:
-    """The contents message of a stored issue (with the internal mark when it has one)."""
-    rendered = render_contents(view.stored.id, view.stored.issue, lang=lang, previous_issue_id=view.previous_id)
+def reader_base(context: Ctx) -> str:
+    """[web] base_url: where the 阅读 buttons open the web reader ("" when it has no public address)."""
+    return deps(context).config.web.base_url
+
+
+def contents_of(view: IssueView, lang: str, reader: str = "") -> Rendered:
+    """The contents message of a stored issue (with the internal mark when it has one, and with READER the button
+    opening it in the web reader)."""
+    rendered = render_contents(view.stored.id, view.stored.issue, lang=lang, previous_issue_id=view.previous_id,
+                               reader=reader)
     return with_internal_mark(rendered, lang) if view.internal else rendered
 
 
@@ -128,7 +135,7 @@ async def latest(update: Update, context: Ctx) -> None:
     if view is None:
         await reply(update, context, t(lang, "no_issues"))
         return
-    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+    await reply_rendered(update, context, contents_of(view, lang, reader_base(context)), protect=view.internal)
 
 
 async def issue_command(update: Update, context: Ctx) -> None:
@@ -159,7 +166,7 @@ async def issue_command(update: Update, context: Ctx) -> None:
         assert day is not None
         await reply_rendered(update, context, issues_of_date(lang, day, view))
         return
-    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+    await reply_rendered(update, context, contents_of(view, lang, reader_base(context)), protect=view.internal)
 
 
 def issues_of_date(lang: str, day: dt.date, headers: list[IssueHeader]) -> Rendered:
@@ -184,7 +191,7 @@ async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
     if view is None:
         await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
         return False
-    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+    await reply_rendered(update, context, contents_of(view, lang, reader_base(context)), protect=view.internal)
     return True
 
 
@@ -231,7 +238,7 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
     if not opened.found:
         await reply(update, context, unknown_article(lang, stored, position))
         return False
-    parts = render_article(stored.id, stored.issue, position, lang=lang)
+    parts = render_article(stored.id, stored.issue, position, lang=lang, reader=reader_base(context))
     if opened.internal:
         parts = mark_parts(parts, lang)
     await send_all(context, chat.id, parts, protect=opened.internal)
@@ -396,7 +403,8 @@ async def contents_button(update: Update, context: Ctx, data: cb.Callback) -> No
         await expired(query, user_lang(update))
         return
     await query.answer()
-    await reply_rendered(update, context, contents_of(view, user_lang(update)), protect=view.internal)
+    rendered = contents_of(view, user_lang(update), reader_base(context))
+    await reply_rendered(update, context, rendered, protect=view.internal)
 
 
 async def issues_page_button(update: Update, context: Ctx, data: cb.Callback) -> None:
