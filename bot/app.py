@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
@@ -177,6 +177,14 @@ def running_polling(
     ), updater.stop)
 
 
+class WebhookServer(Protocol):
+    """What serves the webhook: bot/webhook.py's listener, or the web reader's server with the webhook route."""
+
+    async def start(self, listen: str, port: int) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 def running_webhook(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
@@ -185,17 +193,19 @@ def running_webhook(
     url_path: str,
     webhook_url: str,
     secret_token: str,
+    server: WebhookServer | None = None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     """Run APPLICATION behind a webhook inside the caller's event loop (`bulletin-bot run` and the tests).
 
     The listener is bot/webhook.py's, not PTB's Updater: it refuses a request without SECRET_TOKEN (required) from
-    its headers, before reading its body, and caps the body's size. It is bound before the webhook is set, so
+    its headers, before reading its body, and caps the body's size; or SERVER, the web reader's server with the
+    webhook as one of its routes (web/webhook.py, the same checks). It is bound before the webhook is set, so
     Telegram's first delivery finds it listening.
     """
-    listener = WebhookListener(application, url_path=url_path, secret_token=secret_token)
+    listener = server or WebhookListener(application, url_path=url_path, secret_token=secret_token)
 
     async def start() -> None:
-        listener.start(listen, port)
+        await listener.start(listen, port)
         try:
             await application.bot.set_webhook(
                 url=webhook_url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES

@@ -215,7 +215,7 @@ async def test_sign_in_links_and_sessions_work_across_two_processes(
 def test_configs_refuse_a_plain_http_base_url() -> None:
     from config import ConfigError, config_from_mapping
 
-    with pytest.raises(ConfigError, match="web.base_url: must be an https:// address"):
+    with pytest.raises(ConfigError, match=r"web\.base_url: must be an https:// address"):
         config_from_mapping({"web": {"base_url": "http://reader.example.org"}}, env={})
     assert config_from_mapping({"web": {"base_url": "http://127.0.0.1:8080"}}, env={}).web.base_url
     assert dataclasses.fields(WebConfig)
