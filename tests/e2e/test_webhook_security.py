@@ -213,6 +213,9 @@ def test_other_paths_and_malformed_updates_get_a_clear_status(server: Any, start
     get = httpx.get(bot.url, headers=secret, timeout=10)
     assert (other.status_code, not_json.status_code, wrong_type.status_code, get.status_code) == (404, 400, 415, 405)
     assert b"Traceback" not in not_json.content
+    if bot.listener == "reader":  # one port: the reader's pages beside the webhook (a private reader: sign in)
+        page = httpx.get(f"http://127.0.0.1:{bot.port}/", timeout=10)
+        assert page.status_code == 401 and 'data-notice="gate"' in page.text
 
 
 def test_huge_posts_without_the_secret_are_refused_from_their_headers_without_the_bot_growing(
