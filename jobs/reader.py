@@ -89,12 +89,14 @@ class IssueRead:
     previous_id: int | None
 
 
-def read_issue(u: UnitOfWork, issue_id: int) -> IssueRead | None:
-    """Issue ISSUE_ID with its mark, or None when there is none."""
+def read_issue(u: UnitOfWork, issue_id: int, *, previous: bool = True) -> IssueRead | None:
+    """Issue ISSUE_ID with its mark (and, with PREVIOUS, the next-older issue's id), or None when there is none."""
     stored = u.issues.get(issue_id)
     if stored is None:
         return None
-    return IssueRead(stored, u.marks.is_internal(issue_id), u.issues.previous_id(issue_id))
+    # The next-older issue costs a query of its own; an article page does not link to it.
+    previous_id = u.issues.previous_id(issue_id) if previous else None
+    return IssueRead(stored, u.marks.is_internal(issue_id), previous_id)
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ async def article(request: Request) -> Response:
     """One article: title, paragraphs, previous / next article and the contents."""
     issue_id, position = request.path_params["issue_id"], request.path_params["position"]
     try:
-        reader, lang, viewer, read = await _guarded(request, lambda u, v: uc.read_issue(u, issue_id))
+        reader, lang, viewer, read = await _guarded(request, lambda u, v: uc.read_issue(u, issue_id, previous=False))
     except _Refused as refused:
         return refused.response
     if read is None or not 1 <= position <= len(read.stored.issue.articles):
