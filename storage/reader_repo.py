@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.archive import _HEADER_COLUMNS, IssueHeader, _header_of
-from storage.models import IssueRow
+from storage.models import IssueRow, SubscriberRow
 from storage.publishing_models import IssueMark
 from storage.web_models import WebSignIn
 
@@ -56,6 +56,22 @@ class ReaderRepository:
     def count_of(self, masthead: str) -> int:
         """How many issues MASTHEAD has."""
         return self._session.scalar(select(func.count()).where(IssueRow.masthead == masthead)) or 0
+
+    def version(self, issue_id: int) -> tuple[dt.datetime, bool] | None:
+        """When issue ISSUE_ID was last stored and whether it is internal (one indexed read), None when there is no
+        such issue: what a cached copy of the issue is checked against."""
+        stmt = (
+            select(IssueRow.updated_at, IssueMark.internal)
+            .outerjoin(IssueMark, IssueMark.issue_id == IssueRow.id)
+            .where(IssueRow.id == issue_id)
+        )
+        row = self._session.execute(stmt).first()
+        return None if row is None else (row[0], bool(row[1]))
+
+    def is_active_subscriber(self, chat_id: int) -> bool:
+        """Whether CHAT_ID is subscribed now (one indexed read)."""
+        stmt = select(SubscriberRow.active).where(SubscriberRow.chat_id == chat_id)
+        return bool(self._session.scalar(stmt))
 
     def internal_ids(self, issue_ids: Iterable[int]) -> set[int]:
         """Those of ISSUE_IDS that are marked internal (内部资料)."""

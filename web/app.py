@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from config import Config
+from jobs.reader import IssueCache
 from jobs.uow import UnitsOfWork
 from web import pages
 from web.auth import session_key
@@ -25,7 +26,7 @@ def build_app(
 ) -> Starlette:
     """The reader as an ASGI app on SESSION_FACTORY's database; EXTRA_ROUTES (the bot's webhook) go first."""
     reader = Reader(config, UnitsOfWork(session_factory), environment(), static_files(),
-                    session_key(config.telegram.token))
+                    session_key(config.telegram.token), IssueCache())
     app = Starlette(routes=[*extra_routes, *pages.routes()],
                     exception_handlers={404: pages.not_found, 405: pages.not_found})
     app.state.reader = reader

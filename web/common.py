@@ -16,6 +16,7 @@ from starlette.responses import Response
 from bulletin.i18n import EN, lang_of, t
 from bulletin.render import date_text, issue_label
 from config import Config
+from jobs.reader import IssueCache
 from jobs.uow import UnitsOfWork
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +67,7 @@ class Reader:
     env: Environment
     static: dict[str, StaticFile]
     session_key: bytes
+    issues: IssueCache
 
     def static_url(self, stem: str) -> str:
         """The URL of static file STEM ("reader.css") under its hashed name."""

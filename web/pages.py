@@ -132,8 +132,9 @@ async def issues(request: Request) -> Response:
 async def issue(request: Request) -> Response:
     """An issue: its head as printed and its 要目, each entry a link to the article."""
     issue_id = request.path_params["issue_id"]
+    cache = reader_of(request).issues
     try:
-        reader, lang, viewer, read = await _guarded(request, lambda u, v: uc.read_issue(u, issue_id))
+        reader, lang, viewer, read = await _guarded(request, lambda u, v: uc.read_issue(u, issue_id, cache=cache))
     except _Refused as refused:
         return refused.response
     if read is None:
@@ -146,8 +147,10 @@ async def issue(request: Request) -> Response:
 async def article(request: Request) -> Response:
     """One article: title, paragraphs, previous / next article and the contents."""
     issue_id, position = request.path_params["issue_id"], request.path_params["position"]
+    cache = reader_of(request).issues
     try:
-        reader, lang, viewer, read = await _guarded(request, lambda u, v: uc.read_issue(u, issue_id, previous=False))
+        reader, lang, viewer, read = await _guarded(
+            request, lambda u, v: uc.read_issue(u, issue_id, previous=False, cache=cache))
     except _Refused as refused:
         return refused.response
     if read is None or not 1 <= position <= len(read.stored.issue.articles):

@@ -219,3 +219,24 @@ def test_configs_refuse_a_plain_http_base_url() -> None:
         config_from_mapping({"web": {"base_url": "http://reader.example.org"}}, env={})
     assert config_from_mapping({"web": {"base_url": "http://127.0.0.1:8080"}}, env={}).web.base_url
     assert dataclasses.fields(WebConfig)
+
+
+async def test_a_replaced_issue_is_shown_anew_although_the_reader_had_read_it(
+    public: httpx.AsyncClient, ids: dict[str, int], factory: sessionmaker[Session]
+) -> None:
+    """The reader keeps recently read issues, but checks each against the database's version on every page: another
+    process (or `import --replace`) replacing the issue shows at once."""
+    from support.issues import make_issue
+
+    from storage.archive import IssueRepository
+    from storage.db import transaction
+
+    before = await public.get(f"/i/{ids['pub3']}/1")
+    assert "第3期：景区安全检查全面启动" in before.text
+    with transaction(factory) as session:
+        corrected = make_issue(3, masthead=PUBLIC_MASTHEAD, articles=[("更正后的标题", ["更正后的正文。"])])
+        stored, _ = IssueRepository(session).add(corrected, replace=True)
+    assert stored.id == ids["pub3"]
+    after = await public.get(f"/i/{ids['pub3']}/1")
+    assert "更正后的标题" in after.text and "第3期：景区安全检查全面启动" not in after.text
+    assert (await public.get(f"/i/{ids['pub3']}/2")).status_code == 404
