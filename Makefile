@@ -15,9 +15,8 @@ $(STAMP): pyproject.toml
 sandbox: $(STAMP)
 	$(BIN)/bulletin-bot sandbox
 
-# The chat text: texts left in bulletin/i18n.py's dict -> both .po files, .po -> .mo, then what is incomplete.
+# The chat text: .po -> .mo, then what is incomplete.
 i18n: $(STAMP)
-	$(BIN)/python tools/i18n_to_po.py
 	$(BIN)/pybabel compile --domain bulletin --directory bulletin/locale --statistics
 	$(BIN)/python -c "import sys; from bulletin.i18n import catalog_problems as p; print(*p(), sep='\n'); sys.exit(bool(p()))"
 

@@ -152,18 +152,9 @@ def _loaded() -> Catalogs:
     with _lock:
         if _catalogs is None:
             catalogs = Catalogs()
-            # Strings still in a dict after a merge (see tools/i18n_to_po.py) are served, and fail the test.
-            for key, entry in _leftover().items():
-                for lang, value in entry.items():
-                    catalogs.text.setdefault(lang, {}).setdefault(key, value)
             _TEXT.update(catalogs.text)
             _catalogs = catalogs
         return _catalogs
-
-
-def _leftover() -> dict[str, dict[str, str]]:
-    strings = globals().get("_STRINGS")
-    return strings if isinstance(strings, dict) else {}
 
 
 def t(lang: str, key: str, **kw: Any) -> str:
@@ -186,7 +177,7 @@ def month_name(month: int) -> str:
 
 def keys() -> frozenset[str]:
     """Every string key (for tests that check both languages are complete)."""
-    return _loaded().keys() | frozenset(_leftover())
+    return _loaded().keys()
 
 
 def _placeholders(template: str) -> set[str]:
@@ -195,13 +186,12 @@ def _placeholders(template: str) -> set[str]:
 
 def catalog_problems(directory: Path = LOCALE_DIR) -> list[str]:
     """Why the .po catalogs under DIRECTORY are not complete (empty when they are): a key missing in a language,
-    placeholders that differ from the Chinese, a bad plural count, markup, or strings left in a Python dict."""
+    placeholders that differ from the Chinese, a bad plural count, markup, or a key written twice."""
     try:
         catalogs = Catalogs(directory, use_mo=False)
     except Exception as e:  # a .po that does not parse is a problem to report, like a missing key
         return [f"the catalogs do not load: {e!r}"]
-    problems = [f"{key}: still in the _STRINGS dict of bulletin/i18n.py; run tools/i18n_to_po.py"
-                for key in sorted(_leftover())]
+    problems: list[str] = []
     for locale in LOCALES.values():
         po = (directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po").read_text(encoding="utf-8")
         ids = Counter(line for line in po.splitlines() if line.startswith('msgid "') and line != 'msgid ""')

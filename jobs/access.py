@@ -76,7 +76,7 @@ def refusal_before_subscribing(
     current = uow.subscribers.get(chat_id)
     if current is not None and current.active:
         return None
-    if user_id is not None and uow.admins.is_admin(user_id, rules.admins):
+    if _bot_admin(uow, user_id, rules):
         return None
     if code is None:
         return "access_invite_required"
@@ -84,15 +84,26 @@ def refusal_before_subscribing(
     return None if status is InviteStatus.VALID else invite_refusal(status)
 
 
-def admit(uow: UnitOfWork, applicant: Applicant, department: str, rules: AccessRules, code: str | None) -> Admission:
+def _bot_admin(uow: UnitOfWork, user_id: int | None, rules: AccessRules) -> bool:
+    return user_id is not None and uow.admins.is_admin(user_id, rules.admins)
+
+
+def admit(
+    uow: UnitOfWork, applicant: Applicant, department: str, rules: AccessRules, code: str | None, *,
+    group_admin: bool = True,
+) -> Admission:
     """Subscribe APPLICANT with DEPARTMENT as the rules allow, or change an active subscriber's department.
 
     Admins, "open" mode and a valid invite code (used in this same unit of work) subscribe at once; "invite" without
-    a valid code is refused; "approval" records a request for the admins (announced by the caller).
+    a valid code is refused; "approval" records a request for the admins (announced by the caller). An active
+    group's department is changed only by the group's admins (GROUP_ADMIN: what Telegram said, asked before this
+    unit of work; always True in a private chat) or the bot's admins ("group_admins_only" otherwise).
     """
     repo = uow.subscribers
     current = repo.get(applicant.chat_id)
     if current is not None and current.active:
+        if not group_admin and not _bot_admin(uow, applicant.user_id, rules):
+            return Admission("group_admins_only")
         repo.set_department(applicant.chat_id, department)
         return Admission("department_changed")
 
@@ -100,7 +111,7 @@ def admit(uow: UnitOfWork, applicant: Applicant, department: str, rules: AccessR
         _with_applicant(repo.subscribe, applicant, department)
         return Admission("subscribed")
 
-    if rules.mode == "open" or (applicant.user_id is not None and uow.admins.is_admin(applicant.user_id, rules.admins)):
+    if rules.mode == "open" or _bot_admin(uow, applicant.user_id, rules):
         return add()
     if code is not None:
         status = uow.invites.use(code)
@@ -114,6 +125,14 @@ def admit(uow: UnitOfWork, applicant: Applicant, department: str, rules: AccessR
     if not created:
         return Admission("access_request_pending")
     return Admission("access_request_sent", request, tuple(uow.admins.all(rules.admins)))
+
+
+def leave(uow: UnitOfWork, chat_id: int, user_id: int | None, rules: AccessRules, *, group_admin: bool = True) -> str:
+    """End CHAT_ID's subscription; the i18n key of the answer. A group's only by its admins (GROUP_ADMIN, asked of
+    Telegram before this unit of work) or the bot's ("group_admins_only" otherwise, even when it is not subscribed)."""
+    if not group_admin and not _bot_admin(uow, user_id, rules):
+        return "group_admins_only"
+    return "unsubscribed" if uow.subscribers.unsubscribe(chat_id) else "not_subscribed"
 
 
 def check_invite(uow: UnitOfWork, chat_id: int, code: str) -> tuple[InviteStatus, Subscriber | None]:

@@ -7,28 +7,25 @@ bot/common/outbox.py (TelegramCorrector) implements it with python-telegram-bot 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.i18n import t
 from bulletin.render import Rendered, bold, esc, issue_label, render_contents
-from jobs.marks import is_internal, with_internal_mark
+from jobs.marks import with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, RetryAfter, SendError
 from jobs.push_limits import RateLimiter
-from storage.access_repo import AuditLog
-from storage.archive import IssueRepository, StoredIssue
-from storage.db import transaction
+from jobs.uow import UnitOfWork, UnitsOfWork
+from storage.archive import StoredIssue
 from storage.publishing_models import CorrectionAction, ResultState
-from storage.publishing_repo import CorrectionRepository, ReachedChat
+from storage.publishing_repo import ReachedChat
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 _MAX_RETRY_AFTER = 5
 
@@ -53,14 +50,34 @@ class CorrectionPlan:
     chats: list[ReachedChat]
 
 
-def plan(session: Session, issue_id: int) -> CorrectionPlan | None:
+def plan(uow: UnitOfWork, issue_id: int) -> CorrectionPlan | None:
     """The chats ISSUE_ID reached (None if the issue does not exist)."""
-    repo = IssueRepository(session)
-    stored = repo.get(issue_id)
+    stored = uow.issues.get(issue_id)
     if stored is None:
         return None
-    reached = CorrectionRepository(session).reached(issue_id)
-    return CorrectionPlan(stored, repo.previous_id(issue_id), is_internal(session, issue_id), reached)
+    reached = uow.corrections.reached(issue_id)
+    return CorrectionPlan(stored, uow.issues.previous_id(issue_id), uow.marks.is_internal(issue_id), reached)
+
+
+def plan_for(uow: UnitOfWork, ref: str) -> CorrectionPlan | None:
+    """The plan for the stored issue REF names (None when there is none)."""
+    stored = uow.issues.resolve(ref)
+    return None if stored is None else plan(uow, stored.id)
+
+
+def propose(
+    uow: UnitOfWork, issue_id: int, action: CorrectionAction, *, by: int, text: str | None
+) -> CorrectionPlan | None:
+    """Audit a correction submitted for a second admin's approval (nothing is sent before one approves); its plan,
+    or None when the issue is gone."""
+    p = plan(uow, issue_id)
+    if p is None:
+        return None
+    uow.audit.record(
+        actor_id=by, action=f"correct_{action.value}_propose", issue_id=issue_id,
+        detail=f"to {len(p.chats)} chats" + (f": {text}" if text else ""),
+    )
+    return p
 
 
 @dataclass(frozen=True)
@@ -94,12 +111,14 @@ async def run_correction(
     ACTOR_ID proposed it; APPROVED_BY is the second admin who approved it ([publish] approval), if any.
     """
 
-    def start(session: Session) -> tuple[CorrectionPlan, int] | None:
-        p = plan(session, issue_id)
+    units = UnitsOfWork(factory)
+
+    def start(uow: UnitOfWork) -> tuple[CorrectionPlan, int] | None:
+        p = plan(uow, issue_id)
         if p is None:
             return None
-        cid = CorrectionRepository(session).create(issue_id, action, text=text, by=actor_id, now=clock())
-        AuditLog(session).record(
+        cid = uow.corrections.create(issue_id, action, text=text, by=actor_id, now=clock())
+        uow.audit.record(
             actor_id=actor_id, action=f"correct_{action.value}", issue_id=issue_id,
             detail=f"correction #{cid} to {len(p.chats)} chats"
             + (f", approved by {approved_by}" if approved_by is not None else "")
@@ -107,7 +126,7 @@ async def run_correction(
         )
         return p, cid
 
-    started = await _db(factory, start)
+    started = await units.run(start)
     if started is None:
         return None
     p, correction_id = started
@@ -127,8 +146,8 @@ async def run_correction(
 
     pending: list[tuple[int, int, ResultState, str | None]] = []
 
-    def flush(session: Session) -> None:
-        CorrectionRepository(session).record(correction_id, pending, clock())
+    def flush(uow: UnitOfWork) -> None:
+        uow.corrections.record(correction_id, pending, clock())
         pending.clear()
 
     for chat in p.chats:
@@ -136,18 +155,18 @@ async def run_correction(
         pending.append((chat.chat_id, chat.message_id, state, reason))
         # Outcomes are written as they accumulate, so a crash loses at most one batch of them.
         if len(pending) >= 200:
-            await _db(factory, flush)
+            await units.run(flush)
 
-    def finish(session: Session) -> dict[str, int]:
-        flush(session)
-        repo = CorrectionRepository(session)
+    def finish(uow: UnitOfWork) -> dict[str, int]:
+        flush(uow)
+        repo = uow.corrections
         repo.finish(correction_id, clock())
         counts = {s.value: 0 for s in ResultState}
         for r in repo.results(correction_id):
             counts[r.state] += 1
         return counts
 
-    counts = await _db(factory, finish)
+    counts = await units.run(finish)
     log.info("correction #%s (%s) of issue %s: %s", correction_id, action.value, issue_id, counts)
     return CorrectionReport(correction_id, counts)
 
@@ -169,21 +188,11 @@ def check_approver(proposer_id: int, approver_id: int) -> None:
         raise ApprovalRefused("self_approve_correction")
 
 
-def record_proposal(
-    session: Session, issue_id: int, action: CorrectionAction, *, by: int, text: str | None, chats: int
-) -> None:
-    """Audit a correction submitted for approval (nothing is sent before a second admin approves)."""
-    AuditLog(session).record(
-        actor_id=by, action=f"correct_{action.value}_propose", issue_id=issue_id,
-        detail=f"to {chats} chats" + (f": {text}" if text else ""),
-    )
-
-
-def record_decision(session: Session, issue_id: int, action: CorrectionAction, *, by: int, proposer_id: int) -> str:
+def record_decision(uow: UnitOfWork, issue_id: int, action: CorrectionAction, *, by: int, proposer_id: int) -> str:
     """Audit a proposed correction that was turned down: withdrawn by its proposer or rejected by another admin;
     returns which ("withdrawn" | "rejected")."""
     outcome = "withdrawn" if by == proposer_id else "rejected"
-    AuditLog(session).record(
+    uow.audit.record(
         actor_id=by, action=f"correct_{action.value}_{outcome}", issue_id=issue_id, detail=f"proposed by {proposer_id}"
     )
     return outcome
@@ -212,11 +221,3 @@ async def _one(
         finally:
             limiter.done(ticket)
     return ResultState.FAILED, "flood control: gave up after repeated 429"
-
-
-async def _db(factory: sessionmaker[Session], fn: Callable[[Session], T]) -> T:
-    def run() -> T:
-        with transaction(factory) as session:
-            return fn(session)
-
-    return await asyncio.to_thread(run)

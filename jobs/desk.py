@@ -1,8 +1,8 @@
 """Publishing from chat (the office's desk): check an upload against the archive, then store and schedule it on
 confirmation, directly or after a second admin's approval. No telegram here: bot/features/desk.py calls these.
 
-Every function takes the caller's Session (one transaction: the upload is stored, marked, scheduled and audited
-together, or not at all) and an aware `now`.
+Every function takes the caller's unit of work (jobs/uow.py: one transaction, so the upload is stored, marked,
+scheduled and audited together, or not at all) and an aware `now`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy.orm import Session
 
 from bulletin.corrections import identifiable
 from bulletin.model import Issue
@@ -32,13 +31,11 @@ from jobs.schedule import (
     parse_at,
     parse_clock,
 )
-from storage.access_repo import AuditLog
-from storage.archive import ImportOutcome, IssueRepository, StoredIssue, canonical
+from jobs.uow import UnitOfWork
+from storage.archive import ImportOutcome, StoredIssue, canonical
 from storage.publishing_models import ApprovalState
-from storage.publishing_repo import ApprovalInfo, ApprovalRepository, MarkRepository
+from storage.publishing_repo import ApprovalInfo
 from storage.push_models import PushKind, PushState
-from storage.push_repo import PushRepository
-from storage.subscribers import SubscriberRepository
 
 TOMORROW_TIME = dt.time(9, 0)
 _CLOCK_ONLY = re.compile(r"\d{1,2}[:：]\d{2}")
@@ -76,30 +73,30 @@ class DraftCheck:
     pushed: bool  # the stored issue was already pushed
 
 
-def check_draft(session: Session, issue: Issue) -> DraftCheck:
+def check_draft(uow: UnitOfWork, issue: Issue) -> DraftCheck:
     """Compare ISSUE with the archive (read only)."""
-    repo = IssueRepository(session)
+    repo = uow.issues
     stored = repo.find_same(issue)
-    subscribers = SubscriberRepository(session).count_active()
+    subscribers = uow.subscribers.count_active()
     if stored is None:
         latest = repo.latest()
         return DraftCheck(Existing.NEW, None, latest.id if latest else None, subscribers, False)
     same = stored.issue == canonical(issue)
     return DraftCheck(
         Existing.SAME if same else Existing.DIFFERENT, stored.id, repo.previous_id(stored.id), subscribers,
-        _pushed(session, stored.id) is not None,
+        _pushed(uow, stored.id) is not None,
     )
 
 
-def prepare_draft(session: Session, issue: Issue) -> tuple[Taken, DraftCheck]:
+def prepare_draft(uow: UnitOfWork, issue: Issue) -> tuple[Taken, DraftCheck]:
     """An upload with its series' remembered corrections applied, and what the archive says about it (read only)."""
-    taken = apply_remembered(session, issue)
-    return taken, check_draft(session, taken.issue)
+    taken = apply_remembered(uow.session, issue)
+    return taken, check_draft(uow, taken.issue)
 
 
-def _pushed(session: Session, issue_id: int) -> str | None:
+def _pushed(uow: UnitOfWork, issue_id: int) -> str | None:
     """'done' or 'running' when a publication push of ISSUE_ID went out or is going out, else None."""
-    for push in PushRepository(session).for_issue(issue_id):
+    for push in uow.pushes.for_issue(issue_id):
         if push.kind == PushKind.PUBLISH.value and push.state in (PushState.DONE.value, PushState.RUNNING.value):
             return push.state
     return None
@@ -124,7 +121,7 @@ class Committed:
 
 
 def commit_draft(
-    session: Session, draft: Draft, *, at: dt.datetime | None, now: dt.datetime, actor_id: int,
+    uow: UnitOfWork, draft: Draft, *, at: dt.datetime | None, now: dt.datetime, actor_id: int,
     approved_by: int | None = None,
 ) -> Committed:
     """Store DRAFT's issue, set its handling mark and schedule its push at AT (None: now); audited.
@@ -136,9 +133,9 @@ def commit_draft(
     """
     if not identifiable(draft.issue):
         raise DeskError("unidentified")
-    repo = IssueRepository(session)
+    repo = uow.issues
     existing = repo.find_same(draft.issue)
-    pushed = _pushed(session, existing.id) if existing is not None else None
+    pushed = _pushed(uow, existing.id) if existing is not None else None
     if pushed == PushState.RUNNING.value:
         raise DeskError("push_running")
     if pushed == PushState.DONE.value and not draft.replace:
@@ -146,12 +143,12 @@ def commit_draft(
     stored, outcome = repo.add(draft.issue, replace=draft.replace)
     if outcome is ImportOutcome.CONFLICT:
         raise DeskError("conflict")
-    MarkRepository(session).set_internal(stored.id, draft.internal, by=actor_id, now=now)
+    uow.marks.set_internal(stored.id, draft.internal, by=actor_id, now=now)
     when: dt.datetime | None = None
     if pushed is None:
         when = now if at is None or at <= now else at
         try:
-            publish(session, stored.id, when, now)
+            publish(uow.session, stored.id, when, now)
         except PublishError:
             raise DeskError("already_pushed") from None
     detail = f"{outcome.value}; source {draft.source}; " + (
@@ -161,24 +158,24 @@ def commit_draft(
         detail += "; internal"
     if draft.corrections:
         detail += "; " + corrections_detail(draft.corrections)
-        remember(session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
+        remember(uow.session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
     if approved_by is not None:
         detail += f"; uploaded by {draft.uploader_id}, approved by {approved_by}"
-    AuditLog(session).record(actor_id=actor_id, action="publish", issue_id=stored.id, detail=detail[:1000])
+    uow.audit.record(actor_id=actor_id, action="publish", issue_id=stored.id, detail=detail[:1000])
     return Committed(stored, outcome, when, now=when is not None and when <= now)
 
 
 def submit_for_approval(
-    session: Session, draft: Draft, *, at: dt.datetime | None, now: dt.datetime
+    uow: UnitOfWork, draft: Draft, *, at: dt.datetime | None, now: dt.datetime
 ) -> ApprovalInfo:
     """Keep a confirmed upload until a second admin approves it; audited. Nothing enters the archive."""
     if not identifiable(draft.issue):
         raise DeskError("unidentified")
-    approval = ApprovalRepository(session).create(
+    approval = uow.approvals.create(
         uploader_id=draft.uploader_id, source=draft.source, issue=draft.issue, replace=draft.replace,
         internal=draft.internal, scheduled_at=at, now=now,
     )
-    AuditLog(session).record(
+    uow.audit.record(
         actor_id=draft.uploader_id, action="publish_submit",
         detail=(
             f"approval #{approval.id}: {draft.issue.masthead} {issue_label(draft.issue, 'zh')}; source {draft.source}"
@@ -186,19 +183,19 @@ def submit_for_approval(
         )[:1000],
     )
     if draft.corrections:
-        remember(session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
+        remember(uow.session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
     return approval
 
 
 def approve(
-    session: Session, approval_id: int, *, approver_id: int, now: dt.datetime
+    uow: UnitOfWork, approval_id: int, *, approver_id: int, now: dt.datetime
 ) -> tuple[ApprovalInfo, Committed]:
     """Approve a pending upload: store and schedule it, audited.
 
     DeskError codes: expired, already_decided, self_approve (see record_refusal), and those of commit_draft. The
     caller lets the error leave its transaction, so nothing of a failed approval is written.
     """
-    approvals = ApprovalRepository(session)
+    approvals = uow.approvals
     info = approvals.get(approval_id)
     if info is None:
         raise DeskError("expired")
@@ -208,29 +205,39 @@ def approve(
         raise DeskError("self_approve")
     draft = Draft(info.issue, info.source, info.uploader_id, info.internal, info.replace)
     committed = commit_draft(
-        session, draft, at=info.scheduled_at, now=now, actor_id=approver_id, approved_by=approver_id
+        uow, draft, at=info.scheduled_at, now=now, actor_id=approver_id, approved_by=approver_id
     )
     if not approvals.decide(approval_id, ApprovalState.APPROVED, by=approver_id, now=now, issue_id=committed.stored.id):
         raise DeskError("already_decided")
     return info, committed
 
 
-def record_refusal(session: Session, actor_id: int, what: str) -> None:
+def record_refusal(uow: UnitOfWork, actor_id: int, what: str) -> None:
     """Audit a refused desk action (e.g. an admin approving their own upload), in a transaction of its own."""
-    AuditLog(session).record(actor_id=actor_id, action="refused", detail=what[:1000])
+    uow.audit.record(actor_id=actor_id, action="refused", detail=what[:1000])
 
 
-def reject(session: Session, approval_id: int, *, by: int, now: dt.datetime) -> tuple[ApprovalInfo, ApprovalState]:
+def reject(uow: UnitOfWork, approval_id: int, *, by: int, now: dt.datetime) -> tuple[ApprovalInfo, ApprovalState]:
     """Reject a pending upload (withdraw it, when BY is the uploader); audited."""
-    approvals = ApprovalRepository(session)
+    approvals = uow.approvals
     info = approvals.get(approval_id)
     if info is None:
         raise DeskError("expired")
     state = ApprovalState.WITHDRAWN if by == info.uploader_id else ApprovalState.REJECTED
     if not approvals.decide(approval_id, state, by=by, now=now):
         raise DeskError("already_decided")
-    AuditLog(session).record(actor_id=by, action=f"publish_{state.value}", detail=f"approval #{approval_id}")
+    uow.audit.record(actor_id=by, action=f"publish_{state.value}", detail=f"approval #{approval_id}")
     return info, state
+
+
+def mark_internal(uow: UnitOfWork, ref: str, internal: bool, *, by: int, now: dt.datetime) -> StoredIssue | None:
+    """Set or clear the 内部资料 mark of the issue REF names (None when there is none); audited."""
+    stored = uow.issues.resolve(ref)
+    if stored is None:
+        return None
+    uow.marks.set_internal(stored.id, internal, by=by, now=now)
+    uow.audit.record(actor_id=by, action="mark_internal" if internal else "unmark_internal", issue_id=stored.id)
+    return stored
 
 
 # ---- when to publish

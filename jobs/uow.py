@@ -15,9 +15,11 @@ from typing import TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.access_repo import AdminRepository, AuditLog, InviteRepository, RequestRepository
+from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository
 from storage.db import transaction
-from storage.publishing_repo import MarkRepository
+from storage.publishing_repo import ApprovalRepository, CorrectionRepository, MarkRepository
+from storage.push_repo import PushRepository
 from storage.reader_repo import ReaderRepository, SignInRepository
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import SubscriberRepository
@@ -70,6 +72,22 @@ class UnitOfWork:
     @cached_property
     def signins(self) -> SignInRepository:
         return SignInRepository(self.session)
+
+    @cached_property
+    def approvals(self) -> ApprovalRepository:
+        return ApprovalRepository(self.session)
+
+    @cached_property
+    def corrections(self) -> CorrectionRepository:
+        return CorrectionRepository(self.session)
+
+    @cached_property
+    def pushes(self) -> PushRepository:
+        return PushRepository(self.session)
+
+    @cached_property
+    def aliases(self) -> SeriesAliasRepository:
+        return SeriesAliasRepository(self.session)
 
 
 class UnitsOfWork:

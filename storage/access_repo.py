@@ -8,12 +8,14 @@ import enum
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Unpack
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.access_models import AdminRow, AuditRow, InviteRow, RequestState, SubscriptionRequestRow
 from storage.models import SubscriberRow
+from storage.rows import Contact, fill, record
 from storage.types import utcnow
 
 __all__ = [
@@ -180,7 +182,7 @@ class Invite:
 
 
 def _to_invite(row: InviteRow) -> Invite:
-    return Invite(row.id, row.code, row.created_by, row.created_at, row.expires_at, row.max_uses, row.uses, row.revoked)
+    return record(Invite, row)
 
 
 def _status(row: InviteRow | None, now: dt.datetime) -> InviteStatus:
@@ -280,18 +282,7 @@ class SubscriptionRequest:
 
 
 def _to_request(row: SubscriptionRequestRow) -> SubscriptionRequest:
-    return SubscriptionRequest(
-        row.id,
-        row.chat_id,
-        row.chat_type,
-        row.user_id,
-        row.display_name,
-        row.language_code,
-        row.department,
-        RequestState(row.state),
-        row.created_at,
-        row.decided_by,
-    )
+    return record(SubscriptionRequest, row, state=RequestState(row.state))
 
 
 class RequestRepository:
@@ -311,27 +302,14 @@ class RequestRepository:
         )
         return self._session.scalar(stmt.order_by(SubscriptionRequestRow.id.desc()))
 
-    def create(
-        self,
-        chat_id: int,
-        *,
-        chat_type: str,
-        user_id: int | None,
-        display_name: str,
-        language_code: str | None,
-        department: str,
-    ) -> tuple[SubscriptionRequest, bool]:
+    def create(self, chat_id: int, **contact: Unpack[Contact]) -> tuple[SubscriptionRequest, bool]:
         """A pending request for CHAT_ID; an existing pending one is updated instead. True when it is new."""
         row = self._pending_row(chat_id)
         created = row is None
         if row is None:
             row = SubscriptionRequestRow(chat_id=chat_id, state=RequestState.PENDING.value, created_at=utcnow())
             self._session.add(row)
-        row.chat_type = chat_type
-        row.user_id = user_id
-        row.display_name = display_name
-        row.language_code = language_code
-        row.department = department
+        fill(row, contact)
         self._session.flush()
         return _to_request(row), created
 

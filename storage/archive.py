@@ -121,7 +121,9 @@ def ref_date(ref: str) -> dt.date | None:
         return None
 
 
-def _to_issue(row: IssueRow) -> Issue:
+def _issue_of(row: Any, **contents: Any) -> Issue:
+    """An Issue with the identity fields of ROW (an IssueRow, or a row of _HEADER_COLUMNS) and CONTENTS (toc,
+    articles, footer, ...; none: a header, enough for a label)."""
     return Issue(
         masthead=row.masthead,
         year=row.year,
@@ -129,11 +131,18 @@ def _to_issue(row: IssueRow) -> Issue:
         total_number=row.total_number,
         publisher=row.publisher,
         date=row.date,
+        week=row.week,
+        **{"toc": (), "articles": (), **contents},
+    )
+
+
+def _to_issue(row: IssueRow) -> Issue:
+    return _issue_of(
+        row,
         toc=tuple(TocEntry(title=e.title, section=e.section) for e in row.toc_entries),
         articles=tuple(Article(title=a.title, paragraphs=_paragraphs(a.body)) for a in row.articles),
         footer=tuple(row.footer),
         warnings=tuple(row.warnings),
-        week=row.week,
         marks=tuple(row.marks),
     )
 
@@ -605,36 +614,12 @@ _HEADER_COLUMNS = (
 
 def _header_of(row: Any) -> IssueHeader:
     """The IssueHeader of a row of _HEADER_COLUMNS."""
-    return IssueHeader(
-        id=row.id,
-        issue=Issue(
-            masthead=row.masthead,
-            year=row.year,
-            number=row.number,
-            total_number=row.total_number,
-            publisher=row.publisher,
-            date=row.date,
-            toc=(),
-            articles=(),
-            footer=tuple(row.footer),
-            week=row.week,
-        ),
-    )
+    return IssueHeader(id=row.id, issue=_issue_of(row, footer=tuple(row.footer)))
 
 
 def _header(row: IssueRow) -> Issue:
     """The identity fields of ROW as an Issue without contents (enough for a label)."""
-    return Issue(
-        masthead=row.masthead,
-        year=row.year,
-        number=row.number,
-        total_number=row.total_number,
-        publisher=row.publisher,
-        date=row.date,
-        toc=(),
-        articles=(),
-        week=row.week,
-    )
+    return _issue_of(row)
 
 
 def _identity(masthead: str, year: int | None, number: int | None, date: dt.date | None) -> tuple[Any, ...]:

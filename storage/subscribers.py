@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import SubscriberRow
+from storage.rows import Contact, fill, record
 
 
 @dataclass(frozen=True)
@@ -24,15 +26,7 @@ class Subscriber:
 
 
 def _to_subscriber(row: SubscriberRow) -> Subscriber:
-    return Subscriber(
-        chat_id=row.chat_id,
-        chat_type=row.chat_type,
-        user_id=row.user_id,
-        display_name=row.display_name,
-        language_code=row.language_code,
-        department=row.department,
-        active=row.active,
-    )
+    return record(Subscriber, row)
 
 
 class SubscriberRepository:
@@ -49,26 +43,13 @@ class SubscriberRepository:
         row = self._row(chat_id)
         return _to_subscriber(row) if row else None
 
-    def subscribe(
-        self,
-        chat_id: int,
-        *,
-        chat_type: str,
-        user_id: int | None,
-        display_name: str,
-        language_code: str | None,
-        department: str,
-    ) -> Subscriber:
+    def subscribe(self, chat_id: int, **contact: Unpack[Contact]) -> Subscriber:
         """Subscribe CHAT_ID, or reactivate and update its existing row."""
         row = self._row(chat_id)
         if row is None:
             row = SubscriberRow(chat_id=chat_id)
             self._session.add(row)
-        row.chat_type = chat_type
-        row.user_id = user_id
-        row.display_name = display_name
-        row.language_code = language_code
-        row.department = department
+        fill(row, contact)
         row.active = True
         row.deactivated_reason = None
         self._session.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
@@ -19,7 +19,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.callbacks import Callback, matches, parse_callback
 from bot.common.chat import expired, user_lang
 from bot.common.context import BackgroundService, Ctx
+from bot.common.guards import require_admin
 from config import Config
+from jobs.uow import UnitsOfWork
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -33,6 +37,26 @@ class Extension:
 
 
 ExtensionFactory = Callable[[Config, sessionmaker[Session]], Extension]
+
+
+@dataclass(frozen=True)
+class AdminFeature(Generic[S]):
+    """What the handlers of an admin's feature (the desk, the corrections) need: the config, units of work on the
+    session factory, and the feature's in-memory STATE."""
+
+    config: Config
+    factory: sessionmaker[Session]
+    state: S
+    # Whether pushed contents messages carry the 已阅 button: previews and /refresh must render them as the push.
+    ack_button: bool = True
+
+    @property
+    def units(self) -> UnitsOfWork:
+        """One unit of work per update step (jobs/uow.py: one transaction, in a worker thread)."""
+        return UnitsOfWork(self.factory)
+
+    async def is_admin(self, update: Update, context: Ctx, action: str) -> bool:
+        return await require_admin(update, context, action=action)
 
 
 Route = Callable[[Update, Ctx, Callback], Awaitable[None]]

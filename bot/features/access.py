@@ -37,6 +37,7 @@ from jobs.access import (
     check_invite,
     create_invite,
     invite_refusal,
+    leave,
     refusal_before_subscribing,
     remove_subscriber,
 )
@@ -112,48 +113,53 @@ async def subscription_refusal(update: Update, context: Ctx) -> str | None:
     return None if key is None else t(h.user_lang(update), key)
 
 
-async def group_change_refusal(update: Update, context: Ctx) -> str | None:
-    """In a group: the refusal when the sender may not change the group's subscription (unsubscribe it, change its
-    department). Only the group's Telegram admins (asked with getChatMember at that moment) and the bot's admins
-    may. None when they may, and always in a private chat."""
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
-    if chat is None or chat.type == ChatType.PRIVATE:
-        return None
-    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
-        return None  # an anonymous admin, writing as the group itself (only admins can)
-    if user is not None:
-        configured = tuple(h.deps(context).config.access.admins)
-        if await h.unit_of_work(context, lambda u: u.admins.is_admin(user.id, configured)):
-            return None
-        try:
-            member = await context.bot.get_chat_member(chat.id, user.id)
-        except TelegramError as exc:
-            log.warning("could not ask chat %s whether user %s is an admin: %s", chat.id, user.id, exc)
-        else:
-            if member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR):
-                return None
-    log.info("refused user %s changing the subscription of group %s: %s", user.id if user else None, chat.id,
-             what(update))
+def _anonymous_admin(update: Update) -> bool:
+    """An anonymous admin, writing as the group itself (only admins can)."""
+    chat, message = update.effective_chat, update.effective_message
+    return chat is not None and message is not None and message.sender_chat is not None and (
+        message.sender_chat.id == chat.id
+    )
+
+
+async def telegram_group_admin(update: Update, context: Ctx) -> bool:
+    """Whether Telegram says the sender may change this chat's subscription: always in a private chat (its user's
+    own); in a group for an anonymous admin or a member getChatMember (asked now) lists as owner or administrator.
+    The bot's own admins are looked up in the database, not here."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == ChatType.PRIVATE or _anonymous_admin(update):
+        return True
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        log.warning("could not ask chat %s whether user %s is an admin: %s", chat.id, user.id, exc)
+        return False
+    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
+
+def _group_refusal(update: Update) -> str:
+    chat, user = update.effective_chat, update.effective_user
+    log.info("refused user %s changing the subscription of group %s: %s", user.id if user else None,
+             chat.id if chat else None, what(update))
     return t(h.user_lang(update), "group_admins_only")
 
 
 async def subscribe(update: Update, context: Ctx, department: str) -> str:
     """Subscribe the update's chat with DEPARTMENT as [access] mode allows; the answer to show the user.
 
-    An active subscriber just changes department (a group's only by its admins, see group_change_refusal).
+    An active subscriber just changes department (a group's only by its admins or the bot's, see jobs.access.admit).
     Admins, "open" mode and a valid invite code (consumed in the same transaction as the subscription) subscribe at
     once; "invite" without a valid code is refused; "approval" records a request and sends it to the admins with
-    approve / deny buttons.
+    approve / deny buttons. Telegram is asked first (whether the sender is a group admin), then the decision and
+    its write are one unit of work.
     """
     d = h.deps(context)
     config = d.config
     lang = h.user_lang(update)
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
-    if chat.type != ChatType.PRIVATE:
-        current = await h.unit_of_work(context, lambda u: u.subscribers.get(chat.id))
-        if current is not None and current.active and (refusal := await group_change_refusal(update, context)):
-            return refusal
+    group_admin = await telegram_group_admin(update, context)
     code = _invite_code(context)
     applicant = Applicant(
         chat.id,
@@ -163,7 +169,11 @@ async def subscribe(update: Update, context: Ctx, department: str) -> str:
         language_code=user.language_code if user else None,
     )
     rules = _rules(config)
-    outcome = await h.unit_of_work(context, lambda u: admit(u, applicant, department, rules, code))
+    outcome = await h.unit_of_work(
+        context, lambda u: admit(u, applicant, department, rules, code, group_admin=group_admin)
+    )
+    if outcome.key == "group_admins_only":
+        return _group_refusal(update)
     if code is not None and context.chat_data is not None and outcome.key != "department_changed":
         context.chat_data.pop("invite_code", None)
     if outcome.request is not None:
@@ -507,15 +517,17 @@ async def subscribe_command(update: Update, context: Ctx) -> None:
     """/subscribe [department]: subscribe, choosing the department on a keyboard or typing it."""
     lang = h.user_lang(update)
     args = h.args_of(context)
-    if (refusal := await subscription_refusal(update, context)) is not None:
-        await h.reply(update, context, refusal)
-        return
     if args:
         department = _clean_department(" ".join(args))
         if department is None:
-            await h.reply(update, context, t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
+            refusal = await subscription_refusal(update, context)
+            await h.reply(update, context, refusal or t(lang, "department_invalid", max=MAX_DEPARTMENT_CHARS))
             return
+        # admit refuses as subscription_refusal would, in the one unit of work that decides and writes
         await h.reply(update, context, await subscribe(update, context, department))
+        return
+    if (refusal := await subscription_refusal(update, context)) is not None:
+        await h.reply(update, context, refusal)
         return
     await h.reply(update, context, t(lang, "subscribe_choose"), department_keyboard(h.deps(context).config, lang))
 
@@ -525,12 +537,15 @@ async def unsubscribe_command(update: Update, context: Ctx) -> None:
     lang = h.user_lang(update)
     chat = update.effective_chat
     assert chat is not None
-    if (refusal := await group_change_refusal(update, context)) is not None:
-        await h.reply(update, context, refusal)
+    user_id = update.effective_user.id if update.effective_user else None
+    rules = _rules(h.deps(context).config)
+    group_admin = await telegram_group_admin(update, context)  # Telegram first, outside the unit of work
+    key = await h.unit_of_work(context, lambda u: leave(u, chat.id, user_id, rules, group_admin=group_admin))
+    if key == "group_admins_only":
+        await h.reply(update, context, _group_refusal(update))
         return
-    done = await h.unit_of_work(context, lambda u: u.subscribers.unsubscribe(chat.id))
     context.bot_data.part(DepartmentWaits).done_in_chat(chat.id)
-    await h.reply(update, context, t(lang, "unsubscribed" if done else "not_subscribed"))
+    await h.reply(update, context, t(lang, key))
 
 
 async def settings_command(update: Update, context: Ctx) -> None:

@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
@@ -30,17 +29,22 @@ from bot.common.chat import ISSUE_REF, send, user_lang
 from bot.common.chat import edit_message as _edit
 from bot.common.chat import say as _say
 from bot.common.context import Ctx
-from bot.common.feature import Extension, on_button
-from bot.common.guards import require_admin
+from bot.common.feature import AdminFeature, Extension, on_button
 from bot.common.outbox import TelegramCorrector
 from bulletin.i18n import t
 from bulletin.render import Button, Keyboard, Rendered, bold, esc, issue_label
 from config import Config
-from jobs.correction import ApprovalRefused, check_approver, plan, record_decision, record_proposal, run_correction
+from jobs.correction import (
+    ApprovalRefused,
+    CorrectionPlan,
+    check_approver,
+    plan_for,
+    propose,
+    record_decision,
+    run_correction,
+)
 from jobs.desk import record_refusal
-from jobs.uow import UnitsOfWork
-from storage.access_repo import AdminRepository
-from storage.archive import IssueRepository
+from jobs.uow import UnitOfWork
 from storage.publishing_models import CorrectionAction
 
 log = logging.getLogger(__name__)
@@ -103,22 +107,8 @@ class CorrectionState:
         return self.correction_approvals.get(token)
 
 
-@dataclass(frozen=True)
-class Corrections:
+class Corrections(AdminFeature[CorrectionState]):
     """What the corrections' handlers need."""
-
-    config: Config
-    factory: sessionmaker[Session]
-    state: CorrectionState
-    # Whether pushed contents messages carry the 已阅 button: /refresh must render them the same as the push.
-    ack_button: bool = True
-
-    async def db(self, work: Any) -> Any:
-        """WORK(session) in one unit of work (jobs/uow.py: one transaction, in a worker thread)."""
-        return await UnitsOfWork(self.factory).run(lambda u: work(u.session))
-
-    async def is_admin(self, update: Update, context: Ctx, action: str) -> bool:
-        return await require_admin(update, context, action=action)
 
 
 def _corrections(context: Ctx) -> Corrections:
@@ -171,19 +161,11 @@ async def correction_command(update: Update, context: Ctx) -> None:
         await _say(update, context, esc(t(lang, usage)))
         return
 
-    def work(s: Session) -> tuple[int, str, int] | None:
-        stored = IssueRepository(s).resolve(ref)
-        if stored is None:
-            return None
-        p = plan(s, stored.id)
-        assert p is not None
-        return stored.id, issue_label(stored.issue, lang), len(p.chats)
-
-    found = await corr.db(work)
+    found = await corr.units.run(lambda u: plan_for(u, ref))
     if found is None:
         await _say(update, context, t(lang, "unknown_issue", ref=esc(ref)))
         return
-    issue_id, label, count = found
+    issue_id, label, count = found.stored.id, issue_label(found.stored.issue, lang), len(found.chats)
     if count == 0:
         await _say(update, context, t(lang, "desk_not_reached", label=esc(label)))
         return
@@ -248,7 +230,7 @@ def _start_correction(
             for chat_id, message_id in messages:
                 await _edit(context, chat_id, message_id, Rendered(t(lang, "desk_expired")))
             return
-        stored = await corr.db(lambda s: IssueRepository(s).get(pending.issue_id))
+        stored = await corr.units.run(lambda u: u.issues.get(pending.issue_id))
         label = issue_label(stored.issue, lang) if stored else f"#{pending.issue_id}"
         counts = report.counts
         text = t(
@@ -266,20 +248,17 @@ async def _propose_correction(
 ) -> None:
     """[publish] approval: record the confirmed correction and ask every other admin to approve or reject it."""
 
-    def work(s: Session) -> tuple[str, int, list[int]] | None:
-        stored = IssueRepository(s).get(pending.issue_id)
-        p = plan(s, pending.issue_id)
-        if stored is None or p is None:
-            return None
-        record_proposal(s, pending.issue_id, pending.action, by=pending.admin_id, text=pending.text,
-                        chats=len(p.chats))
-        return issue_label(stored.issue, "zh"), len(p.chats), AdminRepository(s).all(tuple(corr.config.access.admins))
+    configured = tuple(corr.config.access.admins)
 
-    found = await corr.db(work)
+    def work(u: UnitOfWork) -> tuple[CorrectionPlan | None, list[int]]:
+        proposed = propose(u, pending.issue_id, pending.action, by=pending.admin_id, text=pending.text)
+        return proposed, u.admins.all(configured)
+
+    found, admins = await corr.units.run(work)
     if found is None:
         await _edit(context, prompt[0], prompt[1], Rendered(t(lang, "desk_expired")))
         return
-    label, count, admins = found
+    label, count = issue_label(found.stored.issue, "zh"), len(found.chats)
     action = t(lang, _ACTION_KEYS[pending.action])
     await _edit(context, prompt[0], prompt[1], Rendered(
         t(lang, "desk_correction_submitted", label=esc(label), action=action),
@@ -326,7 +305,7 @@ async def _decide_correction(update: Update, context: Ctx, corr: Corrections, to
             check_approver(pending.admin_id, user.id)
         except ApprovalRefused as exc:
             log.warning("admin %s tried to approve their own correction %s", user.id, token)
-            await corr.db(lambda s: record_refusal(s, user.id, f"approve own correction ({pending.action.value} "
+            await corr.units.run(lambda u: record_refusal(u, user.id, f"approve own correction ({pending.action.value} "
                                                                f"of issue #{pending.issue_id})"))
             await query.answer(t(lang, f"desk_{exc.code}"), show_alert=True)
             return
@@ -338,8 +317,8 @@ async def _decide_correction(update: Update, context: Ctx, corr: Corrections, to
         _start_correction(context, update, corr, pending, lang, approval.messages, approved_by=user.id)
         return
     del corr.state.correction_approvals[token]
-    outcome = await corr.db(
-        lambda s: record_decision(s, pending.issue_id, pending.action, by=user.id, proposer_id=pending.admin_id)
+    outcome = await corr.units.run(
+        lambda u: record_decision(u, pending.issue_id, pending.action, by=user.id, proposer_id=pending.admin_id)
     )
     await query.answer()
     text = t(lang, f"desk_correction_{outcome}", admin=esc(user.full_name), action=action, label=esc(approval.label))

@@ -24,11 +24,11 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Update
+from telegram import CallbackQuery, Update, User
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
@@ -38,8 +38,7 @@ from bot.common.chat import ISSUE_REF, send, user_lang
 from bot.common.chat import edit_message as _edit
 from bot.common.chat import say as _say
 from bot.common.context import Ctx
-from bot.common.feature import Extension, on_button
-from bot.common.guards import require_admin
+from bot.common.feature import AdminFeature, Extension, on_button
 from bulletin.corrections import EDITABLE, FieldError, correct, field_value, identifiable, show_value
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
@@ -60,6 +59,7 @@ from jobs.desk import (
     commit_draft,
     default_slot,
     fetch_document,
+    mark_internal,
     parse_typed_time,
     prepare_draft,
     record_refusal,
@@ -70,11 +70,7 @@ from jobs.desk import (
 from jobs.marks import with_internal_mark
 from jobs.netguard import NetworkPolicy
 from jobs.schedule import ScheduleError
-from jobs.uow import UnitsOfWork
-from storage.access_repo import AdminRepository, AuditLog
-from storage.archive import IssueRepository
 from storage.publishing_models import ApprovalState
-from storage.publishing_repo import MarkRepository
 
 log = logging.getLogger(__name__)
 
@@ -156,15 +152,8 @@ class DeskState:
             self.drop(draft_id)
 
 
-@dataclass(frozen=True)
-class Desk:
+class Desk(AdminFeature[DeskState]):
     """What the desk's handlers need."""
-
-    config: Config
-    factory: sessionmaker[Session]
-    state: DeskState
-    # Whether pushed contents messages carry the 已阅 button: the preview and /refresh must render them the same.
-    ack_button: bool = True
 
     @property
     def tz(self) -> ZoneInfo:
@@ -172,13 +161,6 @@ class Desk:
 
     def local(self, when: dt.datetime) -> str:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
-
-    async def db(self, work: Any) -> Any:
-        """WORK(session) in one unit of work (jobs/uow.py: one transaction, in a worker thread)."""
-        return await UnitsOfWork(self.factory).run(lambda u: work(u.session))
-
-    async def is_admin(self, update: Update, context: Ctx, action: str) -> bool:
-        return await require_admin(update, context, action=action)
 
 
 def _now() -> dt.datetime:
@@ -216,7 +198,9 @@ def panel_of(desk: Desk, draft_id: int, pending: PendingDraft, now: dt.datetime)
         t(
             lang, "desk_summary", title=bold(t(lang, "desk_summary_title")), masthead=esc(issue.masthead),
             label=esc(issue_label(issue, lang)),
-            source=esc(shorten(draft.source, 80)), articles=len(issue.articles), subscribers=check.subscribers,
+            source=esc(shorten(draft.source, 80)),
+            articles=t(lang, "desk_summary_articles", count=len(issue.articles)),
+            subscribers=t(lang, "desk_summary_subscriptions", count=check.subscribers),
         ),
         "",
     ]
@@ -392,7 +376,7 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
             return
         # Only the issue line is missing: the admin supplies the number or date in the preview (修改).
         issue, partial = exc.partial, True
-    taken, check = await desk.db(lambda s: prepare_draft(s, issue))
+    taken, check = await desk.units.run(lambda u: prepare_draft(u, issue))
     pending = PendingDraft(
         Draft(taken.issue, source, user.id, parsed_masthead=issue.masthead), check, chat.id, lang, time.monotonic(),
         remembered=taken.applied, needs_id=partial,
@@ -409,17 +393,32 @@ async def _parse_and_preview(update: Update, context: Ctx, data: bytes, filename
 # ---- the panel's buttons
 
 
+class _Press(NamedTuple):
+    desk: Desk
+    query: CallbackQuery
+    user: User
+    lang: str
+    target: int  # the draft or approval the button belongs to
+    op: int
+
+
+async def _admin_press(update: Update, context: Ctx, data: object, action: str) -> _Press | None:
+    """A press on a desk button (Routed data: target, operation) by an admin (checked for ACTION); else None."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+        return None
+    desk = _desk(context)
+    if not await desk.is_admin(update, context, action):
+        return None
+    target, op = data.args
+    return _Press(desk, query, user, user_lang(update), target, op)
+
+
 async def draft_button(update: Update, context: Ctx, data: object) -> None:
     """A press on a draft's panel (publish now / schedule / replace / internal mark / cancel); admins only."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+    if (press := await _admin_press(update, context, data, "publish_confirm")) is None:
         return
-    desk = _desk(context)
-    if not await desk.is_admin(update, context, "publish_confirm"):
-        return
-    lang = user_lang(update)
-    draft_id, op = data.args
+    desk, query, user, lang, draft_id, op = press
     pending = desk.state.draft(draft_id, user.id)
     if pending is None:
         await query.answer(t(lang, "desk_expired"), show_alert=True)
@@ -551,7 +550,7 @@ async def _on_typed_field(
     pending.draft = draft
     if name in ("number", "date") and field_value(issue, name) is not None:
         pending.needs_id = False
-    pending.check = await desk.db(lambda s: check_draft(s, issue))
+    pending.check = await desk.units.run(lambda u: check_draft(u, issue))
     value = field_value(issue, name)
     shown = t(lang, "desk_field_empty") if value is None else esc(show_value(value))
     await _say(update, context, t(lang, "desk_edit_done", field=_field_name(lang, name), value=shown))
@@ -591,15 +590,15 @@ async def _finalize(context: Ctx, desk: Desk, draft_id: int, pending: PendingDra
     desk.state.drop(draft_id)
     now = _now()
     if desk.config.publish.approval:
-        approval = await desk.db(lambda s: submit_for_approval(s, draft, at=at, now=now))
+        approval = await desk.units.run(lambda u: submit_for_approval(u, draft, at=at, now=now))
         when = t(lang, "desk_when_now") if at is None else desk.local(at)
         text = t(lang, "desk_submitted", label=esc(issue_label(draft.issue, lang)), when=esc(when))
         await _edit(context, pending.chat_id, pending.panel_id, Rendered(text))
         await _request_approval(context, desk, approval.id, draft, pending.check, at)
         return
     try:
-        committed: Committed = await desk.db(
-            lambda s: commit_draft(s, draft, at=at, now=now, actor_id=draft.uploader_id)
+        committed: Committed = await desk.units.run(
+            lambda u: commit_draft(u, draft, at=at, now=now, actor_id=draft.uploader_id)
         )
     except DeskError as exc:
         log.info("draft %s of admin %s not published: %s", draft_id, draft.uploader_id, exc.code)
@@ -616,7 +615,7 @@ async def _request_approval(
 ) -> None:
     """Send the preview and approve/reject buttons to every admin (the uploader's own approve press is refused)."""
     configured = tuple(desk.config.access.admins)
-    admins: list[int] = await desk.db(lambda s: AdminRepository(s).all(configured))
+    admins: list[int] = await desk.units.run(lambda u: u.admins.all(configured))
     uploader = draft.uploader_id
     sent: list[tuple[int, int]] = []
     for admin in admins:
@@ -650,32 +649,26 @@ async def _request_approval(
 
 async def approval_button(update: Update, context: Ctx, data: object) -> None:
     """Approve or reject an upload awaiting approval; the uploader cannot approve their own (only withdraw it)."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 2:
+    if (press := await _admin_press(update, context, data, "publish_approve")) is None:
         return
-    desk = _desk(context)
-    if not await desk.is_admin(update, context, "publish_approve"):
-        return
-    lang = user_lang(update)
-    approval_id, op = data.args
+    desk, query, user, lang, approval_id, op = press
     now = _now()
     if op not in (OP_APPROVE, OP_REJECT):
         await query.answer(t(lang, "desk_expired"), show_alert=True)
         return
     try:
         if op == OP_APPROVE:
-            info, committed = await desk.db(lambda s: approve(s, approval_id, approver_id=user.id, now=now))
+            info, committed = await desk.units.run(lambda u: approve(u, approval_id, approver_id=user.id, now=now))
             outcome = _outcome_text(desk, lang, committed)
             final = t(lang, "desk_approved", admin=esc(user.full_name), outcome=outcome)
         else:
-            info, state = await desk.db(lambda s: reject(s, approval_id, by=user.id, now=now))
+            info, state = await desk.units.run(lambda u: reject(u, approval_id, by=user.id, now=now))
             key = "desk_withdrawn" if state is ApprovalState.WITHDRAWN else "desk_rejected"
             final = t(lang, key, admin=esc(user.full_name))
     except DeskError as exc:
         if exc.code == "self_approve":
             log.warning("admin %s tried to approve their own upload (approval %s)", user.id, approval_id)
-            await desk.db(lambda s: record_refusal(s, user.id, f"approve own upload (approval #{approval_id})"))
+            await desk.units.run(lambda u: record_refusal(u, user.id, f"approve own upload (approval #{approval_id})"))
         else:
             log.info("approval %s by %s not carried out: %s", approval_id, user.id, exc.code)
         await query.answer(_error_text(lang, exc.code, None), show_alert=True)
@@ -717,20 +710,12 @@ async def internal_command(update: Update, context: Ctx) -> None:
         return
     ref, internal = args[0], args[1].lower() in _ON
 
-    def work(s: Session) -> str | None:
-        stored = IssueRepository(s).resolve(ref)
-        if stored is None:
-            return None
-        MarkRepository(s).set_internal(stored.id, internal, by=user.id, now=_now())
-        AuditLog(s).record(
-            actor_id=user.id, action="mark_internal" if internal else "unmark_internal", issue_id=stored.id
-        )
-        return issue_label(stored.issue, lang)
-
-    label = await desk.db(work)
-    if label is None:
+    now = _now()
+    stored = await desk.units.run(lambda u: mark_internal(u, ref, internal, by=user.id, now=now))
+    if stored is None:
         await _say(update, context, t(lang, "unknown_issue", ref=esc(ref)))
         return
+    label = issue_label(stored.issue, lang)
     await _say(update, context, t(lang, "desk_internal_on" if internal else "desk_internal_off", label=esc(label)))
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from support.access import (
     ADMIN,
+    ADMIN_ONLY,
     SECOND_ADMIN,
     WEBHOOK_SECRET,
     access_config,
@@ -36,7 +37,6 @@ from storage.db import transaction
 from storage.types import utcnow
 
 INVITE_LINK = re.compile(r"https://t\.me/bulletin_test_bot\?start=(inv_[A-Za-z0-9_-]+)")
-ADMIN_ONLY = "抱歉，此功能仅限管理员使用。"
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.api import free_port
 from support.run import (
     TOKEN,
     USER,
@@ -17,7 +18,6 @@ from support.run import (
     _env,
     _start,
     _stop,
-    free_port,
     run_server,
 )
 

@@ -3,29 +3,13 @@ the admin's next text is not taken as a publication time (it was: the panel's wa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from support.desk import ADMIN_A, SUBSCRIBER, Admin, desk_config, desk_server, labels, running_desk, sample_bytes
-from support.desk import subscribe as subscribe_chats
+from support.desk import ADMIN_A, Admin, labels, sample_bytes
 
 from storage.archive import IssueRepository
 from storage.db import transaction
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with desk_server() as s:
-        yield s
-
-
-@pytest.fixture
-async def desk(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
-    subscribe_chats(factory, SUBSCRIBER)
-    async with running_desk(server, factory, desk_config(server)):
-        yield server
 
 
 async def test_back_from_a_field_question_leaves_nothing_waiting_for_text(

@@ -4,11 +4,9 @@ preview, confirm or schedule it, mark it internal, get a second admin's approval
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 from support.bot import message_with_buttons
@@ -24,7 +22,6 @@ from support.desk import (
     ChatUser,
     buttons,
     desk_config,
-    desk_server,
     labels,
     running_desk,
     sample_bytes,
@@ -45,26 +42,6 @@ from storage.push_models import PushState
 from storage.push_repo import PushRepository
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with desk_server() as s:
-        yield s
-
-
-@pytest.fixture
-async def desk(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
-    subscribe(factory, SUBSCRIBER)
-    async with running_desk(server, factory, desk_config(server)):
-        yield server
-
-
-@pytest.fixture
-async def approval_desk(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
-    subscribe(factory, SUBSCRIBER)
-    async with running_desk(server, factory, desk_config(server, approval=True)):
-        yield server
 
 
 def issue_count(factory: sessionmaker[Session]) -> int:
@@ -220,12 +197,12 @@ async def test_oversized_and_wrong_type_documents_are_refused_with_a_reason(desk
 
 
 async def test_a_press_after_the_admin_was_removed_is_refused(
-    server: Any, factory: sessionmaker[Session]
+    desk_api: Any, factory: sessionmaker[Session]
 ) -> None:
     with transaction(factory) as s:
         AdminRepository(s).add(NOBODY, added_by=ADMIN_A)
-    async with running_desk(server, factory, desk_config(server)):
-        former = Admin(server, NOBODY, NOBODY)
+    async with running_desk(desk_api, factory, desk_config(desk_api)):
+        former = Admin(desk_api, NOBODY, NOBODY)
         _preview, panel = await former.upload("b6.txt", sample_bytes())
         with transaction(factory) as s:
             AdminRepository(s).remove(NOBODY)
@@ -319,7 +296,7 @@ async def test_rejected_upload_is_never_stored(approval_desk: Any, factory: sess
 # ---------------------------------------------------------------------------------------------- URLs
 
 
-async def test_urls_fetched_with_limits(server: Any, factory: sessionmaker[Session]) -> None:
+async def test_urls_fetched_with_limits(desk_api: Any, factory: sessionmaker[Session]) -> None:
     async def bulletin(request: web.Request) -> web.Response:
         return web.Response(text=sample_text(), content_type="text/plain", charset="utf-8")
 
@@ -338,9 +315,9 @@ async def test_urls_fetched_with_limits(server: Any, factory: sessionmaker[Sessi
 
     routes = {"/b6.txt": bulletin, "/index.html": not_bulletin, "/logo.png": image, "/slow": slow, "/huge": huge}
     async with web_server(routes) as base:
-        config = desk_config(server, url_timeout=1.0, url_max_mb=1.0)
-        async with running_desk(server, factory, config):
-            admin = Admin(server, ADMIN_A, ADMIN_A)
+        config = desk_config(desk_api, url_timeout=1.0, url_max_mb=1.0)
+        async with running_desk(desk_api, factory, config):
+            admin = Admin(desk_api, ADMIN_A, ADMIN_A)
             preview, panel = await admin.send(f"{base}/b6.txt", expect=2)
             assert preview.text.startswith("某市文化和旅游工作简报\n" + SAMPLE_LABEL)
             assert f"{base}/b6.txt" in panel.text and "立即发布" in labels(panel)
@@ -352,14 +329,14 @@ async def test_urls_fetched_with_limits(server: Any, factory: sessionmaker[Sessi
             assert "image/png" in png.text
             [big] = await admin.send(f"{base}/huge")
             assert "超过 1 MB" in big.text
-            nobody = Admin(server, NOBODY, NOBODY)
+            nobody = Admin(desk_api, NOBODY, NOBODY)
             [refusal] = await nobody.send(f"{base}/b6.txt")
             assert "管理员" in refusal.text
     assert issue_count(factory) == 0
 
 
 async def test_urls_to_internal_addresses_are_refused_like_a_closed_port(
-    server: Any, factory: sessionmaker[Session]
+    desk_api: Any, factory: sessionmaker[Session]
 ) -> None:
     """Issue 9 §4: a loopback-only page cannot be fetched and previewed, however its address is spelled or reached,
     and a refused address answers exactly like a closed port."""
@@ -373,16 +350,16 @@ async def test_urls_to_internal_addresses_are_refused_like_a_closed_port(
     refusal = "无法获取该网址：地址不允许访问或无法连接。请检查网址，或直接发送文件。"
     async with web_server({"/b6.txt": internal, "/hop": hop}) as base:
         port = base.rsplit(":", 1)[1]
-        async with running_desk(server, factory, desk_config(server, allow_private=False)):
-            admin = Admin(server, ADMIN_A, ADMIN_A)
+        async with running_desk(desk_api, factory, desk_config(desk_api, allow_private=False)):
+            admin = Admin(desk_api, ADMIN_A, ADMIN_A)
             for url in (f"{base}/b6.txt", f"http://localhost:{port}/b6.txt", f"http://2130706433:{port}/b6.txt",
                         f"{base}/hop", f"http://[::ffff:127.0.0.1]:{port}/b6.txt"):
                 [answer] = await admin.send(url)
                 assert answer.text == refusal, url
         closed = int(port)
-    async with running_desk(server, factory, desk_config(server, allow_private=True)):
-        # the server above is gone: its port is closed now, and that reads the same
-        [answer] = await Admin(server, ADMIN_A, ADMIN_A).send(f"http://127.0.0.1:{closed}/b6.txt")
+    async with running_desk(desk_api, factory, desk_config(desk_api, allow_private=True)):
+        # the desk_api above is gone: its port is closed now, and that reads the same
+        [answer] = await Admin(desk_api, ADMIN_A, ADMIN_A).send(f"http://127.0.0.1:{closed}/b6.txt")
         assert answer.text == refusal
     assert issue_count(factory) == 0
 
@@ -391,27 +368,27 @@ async def test_urls_to_internal_addresses_are_refused_like_a_closed_port(
 
 
 async def test_refresh_correct_and_recall_reach_every_chat_and_record_each_outcome(
-    server: Any, factory: sessionmaker[Session]
+    desk_api: Any, factory: sessionmaker[Session]
 ) -> None:
     gone_user = 704
-    server.add_user(gone_user, "王五", language_code="zh-hans")
+    desk_api.add_user(gone_user, "王五", language_code="zh-hans")
     subscribe(factory, SUBSCRIBER, EN_SUBSCRIBER, gone_user)
-    async with running_desk(server, factory, desk_config(server)):
-        admin = Admin(server, ADMIN_A, ADMIN_A)
-        zh = ChatUser(server, SUBSCRIBER, SUBSCRIBER)
-        en = ChatUser(server, EN_SUBSCRIBER, EN_SUBSCRIBER)
+    async with running_desk(desk_api, factory, desk_config(desk_api)):
+        admin = Admin(desk_api, ADMIN_A, ADMIN_A)
+        zh = ChatUser(desk_api, SUBSCRIBER, SUBSCRIBER)
+        en = ChatUser(desk_api, EN_SUBSCRIBER, EN_SUBSCRIBER)
         _preview, panel = await admin.upload("b6.txt", sample_bytes())
         await admin.press_and_wait(panel, "立即发布", lambda: "已发布" in admin.current(panel).text)
-        assert await server.await_for(
-            lambda: all(len(ChatUser(server, c, c).messages()) == 1 for c in (SUBSCRIBER, EN_SUBSCRIBER, gone_user)),
+        assert await desk_api.await_for(
+            lambda: all(len(ChatUser(desk_api, c, c).messages()) == 1 for c in (SUBSCRIBER, EN_SUBSCRIBER, gone_user)),
             timeout=15,
         )
-        assert await server.await_for(lambda: pushes(factory)[0].state == "done")
-        server.block(gone_user)
+        assert await desk_api.await_for(lambda: pushes(factory)[0].state == "done")
+        desk_api.block(gone_user)
         [zh_contents], [en_contents] = zh.messages(), en.messages()
 
         # a non-admin cannot touch it
-        nobody = ChatUser(server, NOBODY, NOBODY)
+        nobody = ChatUser(desk_api, NOBODY, NOBODY)
         [refusal] = await nobody.send("/recall 58")
         assert "管理员" in refusal.text
 
@@ -532,12 +509,14 @@ async def test_corrections_need_a_second_admin_when_approval_is_on(
     await a.press_and_wait(prompt, "确认", lambda: "已提交审核" in a.current(prompt).text)
 
 
-async def test_panel_buttons_from_before_a_restart_answer_expired(server: Any, factory: sessionmaker[Session]) -> None:
-    admin = Admin(server, ADMIN_A, ADMIN_A)
-    async with running_desk(server, factory, desk_config(server)):
+async def test_panel_buttons_from_before_a_restart_answer_expired(
+    desk_api: Any, factory: sessionmaker[Session]
+) -> None:
+    admin = Admin(desk_api, ADMIN_A, ADMIN_A)
+    async with running_desk(desk_api, factory, desk_config(desk_api)):
         _preview, panel = await admin.upload("b6.txt", sample_bytes())
     # the bot restarted: drafts were only in memory, so the old panel's buttons no longer do anything
-    async with running_desk(server, factory, desk_config(server)):
+    async with running_desk(desk_api, factory, desk_config(desk_api)):
         answer = await admin.press(panel, "立即发布")
         assert "预览已失效" in answer["text"]
     assert issue_count(factory) == 0 and pushes(factory) == []

@@ -5,7 +5,6 @@ without an issue line asks for its number."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +14,9 @@ from support.desk import (
     SUBSCRIBER,
     Admin,
     ChatUser,
-    desk_config,
-    desk_server,
     labels,
-    running_desk,
     sample_bytes,
     sample_text,
-    subscribe,
 )
 
 from bulletin.errors import BulletinParseError
@@ -32,19 +27,6 @@ from storage.archive import IssueRepository
 from storage.db import transaction
 
 MASTHEAD = "某市文化和旅游工作简报"
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with desk_server() as s:
-        yield s
-
-
-@pytest.fixture
-async def desk(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
-    subscribe(factory, SUBSCRIBER)
-    async with running_desk(server, factory, desk_config(server)):
-        yield server
 
 
 def stored_issues(factory: sessionmaker[Session]) -> list[Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import resource
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,6 @@ from support.desk import (
     SUBSCRIBER,
     Admin,
     desk_config,
-    desk_server,
     running_desk,
     sample_bytes,
     subscribe,
@@ -30,21 +29,16 @@ EN_ADMIN = 777
 
 
 @pytest.fixture
-def server() -> Iterator[Any]:
-    with desk_server() as s:
-        s.add_user(EN_ADMIN, "Ann", language_code="en")
-        yield s
-
-
-@pytest.fixture
-async def desk(server: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
+async def desk(desk_api: Any, factory: sessionmaker[Session]) -> AsyncIterator[Any]:
+    """The desk of tests/e2e/conftest.py with one more admin, Ann, who writes in English."""
+    desk_api.add_user(EN_ADMIN, "Ann", language_code="en")
     subscribe(factory, SUBSCRIBER)
-    config = desk_config(server)
+    config = desk_config(desk_api)
     config = dataclasses.replace(
         config, access=dataclasses.replace(config.access, admins=(*config.access.admins, EN_ADMIN))
     )
-    async with running_desk(server, factory, config):
-        yield server
+    async with running_desk(desk_api, factory, config):
+        yield desk_api
 
 
 async def test_bombs_are_refused_with_the_limit_named_and_the_bot_stays_small(

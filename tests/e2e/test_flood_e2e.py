@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from support.access import ADMIN, access_config, access_server, audit, polling_bot
+from support.access import ADMIN, ADMIN_ONLY, access_config, access_server, audit, polling_bot
 from support.bot import OTHER_USER, TOKEN, ZH_USER, ChatUser, labels, seed_archive
 
 from bot.app import build_application, running_polling
 from localbotapi import Limits
 
-ADMIN_ONLY = "抱歉，此功能仅限管理员使用。"
 WAIT = re.compile(r"您的操作过于频繁，请 ([0-9]+) 秒后再试。")
 POINTER = "我只认识命令。发送 /help 查看全部命令。"
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from support.api import bot_api
 from support.db import needs_pg, pg_schema_url
 from support.issues import make_issue
 
@@ -29,7 +30,7 @@ from jobs.leader import (
     lead_until,
 )
 from jobs.push import PushSettings, publish, utcnow
-from localbotapi import Limits, LocalBotApi
+from localbotapi import LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import create_db_engine, transaction
 from storage.push_repo import PushRepository
@@ -263,9 +264,7 @@ async def test_cron_jobs_run_at_wall_clock_times_of_the_push_timezone() -> None:
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    with LocalBotApi(limits=Limits(enabled=False)) as api:
-        api.add_bot(TOKEN, username="leader_jobs_bot")
-        api.add_user(CHAT, "张三", language_code="zh-hans")
+    with bot_api(TOKEN, username="leader_jobs_bot", users=[(CHAT, "张三", "zh-hans")]) as api:
         yield api
 
 

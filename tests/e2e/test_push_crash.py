@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from support.api import bot_api
 from support.db import needs_pg, pg_schema_url
 from support.issues import make_issue
 
@@ -37,11 +38,8 @@ LIMITS = Limits(overall_per_second=1000, private_per_second=100, group_per_minut
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    api = LocalBotApi(limits=LIMITS)
-    api.start()
-    api.add_bot(TOKEN)
-    yield api
-    api.stop()
+    with bot_api(TOKEN, limits=LIMITS) as api:
+        yield api
 
 
 def write_config(path: Path, server: LocalBotApi, db_url: str, rate: float) -> Path:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.orm import Session, sessionmaker
+from support.api import free_port
 from support.browser import chromium, have_chromium, record_telegram_events, screenshot, set_dark, set_phone
-from support.run import free_port
 from support.web import (
     PUBLIC_MASTHEAD,
     STRANGER,

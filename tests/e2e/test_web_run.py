@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from support.run import TOKEN, USER, _base_config, _start, _stop, free_port, run_server
+from support.api import free_port
+from support.run import TOKEN, USER, _base_config, _start, _stop, run_server
 
 
 def test_run_serves_the_reader_beside_the_polling_bot(tmp_path: Path) -> None:

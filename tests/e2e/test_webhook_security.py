@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from support.run import TOKEN, USER, _base_config, _env, _start, _stop, free_port, run_server
+from support.api import free_port
+from support.run import TOKEN, USER, _base_config, _env, _start, _stop, run_server
 
 from bot.webhook import MAX_UPDATE_BYTES
 

@@ -90,3 +90,18 @@ def test_an_issue_without_number_or_date_cannot_be_published_until_identified() 
     # Without an issue line, a date read elsewhere does not make the document a dated report: the admin decides.
     unlined = intake_panel(dataclasses.replace(partial, date=dt.date(2024, 6, 17)), needs_id=True)
     assert "没有找到期号" in unlined.text and "立即发布" not in labels(unlined)
+
+
+def test_the_english_panel_counts_one_article_and_one_subscription_in_the_singular() -> None:
+    desk = Desk(config=Config(), factory=None, state=DeskState())  # type: ignore[arg-type]
+    for count, articles, subscriptions in ((1, "1 article;", "1 active subscription."),
+                                           (3, "3 articles;", "3 active subscriptions.")):
+        check = DraftCheck(Existing.NEW, None, None, subscribers=count, pushed=False)
+        issue = make_issue(articles=[(f"第{i}篇", ["正文。"]) for i in range(count)])
+        pending = PendingDraft(Draft(issue, "bulletin.docx", 601), check, chat_id=601, lang="en", created=0.0)
+        text = panel_of(desk, 1, pending, dt.datetime(2024, 6, 17, 10, 0, tzinfo=SH)).text
+        assert f"{articles} {subscriptions}" in text
+    check = DraftCheck(Existing.NEW, None, None, subscribers=1, pushed=False)
+    one = make_issue(articles=[("第一篇", ["正文。"])])
+    pending = PendingDraft(Draft(one, "bulletin.docx", 601), check, chat_id=601, lang="zh", created=0.0)
+    assert "共 1 篇文章；当前有效订阅 1 个。" in panel_of(desk, 1, pending, dt.datetime(2024, 6, 17, tzinfo=SH)).text

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.model import Article, Issue, TocEntry
 from jobs.desk import DeskError, Draft, approve, commit_draft, parse_typed_time, reject, submit_for_approval
 from jobs.schedule import ScheduleError
+from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.publishing_models import ApprovalState
@@ -41,22 +42,22 @@ def test_issue_json_round_trip_keeps_sections_footer_and_warnings() -> None:
 def test_approval_is_decided_once_and_not_by_the_uploader(factory: sessionmaker[Session]) -> None:
     draft = Draft(made_up(), "upload.txt", uploader_id=11, internal=True)
     with transaction(factory) as s:
-        pending = submit_for_approval(s, draft, at=None, now=NOW)
+        pending = submit_for_approval(UnitOfWork(s), draft, at=None, now=NOW)
         assert IssueRepository(s).count() == 0
     with pytest.raises(DeskError) as refused, transaction(factory) as s:
-        approve(s, pending.id, approver_id=11, now=NOW)
+        approve(UnitOfWork(s), pending.id, approver_id=11, now=NOW)
     assert refused.value.code == "self_approve"
     with transaction(factory) as s:
-        info, committed = approve(s, pending.id, approver_id=12, now=NOW)
+        info, committed = approve(UnitOfWork(s), pending.id, approver_id=12, now=NOW)
         assert info.issue == draft.issue and committed.now
         assert MarkRepository(s).is_internal(committed.stored.id)
         [push] = PushRepository(s).for_issue(committed.stored.id)
         assert push.scheduled_at == NOW
     with pytest.raises(DeskError) as twice, transaction(factory) as s:
-        approve(s, pending.id, approver_id=13, now=NOW)
+        approve(UnitOfWork(s), pending.id, approver_id=13, now=NOW)
     assert twice.value.code == "already_decided"
     with pytest.raises(DeskError) as late, transaction(factory) as s:
-        reject(s, pending.id, by=11, now=NOW)
+        reject(UnitOfWork(s), pending.id, by=11, now=NOW)
     assert late.value.code == "already_decided"
     with transaction(factory) as s:
         stored = ApprovalRepository(s).get(pending.id)
@@ -68,7 +69,7 @@ def test_a_failed_commit_writes_nothing(factory: sessionmaker[Session]) -> None:
         IssueRepository(s).add(made_up())
     changed = dataclasses.replace(made_up(), toc=(), articles=(Article("另一篇", ("不同的内容。",)),))
     with pytest.raises(DeskError) as conflict, transaction(factory) as s:
-        commit_draft(s, Draft(changed, "x.txt", 11), at=None, now=NOW, actor_id=11)
+        commit_draft(UnitOfWork(s), Draft(changed, "x.txt", 11), at=None, now=NOW, actor_id=11)
     assert conflict.value.code == "conflict"
     with transaction(factory) as s:
         stored = IssueRepository(s).find("某镇工作简报", 2024, 3)

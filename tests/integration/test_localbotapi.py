@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+from support.api import bot_api
 from support.localbotapi import TOKEN, Reply, call, call_form
 
 from localbotapi import Limits, LocalBotApi
@@ -27,10 +28,8 @@ NOT_MODIFIED = (
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    with LocalBotApi(limits=Limits(enabled=False)) as s:
-        s.add_bot(TOKEN)
+    with bot_api(TOKEN, users=[(1002, "Han", "en")]) as s:
         s.add_user(1001, "李雷", username="lilei")
-        s.add_user(1002, "Han", language_code="en")
         yield s
 
 

@@ -9,23 +9,20 @@ from typing import Any
 import httpx
 import pytest
 import telegram
+from support.api import bot_api
 from support.localbotapi import TOKEN, call
 from telegram import ChatMemberAdministrator, ChatMemberLeft, ChatMemberMember, ChatMemberOwner
 from telegram.error import BadRequest, Forbidden
 
-from localbotapi import Limits, LocalBotApi
+from localbotapi import LocalBotApi
 
 GROUP = -5001
 
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    with LocalBotApi(limits=Limits(enabled=False)) as s:
-        s.add_bot(TOKEN)
-        s.add_user(3001, "王芳", language_code="zh-hans")
-        s.add_user(3002, "李雷", language_code="zh-hans")
-        s.add_user(3003, "韩梅", language_code="zh-hans")
-        s.add_group(GROUP, "综合科")
+    users = [(3001, "王芳", "zh-hans"), (3002, "李雷", "zh-hans"), (3003, "韩梅", "zh-hans")]
+    with bot_api(TOKEN, users=users, groups={GROUP: "综合科"}) as s:
         yield s
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from support.api import bot_api
 from support.issues import make_issue
 
 from bot.common.outbox import TelegramSender, make_push_bot
@@ -27,11 +28,8 @@ RAISED = Limits(overall_per_second=2000, paid_per_second=5000, group_per_minute=
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    api = LocalBotApi(limits=RAISED)
-    api.start()
-    api.add_bot(TOKEN)
-    yield api
-    api.stop()
+    with bot_api(TOKEN, limits=RAISED) as api:
+        yield api
 
 
 def subscribe_all(factory: sessionmaker[Session], server: LocalBotApi, users: list[int], groups: list[int]) -> int:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from support.run import free_port
+from support.api import free_port
 from support.web import (
     INTERNAL_TITLE,
     OTHER_MASTHEAD,

@@ -17,6 +17,7 @@ from storage.subscribers import Subscriber, SubscriberRepository
 from support.bot import DEPARTMENTS, TOKEN, ChatUser, free_port, started_server
 
 ADMIN = 900
+ADMIN_ONLY = "抱歉，此功能仅限管理员使用。"  # what a non-admin is told
 SECOND_ADMIN = 901
 WEBHOOK_SECRET = "access_Secret-token"
 

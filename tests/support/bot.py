@@ -4,7 +4,6 @@ issues, the real Application polling it (or receiving its webhook), and a user w
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from config import AccessConfig, Config, TelegramConfig
 from storage.archive import IssueRepository
 from storage.db import transaction
 from support import issues
+from support.api import free_port as free_port
 
 TOKEN = "4242:e2e-test-token"
 BOT_USERNAME = "bulletin_test_bot"
@@ -63,13 +63,6 @@ def seed_archive(factory: sessionmaker[Session], count: int = 12) -> dict[int, i
             stored, _ = repo.add(issue)
             ids[n] = stored.id
     return ids
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def bot_config(server: Any) -> Config:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from support.api import bot_api
 
 TOKEN = "777:run-test-token"
 
@@ -18,21 +19,10 @@ TOKEN = "777:run-test-token"
 USER = 9001
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def run_server() -> Iterator[Any]:
     """The local Bot API server with the bot and one Chinese-speaking user."""
-    from localbotapi import Limits, LocalBotApi
-
-    with LocalBotApi(limits=Limits(enabled=False)) as s:
-        s.add_bot(TOKEN, username="bulletin_run_bot")
-        s.add_user(USER, "王五", language_code="zh-hans")
+    with bot_api(TOKEN, username="bulletin_run_bot", users=[(USER, "王五", "zh-hans")]) as s:
         yield s
 
 

@@ -1,24 +1,23 @@
 """The gettext catalogs behind bulletin.i18n: loading (.mo, or the .po when the .mo is stale), plural forms, the
-completeness check failing on what it must catch, the build step, and the dict-to-catalog conversion script."""
+completeness check failing on what it must catch, English plural forms wherever a count appears, the build step."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
+import re
 import shutil
+import string
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po, write_po
 
-from bulletin import i18n
 from bulletin.i18n import EN, ZH, Catalogs, catalog_problems, compile_po, t
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,16 +137,6 @@ def test_the_completeness_check_names_every_kind_of_problem(tmp_path: Path) -> N
     assert not any(p.startswith(("ok", "n ")) for p in problems)
 
 
-def test_strings_left_in_a_python_dict_fail_the_completeness_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    # What a merge of a branch made before the catalogs leaves behind until tools/i18n_to_po.py is run.
-    monkeypatch.setattr(i18n, "_STRINGS", {"late_key": {ZH: "迟到", EN: "Late"}}, raising=False)
-    assert i18n.catalog_problems() == [
-        "late_key: still in the _STRINGS dict of bulletin/i18n.py; run tools/i18n_to_po.py"
-    ]
-    assert not i18n.has_all_languages()
-    assert "late_key" in i18n.keys()
-
-
 def test_a_po_that_does_not_parse_is_a_problem(tmp_path: Path) -> None:
     paths = write_catalogs(tmp_path, {"hi": "你好"}, {"hi": "Hello"})
     paths["en"].write_text('msgid "hi"\nmsgstr "Hello"\nnonsense\n', encoding="utf-8")
@@ -184,42 +173,25 @@ def test_the_wheel_carries_the_compiled_catalogs(tmp_path: Path) -> None:
             assert texts_of(mo) == texts_of(po) and "help" in texts_of(mo)
 
 
-# --- the conversion script for branches that still add strings to the dict
+def test_no_english_text_says_one_of_something_in_the_plural() -> None:
+    # Every placeholder filled with 1: a count followed by a plural noun ("1 articles") needs plural forms.
+    from bulletin.i18n import _loaded
+
+    catalogs = _loaded()
+    # ("1 of 1 departments" is a share, not a count of one: it may stay plural.)
+    counted_plural = re.compile(r"(?<!of )\b1[ -](?:[A-Za-z]+ )?(?!(?:is|was|has|does)\b)[A-Za-z]+s\b")
+    wrong = []
+    for key in sorted(catalogs.keys()):
+        forms = catalogs.forms[EN].get(key) or (catalogs.text[EN].get(key, ""),)
+        names = {f.split(".")[0] for text in forms for _, f, _, _ in string.Formatter().parse(text) if f}
+        text = t(EN, key, **dict.fromkeys(names, 1))
+        wrong += [f"{key}: {m[0]}" for m in counted_plural.finditer(text)]
+    assert wrong == []
 
 
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("i18n_to_po", ROOT / "tools" / "i18n_to_po.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_script_reads_the_dict_and_merges_new_changed_and_conflicting_keys() -> None:
-    script = _script()
-    source = '''
-ZH = "zh"
-EN = "en"
-_STRINGS: dict[str, dict[str, str]] = {
-    "new_key": {ZH: "新的" "文字", EN: "New text"},
-    "changed": {ZH: "分支改过", EN: "Branch changed"},
-    "both": {ZH: "分支改", EN: "Both"},
-    "same": {ZH: "原文", EN: "Same"},
-}
-'''
-    strings = script.strings_in(source)
-    assert strings["new_key"] == {"zh": "新的文字", "en": "New text"}
-    base = {"changed": {"zh": "原文", "en": "Branch changed"}, "both": {"zh": "原文", "en": "Both"},
-            "same": {"zh": "原文", "en": "Same"}}
-    catalogs = {"zh": Catalog(locale="zh_CN"), "en": Catalog(locale="en")}
-    for lang, texts in (("zh", {"changed": "原文", "both": "主线改", "same": "原文"}),
-                        ("en", {"changed": "Branch changed", "both": "Both", "same": "Same"})):
-        for key, text in texts.items():
-            catalogs[lang].add(key, text)
-    report = script.merge(strings, base, catalogs)
-    assert catalogs["zh"]["new_key"].string == "新的文字" and catalogs["en"]["new_key"].string == "New text"
-    assert catalogs["zh"]["changed"].string == "分支改过"  # only the branch changed it
-    assert catalogs["zh"]["both"].string == "主线改"  # both changed it: left for a person
-    assert "! both [zh]: CONFLICT, catalog '主线改' vs dict '分支改'; edit by hand" in report
-    assert "changed [zh]: updated (the branch changed it)" in report
-    assert not any(r.startswith("same") for r in report)
+def test_english_counts_pick_the_singular_for_one_and_the_plural_otherwise() -> None:
+    assert t(EN, "issue_choose_date", count=1, date="1 May") == "1 issue is dated 1 May; choose one:"
+    assert t(EN, "issue_choose_date", count=2, date="1 May") == "2 issues are dated 1 May; choose one:"
+    assert t(EN, "department_invalid", max=1).startswith("A department name must be 1 to 1 character;")
+    assert "for the 1 chat that received" in t(EN, "desk_correction_request", title="T", action="A", count=1,
+                                                 label="L", proposer="P")
