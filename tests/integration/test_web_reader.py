@@ -7,7 +7,6 @@ two real `bulletin-bot web` processes against the same database.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
@@ -210,15 +209,6 @@ async def test_sign_in_links_and_sessions_work_across_two_processes(
         assert httpx.get(f"{a}/", headers=_session(tampered)).status_code == 401
         subscribe(factory, SUBSCRIBER, active=False)  # unsubscribing ends access at once, on every process
         assert httpx.get(f"{b}/", headers=_session(session)).status_code == 403
-
-
-def test_configs_refuse_a_plain_http_base_url() -> None:
-    from config import ConfigError, config_from_mapping
-
-    with pytest.raises(ConfigError, match=r"web\.base_url: must be an https:// address"):
-        config_from_mapping({"web": {"base_url": "http://reader.example.org"}}, env={})
-    assert config_from_mapping({"web": {"base_url": "http://127.0.0.1:8080"}}, env={}).web.base_url
-    assert dataclasses.fields(WebConfig)
 
 
 async def test_a_replaced_issue_is_shown_anew_although_the_reader_had_read_it(
