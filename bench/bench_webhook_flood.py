@@ -74,7 +74,7 @@ def main() -> int:
     parser.add_argument("--reader", action="store_true",
                         help="with [web] enabled: the webhook served by the web reader's server (web/webhook.py)")
     args = parser.parse_args()
-    with LocalBotApi(limits=Limits(enabled=False)) as server, tempfile.TemporaryDirectory() as tmp:
+    with LocalBotApi(limits=Limits(enabled=False), local_mode=True) as server, tempfile.TemporaryDirectory() as tmp:
         server.add_bot(TOKEN, username="bench_flood_bot")
         port = free_port()
         config = Path(tmp) / "bot.toml"

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -28,12 +29,13 @@ from telegram.ext import (
 from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
+from bot.common.outbox import API_READ_TIMEOUT
 from bot.features import access, corrections, desk, reading, receipts, webapp
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
 from bulletin.i18n import EN, ZH, t
-from config import Config
+from config import Config, ConfigError
 from jobs.push_limits import RateLimiter
 from storage.db import open_database
 
@@ -84,6 +86,8 @@ def build_application(
         .base_file_url(file_base_url(config.telegram.api_base_url))
         .concurrent_updates(PerChatOrderedProcessor(max_concurrent_updates))
         .rate_limiter(SharedSendBudget(send_budget))
+        .read_timeout(API_READ_TIMEOUT)  # a reply Telegram holds for seconds is waited for, not lost or re-sent
+        .write_timeout(API_READ_TIMEOUT)
         .job_queue(None)  # PTB would start its own APScheduler (it is installed); timed work is jobs/leader.py's
         .post_init(startup)
         .post_shutdown(stop_services)
@@ -210,6 +214,10 @@ def running_webhook(
             await application.bot.set_webhook(
                 url=webhook_url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES
             )
+        except BadRequest as exc:
+            # e.g. "bad webhook: An HTTPS URL must be provided for webhook" from a server without --local
+            await listener.stop()
+            raise ConfigError(f"telegram.webhook_url: the Bot API server refused {webhook_url!r}: {exc}") from None
         except BaseException:
             await listener.stop()
             raise

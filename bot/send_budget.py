@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -10,6 +11,10 @@ from telegram.ext import BaseRateLimiter
 
 from bot.common.errors import retry_seconds
 from jobs.push_limits import RateLimiter
+
+log = logging.getLogger(__name__)
+
+_ANSWER = "answerCallbackQuery"
 
 # Methods Telegram counts against a bot's overall messages per second (the local server counts the same ones).
 _COUNTED = frozenset({"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"})
@@ -56,7 +61,18 @@ class SharedSendBudget(BaseRateLimiter[None]):
         if not self.limiter.in_use or not counts_against_budget(endpoint, data):
             # No push running: replies alone stay far below the limit, and a rare burst over it is waited out
             # by the handlers (flood_safe); permits here would only queue replies behind each other.
-            return await callback(*args, **kwargs)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                seconds = retry_seconds(exc)
+                if self.limiter.in_use:
+                    self.limiter.pause(seconds)  # edits, deletes and answers are flood-limited too: the push waits
+                if endpoint == _ANSWER:
+                    # A button's answer only matters while the client waits for it (seconds): skip it, so that
+                    # the press itself still takes effect, instead of failing the handler.
+                    log.warning("flood control on answerCallbackQuery (retry after %.0f s): answer skipped", seconds)
+                    return True
+                raise  # the handler's flood_safe waits and tries again
         ticket = await self.limiter.acquire(paced=False)
         try:
             return await callback(*args, **kwargs)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 
 from bulletin_bot.eventloop import use_uvloop
-from config import MISSING_SECRET, Config, ConfigError
+from config import MISSING_SECRET, Config, ConfigError, webhook_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
     if mode == "webhook" and not telegram.secret_token:
         raise ConfigError(MISSING_SECRET)
+    if mode == "webhook" and (problem := webhook_url_problem(telegram.webhook_url, telegram.api_base_url)):
+        raise ConfigError(problem)  # --mode webhook over a polling config: load_config did not check the URL
 
     if config.logging.level.upper() != "DEBUG":
         # httpx logs every request at INFO, i.e. every long poll and every reply; keep that for DEBUG only.

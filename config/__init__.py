@@ -21,6 +21,7 @@ from config.model import (
     config_from_mapping,
     config_path,
     load_config,
+    webhook_url_problem,
 )
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "config_from_mapping",
     "config_path",
     "load_config",
+    "webhook_url_problem",
 ]

@@ -215,11 +215,42 @@ def _section(cls: type, raw: Any, name: str) -> Any:
     return cls(**{k: _coerce(v, hints[k], f"{name}.{k}") for k, v in raw.items()})
 
 
+# The ports Telegram delivers webhooks to (telegram-bot-api's WebhookActor::start_up, without --local).
+WEBHOOK_PORTS = (80, 88, 443, 8443)
+
+
+def webhook_url_problem(url: str, api_base_url: str) -> str | None:
+    """What is wrong with [telegram] webhook_url URL, naming the key, or None. On Telegram's own servers
+    (API_BASE_URL is the default) setWebhook refuses plain http and ports other than 80, 88, 443 and 8443; a
+    self-hosted Bot API server started with --local accepts both, so there only the form is checked."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return f"telegram.webhook_url: not a valid URL: {url!r}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"telegram.webhook_url: must be an https:// URL with a host name, got {url!r}"
+    if api_base_url.rstrip("/") != DEFAULT_API_BASE_URL:
+        return None
+    if parts.scheme != "https":
+        return f"telegram.webhook_url: Telegram only delivers updates over https, got {url!r}"
+    if (port or 443) not in WEBHOOK_PORTS:
+        return (
+            f"telegram.webhook_url: Telegram only delivers updates to ports 80, 88, 443 or 8443, got {port} in "
+            f"{url!r}"
+        )
+    return None
+
+
 def _validate(cfg: Config) -> None:
     if cfg.telegram.mode not in ("polling", "webhook"):
         raise ConfigError(f"telegram.mode: must be 'polling' or 'webhook', got {cfg.telegram.mode!r}")
     if cfg.telegram.mode == "webhook" and not cfg.telegram.webhook_url:
         raise ConfigError("telegram.webhook_url: required when telegram.mode = 'webhook'")
+    if cfg.telegram.webhook_url:
+        problem = webhook_url_problem(cfg.telegram.webhook_url, cfg.telegram.api_base_url)
+        if problem is not None:
+            raise ConfigError(problem)
     secret = cfg.telegram.secret_token
     if secret and not SECRET_TOKEN_FORMAT.fullmatch(secret):
         raise ConfigError(

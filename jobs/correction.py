@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.i18n import t
 from bulletin.render import Rendered, bold, esc, issue_label, render_contents
 from jobs.marks import with_internal_mark
-from jobs.ports import ChatGone, ChatMigrated, RetryAfter, SendError
+from jobs.ports import ChatGone, ChatMigrated, NotDeletable, RetryAfter, SendError
 from jobs.push_limits import RateLimiter
 from jobs.uow import UnitOfWork, UnitsOfWork
 from storage.archive import StoredIssue
@@ -93,6 +93,15 @@ def notice_text(stored: StoredIssue, text: str, lang: str) -> Rendered:
     return Rendered(t(lang, "desk_correction_notice", title=title, label=label, text=esc(text)))
 
 
+# Recorded for a recalled message Telegram would not delete (older than 48 hours): it was edited into a notice.
+REPLACED_REASON = "too old to delete: replaced by a recall notice"
+
+
+def recall_notice_text(stored: StoredIssue, lang: str) -> Rendered:
+    """What a recalled contents message says when Telegram no longer lets the bot delete it (no buttons)."""
+    return Rendered(t(lang, "desk_recall_notice", label=bold(esc(issue_label(stored.issue, lang)))))
+
+
 async def run_correction(
     factory: sessionmaker[Session],
     port: CorrectionPort,
@@ -150,8 +159,15 @@ async def run_correction(
         uow.corrections.record(correction_id, pending, clock())
         pending.clear()
 
+    notices: dict[str, Rendered] = {}
+
+    def notice_for(lang: str) -> Rendered:
+        if lang not in notices:
+            notices[lang] = recall_notice_text(p.stored, lang)
+        return notices[lang]
+
     for chat in p.chats:
-        state, reason = await _one(port, limiter, action, chat, rendered_for(chat.lang), p.internal)
+        state, reason = await _one(port, limiter, action, chat, rendered_for(chat.lang), p.internal, notice_for)
         pending.append((chat.chat_id, chat.message_id, state, reason))
         # Outcomes are written as they accumulate, so a crash loses at most one batch of them.
         if len(pending) >= 200:
@@ -200,11 +216,15 @@ def record_decision(uow: UnitOfWork, issue_id: int, action: CorrectionAction, *,
 
 async def _one(
     port: CorrectionPort, limiter: RateLimiter, action: CorrectionAction, chat: ReachedChat, rendered: Rendered,
-    protect: bool,
+    protect: bool, recall_notice: Callable[[str], Rendered],
 ) -> tuple[ResultState, str | None]:
+    replace_with: Rendered | None = None  # a recall whose message can no longer be deleted edits it instead
     for _ in range(_MAX_RETRY_AFTER):
         ticket = await limiter.acquire()
         try:
+            if replace_with is not None:
+                await port.edit(chat.chat_id, chat.message_id, replace_with)
+                return ResultState.REPLACED, REPLACED_REASON
             if action is CorrectionAction.EDIT:
                 await port.edit(chat.chat_id, chat.message_id, rendered)
             elif action is CorrectionAction.RECALL:
@@ -213,7 +233,13 @@ async def _one(
                 await port.reply(chat.chat_id, chat.message_id, rendered, protect=protect)
             return ResultState.DONE, None
         except RetryAfter as exc:
+            # Edits and deletes are flood-limited as well, sometimes for more than a minute: wait it out.
             limiter.pause(exc.seconds + 0.1)
+        except NotDeletable as exc:
+            if action is not CorrectionAction.RECALL or replace_with is not None:
+                return ResultState.FAILED, exc.reason
+            log.info("message %s in %s can't be deleted (%s): replacing it", chat.message_id, chat.chat_id, exc.reason)
+            replace_with = recall_notice(chat.lang)
         except (ChatGone, ChatMigrated) as exc:
             return ResultState.GONE, exc.reason
         except SendError as exc:

@@ -56,6 +56,10 @@ class PermanentError(SendError):
     """Any other 400 (or 401/404/409): retrying will not help."""
 
 
+class NotDeletable(PermanentError):
+    """400 message can't be deleted (for everyone): too old (48 hours) or not the bot's to delete; it stays."""
+
+
 class PushPort(Protocol):
     """What a push needs from Telegram."""
 

@@ -19,10 +19,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--token", action="append", default=[], help="bot token to accept (repeatable)")
     ap.add_argument("--username", default="bulletin_test_bot", help="the bot's username")
     ap.add_argument("--no-limits", action="store_true", help="switch the rate limits off")
+    ap.add_argument(
+        "--local", action="store_true", help="as telegram-bot-api --local: webhooks may use http and any port"
+    )
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
-    server = LocalBotApi(host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits))
+    server = LocalBotApi(
+        host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits), local_mode=args.local
+    )
     for token in args.token:
         server.add_bot(token, username=args.username)
     done = threading.Event()

@@ -96,16 +96,25 @@ class CommandsApi(ServerState):
             raise ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
         clean: list[dict[str, str]] = []
         for c in commands:
-            if not isinstance(c, dict) or not isinstance(c.get("command"), str):
+            if not isinstance(c, dict) or not isinstance(c.get("command"), str) or not isinstance(
+                c.get("description"), str
+            ):
                 raise ApiError(400, "Bad Request: can't parse BotCommand")
-            name = c["command"]
-            desc = c.get("description")
+            # BotCommand.cpp's set_commands: both are trimmed, a leading "/" dropped, lengths in code points
+            name = c["command"].strip()
+            desc = c["description"].strip()
             if name.startswith("/"):
                 name = name[1:]
+            if not name:
+                raise ApiError(400, "Bad Request: command must be non-empty")
+            if len(name) > 32:
+                raise ApiError(400, "Bad Request: command length must not exceed 32")
+            if not desc:
+                raise ApiError(400, "Bad Request: command description must be non-empty")
+            if len(desc) > 256:
+                raise ApiError(400, "Bad Request: command description length must not exceed 256")
             if not _BOT_COMMAND_NAME.match(name):
-                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-            if not isinstance(desc, str) or not 1 <= len(desc.strip()) <= 256:
-                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")  # Telegram's server checks the characters
             clean.append({"command": name, "description": desc})
         key = (self._scope_key(p), self._lang(p))
         if clean:

@@ -4,16 +4,15 @@ same ones thousands of times."""
 
 from __future__ import annotations
 
-import re
 import sys
-import time
 from typing import Any
 
 from .faults import rate_check
+from .links import LinkError, check_link
 from .model import ApiError, Bot, Chat, SentMessage
 from .params import Params
 from .state import ServerState
-from .tghtml import EntityParseError, ParsedText, clean_and_trim, parse_html, parse_text, utf16_len
+from .tghtml import EntityParseError, ParsedText, cap_entities, clean_and_trim, parse_html, parse_text, utf16_len
 
 MAX_TEXT_UTF16 = 4096
 
@@ -24,10 +23,11 @@ MAX_RAW_TEXT_BYTES = 32768
 MAX_CAPTION_UTF16 = 1024
 
 
-MAX_BUTTONS = 100
+# ReplyMarkup.cpp's get_reply_markup: rows are cut at 12 buttons and the keyboard at 300, silently
+MAX_BUTTONS = 300
 
 
-MAX_BUTTONS_PER_ROW = 8
+MAX_BUTTONS_PER_ROW = 12
 
 
 MAX_CALLBACK_DATA = 64
@@ -37,7 +37,8 @@ class ContentChecks(ServerState):
     """Parsing and checking texts, captions, keyboards and replies of the sending methods."""
 
     def _parse(
-        self, text: str | None, parse_mode: str | None, *, caption: bool = False, entities: Any = None
+        self, text: str | None, parse_mode: str | None, *, caption: bool = False, entities: Any = None,
+        length_error: str = "Bad Request: message is too long",
     ) -> tuple[str, ParsedText]:
         """Check and parse a text or caption; returns (the raw text, interned, and the parsed text). Results are
         cached because a broadcast sends the same text thousands of times. ``entities`` is the raw
@@ -64,14 +65,16 @@ class ContentChecks(ServerState):
         else:
             # The local server implements only HTML; refusing is stricter than guessing.
             raise ApiError(400, "Bad Request: unsupported parse_mode")
+        parsed = cap_entities(parsed)
         if caption:
             if utf16_len(parsed.text) > MAX_CAPTION_UTF16:
                 raise ApiError(400, "Bad Request: message caption is too long")
         else:
             if not parsed.text:
-                raise ApiError(400, "Bad Request: message text is empty")
+                # the raw text was not empty (Client::get_input_message_text checked): TDLib's fix_formatted_text
+                raise ApiError(400, "Bad Request: text must be non-empty")
             if utf16_len(parsed.text) > MAX_TEXT_UTF16:
-                raise ApiError(400, "Bad Request: message is too long")
+                raise ApiError(400, length_error)
         if len(self._parse_cache) > 4096:
             self._parse_cache.clear()
         if entities is None:
@@ -88,7 +91,7 @@ class ContentChecks(ServerState):
         msg = SentMessage(
             message_id=self._new_message_id(chat),
             chat_id=chat.id,
-            date=int(time.time()),
+            date=self._now(),
             method=method,
             protect_content=p.get_bool("protect_content"),
             reply_to_message_id=reply_to,
@@ -98,10 +101,14 @@ class ContentChecks(ServerState):
         chat.add_message(msg)
         return self._message_dict(bot, chat, msg)
 
-    def _text_param(self, p: Params) -> tuple[str | None, str, ParsedText]:
+    def _text_param(
+        self, p: Params, length_error: str = "Bad Request: message is too long"
+    ) -> tuple[str | None, str, ParsedText]:
         """A message text from text, parse_mode and entities: (the parse mode, interned; the raw text; parsed)."""
         parse_mode = _intern(p.get_str("parse_mode"))
-        html, parsed = self._parse(p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"))
+        html, parsed = self._parse(
+            p.get_str("text"), parse_mode, entities=p.get_json("entities", "entities"), length_error=length_error
+        )
         return parse_mode, html, parsed
 
     def _caption_param(self, p: Params) -> ParsedText:
@@ -115,6 +122,7 @@ class ContentChecks(ServerState):
         return parsed
 
     def _markup(self, p: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
+        """The checked reply_markup; None when absent or when it holds no buttons (Client::get_reply_markup)."""
         raw = p.raw("reply_markup")
         if raw is None:
             return None
@@ -125,6 +133,8 @@ class ContentChecks(ServerState):
                 return cached
         value = p.get_json("reply_markup", "reply keyboard markup")
         markup = _validate_markup(value, inline_only=inline_only)
+        if markup is None:
+            return None
         if key is not None:
             if len(self._markup_cache) > 4096:
                 self._markup_cache.clear()
@@ -204,37 +214,46 @@ _BUTTON_ACTIONS = (
 )  # fmt: skip
 
 
-def _validate_markup(value: Any, *, inline_only: bool) -> dict[str, Any]:
-    """Validate a reply_markup object; returns the normalized markup. Limits are PTB's (stricter)."""
-    bad = ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+def _validate_markup(value: Any, *, inline_only: bool) -> dict[str, Any] | None:
+    """Validate a reply_markup object as Client::get_reply_markup and TDLib's get_reply_markup (ReplyMarkup.cpp) do:
+    buttons with an empty text are dropped, a row keeps its first 12 buttons and the keyboard its first 300, and a
+    keyboard left without buttons (or an object without any known field) means no markup at all (None)."""
     if not isinstance(value, dict):
-        raise bad
-    if "inline_keyboard" in value:
-        rows = value["inline_keyboard"]
+        raise ApiError(400, "Bad Request: object expected as reply markup")
+    rows = value.get("inline_keyboard")
+    if rows is not None:
         if not isinstance(rows, list):
-            raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
-        total = 0
-        out_rows: list[list[dict[str, Any]]] = []
+            raise ApiError(400, "Bad Request: field \"inline_keyboard\" must be of type Array")
+        parsed: list[list[dict[str, Any]]] = []
         for row in rows:
             if not isinstance(row, list):
                 raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be "
                                     "an Array of Arrays")
-            if len(row) > MAX_BUTTONS_PER_ROW:
-                raise ApiError(400, "Bad Request: too many buttons in a row of the inline keyboard")
-            total += len(row)
+            parsed.append([_validate_button(b) for b in row])  # Client.cpp parses every button first
+        out_rows: list[list[dict[str, Any]]] = []
+        total = 0
+        for parsed_row in parsed:
             out_row: list[dict[str, Any]] = []
-            for b in row:
-                out_row.append(_validate_button(b))
+            for b in parsed_row:
+                if not b["text"]:
+                    continue
+                out_row.append(b)
+                total += 1
+                if len(out_row) >= MAX_BUTTONS_PER_ROW or total >= MAX_BUTTONS:
+                    break
             if out_row:
                 out_rows.append(out_row)
-        if total > MAX_BUTTONS:
-            raise ApiError(400, "Bad Request: too many buttons in the inline keyboard")
-        return {"inline_keyboard": out_rows}
+            if total >= MAX_BUTTONS:
+                break
+        if out_rows:
+            return {"inline_keyboard": out_rows}
     if inline_only:
-        raise ApiError(400, "Bad Request: inline keyboard expected")
-    if "keyboard" in value or "remove_keyboard" in value or "force_reply" in value:
+        if rows is None and any(value.get(k) for k in ("keyboard", "remove_keyboard", "force_reply")):
+            raise ApiError(400, "Bad Request: inline keyboard expected")
+        return None
+    if value.get("keyboard") or value.get("remove_keyboard") or value.get("force_reply"):
         return dict(value)
-    raise bad
+    return None
 
 
 def _validate_button(b: Any) -> dict[str, Any]:
@@ -243,7 +262,8 @@ def _validate_button(b: Any) -> dict[str, Any]:
     text = b.get("text")
     if not isinstance(text, str):
         raise ApiError(400, "Bad Request: can't parse inline keyboard button: Field \"text\" must be of type String")
-    if not text.strip():
+    if text and not text.strip():
+        # an empty text drops the button (ReplyMarkup.cpp); a blank one reaches Telegram's server, which refuses it
         raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
     # An empty string counts as absent, as in the real Bot API (so "" gives "Text buttons are unallowed").
     actions = [k for k in _BUTTON_ACTIONS if b.get(k) is not None and b.get(k) != ""]
@@ -253,19 +273,23 @@ def _validate_button(b: Any) -> dict[str, Any]:
             "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
         )
     out: dict[str, Any] = {"text": text}
+    if "url" in actions:  # Client::get_inline_keyboard_button_type tries url first
+        url = b["url"]
+        if not isinstance(url, str):
+            raise ApiError(400, "Bad Request: can't parse inline keyboard button: Field \"url\" must be of type String")
+        try:
+            out["url"] = check_link(url)
+        except LinkError as exc:
+            raise ApiError(400, f"Bad Request: inline keyboard button {exc}") from None
+        return out
     if "callback_data" in actions:
         data = b["callback_data"]
         if not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         out["callback_data"] = data
-    if "url" in actions:
-        url = b["url"]
-        if not isinstance(url, str) or not re.match(r"^(https?|tg)://\S+$", url):
-            raise ApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
-        out["url"] = url
-    for k in actions:
-        if k not in out:
-            out[k] = b[k]
+        return out
+    k = actions[0]
+    out[k] = b[k]
     return out
 
 

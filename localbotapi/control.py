@@ -18,12 +18,20 @@ from aiohttp import web
 from .faults import LimitsAndFaults
 from .files import FilesApi
 from .limits import Limits
+from .members import chat_member
 from .model import Bot, CallbackQuery, Chat, SentMessage, User
 from .params import json_response
 from .shapes import document_dict, sent_message_json, user_text
 from .updates import UpdatesApi
 
 log = logging.getLogger(__name__)
+
+# Telegram's service notifications account: ChatMemberUpdated.from when no user removed or added the bot.
+SERVICE_USER: dict[str, Any] = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+
+
+CHAT_STATES = frozenset({None, "left", "deleted", "no_send", "not_admin"})
+
 
 CONTROL_METHODS = frozenset(
     {
@@ -32,7 +40,7 @@ CONTROL_METHODS = frozenset(
         "callback_answers",
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
         "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "message_counts",
-        "sent_count", "set_chat_member",
+        "sent_count", "set_chat_member", "set_chat_state", "advance_clock",
         "set_inline", "inline_query", "inline_answer", "choose_inline_result",  # inline.py
     }
 )  # fmt: skip
@@ -132,7 +140,7 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
         else:
             msg["from"] = user.as_dict()
         msg["chat"] = chat.as_dict()
-        msg["date"] = int(time.time())
+        msg["date"] = self._now()
         msg.update(extra)
         chat.add_user_message(msg)
         if chat.type == "private":
@@ -165,7 +173,7 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
             msg = chat.user_messages.get(message_id)
             if msg is None or msg.get("from", {}).get("id") != user_id or "text" not in msg:
                 raise ValueError(f"user {user_id} has no text message {message_id} in chat {chat_id}")
-            msg = dict(msg, edit_date=int(time.time()))
+            msg = dict(msg, edit_date=self._now())
             msg.pop("entities", None)
             msg.update(user_text(text))
             chat.add_user_message(msg)
@@ -236,21 +244,30 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
                 return []
             return copy.deepcopy(msg.reply_markup.get("inline_keyboard", []))
 
-    def _member_update(self, chat: Chat, user: User | None, old: str, new: str) -> None:
+    def _member_update(self, chat: Chat, actor: dict[str, Any], old: str, new: str) -> None:
+        """Queue my_chat_member for every bot: a ChatMemberUpdated with its required fields (chat, from, date, both
+        ChatMember objects in full, as members.chat_member builds them)."""
         for bot in self._bots.values():
-            payload: dict[str, Any] = {"chat": chat.as_dict()}
-            if user is not None:
-                payload["from"] = user.as_dict()
-            payload.update(
-                date=int(time.time()),
-                old_chat_member={"status": old, "user": bot.as_user_dict()},
-                new_chat_member=(
-                    {"status": new, "user": bot.as_user_dict(), "until_date": 0}
-                    if new == "kicked"
-                    else {"status": new, "user": bot.as_user_dict()}
-                ),
-            )
+            me = bot.as_user_dict()
+            payload: dict[str, Any] = {
+                "chat": chat.as_dict(),
+                "from": actor,
+                "date": self._now(),
+                "old_chat_member": chat_member(chat, me, old),
+                "new_chat_member": chat_member(chat, me, new),
+            }
             self._enqueue(bot, "my_chat_member", payload, chat.id)
+
+    def _group_actor(self, chat: Chat, by: int | None) -> dict[str, Any]:
+        """Who removed or added the bot: BY, else the group's creator or an administrator (set_chat_member), else
+        Telegram's service account (777000), so that ChatMemberUpdated.from is never missing."""
+        if by is not None:
+            return self._user(by).as_dict()
+        for role in ("creator", "administrator"):
+            for (chat_id, user_id), status in sorted(self._member_status.items()):
+                if chat_id == chat.id and status == role and user_id in self._users:
+                    return self._users[user_id].as_dict()
+        return dict(SERVICE_USER)
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends get 403 "bot was blocked by the user"."""
@@ -258,7 +275,7 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
             user = self._user(user_id)
             if not user.blocked:
                 user.blocked = True
-                self._member_update(self._chats[user_id], user, "member", "kicked")
+                self._member_update(self._chats[user_id], user.as_dict(), "member", "kicked")
 
     def unblock(self, user_id: int) -> None:
         """The user unblocks (restarts) the bot."""
@@ -267,26 +284,54 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
             if user.blocked:
                 user.blocked = False
                 user.started = True
-                self._member_update(self._chats[user_id], user, "kicked", "member")
+                self._member_update(self._chats[user_id], user.as_dict(), "kicked", "member")
 
     def deactivate_user(self, user_id: int) -> None:
         """The user deletes their account: sends get 403 "user is deactivated"."""
         with self._lock:
             self._user(user_id).deactivated = True
 
-    def kick(self, chat_id: int) -> None:
-        """The bot is removed from a group/supergroup/channel: sends get 403 "bot was kicked…"."""
+    def kick(self, chat_id: int, *, by: int | None = None) -> None:
+        """The bot is removed from a group/supergroup/channel (by user BY, see _group_actor): sends get 403
+        "bot was kicked…"."""
         with self._lock:
             chat = self._group_or_channel(chat_id)
             chat.kicked = True
-            self._member_update(chat, None, "member" if chat.type != "channel" else "administrator", "kicked")
+            before = "administrator" if chat.type == "channel" else "member"
+            self._member_update(chat, self._group_actor(chat, by), before, "kicked")
 
-    def unkick(self, chat_id: int) -> None:
+    def unkick(self, chat_id: int, *, by: int | None = None) -> None:
         """The bot is added back to the group."""
         with self._lock:
             chat = self._group_or_channel(chat_id)
             chat.kicked = False
-            self._member_update(chat, None, "left", "member")
+            after = "administrator" if chat.type == "channel" else "member"
+            self._member_update(chat, self._group_actor(chat, by), "left", after)
+
+    def set_chat_state(self, chat_id: int, state: str | None, *, by: int | None = None) -> None:
+        """The bot's standing in a group or channel: None (a member that may send), "left" (403 bot is not a
+        member of the … chat), "deleted" (403 the group chat was deleted; 400 chat not found for supergroups and
+        channels), "no_send" (400 not enough rights to send text messages to the chat), "not_admin" (channels:
+        400 need administrator rights in the channel chat). Leaving and rejoining queue my_chat_member."""
+        if state not in CHAT_STATES:
+            raise ValueError(f"unknown chat state {state!r}; one of {sorted(s for s in CHAT_STATES if s)} or None")
+        with self._lock:
+            chat = self._group_or_channel(chat_id)
+            before, chat.state = chat.state, state
+            member = "administrator" if chat.type == "channel" else "member"
+            if state == "left" and before != "left":
+                self._member_update(chat, self._group_actor(chat, by), member, "left")
+            elif before == "left" and state != "left":
+                self._member_update(chat, self._group_actor(chat, by), "left", member)
+
+    def advance_clock(self, seconds: float) -> int:
+        """Move the server's clock forward by SECONDS (message dates, the 48-hour limit of deleteMessage); returns
+        the server's new unix time."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._clock_offset += seconds
+            return self._now()
 
     def _group_or_channel(self, chat_id: int) -> Chat:
         chat = self._chats.get(chat_id)
@@ -313,7 +358,7 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
                 old_msg: dict[str, Any] = {
                     "message_id": self._new_message_id(chat),
                     "chat": chat.as_dict(),
-                    "date": int(time.time()),
+                    "date": self._now(),
                     "migrate_to_chat_id": new_id,
                 }
                 chat.add_user_message(old_msg)
@@ -322,7 +367,7 @@ class ControlApi(UpdatesApi, FilesApi, LimitsAndFaults):
                     "message_id": self._new_message_id(new_chat),
                     "sender_chat": new_chat.as_dict(),
                     "chat": new_chat.as_dict(),
-                    "date": int(time.time()),
+                    "date": self._now(),
                     "migrate_from_chat_id": chat.id,
                 }
                 new_chat.add_user_message(new_msg)

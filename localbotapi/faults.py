@@ -17,6 +17,9 @@ BAD_GATEWAY_HTML = (
 )
 
 
+FAULT_KINDS = ("502", "hang", "drop", "429", "slow")
+
+
 class Fault:
     __slots__ = ("count", "deliver_before_fault", "hang_seconds", "kinds", "methods", "rate", "retry_after", "rng")
 
@@ -32,7 +35,7 @@ class Fault:
         retry_after: int,
     ) -> None:
         for k in kinds:
-            if k not in ("502", "hang", "drop", "429"):
+            if k not in FAULT_KINDS:
                 raise ValueError(f"unknown fault kind {k!r}")
         self.rate = rate
         self.kinds = kinds
@@ -68,7 +71,7 @@ def rate_check(limits: Limits, bot: Bot, chat: Chat, paid: bool) -> None:
     wait = max(global_w.wait_time(now), chat_w.wait_time(now))
     if wait > 0:
         n = retry_after_seconds(wait)
-        raise ApiError(429, f"Too Many Requests: retry after {n}", {"retry_after": n})
+        raise ApiError(429, f"Too Many Requests: retry after {n}", {"retry_after": n}, wait=wait)
     global_w.record(now)
     chat_w.record(now)
     bot.sends_since_sweep += 1
@@ -105,9 +108,11 @@ class LimitsAndFaults(ServerState):
         retry_after: int = 1,
     ) -> None:
         """Fail a fraction ``rate`` of requests (of ``methods``, case-insensitive; None = all) with a fault
-        drawn from ``kinds``: "502" (nginx page, nothing delivered), "429" (forced, nothing delivered), "drop"
-        (connection aborted) and "hang" (no answer for ``hang_seconds``, then aborted). For drop/hang the
-        request is processed first (message delivered, response lost) with probability ``deliver_before_fault``.
+        drawn from ``kinds``: "502" (nginx page, nothing delivered), "429" (forced, nothing delivered, with
+        ``retry_after``), "drop" (connection aborted), "hang" (no answer for ``hang_seconds``, then aborted) and
+        "slow" (the request is held ``hang_seconds`` and then succeeds, as TDLib waits out a short flood wait).
+        For drop/hang the request is processed first (message delivered, response lost) with probability
+        ``deliver_before_fault``.
         ``count`` caps the number of faults; rate=0 switches faults off."""
         with self._lock:
             self._fault = Fault(

@@ -85,7 +85,7 @@ class FilesApi(ContentChecks):
 
     def _send_file(self, bot: Bot, p: Params, field: str, kind: str, method: str) -> dict[str, Any]:
         chat = self._chat(p)
-        self._check_can_write(chat)
+        self._check_can_write(chat, method)
         f = self._input_file(p, field, kind)
         parsed = self._caption_param(p)
         markup = self._markup(p)
@@ -105,7 +105,9 @@ class FilesApi(ContentChecks):
 
     def _m_getFile(self, bot: Bot, p: Params) -> dict[str, Any]:
         fid = p.get_str("file_id")
-        f = self._files.get(fid or "")
+        if not fid:
+            raise ApiError(400, "Bad Request: file_id not specified")  # Client::check_remote_file_id
+        f = self._files.get(fid)
         if f is None:
             raise ApiError(400, "Bad Request: invalid file_id")
         if len(f.data) > MAX_DOWNLOAD:

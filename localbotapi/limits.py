@@ -18,6 +18,10 @@ class Limits:
     ``max_long_poll`` caps getUpdates' ``timeout``. ``callback_query_timeout`` is how long a callback query
     can still be answered (Telegram does not document it; 15 s is on the strict side).
     ``enabled=False`` switches the rate limits (not the other checks) off.
+    ``flood_hold`` is how many seconds in all a request over a limit is held and retried before it fails with 429:
+    TDLib waits out flood waits for a bot's request up to a total of 8 s (NetQueryCreator.cpp sets a bot's
+    total_timeout_limit to 8; NetQueryDelayer::delay resends until then), so on Telegram a send over a limit can
+    simply answer late. 0 (the default, stricter) answers 429 at once.
     """
 
     overall_per_second: float = 30
@@ -27,6 +31,7 @@ class Limits:
     enabled: bool = True
     max_long_poll: int = 50
     callback_query_timeout: float = 15.0
+    flood_hold: float = 0.0
 
 
 def per_second_window(rate: float) -> tuple[int, float]:

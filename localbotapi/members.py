@@ -59,7 +59,9 @@ class MembersApi(ServerState):
 
 
 def chat_member(chat: Chat, user: dict[str, Any], status: str) -> dict[str, Any]:
-    """A ChatMember object as the Bot API returns it (ChatMemberOwner, …Administrator, …Member, …Left, …Banned)."""
+    """A ChatMember object as the Bot API returns it (ChatMemberOwner, …Administrator, …Member, …Left, …Banned),
+    with the fields Client.cpp's JsonChatMember and json_store_administrator_rights write for the chat's type
+    (a "kicked" member always has until_date, 0 = forever)."""
     member: dict[str, Any] = {"user": user, "status": status}
     if status == "creator":
         member["is_anonymous"] = False
@@ -73,6 +75,8 @@ def chat_member(chat: Chat, user: dict[str, Any], status: str) -> dict[str, Any]
             member.update(can_post_messages=True, can_edit_messages=True)
         else:
             member["can_pin_messages"] = True
+        if chat.type == "supergroup":
+            member["can_manage_topics"] = False
     elif status == "kicked":
         member["until_date"] = 0
     return member

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 from .content import ContentChecks
 from .faults import rate_check
 from .model import ApiError, Bot, Chat, SentMessage
 from .params import Params
+
+# MessagesManager::can_revoke_message: a bot's DEFAULT_REVOKE_TIME_LIMIT is 2 * 86400 seconds in private chats and
+# basic groups; MessagesManager::delete_messages then fails with "Message can't be deleted for everyone".
+REVOKE_TIME_LIMIT = 2 * 86400
+
+
+# MessagesManager::edit_message_text does not check the length (send_message does, in MessageContent.cpp's
+# create_input_message_content): the server's MESSAGE_TOO_LONG reaches the bot as is (Client.cpp's
+# fail_query_with_error keeps upper-case error codes).
+MESSAGE_TOO_LONG = "Bad Request: MESSAGE_TOO_LONG"
+
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the "
@@ -57,7 +67,7 @@ class MessagesApi(ContentChecks):
         msg.chat_id = chat.id
         msg.edits = []
         msg.edit_date = None
-        msg.date = int(time.time())
+        msg.date = self._now()
         msg.method = "copyMessage"
         msg.reply_markup = markup
         chat.add_message(msg)
@@ -65,7 +75,7 @@ class MessagesApi(ContentChecks):
 
     def _m_editMessageText(self, bot: Bot, p: Params) -> dict[str, Any]:
         chat, msg = self._message_to_edit(p)
-        parse_mode, html, parsed = self._text_param(p)
+        parse_mode, html, parsed = self._text_param(p, length_error=MESSAGE_TOO_LONG)
         if msg.text is None:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         markup = self._markup(p, inline_only=True)
@@ -103,8 +113,11 @@ class MessagesApi(ContentChecks):
         """The chat and the bot message an edit method names (the bot sends no inline messages)."""
         if p.raw("inline_message_id") is not None:
             raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+        if p.raw("chat_id") is None and not p.get_int("message_id"):
+            # Client::process_edit_message_text_query falls back to inline_message_id, which is missing
+            raise ApiError(400, "Bad Request: message identifier is not specified")
         chat = self._chat(p)
-        self._check_can_write(chat)
+        self._check_can_write(chat, send=False)
         return chat, self._bot_message(chat, p, what="edit")
 
     def _edited(
@@ -115,7 +128,7 @@ class MessagesApi(ContentChecks):
         msg.reply_markup = markup
         if text is not None:
             msg.edits.append(text)
-        msg.edit_date = int(time.time())
+        msg.edit_date = self._now()
         return self._message_dict(bot, chat, msg)
 
     def _m_deleteMessage(self, bot: Bot, p: Params) -> bool:
@@ -125,8 +138,11 @@ class MessagesApi(ContentChecks):
             raise ApiError(400, "Bad Request: message identifier is not specified")
         if chat.migrated_to is not None:
             self._check_can_write(chat)
+        if chat.type != "private":
+            self._check_membership(chat)  # deleteMessage asks for write access (Client::check_message)
         msg = chat.messages.get(mid)
         if msg is not None and not msg.deleted:
+            self._check_revocable(chat, msg)
             msg.deleted = True
             return True
         if mid in chat.user_messages:
@@ -136,11 +152,27 @@ class MessagesApi(ContentChecks):
             raise ApiError(400, "Bad Request: message can't be deleted")
         raise ApiError(400, "Bad Request: message to delete not found")
 
+    def _check_revocable(self, chat: Chat, msg: SentMessage) -> None:
+        """A bot message older than 48 hours can't be deleted for everyone in a private chat or basic group
+        (MessagesManager::can_revoke_message); in supergroups and channels Telegram's server refuses it
+        (MESSAGE_DELETE_FORBIDDEN, which Client.cpp's fail_query_with_error turns into "message can't be deleted")."""
+        if self._now() - msg.date <= REVOKE_TIME_LIMIT:
+            return
+        if chat.type in ("private", "group"):
+            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
+        raise ApiError(400, "Bad Request: message can't be deleted")
+
     def _m_deleteMessages(self, bot: Bot, p: Params) -> bool:
         chat = self._chat(p)
         ids = p.get_json("message_ids", "message identifiers")
         if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
             raise ApiError(400, "Bad Request: message_ids must be a non-empty list of at most 100 identifiers")
+        if chat.type != "private":
+            self._check_membership(chat)
+        for mid in ids:
+            old = chat.messages.get(int(mid))
+            if old is not None and not old.deleted:
+                self._check_revocable(chat, old)  # MessagesManager::delete_messages checks all before deleting any
         for mid in ids:
             msg = chat.messages.get(int(mid))
             if msg is not None:
@@ -169,4 +201,9 @@ class MessagesApi(ContentChecks):
         d = dict(chat.as_dict())
         d["accent_color_id"] = 0
         d["max_reaction_count"] = 11
+        # ChatFullInfo.accepted_gift_types is required (Client.cpp's JsonChat writes it for every chat)
+        d["accepted_gift_types"] = {
+            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+            "premium_subscription": False, "gifts_from_channels": False,
+        }
         return d

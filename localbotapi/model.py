@@ -12,11 +12,14 @@ from .limits import SlidingWindow
 class ApiError(Exception):
     """A Bot API error response: HTTP status, Telegram's description and optional parameters."""
 
-    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: int, description: str, parameters: dict[str, Any] | None = None, *, wait: float = 0.0
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.parameters = parameters
+        self.wait = wait  # a flood wait's exact seconds (retry_after is rounded up); see Limits.flood_hold
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
@@ -99,6 +102,9 @@ class Chat:
     user_messages: dict[int, dict[str, Any]] = field(default_factory=lambda: _NO_USER_MESSAGES)
     kicked: bool = False
     migrated_to: int | None = None
+    # set_chat_state(): None (the bot is a member that may send), "left" (not a member), "deleted" (basic group
+    # deleted), "no_send" (a member without the right to send), "not_admin" (a channel member without admin rights)
+    state: str | None = None
     _dict: dict[str, Any] | None = None
 
     def add_message(self, m: SentMessage) -> None:

@@ -241,6 +241,9 @@ class LocalBotApi(InlineApi, ControlApi, MessagesApi, CommandsApi, MembersApi):
                 self._log_fault(method, kind, False, None)
                 err = ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
                 return json_response(err.payload(), 429, {"Retry-After": str(retry_after)})
+        slow = fault is not None and fault[0] == "slow"
+        if fault is not None and not slow:
+            kind, deliver, retry_after = fault
             result_info: Any = None
             if deliver:
                 try:
@@ -262,7 +265,20 @@ class LocalBotApi(InlineApi, ControlApi, MessagesApi, CommandsApi, MembersApi):
             raise asyncio.CancelledError  # nothing may be written on the aborted connection
         try:
             params = await self._read_params(request)
-            result = await self._call(bot, method, Params(params), request)
+            if slow:  # received, then answered late (the client may have given up by then)
+                self._log_fault(method, "slow", True, None)
+                await self._hold(self._hang_seconds())
+            held = 0.0
+            while True:
+                try:
+                    result = await self._call(bot, method, Params(params), request)
+                    break
+                except ApiError as exc:
+                    # TDLib resends a request that met a flood wait while the waits add up to at most 8 s
+                    if exc.code != 429 or exc.wait <= 0 or held + exc.wait > self.limits.flood_hold:
+                        raise
+                    held += exc.wait
+                    await self._hold(exc.wait)
         except ApiError as exc:
             self._count(method, exc.code)
             headers = None
@@ -279,6 +295,14 @@ class LocalBotApi(InlineApi, ControlApi, MessagesApi, CommandsApi, MembersApi):
         elif method == "deleteWebhook":
             body["description"] = "Webhook was deleted"
         return json_response(body, 200)
+
+    async def _hold(self, seconds: float) -> None:
+        """Keep a request waiting SECONDS (cut short by stop())."""
+        assert self._stopping is not None
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
 
     def _count(self, method: str, status: int) -> None:
         with self._lock:

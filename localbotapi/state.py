@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientSession, web
@@ -26,10 +27,16 @@ if TYPE_CHECKING:
 class ServerState:
     """State of one local Bot API server; the area classes (updates, messages, files, ...) add its methods."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None) -> None:
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None, local_mode: bool = False
+    ) -> None:
         self.host = host
         self.port = port
         self.limits = limits if limits is not None else Limits()
+        # As telegram-bot-api's --local flag: webhooks may use plain http and any port (see updates.py).
+        self.local_mode = local_mode
+        # Seconds added to the wall clock: advance_clock() ages messages (deleteMessage's 48-hour rule).
+        self._clock_offset = 0.0
         self._lock = threading.RLock()
         self._bots: dict[str, Bot] = {}
         self._users: dict[int, User] = {}
@@ -53,6 +60,10 @@ class ServerState:
         self._session: ClientSession | None = None
         self._start_error: BaseException | None = None
         self._member_status: dict[tuple[int, int], str] = {}  # (chat id, user id) -> status; see members.py
+
+    def _now(self) -> int:
+        """The server's unix time (the wall clock plus what advance_clock() added)."""
+        return int(time.time() + self._clock_offset)
 
     def _event(self, token: str) -> asyncio.Event:
         ev = self._bot_events.get(token)
@@ -88,7 +99,9 @@ class ServerState:
             raise ApiError(400, "Bad Request: chat not found")
         return chat
 
-    def _check_can_write(self, chat: Chat) -> None:
+    def _check_can_write(self, chat: Chat, method: str = "sendMessage", *, send: bool = True) -> None:
+        """Raise the error Telegram answers when the bot may not write to CHAT with METHOD; with send=False (edits)
+        only access is checked (Client::check_chat_access), not the right to send (can_send_message_to_dialog)."""
         if chat.migrated_to is not None:
             raise ApiError(
                 400,
@@ -103,13 +116,30 @@ class ServerState:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if not user.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
-        elif chat.kicked:
+        else:
+            self._check_membership(chat)
+            if send and chat.state == "no_send":
+                what = {"sendDocument": "documents", "sendPhoto": "photos"}.get(method, "text messages")
+                raise ApiError(400, f"Bad Request: not enough rights to send {what} to the chat")
+            if send and chat.state == "not_admin" and chat.type == "channel":
+                raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
+
+    def _check_membership(self, chat: Chat) -> None:
+        """The bot's access to a group or channel as Client::check_chat_access sees it (kicked, left, deleted)."""
+        if chat.state == "deleted":
+            if chat.type == "group":
+                raise ApiError(403, "Forbidden: the group chat was deleted")
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat.kicked:
             raise ApiError(403, f"Forbidden: bot was kicked from the {chat.type} chat")
+        if chat.state == "left":
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
 
     def _bot_message(self, chat: Chat, p: Params, name: str = "message_id", *, what: str) -> SentMessage:
         mid = p.get_int(name)
-        if mid is None:
-            raise ApiError(400, "Bad Request: message identifier is not specified")
+        if mid is None or mid <= 0:
+            # Client::check_message: a missing or non-positive id is "<message_type> not found"
+            raise ApiError(400, f"Bad Request: message to {what} not found")
         msg = chat.messages.get(mid)
         if msg is None or msg.deleted:
             if mid in chat.user_messages and what == "edit":

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .links import checked_link
+
 __all__ = [
     "EntityParseError",
     "ParsedText",
@@ -96,7 +98,8 @@ def _decode_entity(s: str, pos: int) -> tuple[int, int]:
                 end += 1
                 if res >= 0x10FFFF:
                     return 0, pos
-        if res == 0 or res >= 0x10FFFF or 0xD800 <= res <= 0xDFFF:
+        # a surrogate is decoded here and refused after parsing (need_recheck_utf8), as TDLib does
+        if res == 0 or res >= 0x10FFFF or end - pos >= 10:
             return 0, pos
     else:
         while end < n and s[end] in _ASCII_ALPHA:
@@ -122,27 +125,6 @@ def _same_span(entities: list[dict[str, Any]], kind: str, start: int, length: in
     last = entities[-1] if entities else None
     if last is not None and last["type"] == kind and last["offset"] == start and last["length"] == length:
         return last
-    return None
-
-
-def _checked_link(url: str) -> str | None:
-    """A simplified LinkManager::get_checked_link: http(s)/tg/ton links; a bare host gets http://."""
-    url = url.strip()
-    if not url or any(c in url for c in " \n\t"):
-        return None
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", url)
-    if m is None:
-        if re.match(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[:/?#].*)?$", url) is None:
-            return None
-        return "http://" + url
-    scheme = m.group(1).lower()
-    if scheme in ("http", "https"):
-        rest = url[len(scheme) + 1 :]
-        if not rest.startswith("//") or len(rest) <= 2:
-            return None
-        return url
-    if scheme in ("tg", "ton", "tonsite"):
-        return url
     return None
 
 
@@ -209,7 +191,7 @@ def parse_html(s: str) -> ParsedText:
                 if i >= n:
                     raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(s, begin)}")
                 attr_begin = i
-                while at(i) not in _SPACE and at(i) != "=" and at(i) != ">":
+                while at(i) not in _SPACE and at(i) not in "=>/\"'":
                     i += 1
                 attr_name = s[attr_begin:i]
                 if not attr_name:
@@ -219,13 +201,14 @@ def parse_html(s: str) -> ParsedText:
                 while i < n and at(i) in _SPACE:
                     i += 1
                 if at(i) != "=":
-                    if tag == "blockquote" and attr_name.lower() == "expandable":
+                    # An attribute without a value (<b foo>, <a href>) is skipped, as TDLib's parse_html does now.
+                    if i >= n:
+                        raise EntityParseError(
+                            f'Unclosed start tag "{tag}" at byte offset {_byte_offset(s, begin)}'
+                        )
+                    if tag == "blockquote" and attr_name == "expandable":
                         argument = "1"
-                        continue
-                    raise EntityParseError(
-                        "Expected equal sign in declaration of an attribute of the tag "
-                        f'"{tag}" at byte offset {_byte_offset(s, begin)}'
-                    )
+                    continue
                 i += 1
                 while i < n and at(i) in _SPACE:
                     i += 1
@@ -339,7 +322,7 @@ def parse_html(s: str) -> ParsedText:
                     }
                 )
             else:
-                checked = _checked_link(url)
+                checked = checked_link(url)
                 if checked is not None:
                     entities.append({"type": "text_link", "offset": start, "length": length, "url": checked})
         elif tag == "pre":
@@ -461,3 +444,19 @@ def _clean(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[st
         if end > start:
             fixed.append(dict(e, offset=start, length=end - start))
     return "".join(out), fixed
+
+
+# MessageEntity.cpp's get_input_message_entities: MAX_USER_ENTITY_COUNT = 100 ("server-side limit"); entities
+# past it are left out without an error. TDLib counts the non-splittable ones (code, links, blockquotes…) first,
+# then the splittable ones (bold, italic, underline, strikethrough, spoiler).
+MAX_ENTITIES = 100
+_SPLITTABLE = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler"})
+
+
+def cap_entities(parsed: ParsedText) -> ParsedText:
+    """PARSED with at most MAX_ENTITIES entities, chosen as TDLib sends them to Telegram."""
+    if len(parsed.entities) <= MAX_ENTITIES:
+        return parsed
+    fixed = [e for e in parsed.entities if e["type"] not in _SPLITTABLE][:MAX_ENTITIES]
+    split = [e for e in parsed.entities if e["type"] in _SPLITTABLE][: MAX_ENTITIES - len(fixed)]
+    return ParsedText(parsed.text, tuple(sorted(fixed + split, key=_sort_key)))

@@ -9,6 +9,7 @@ import json
 import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import ClientSession, ClientTimeout, web
 
@@ -34,6 +35,9 @@ DEFAULT_ALLOWED = frozenset(
         "poll", "poll_answer", "my_chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
     }
 )  # fmt: skip
+
+
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
 
 
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -121,6 +125,8 @@ class UpdatesApi(ServerState):
             return self._m_deleteWebhook(bot, p)
         if not re.match(r"^https?://[^\s/]+", url):
             raise ApiError(400, "Bad Request: bad webhook: invalid webhook URL specified")
+        if not self.local_mode:
+            _check_webhook_url(url)
         secret = p.get_str("secret_token")
         if secret is not None and not _SECRET_RE.match(secret):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
@@ -273,6 +279,20 @@ class UpdatesApi(ServerState):
                 if u.chat_id is not None:
                     bot.webhook_inflight_chats.discard(u.chat_id)
         self._wake_in_loop(bot.token)
+
+
+def _check_webhook_url(url: str) -> None:
+    """api.telegram.org's rule (WebhookActor::start_up without --local): https only, on port 80, 88, 443 or 8443;
+    the WebhookActor's error comes back as "bad webhook: …" (Client::on_webhook_closed)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise ApiError(400, "Bad Request: bad webhook: Wrong port number specified in the URL") from None
+    if port not in WEBHOOK_PORTS:
+        raise ApiError(400, "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
 
 
 def _take(updates: collections.deque[Update], offset: int, limit: int) -> list[Update]:

@@ -70,6 +70,7 @@ class ResultState(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"
     GONE = "gone"  # the chat blocked the bot or no longer exists
+    REPLACED = "replaced"  # a recall Telegram refused to delete (over 48 hours old): edited into a recall notice
 
 
 class Correction(Base):

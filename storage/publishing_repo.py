@@ -189,7 +189,8 @@ class CorrectionRepository:
             .where(
                 Correction.issue_id == issue_id,
                 Correction.action == CorrectionAction.RECALL.value,
-                CorrectionResult.state == ResultState.DONE.value,
+                # a replaced message reads as recalled: later corrections leave it alone
+                CorrectionResult.state.in_((ResultState.DONE.value, ResultState.REPLACED.value)),
             )
         )
         gone = {(c, m) for c, m in self.session.execute(recalled)}

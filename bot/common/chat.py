@@ -23,8 +23,9 @@ from storage.archive import StoredIssue
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# Telegram's retry_after is waited out whatever it says (waits over a minute happen, on edits as on sends); after
+# this many 429s in a row the call gives up, and on_error logs it without writing to the flooded chat again.
 _FLOOD_ATTEMPTS = 5
-_MAX_FLOOD_WAIT = 60.0
 # An issue reference an admin types: a number, or YEAR-NUMBER.
 ISSUE_REF = re.compile(r"[0-9]{1,9}|[0-9]{4}-[0-9]{1,9}")
 
@@ -52,17 +53,21 @@ def display_name(chat: Chat, user: User | None) -> str:
     return user.full_name if user else str(chat.id)
 
 
-async def flood_safe(call: Callable[[], Awaitable[T]]) -> T:
-    """Make CALL, waiting out Telegram's flood control (429 retry_after) a few times instead of failing."""
+async def flood_safe(
+    call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> T:
+    """Make CALL, waiting out Telegram's flood control (429 retry_after, however long) a few times instead of
+    failing; the last RetryAfter is raised (on_error logs it)."""
     for attempt in range(1, _FLOOD_ATTEMPTS + 1):
         try:
             return await call()
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
-            if attempt == _FLOOD_ATTEMPTS or seconds > _MAX_FLOOD_WAIT:
+            if attempt == _FLOOD_ATTEMPTS:
+                log.warning("flood control: giving up after %d waits (the last %.0f s)", attempt, seconds)
                 raise
             log.info("flood control: waiting %.1f s before retrying", seconds)
-            await asyncio.sleep(seconds + 0.05)
+            await sleep(seconds + 0.05)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -165,6 +170,13 @@ def unknown_article(lang: str, stored: StoredIssue, position: int) -> str:
 
 async def on_error(update: object, context: Ctx) -> None:
     """Log the failure and tell the user, politely, once; never show them the traceback."""
+    if isinstance(context.error, RetryAfter):
+        # flood_safe already waited several times: another message to the flooded chat would only meet a 429 too
+        log.warning(
+            "update %s not answered: flood control (retry after %.0f s)",
+            getattr(update, "update_id", None), retry_seconds(context.error),
+        )
+        return
     log.error("error while handling update %s", getattr(update, "update_id", None), exc_info=context.error)
     if not isinstance(update, Update):
         return

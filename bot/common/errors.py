@@ -14,7 +14,15 @@ import httpx
 from telegram import error as tg
 from telegram.warnings import PTBDeprecationWarning
 
-from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, SendError, TransientError
+from jobs.ports import (
+    ChatGone,
+    ChatMigrated,
+    NotDeletable,
+    PermanentError,
+    RetryAfter,
+    SendError,
+    TransientError,
+)
 
 # 400 descriptions that mean the chat is unreachable for good (PTB strips "Bad Request: " and lowercases after
 # the first letter, so they are matched case-insensitively). Every 403 is gone as well.
@@ -23,8 +31,13 @@ GONE_400: tuple[str, ...] = (
     "user not found",
     "peer_id_invalid",
     "bot was kicked",
-    "not enough rights",
+    "not enough rights",  # a member without the right to send (TDLib: "Not enough rights to send … to the chat")
+    "need administrator rights",  # a channel that demoted the bot (DialogManager::can_send_message_to_dialog)
+    "have no write access",
 )
+# 400 descriptions of a message too old to delete (48 hours: MessagesManager::can_revoke_message; supergroups and
+# channels: MESSAGE_DELETE_FORBIDDEN). The chat is fine; the message stays.
+NOT_DELETABLE = "can't be deleted"
 
 
 def retry_seconds(exc: tg.RetryAfter) -> float:
@@ -72,7 +85,9 @@ def outcome(exc: tg.TelegramError) -> SendError:
     if isinstance(exc, tg.Forbidden):
         return ChatGone(text)
     if isinstance(exc, tg.BadRequest):  # before NetworkError: BadRequest subclasses it
-        return ChatGone(text) if is_gone(text) else PermanentError(text)
+        if is_gone(text):
+            return ChatGone(text)
+        return NotDeletable(text) if NOT_DELETABLE in text.lower() else PermanentError(text)
     if isinstance(exc, tg.TimedOut):
         return TransientError(text or "timed out", ambiguous=ambiguous(exc))
     if isinstance(exc, tg.NetworkError):

@@ -20,6 +20,12 @@ from bot.common.keyboards import is_private, to_markup
 from bulletin.render import Keyboard, Rendered
 from jobs.leader import LeaderJobs
 
+# How long the bot waits for Telegram's answer. Telegram may hold a request that met flood control for up to about
+# 8 s and then succeed (TDLib resends a bot's request while its flood waits add up to 8 s: NetQueryCreator.cpp,
+# NetQueryDelayer.cpp); PTB's default of 5 s would give up on a message that is then delivered, and a retry
+# would send it twice. 20 s leaves room for the hold plus a slow network.
+API_READ_TIMEOUT = 20.0
+
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _NO_PREVIEW_JSON = json.dumps(_NO_PREVIEW.to_dict())
 
@@ -104,7 +110,8 @@ class TelegramSender:
 
 
 def make_push_bot(
-    token: str, api_base_url: str, *, read_timeout: float = 10.0, connect_timeout: float = 5.0, pool_size: int = 256
+    token: str, api_base_url: str, *, read_timeout: float = API_READ_TIMEOUT, connect_timeout: float = 5.0,
+    pool_size: int = 256,
 ) -> Bot:
     """A PTB Bot for sending pushes outside the Application (push-worker, tests, benchmark), on aiohttp."""
     # aiohttp rather than PTB's default httpx: the client's CPU per request is what limits paid broadcasts.

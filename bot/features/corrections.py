@@ -237,6 +237,8 @@ def _start_correction(
             lang, "desk_correction_done", action=t(lang, _ACTION_KEYS[pending.action]), label=esc(label),
             done=counts["done"], failed=counts["failed"], gone=counts["gone"],
         )
+        if counts["replaced"]:
+            text += "\n" + t(lang, "desk_correction_replaced", replaced=counts["replaced"])
         for chat_id, message_id in messages:
             await _edit(context, chat_id, message_id, Rendered(text))
 

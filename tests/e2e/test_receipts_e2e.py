@@ -57,7 +57,7 @@ def config(server: LocalBotApi) -> Config:
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    with LocalBotApi(limits=Limits(enabled=False)) as api:
+    with LocalBotApi(limits=Limits(enabled=False), local_mode=True) as api:
         api.add_bot(TOKEN, username="receipts_test_bot")
         api.add_user(ADMIN, "王主任", language_code="zh-hans")
         api.add_user(READER, "张三", language_code="zh-hans")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from aiohttp import web
 from support.api import bot_api
-from support.localbotapi import TOKEN, Reply, call, call_form
+from support.localbotapi import TOKEN, Reply, call, call_form, error
 
 from localbotapi import Limits, LocalBotApi
 
@@ -28,16 +28,9 @@ NOT_MODIFIED = (
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    with bot_api(TOKEN, users=[(1002, "Han", "en")]) as s:
+    with bot_api(TOKEN, users=[(1002, "Han", "en")], local_mode=True) as s:
         s.add_user(1001, "李雷", username="lilei")
         yield s
-
-
-def error(reply: Reply) -> tuple[int, str, dict[str, Any] | None]:
-    assert reply.body["ok"] is False
-    assert reply.body["error_code"] == reply.status
-    assert set(reply.body) <= {"ok", "error_code", "description", "parameters"}
-    return reply.status, reply.description, reply.body.get("parameters")
 
 
 # ---------------------------------------------------------------------------- routing and shapes
@@ -212,11 +205,14 @@ def test_text_length_limits_in_utf16_after_parsing(server: LocalBotApi) -> None:
 
 
 def test_empty_text(server: LocalBotApi) -> None:
+    # Client::get_input_message_text refuses an empty parameter; TDLib's fix_formatted_text a text that trims to
+    # nothing ("Text must be non-empty", MessageEntity.cpp)
     empty = "Bad Request: message text is empty"
+    blank = "Bad Request: text must be non-empty"
     assert error(call(server, "sendMessage", chat_id=1001, text="")) == (400, empty, None)
     assert error(call(server, "sendMessage", chat_id=1001)) == (400, empty, None)
-    assert error(call(server, "sendMessage", chat_id=1001, text=" \n ")) == (400, empty, None)
-    assert error(call(server, "sendMessage", chat_id=1001, text="<b> </b>", parse_mode="HTML")) == (400, empty, None)
+    assert error(call(server, "sendMessage", chat_id=1001, text=" \n ")) == (400, blank, None)
+    assert error(call(server, "sendMessage", chat_id=1001, text="<b> </b>", parse_mode="HTML")) == (400, blank, None)
 
 
 def test_html_errors_through_the_api(server: LocalBotApi) -> None:
@@ -254,13 +250,14 @@ def test_callback_data_limits(server: LocalBotApi) -> None:
 
 
 def test_keyboard_size_limits_and_malformed_markup(server: LocalBotApi) -> None:
-    eight = [f"b{i}" for i in range(8)]
-    assert call(server, "sendMessage", chat_id=1001, text="x", reply_markup=keyboard(eight)).status == 200
-    assert call(server, "sendMessage", chat_id=1001, text="x", reply_markup=keyboard([*eight, "b9"])).status == 400
-    hundred = [[f"r{r}c{c}" for c in range(5)] for r in range(20)]
-    assert call(server, "sendMessage", chat_id=1001, text="x", reply_markup=keyboard(*hundred)).status == 200
-    too_many = [*hundred, ["extra"]]
-    assert call(server, "sendMessage", chat_id=1001, text="x", reply_markup=keyboard(*too_many)).status == 400
+    # ReplyMarkup.cpp's get_reply_markup: a row keeps its first 12 buttons, the keyboard its first 300, silently
+    thirteen = [f"b{i}" for i in range(13)]
+    sent = call(server, "sendMessage", chat_id=1001, text="x", reply_markup=keyboard(thirteen)).result
+    assert [b["text"] for b in sent["reply_markup"]["inline_keyboard"][0]] == thirteen[:12]
+    rows = [[f"r{r}c{c}" for c in range(10)] for r in range(31)]
+    sent = call(server, "sendMessage", chat_id=1001, text="x", reply_markup=keyboard(*rows)).result
+    kept = sent["reply_markup"]["inline_keyboard"]
+    assert len(kept) == 30 and sum(len(r) for r in kept) == 300 and kept[-1][-1]["text"] == "r29c9"
     r = call_form(server, "sendMessage", chat_id="1001", text="x", reply_markup="{not json")
     assert error(r) == (400, "Bad Request: can't parse reply keyboard markup JSON object", None)
     text_only = {"inline_keyboard": [[{"text": "no action"}]]}
@@ -297,8 +294,9 @@ def test_edit_message_text_and_not_modified(server: LocalBotApi) -> None:
     assert with_kb["reply_markup"] == kb
     missing = call(server, "editMessageText", chat_id=1001, message_id=999, text="x")
     assert error(missing) == (400, "Bad Request: message to edit not found", None)
+    # MessagesManager::edit_message_text does not check the length: Telegram's server answers MESSAGE_TOO_LONG
     too_long = call(server, "editMessageText", chat_id=1001, message_id=mid, text="x" * 4097)
-    assert error(too_long) == (400, "Bad Request: message is too long", None)
+    assert error(too_long) == (400, "Bad Request: MESSAGE_TOO_LONG", None)
     bad_html = call(server, "editMessageText", chat_id=1001, message_id=mid, text="<p>x</p>", parse_mode="HTML")
     assert error(bad_html)[1].startswith("Bad Request: can't parse entities: Unsupported start tag \"p\"")
 
@@ -548,10 +546,13 @@ def test_bot_commands_per_scope_and_language(server: LocalBotApi) -> None:
     ("commands", "description"),
     [
         ([{"command": "Latest", "description": "x"}], "Bad Request: BOT_COMMAND_INVALID"),
-        ([{"command": "a" * 33, "description": "x"}], "Bad Request: BOT_COMMAND_INVALID"),
+        # BotCommand.cpp's set_commands checks lengths (in code points, after trimming) before Telegram's server
+        ([{"command": "a" * 33, "description": "x"}], "Bad Request: command length must not exceed 32"),
         ([{"command": "最新", "description": "x"}], "Bad Request: BOT_COMMAND_INVALID"),
-        ([{"command": "ok", "description": ""}], "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"),
-        ([{"command": "ok", "description": "x" * 257}], "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"),
+        ([{"command": " / ", "description": "x"}], "Bad Request: command must be non-empty"),
+        ([{"command": "ok", "description": ""}], "Bad Request: command description must be non-empty"),
+        ([{"command": "ok", "description": "  "}], "Bad Request: command description must be non-empty"),
+        ([{"command": "ok", "description": "x" * 257}], "Bad Request: command description length must not exceed 256"),
         ([{"command": f"c{i}", "description": "x"} for i in range(101)], "Bad Request: BOT_COMMANDS_TOO_MUCH"),
     ],
 )

@@ -85,14 +85,27 @@ def test_html_entities() -> None:
     assert parse_html("a&nbsp;b &copy;").text == "a&nbsp;b &copy;"
     # TDLib accepts the known ones without the semicolon
     assert parse_html("&lt&gt").text == "<>"
-    # invalid numeric references stay literal
-    assert parse_html("&#0; &#xD800;").text == "&#0; &#xD800;"
+    # invalid numeric references stay literal (zero, past U+10FFFF, ten characters or more)
+    assert parse_html("&#0; &#x110000; &#000000065;").text == "&#0; &#x110000; &#000000065;"
+    # a surrogate is decoded, then the text is refused (parse_html's need_recheck_utf8 in MessageEntity.cpp)
+    for lone in ("&#xD800;", "&#55357;x", "&#xD83D;&#xDE00;"):
+        assert parse_error(lone) == (
+            "Text contains invalid Unicode characters after decoding HTML entities, check for unmatched surrogate "
+            "code units"
+        )
 
 
 def test_attributes() -> None:
     assert parse_error("<span>x</span>") == 'Tag "span" must have class "tg-spoiler" at byte offset 0'
     assert parse_error('<span class="other">x</span>') == 'Tag "span" must have class "tg-spoiler" at byte offset 0'
-    assert parse_error("<a href>x</a>").startswith('Expected equal sign in declaration of an attribute of the tag "a"')
+    # an attribute without a value is skipped (TDLib's parse_html no longer refuses it): <a href> links its text
+    assert parse_html("<b foo>x</b>").entities == ({"type": "bold", "offset": 0, "length": 1},)
+    assert parse_html("<a href>example.org</a>").entities == (
+        {"type": "text_link", "offset": 0, "length": 11, "url": "http://example.org/"},
+    )
+    assert entities("<a href>x</a>") == []  # "x" is no link: no entity, no error
+    assert parse_error("<b") == "Unclosed start tag at byte offset 0"
+    assert parse_error("<b foo") == 'Unclosed start tag "b" at byte offset 0'
     assert parse_error('<tg-emoji emoji-id="abc">x</tg-emoji>') == "Invalid custom emoji identifier specified"
     # unquoted values are name tokens
     assert entities("<a href=example.org>x</a>") == [("text_link", 0, 1)]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import telegram
-from support.localbotapi import TOKEN
+from support.localbotapi import TOKEN, UPDATE_ADMIN, UPDATE_GROUP, produce_every_update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -20,7 +20,7 @@ from localbotapi import Limits, LocalBotApi
 
 @pytest.fixture
 def server() -> Iterator[LocalBotApi]:
-    with LocalBotApi(limits=Limits(enabled=False)) as s:
+    with LocalBotApi(limits=Limits(enabled=False), local_mode=True) as s:
         s.add_bot(TOKEN)
         s.add_user(3001, "王芳", language_code="zh-hans")
         s.add_group(-5001, "综合科")
@@ -233,3 +233,33 @@ async def test_ptb_application_webhook_end_to_end(server: LocalBotApi) -> None:
         await app.updater.stop()
         await app.stop()
     assert [m.text for m in server.messages(3001)] == ["pong"] * 3
+
+
+async def test_ptb_parses_every_update_and_the_polling_offset_keeps_advancing() -> None:
+    """Every update's JSON has what the Bot API marks required (ChatMemberUpdated.from, a banned member's
+    until_date, a channel administrator's rights): PTB raises TypeError on a missing one, and then getUpdates
+    fails for the whole batch, so the offset never advances."""
+    with LocalBotApi(limits=Limits(enabled=False)) as server:
+        server.add_bot(TOKEN)
+        kinds = produce_every_update(server)
+        async with make_bot(server) as bot:
+            got: list[Update] = []
+            offset = 0
+            while batch := await bot.get_updates(offset=offset, timeout=0, limit=3):
+                got += batch
+                offset = batch[-1].update_id + 1
+            assert await bot.get_updates(offset=offset, timeout=0) == ()
+        assert server.pending_updates(TOKEN) == 0
+    assert [u.effective_message is not None and u.callback_query is None for u in got].count(True) == kinds.count(
+        "message") + kinds.count("edited_message") + kinds.count("channel_post")
+    members = [u.my_chat_member for u in got if u.my_chat_member is not None]
+    assert len(members) == kinds.count("my_chat_member")
+    assert all(m.from_user is not None for m in members)
+    group_kick, channel_kick = (m for m in members if m.new_chat_member.status == "kicked" and m.chat.type != "private")
+    assert group_kick.from_user.id == UPDATE_ADMIN and group_kick.chat.id == UPDATE_GROUP
+    assert isinstance(group_kick.new_chat_member, telegram.ChatMemberBanned)
+    assert group_kick.new_chat_member.until_date.timestamp() == 0  # until_date 0: banned forever
+    assert isinstance(channel_kick.old_chat_member, telegram.ChatMemberAdministrator)
+    assert channel_kick.old_chat_member.can_post_messages is True
+    left = members[-1]
+    assert left.new_chat_member.status == "left" and left.from_user.username == "office_admin"

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.api import bot_api
 from support.issues import make_issue
 
-from bot.common.outbox import TelegramSender, make_push_bot
+from bot.common.outbox import TelegramCorrector, TelegramSender, make_push_bot
+from bulletin.render import Rendered
+from jobs.ports import ChatGone
 from jobs.push import PushSettings, publish, utcnow
 from jobs.runner import PushRunner
 from localbotapi import Limits, LocalBotApi
@@ -198,3 +200,40 @@ def test_scheduled_at_is_stored_in_utc(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as s:
         again = PushRepository(s).get(push.push.id)
     assert again is not None and again.scheduled_at == dt.datetime(2024, 5, 6, 1, 0, tzinfo=dt.UTC)
+
+
+async def test_groups_the_bot_cannot_write_to_are_gone_for_the_push_and_for_corrections(
+    factory: sessionmaker[Session], server: LocalBotApi
+) -> None:
+    """Not a member, group deleted, no right to send, admin rights required: each goes through the one error mapper
+    (bot/common/errors.py) as a gone chat, so the push skips and unsubscribes it instead of counting a failure."""
+    states = {-7001: "left", -7002: "deleted", -7003: "no_send", -7004: "not_admin", -7005: None}
+    issue_id = subscribe_all(factory, server, [], list(states))
+    server.add_group(-7004, "简报频道", type="channel")  # "not_admin" is a channel's state
+    for chat_id, state in states.items():
+        server.set_chat_state(chat_id, state)
+    push_id = publish_now(factory, issue_id)
+    await push(factory, server, FAST)
+    with transaction(factory) as s:
+        rows = {d.chat_id: (d.state, d.reason) for d in LedgerRepository(s).rows(push_id)}
+        active = {c: SubscriberRepository(s).get(c).active for c in states}  # type: ignore[union-attr]
+    assert rows == {
+        -7001: ("skipped", "Forbidden: bot is not a member of the group chat"),
+        -7002: ("skipped", "Forbidden: the group chat was deleted"),
+        -7003: ("skipped", "Not enough rights to send text messages to the chat"),
+        -7004: ("skipped", "Need administrator rights in the channel chat"),
+        -7005: ("sent", None),
+    }
+    assert active == {-7001: False, -7002: False, -7003: False, -7004: False, -7005: True}
+
+    # the corrections' adapter maps the same answers the same way
+    [message] = server.messages(-7005)
+    server.set_chat_state(-7005, "left")
+    bot = make_push_bot(TOKEN, server.api_base_url(), connect_timeout=2.0)
+    async with bot:
+        corrector = TelegramCorrector(bot)
+        with pytest.raises(ChatGone, match="bot is not a member of the group chat"):
+            await corrector.delete(-7005, message.message_id)
+        server.set_chat_state(-7005, "no_send")
+        with pytest.raises(ChatGone, match="Not enough rights"):
+            await corrector.reply(-7005, message.message_id, Rendered("更正"), protect=False)

@@ -24,10 +24,12 @@ def bot_api(
     username: str = "bulletin_test_bot",
     users: Iterable[tuple[int, str, str]] = (),
     groups: Mapping[int, str] = {},
+    local_mode: bool = False,
 ) -> Iterator[LocalBotApi]:
     """A started server (LIMITS, default none) with the bot TOKEN, USERS (id, first name, language code) and
-    GROUPS (id: title); stopped afterwards."""
-    with LocalBotApi(limits=limits or Limits(enabled=False)) as api:
+    GROUPS (id: title); stopped afterwards. LOCAL_MODE: as telegram-bot-api --local, webhooks may be plain http
+    on any port (the tests' webhooks are http://127.0.0.1:PORT)."""
+    with LocalBotApi(limits=limits or Limits(enabled=False), local_mode=local_mode) as api:
         api.add_bot(token, username=username)
         for user_id, first_name, language_code in users:
             api.add_user(user_id, first_name, language_code=language_code)

@@ -153,7 +153,7 @@ class ChatUser:
 def started_server(*, limits: bool = False) -> Iterator[Any]:
     from localbotapi import Limits, LocalBotApi
 
-    with LocalBotApi(limits=Limits(enabled=limits)) as server:
+    with LocalBotApi(limits=Limits(enabled=limits), local_mode=True) as server:  # http webhooks on 127.0.0.1
         server.add_bot(TOKEN, username=BOT_USERNAME, first_name="工作简报")
         server.add_user(ZH_USER, "张三", language_code="zh-hans")
         server.add_user(EN_USER, "Alice", language_code="en-US")

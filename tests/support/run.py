@@ -22,7 +22,7 @@ USER = 9001
 @contextlib.contextmanager
 def run_server() -> Iterator[Any]:
     """The local Bot API server with the bot and one Chinese-speaking user."""
-    with bot_api(TOKEN, username="bulletin_run_bot", users=[(USER, "王五", "zh-hans")]) as s:
+    with bot_api(TOKEN, username="bulletin_run_bot", users=[(USER, "王五", "zh-hans")], local_mode=True) as s:
         yield s
 
 

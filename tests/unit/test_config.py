@@ -192,3 +192,33 @@ def test_a_duration_is_written_as_the_loader_reads_it_back(duration: dt.timedelt
     # `bulletin-bot init` writes the typed defaults back to TOML through this.
     assert format_duration(duration) == text
     assert parse_duration(text) == duration
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://bot.example.org/hook", "Telegram only delivers updates over https"),
+        ("https://bot.example.org:8080/hook", "ports 80, 88, 443 or 8443, got 8080"),
+        ("bot.example.org/hook", "must be an https:// URL with a host name"),
+        ("https://bot.example.org:99999/hook", "not a valid URL"),
+    ],
+)
+def test_a_webhook_url_telegram_would_refuse_is_named_at_start(url: str, problem: str) -> None:
+    raw = {"telegram": {"mode": "webhook", "webhook_url": url, "secret_token": "s3cret_token"}}
+    with pytest.raises(ConfigError) as info:
+        config_from_mapping(raw, env={})
+    assert str(info.value).startswith("telegram.webhook_url: ") and problem in str(info.value)
+
+
+@pytest.mark.parametrize("port", ["", ":80", ":88", ":443", ":8443"])
+def test_webhook_urls_telegram_accepts(port: str) -> None:
+    raw = {"telegram": {"mode": "webhook", "webhook_url": f"https://bot.example.org{port}/hook",
+                        "secret_token": "s3cret_token"}}
+    assert config_from_mapping(raw, env={}).telegram.webhook_url.endswith("/hook")
+
+
+def test_a_self_hosted_bot_api_server_may_take_http_webhooks() -> None:
+    """telegram-bot-api --local allows http and any port; a server that refuses says so when the bot sets it."""
+    raw = {"telegram": {"mode": "webhook", "webhook_url": "http://127.0.0.1:8080/hook", "secret_token": "s3cret",
+                        "api_base_url": "http://127.0.0.1:8081/bot"}}
+    assert config_from_mapping(raw, env={}).telegram.webhook_url == "http://127.0.0.1:8080/hook"

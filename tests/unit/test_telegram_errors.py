@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from telegram import error as tg
 
+from bot.common.chat import flood_safe
 from bot.common.errors import outcome, retry_seconds
 from bot.common.outbox import TelegramCorrector, TelegramSender
 from bulletin.render import Rendered
-from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, SendError, TransientError
+from jobs.ports import ChatGone, ChatMigrated, NotDeletable, PermanentError, RetryAfter, SendError, TransientError
 
 GONE_403 = [
     "Forbidden: bot was blocked by the user",
@@ -27,10 +28,15 @@ GONE_403 = [
     "Forbidden: bot was kicked from the channel chat",
     "Forbidden: bot is not a member of the channel chat",
     "Forbidden: bot is not a member of the supergroup chat",
+    "Forbidden: bot is not a member of the group chat",
+    "Forbidden: the group chat was deleted",
 ]
 GONE_400 = [
     "Bad Request: chat not found",
     "Bad Request: not enough rights to send text messages to the chat",
+    "Bad Request: not enough rights to send documents to the chat",
+    "Bad Request: need administrator rights in the channel chat",
+    "Bad Request: have no write access to the chat",
     "Bad Request: PEER_ID_INVALID",
     "Bad Request: user not found",
 ]
@@ -60,6 +66,14 @@ def test_bad_requests_naming_an_unreachable_chat_are_gone(description: str) -> N
 @pytest.mark.parametrize("description", PERMANENT_400)
 def test_other_bad_requests_are_permanent(description: str) -> None:
     assert type(outcome(tg.BadRequest(description))) is PermanentError
+
+
+@pytest.mark.parametrize(
+    "description", ["Bad Request: message can't be deleted for everyone", "Bad Request: message can't be deleted"]
+)
+def test_a_message_too_old_to_delete_is_not_deletable_not_a_gone_chat(description: str) -> None:
+    mapped = outcome(tg.BadRequest(description))
+    assert type(mapped) is NotDeletable and isinstance(mapped, PermanentError)
 
 
 def test_flood_control_carries_its_wait_in_seconds() -> None:
@@ -139,3 +153,37 @@ async def test_not_enough_rights_is_gone_for_the_push_and_for_corrections() -> N
     assert [type(o) for o in outcomes] == [ChatGone] * 4
     assert {o.reason for o in outcomes} == {"Not enough rights to send text messages to the chat"}
     assert bot.calls == ["send_message", "edit_message_text", "delete_message", "send_message"]
+
+
+async def test_flood_safe_waits_out_a_retry_after_over_a_minute() -> None:
+    """Edits and sends may be flood-limited for more than a minute: the reply waits, it is not dropped."""
+    waits: list[float] = []
+    answers = iter([tg.RetryAfter(75), tg.RetryAfter(3), "sent"])
+
+    async def call() -> str:
+        item = next(answers)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    assert await flood_safe(call, sleep=sleep) == "sent"
+    assert [round(w) for w in waits] == [75, 3]
+
+
+async def test_flood_safe_gives_up_after_five_429s_in_a_row() -> None:
+    calls = 0
+
+    async def call() -> str:
+        nonlocal calls
+        calls += 1
+        raise tg.RetryAfter(1)
+
+    async def sleep(seconds: float) -> None:
+        return None
+
+    with pytest.raises(tg.RetryAfter):
+        await flood_safe(call, sleep=sleep)
+    assert calls == 5
