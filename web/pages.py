@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bulletin.i18n import t
 from jobs import reader as uc
 from jobs.uow import UnitOfWork
 from web.auth import INIT_DATA_COOKIE, SESSION_COOKIE, Identity, identify, sign_session
@@ -81,8 +82,6 @@ async def _guarded(
 
 
 def _title(lang: str, key: str) -> str:
-    from bulletin.i18n import t
-
     return t(lang, key)
 
 
