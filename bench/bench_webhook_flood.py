@@ -71,6 +71,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=8)
     parser.add_argument("--mb", type=int, default=95)
+    parser.add_argument("--reader", action="store_true",
+                        help="with [web] enabled: the webhook served by the web reader's server (web/webhook.py)")
     args = parser.parse_args()
     with LocalBotApi(limits=Limits(enabled=False), local_mode=True) as server, tempfile.TemporaryDirectory() as tmp:
         server.add_bot(TOKEN, username="bench_flood_bot")
@@ -79,7 +81,8 @@ def main() -> int:
         config.write_text(
             f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{server.api_base_url()}"\nmode = "webhook"\n'
             f'webhook_url = "http://127.0.0.1:{port}/hook"\nlisten_port = {port}\nsecret_token = "{SECRET}"\n'
-            f'[database]\nurl = "sqlite:///{Path(tmp) / "bot.sqlite3"}"\n',
+            f'[database]\nurl = "sqlite:///{Path(tmp) / "bot.sqlite3"}"\n'
+            + ("[web]\nenabled = true\n" if args.reader else ""),
             encoding="utf-8",
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_BOT_")}

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
@@ -33,7 +33,7 @@ from bot.common.chat import expired_button, on_error
 from bot.common.context import CONTEXT_TYPES, BackgroundService, BotData, Deps
 from bot.common.feature import ExtensionFactory
 from bot.common.outbox import API_READ_TIMEOUT
-from bot.features import access, corrections, desk, reading, receipts, watch
+from bot.features import access, corrections, desk, reading, receipts, watch, webapp
 from bot.send_budget import SharedSendBudget
 from bot.updates import PerChatOrderedProcessor
 from bot.webhook import WebhookListener
@@ -47,7 +47,8 @@ from storage.issue_cache import IssueCache
 log = logging.getLogger(__name__)
 
 COMMANDS: tuple[str, ...] = (
-    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search", "whoami"
+    "start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article", "search", "web",
+    "whoami",
 )
 
 
@@ -59,7 +60,7 @@ def default_extensions(config: Config) -> list[ExtensionFactory]:
     """
     return [
         desk.desk_extension, corrections.corrections_extension, access.access_extension, reading.extension,
-        receipts.receipts_extension, watch.watch_extension,
+        receipts.receipts_extension, watch.watch_extension, webapp.webapp_extension,
     ]
 
 
@@ -205,6 +206,14 @@ def running_polling(
     ), updater.stop)
 
 
+class WebhookServer(Protocol):
+    """What serves the webhook: bot/webhook.py's listener, or the web reader's server with the webhook route."""
+
+    async def start(self, listen: str, port: int) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 def running_webhook(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
@@ -213,17 +222,19 @@ def running_webhook(
     url_path: str,
     webhook_url: str,
     secret_token: str,
+    server: WebhookServer | None = None,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     """Run APPLICATION behind a webhook inside the caller's event loop (`bulletin-bot run` and the tests).
 
     The listener is bot/webhook.py's, not PTB's Updater: it refuses a request without SECRET_TOKEN (required) from
-    its headers, before reading its body, and caps the body's size. It is bound before the webhook is set, so
+    its headers, before reading its body, and caps the body's size; or SERVER, the web reader's server with the
+    webhook as one of its routes (web/webhook.py, the same checks). It is bound before the webhook is set, so
     Telegram's first delivery finds it listening.
     """
-    listener = WebhookListener(application, url_path=url_path, secret_token=secret_token)
+    listener = server or WebhookListener(application, url_path=url_path, secret_token=secret_token)
 
     async def start() -> None:
-        listener.start(listen, port)
+        await listener.start(listen, port)
         try:
             await application.bot.set_webhook(
                 url=webhook_url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -91,16 +92,32 @@ class _UpdateHandler(_Refusing):
     async def post(self) -> None:
         """One update from Telegram onto the Application's queue."""
         try:
-            data = json.loads(b"".join(self._chunks))
-            update = Update.de_json(data, self._application.bot)
-        except Exception as exc:  # any malformed body: the sender gets 400, the bot goes on
+            await update_deliverer(self._application)(json.loads(b"".join(self._chunks)))
+        except ValueError as exc:  # any malformed body: the sender gets 400, the bot goes on
             log.warning("webhook: a request with the right secret carried no valid update: %s", exc)
             raise HTTPError(400) from None
-        bot = self._application.bot
+        self.set_status(200)
+
+
+def update_deliverer(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> Callable[[Any], Awaitable[None]]:
+    """What a webhook server (this one, or the reader's: web/webhook.py) does with a request's JSON: make it an
+    update and put it on APPLICATION's queue. JSON that is not an update raises ValueError."""
+
+    async def deliver(data: Any) -> None:
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+        if update is None:
+            raise ValueError("no update")
+        bot = application.bot
         if isinstance(bot, ExtBot):
             bot.insert_callback_data(update)
-        await self._application.update_queue.put(update)
-        self.set_status(200)
+        await application.update_queue.put(update)
+
+    return deliver
 
 
 class _WebhookApp(TornadoApplication):
@@ -123,7 +140,7 @@ class WebhookListener:
         )
         self._server: HTTPServer | None = None
 
-    def start(self, listen: str, port: int) -> None:
+    async def start(self, listen: str, port: int) -> None:
         """Bind LISTEN:PORT and serve in the running event loop."""
         self._server = HTTPServer(
             self._app, max_body_size=MAX_UPDATE_BYTES, body_timeout=BODY_TIMEOUT, idle_connection_timeout=IDLE_TIMEOUT

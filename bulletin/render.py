@@ -30,11 +30,13 @@ _PARAGRAPH_SEP = "\n\n"
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An inline button: its label and its callback data (at most 64 bytes) or URL."""
+    """An inline button: its label and its callback data (at most 64 bytes), URL, or Mini App URL (WEB_APP: opened
+    inside Telegram in a private chat; elsewhere it becomes a plain URL button, see bot/common/keyboards.py)."""
 
     label: str
     callback_data: str | None = None
     url: str | None = None
+    web_app: str | None = None
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
@@ -293,6 +295,19 @@ def _date_line(issue: Issue, lang: str) -> str:
 MARK_RESERVE_UTF16 = 64
 
 
+def reader_url(base_url: str, issue_id: int, position: int | None = None) -> str:
+    """The web reader's page of issue ISSUE_ID (or of its article POSITION) under BASE_URL ([web] base_url)."""
+    path = f"/i/{issue_id}" if position is None else f"/i/{issue_id}/{position}"
+    return base_url.rstrip("/") + path
+
+
+def with_reader_button(rendered: Rendered, lang: str, url: str | None) -> Rendered:
+    """RENDERED with a last row holding the 阅读 button that opens URL in the reader as a Mini App (none: as is)."""
+    if not url:
+        return rendered
+    return Rendered(rendered.text, (*rendered.keyboard, (Button(t(lang, "btn_read_web"), web_app=url),)))
+
+
 def render_contents(
     stored_issue_id: int,
     issue: Issue,
@@ -300,8 +315,10 @@ def render_contents(
     lang: str,
     previous_issue_id: int | None,
     ack_button: bool = False,
+    reader: str = "",
 ) -> Rendered:
-    """The contents message: masthead, issue line, date and publisher, numbered 要目; a button per article."""
+    """The contents message: masthead, issue line, date and publisher, numbered 要目; a button per article; with
+    READER ([web] base_url) a last button opening the issue in the web reader as a Mini App."""
     head = [f"<b>{esc(issue.masthead)}</b>", esc(issue_label(issue, lang))]
     date_line = _date_line(issue, lang)
     if date_line:
@@ -339,7 +356,7 @@ def render_contents(
         nav.append(Button(t(lang, "btn_ack"), cb_ack(stored_issue_id)))
     if nav:
         rows.append(tuple(nav))
-    return Rendered(text, tuple(rows))
+    return with_reader_button(Rendered(text, tuple(rows)), lang, reader and reader_url(reader, stored_issue_id))
 
 
 def _visible(markup: str) -> str:
@@ -371,8 +388,9 @@ def article_plain_text(title: str, paragraphs: Sequence[str]) -> tuple[str, int]
     return _PARAGRAPH_SEP.join([head, *body]) if body else head, len(head)
 
 
-def render_article(issue_id: int, issue: Issue, position: int, *, lang: str) -> list[Rendered]:
-    """Article POSITION (1-based) of ISSUE as one or more messages; navigation buttons on the last one.
+def render_article(issue_id: int, issue: Issue, position: int, *, lang: str, reader: str = "") -> list[Rendered]:
+    """Article POSITION (1-based) of ISSUE as one or more messages; navigation buttons on the last one (and with
+    READER, [web] base_url, the button opening the article in the web reader as a Mini App).
 
     Raises IndexError for a position outside the issue.
     """
@@ -389,4 +407,5 @@ def render_article(issue_id: int, issue: Issue, position: int, *, lang: str) -> 
     keyboard: Keyboard = (tuple(nav), (Button(t(lang, "btn_contents"), cb_contents(issue_id)),))
     if not nav:
         keyboard = keyboard[1:]
-    return [Rendered(p) for p in parts[:-1]] + [Rendered(parts[-1], keyboard)]
+    last = with_reader_button(Rendered(parts[-1], keyboard), lang, reader and reader_url(reader, issue_id, position))
+    return [Rendered(p) for p in parts[:-1]] + [last]

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("bulletin_bot.cmd_access", "show the audit log of admin actions"),
     "watch": ("bulletin_bot.cmd_watch", "watch the office's website for new issues (add, list, remove, run, status, "
               "backfill)"),
+    "web": ("bulletin_bot.cmd_web", "serve the web reader (also the Telegram Mini App) over HTTP"),
     "sandbox": ("bulletin_bot.sandbox", "offline demo: a local Bot API server, the bot and a terminal chat"),
     "doctor": ("bulletin_bot.cmd_doctor", "check the config, token, webhook, database, calendar, font, disk and bot"),
     "backup": ("bulletin_bot.cmd_backup", "copy the SQLite database consistently, even while the bot runs"),

@@ -51,6 +51,7 @@ def push_settings(config: Config) -> PushSettings:
         misfire_grace=config.push.misfire_grace,
         timezone=config.push.timezone.key,
         ack_button=True,  # receipts (issue 5): the contents message carries the 已阅 button
+        reader=config.web.base_url,
     )
 
 

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
 
     # Until the bot runs, SIGTERM ends a wait (for the network, or standing by for leadership) cleanly.
     signal.signal(signal.SIGTERM, _stop_waiting)
+    reader = None
     try:
         check_bot_api(config)
         _engine, factory = open_database(config.database.url)  # a dead database: one line from the CLI, exit 1
@@ -54,14 +55,24 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
         leadership = hold_leadership(config)
         if leadership is None:
             return 1
-        application = build_application(config, session_factory=factory,
-                                        extensions=bot_extensions(config, leadership))
+        extensions = bot_extensions(config, leadership)
+        if config.web.enabled:
+            from bulletin_bot.cmd_web import reader_extension
+
+            # Polling: the reader on [web] listen_host:listen_port beside the bot. Webhook: one server on [telegram]
+            # listen_host:listen_port for both, the webhook a route of the reader (web/webhook.py).
+            reader, extension = reader_extension(config, factory, webhook=mode == "webhook")
+            if extension is not None:
+                extensions.append(extension)
+        application = build_application(config, session_factory=factory, extensions=extensions)
+        if reader is not None:
+            reader.attach(application)
     except _StopWaiting:
         return 0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # PTB and the webhook loop install their own handlers
     use_uvloop()  # before run_polling/run_webhook create the loop
     try:
-        _run(application, config, mode)
+        _run(application, config, mode, reader)
     except InvalidToken:
         raise ConfigError(token_rejected("Unauthorized")) from None
     return 0
@@ -100,19 +111,19 @@ def _say(line: str) -> None:
     print(f"bulletin-bot run: {line}", file=sys.stderr, flush=True)
 
 
-def _run(application: Any, config: Config, mode: str) -> None:
+def _run(application: Any, config: Config, mode: str, reader: Any = None) -> None:
     telegram = config.telegram
     if mode == "webhook":
         log.info("webhook mode: listening on %s:%s, public URL %s", telegram.listen_host, telegram.listen_port,
                  telegram.webhook_url)
-        _serve_webhook(application, config)
+        _serve_webhook(application, config, reader.server if reader is not None else None)
     else:
         log.info("polling mode: %s", telegram.api_base_url)
         # bootstrap_retries=-1: a network drop between the start-up check and the first call is retried too.
         application.run_polling(timeout=telegram.poll_timeout, allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
 
 
-def _serve_webhook(application: Any, config: Config) -> None:
+def _serve_webhook(application: Any, config: Config, server: Any = None) -> None:
     """The bot behind its webhook (bot.app.running_webhook) until SIGINT, SIGTERM or Application.stop_running().
 
     Shaped like PTB's own run_webhook: the loop runs forever and whatever stops it (a signal, or the push runner's
@@ -128,6 +139,7 @@ def _serve_webhook(application: Any, config: Config) -> None:
         url_path=urlsplit(telegram.webhook_url).path,
         webhook_url=telegram.webhook_url,
         secret_token=telegram.secret_token,
+        server=server,
     )
     loop = asyncio.new_event_loop()  # through the policy: uvloop where use_uvloop() set it
     asyncio.set_event_loop(loop)

@@ -165,6 +165,23 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    # The web reader (web/): `bulletin-bot web`, or inside `bulletin-bot run` when enabled.
+    enabled: bool = False
+    # false: every page needs a subscriber; true: issues that are not internal are served to anyone.
+    public: bool = False
+    # The reader's public https address: Mini App buttons, sign-in links and inline results point here.
+    base_url: str = ""
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    # How old a Mini App's initData (its auth_date) may be before it is refused as stale.
+    init_data_max_age: dt.timedelta = dt.timedelta(hours=24)
+    # Lifetime of a /web sign-in link, and of the browser session it opens.
+    signin_ttl: dt.timedelta = dt.timedelta(minutes=15)
+    session_ttl: dt.timedelta = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -224,6 +241,7 @@ class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     watch: WatchConfig = field(default_factory=WatchConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [publications]: short names and defaults per masthead; empty: every masthead is named by itself, on for all.
     publications: tuple[PublicationConfig, ...] = ()
@@ -366,6 +384,7 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("publish.url_max_mb: must be greater than 0")
     _validate_synonyms(cfg.search.synonyms)
     _validate_watch(cfg.watch)
+    _validate_web(cfg.web)
     if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"logging.level: unknown level {cfg.logging.level!r}")
 
@@ -442,6 +461,23 @@ def _validate_watch(watch: WatchConfig) -> None:
                 re.compile(source.match)
             except re.error as exc:
                 raise ConfigError(f"{key}.match: not a regular expression: {exc}") from None
+
+
+def _validate_web(web: WebConfig) -> None:
+    if web.base_url:
+        parts = urlsplit(web.base_url)
+        # Telegram opens Mini Apps only over https; plain http is accepted for a loopback address (tests, a demo).
+        loopback = parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+        if not (parts.scheme == "https" and parts.hostname) and not loopback:
+            raise ConfigError(f"web.base_url: must be an https:// address (Telegram's rule for Mini Apps), got "
+                              f"{web.base_url!r}")
+        if parts.query or parts.fragment:
+            raise ConfigError("web.base_url: must have no query or fragment")
+    if not 0 < web.listen_port < 65536:
+        raise ConfigError("web.listen_port: must be between 1 and 65535")
+    for key in ("init_data_max_age", "signin_ttl", "session_ttl"):
+        if getattr(web, key) <= dt.timedelta(0):
+            raise ConfigError(f"web.{key}: must be greater than 0")
 
 
 def config_from_mapping(

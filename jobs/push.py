@@ -95,6 +95,8 @@ class PushSettings:
     misfire_grace: dt.timedelta = dt.timedelta(hours=12)
     poll_interval: float = 3.0
     timezone: str = "Asia/Shanghai"
+    # [web] base_url: the contents message gets the button opening the issue in the web reader ("": none).
+    reader: str = ""
 
     @property
     def effective_rate(self) -> float:
@@ -362,7 +364,7 @@ class PushEngine:
             if lang not in self._renders:
                 self._renders[lang] = render_contents(
                     stored.id, stored.issue, lang=lang, previous_issue_id=previous_id,
-                    ack_button=self.settings.ack_button,
+                    ack_button=self.settings.ack_button, reader=self.settings.reader,
                 )
                 if self._internal:
                     self._renders[lang] = with_internal_mark(self._renders[lang], lang)

@@ -22,6 +22,7 @@ from storage.issue_cache import IssueCache
 from storage.publications import PublicationRepository
 from storage.publishing_repo import ApprovalRepository, CorrectionRepository, MarkRepository
 from storage.push_repo import PushRepository
+from storage.reader_repo import ReaderRepository, SignInRepository
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import SubscriberRepository
 from storage.watch_repo import WatchRepository
@@ -67,6 +68,14 @@ class UnitOfWork:
     @cached_property
     def marks(self) -> MarkRepository:
         return MarkRepository(self.session)
+
+    @cached_property
+    def reader(self) -> ReaderRepository:
+        return ReaderRepository(self.session)
+
+    @cached_property
+    def signins(self) -> SignInRepository:
+        return SignInRepository(self.session)
 
     @cached_property
     def approvals(self) -> ApprovalRepository:

@@ -41,6 +41,7 @@ CONTROL_METHODS = frozenset(
         "commands", "method_counts", "inject_faults", "clear_faults", "faults", "set_limits", "reset_counts",
         "pending_updates", "webhook_info", "wait_messages", "chats", "polling", "message_counts",
         "sent_count", "set_chat_member", "set_chat_state", "advance_clock",
+        "set_inline", "inline_query", "inline_answer", "choose_inline_result",  # inline.py
     }
 )  # fmt: skip
 

@@ -23,6 +23,7 @@ from .commands import CommandsApi
 from .control import ControlApi
 from .faults import BAD_GATEWAY_HTML
 from .files import MAX_UPLOAD, FilesApi
+from .inline import InlineApi
 from .members import MembersApi
 from .messages import MessagesApi
 from .model import ApiError, Bot
@@ -38,7 +39,7 @@ Handler = Callable[[Any, Bot, Params], Any]
 # outside the lock instead.
 METHODS: dict[str, Handler] = {
     # the bot itself, its commands and callback queries (commands.py)
-    "getMe": CommandsApi._m_getMe,
+    "getMe": InlineApi._m_getMe,  # CommandsApi's, with supports_inline_queries as set_inline left it
     "logOut": CommandsApi._m_logOut,
     "close": CommandsApi._m_close,
     "setMyDescription": CommandsApi._m_setMyDescription,
@@ -66,6 +67,8 @@ METHODS: dict[str, Handler] = {
     # chat members (members.py)
     "getChatMember": MembersApi._m_getChatMember,
     "getChatAdministrators": MembersApi._m_getChatAdministrators,
+    # inline mode (inline.py)
+    "answerInlineQuery": InlineApi._m_answerInlineQuery,
     # files (files.py)
     "sendDocument": FilesApi._m_sendDocument,
     "sendPhoto": FilesApi._m_sendPhoto,
@@ -75,7 +78,7 @@ LONG_POLL = "getUpdates"
 CANONICAL = {m.lower(): m for m in (*METHODS, LONG_POLL)}
 
 
-class LocalBotApi(ControlApi, MessagesApi, CommandsApi, MembersApi):
+class LocalBotApi(InlineApi, ControlApi, MessagesApi, CommandsApi, MembersApi):
     """A local Telegram Bot API server for tests and the sandbox (see README.md in this folder)."""
 
     @property

@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "storage.receipts_models",
     "storage.publications",
     "storage.watch_models",
+    "storage.web_models",
 )
 
 

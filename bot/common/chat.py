@@ -75,7 +75,7 @@ async def send(context: Ctx, chat_id: int, rendered: Rendered, *, protect: bool 
     """Send one rendered message as HTML (PROTECT: no forwarding or saving, for internal issues)."""
     return await flood_safe(
         lambda: context.bot.send_message(
-            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard),
+            chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard, chat_id),
             protect_content=True if protect else None,
         )
     )
@@ -113,10 +113,11 @@ async def reply_rendered(update: Update, context: Ctx, rendered: Rendered, *, pr
 
 async def edit(query: CallbackQuery, rendered: Rendered) -> None:
     """Replace the pressed message with RENDERED (an unchanged message is not an error)."""
+    chat_id = query.message.chat.id if query.message is not None else None
     try:
         await flood_safe(
             lambda: query.edit_message_text(
-                rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard)
+                rendered.text, parse_mode=ParseMode.HTML, reply_markup=to_markup(rendered.keyboard, chat_id)
             )
         )
     except BadRequest as exc:
@@ -133,7 +134,7 @@ async def edit_message(context: Ctx, chat_id: int, message_id: int | None, rende
         await flood_safe(
             lambda: context.bot.edit_message_text(
                 rendered.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                reply_markup=to_markup(rendered.keyboard),
+                reply_markup=to_markup(rendered.keyboard, chat_id),
             )
         )
     except BadRequest as exc:

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bulletin.render import Button, Keyboard
 
 
-def _button(button: Button) -> InlineKeyboardButton:
+def is_private(chat_id: int | None) -> bool:
+    """Whether CHAT_ID is a private chat (Telegram gives users positive ids, groups and channels negative ones)."""
+    return chat_id is None or chat_id > 0
+
+
+def _button(button: Button, private: bool) -> InlineKeyboardButton:
+    if button.web_app is not None:
+        # Telegram accepts web_app buttons in private chats only (BUTTON_TYPE_INVALID elsewhere); in a group the
+        # reader opens as a page in the browser, where the member signs in with /web.
+        if private:
+            return InlineKeyboardButton(button.label, web_app=WebAppInfo(button.web_app))
+        return InlineKeyboardButton(button.label, url=button.web_app)
     if button.url is not None:
         return InlineKeyboardButton(button.label, url=button.url)
     return InlineKeyboardButton(button.label, callback_data=button.callback_data)
 
 
-def to_markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    """The inline keyboard for KEYBOARD, or None when it has no buttons."""
-    rows = [[_button(b) for b in row] for row in keyboard if row]
+def to_markup(keyboard: Keyboard, chat_id: int | None = None) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for KEYBOARD in chat CHAT_ID (None: a private chat), or None when it has no buttons."""
+    private = is_private(chat_id)
+    rows = [[_button(b, private) for b in row] for row in keyboard if row]
     return InlineKeyboardMarkup(rows) if rows else None

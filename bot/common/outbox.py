@@ -16,7 +16,7 @@ from telegram.ext import Application
 from bot.aiohttp_request import AiohttpRequest
 from bot.common.context import BotData
 from bot.common.errors import is_not_modified, outcome
-from bot.common.keyboards import to_markup
+from bot.common.keyboards import is_private, to_markup
 from bulletin.render import Keyboard, Rendered
 from jobs.leader import LeaderJobs
 
@@ -37,7 +37,7 @@ async def send_message(bot: Bot, chat_id: int, rendered: Rendered, **extra: Any)
             chat_id,
             rendered.text,
             parse_mode=ParseMode.HTML,
-            reply_markup=to_markup(rendered.keyboard),
+            reply_markup=to_markup(rendered.keyboard, chat_id),
             link_preview_options=_NO_PREVIEW,
             **extra,
         )
@@ -47,9 +47,9 @@ async def send_message(bot: Bot, chat_id: int, rendered: Rendered, **extra: Any)
 
 
 @functools.lru_cache(maxsize=64)
-def _markup_json(keyboard: Keyboard) -> str | None:
+def _markup_json(keyboard: Keyboard, private: bool) -> str | None:
     # The JSON PTB would post for to_markup(keyboard); a push sends one keyboard per language thousands of times.
-    markup = to_markup(keyboard)
+    markup = to_markup(keyboard, None if private else -1)
     return None if markup is None else json.dumps(markup.to_dict())
 
 
@@ -70,7 +70,7 @@ class TelegramSender:
             "text": rendered.text,
             "parse_mode": ParseMode.HTML.value,
             "link_preview_options": _NO_PREVIEW_JSON,
-            "reply_markup": _markup_json(rendered.keyboard),
+            "reply_markup": _markup_json(rendered.keyboard, is_private(chat_id)),
             "protect_content": protect,
             "allow_paid_broadcast": True if paid else None,
         }
@@ -100,7 +100,7 @@ class TelegramSender:
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,
-                reply_markup=to_markup(rendered.keyboard),
+                reply_markup=to_markup(rendered.keyboard, chat_id),
                 link_preview_options=_NO_PREVIEW,
             )
         except tg.TelegramError as exc:

@@ -82,9 +82,16 @@ def _issue_view(u: UnitOfWork, stored: StoredIssue | None) -> IssueView | None:
     return IssueView(stored, u.issues.previous_id(stored.id), is_internal(u.session, stored.id))
 
 
-def contents_of(view: IssueView, lang: str) -> Rendered:
-    """The contents message of a stored issue (with the internal mark when it has one)."""
-    rendered = render_contents(view.stored.id, view.stored.issue, lang=lang, previous_issue_id=view.previous_id)
+def reader_base(context: Ctx) -> str:
+    """[web] base_url: where the 阅读 buttons open the web reader ("" when it has no public address)."""
+    return deps(context).config.web.base_url
+
+
+def contents_of(view: IssueView, lang: str, reader: str = "") -> Rendered:
+    """The contents message of a stored issue (with the internal mark when it has one, and with READER the button
+    opening it in the web reader)."""
+    rendered = render_contents(view.stored.id, view.stored.issue, lang=lang, previous_issue_id=view.previous_id,
+                               reader=reader)
     return with_internal_mark(rendered, lang) if view.internal else rendered
 
 
@@ -196,7 +203,7 @@ async def _send_latest(update: Update, context: Ctx, skip: int) -> bool:
 
     views, rest = await unit_of_work(context, work)
     for n, view in enumerate(views, start=1):
-        rendered = contents_of(view, lang)
+        rendered = contents_of(view, lang, reader_base(context))
         if n == len(views) and rest:
             more = Button(t(lang, "latest_more", count=rest), cb.cb_more_latest(skip + len(views)))
             rendered = Rendered(rendered.text, (*rendered.keyboard, (more,)))
@@ -226,7 +233,8 @@ async def issue_command(update: Update, context: Ctx) -> None:
     if await _not_one(update, context, lookup, ref, None):
         return
     assert lookup.view is not None
-    await reply_rendered(update, context, contents_of(lookup.view, lang), protect=lookup.view.internal)
+    view = lookup.view
+    await reply_rendered(update, context, contents_of(view, lang, reader_base(context)), protect=view.internal)
 
 
 @dataclass(frozen=True)
@@ -308,7 +316,7 @@ async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
     if view is None:
         await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
         return False
-    await reply_rendered(update, context, contents_of(view, lang), protect=view.internal)
+    await reply_rendered(update, context, contents_of(view, lang, reader_base(context)), protect=view.internal)
     return True
 
 
@@ -359,7 +367,7 @@ async def send_article(update: Update, context: Ctx, opened: OpenedArticle, posi
         contents = (Button(t(lang, "btn_contents"), cb.cb_contents(stored.id)),)
         await reply(update, context, unknown_article(lang, stored, position), (contents,))
         return False
-    parts = render_article(stored.id, stored.issue, position, lang=lang)
+    parts = render_article(stored.id, stored.issue, position, lang=lang, reader=reader_base(context))
     if opened.internal:
         parts = mark_parts(parts, lang)
     await send_all(context, chat.id, parts, protect=opened.internal)
@@ -657,7 +665,8 @@ async def contents_button(update: Update, context: Ctx, data: cb.Callback) -> No
         await expired(query, user_lang(update))
         return
     await query.answer()
-    await reply_rendered(update, context, contents_of(view, user_lang(update)), protect=view.internal)
+    rendered = contents_of(view, user_lang(update), reader_base(context))
+    await reply_rendered(update, context, rendered, protect=view.internal)
 
 
 async def issues_page_button(update: Update, context: Ctx, data: cb.Callback) -> None:
