@@ -402,7 +402,7 @@ async def test_forged_or_stale_buttons_are_answered_as_expired(
 async def test_the_command_menu_is_registered_in_chinese_and_english(bot: dict[str, Any], server: Any) -> None:
     menus = server.commands(TOKEN)
     names = ["start", "help", "subscribe", "unsubscribe", "settings", "latest", "issues", "issue", "article",
-             "search", "whoami"]
+             "search", "web", "whoami"]
     assert [c["command"] for c in menus["en"]] == names
     assert [c["command"] for c in menus["zh"]] == names
     assert [c["command"] for c in menus[""]] == names  # the default, for every other language: Chinese
