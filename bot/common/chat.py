@@ -102,7 +102,7 @@ async def reply_rendered(update: Update, context: Ctx, rendered: Rendered, *, pr
     assert chat is not None
     rendered_data = {
         "chat_id": chat.id, "text": rendered.text, "parse_mode": ParseMode.HTML.value,
-        "reply_markup": to_markup(rendered.keyboard), "protect_content": True if protect else None,
+        "reply_markup": to_markup(rendered.keyboard, chat.id), "protect_content": True if protect else None,
     }
     # What send_message posts, without parsing the answer into a Message nobody reads: that parsing was a quarter
     # of the bot's CPU for a reply. ExtBot._post applies the rate limiter (the shared send budget) and maps error

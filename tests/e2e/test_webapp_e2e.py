@@ -95,7 +95,7 @@ async def test_without_a_base_url_there_is_no_reader_button_and_web_says_so(
 ) -> None:
     async for _ in _running(server, factory, ""):
         zh = ChatUser(server, ZH_USER, ZH_USER)
-        (contents,) = await zh.send("/latest")
+        (contents,) = await zh.send(f"/start i{ids['many']}")
         assert "📖 阅读" not in [b["text"] for b in buttons(contents)]
         (reply,) = await zh.send("/web")
         assert reply.text == "网页阅读器没有开启。"
