@@ -55,7 +55,9 @@ def test_audit_log_newest_first_and_filters(factory: sessionmaker[Session]) -> N
         assert [e.action for e in AuditLog(s).recent(actor_id=7)] == ["subscriber_remove", "invite_create"]
         assert [e.issue_id for e in AuditLog(s).recent(issue_id=3)] == [3]
         assert len(AuditLog(s).recent(1)) == 1
-        assert entries[1].line("2026-03-02 17:00") == "2026-03-02 17:00  8  publish  issue=3"
+        # The issue by the reference /issue takes; "#id" when it has none (deleted since).
+        assert entries[1].line("2026-03-02 17:00", {3: "2024-6"}) == "2026-03-02 17:00  8  publish  issue=2024-6"
+        assert entries[1].line("2026-03-02 17:00") == "2026-03-02 17:00  8  publish  issue=#3"
 
 
 def test_audit_entry_rolls_back_with_the_action(factory: sessionmaker[Session]) -> None:
