@@ -195,3 +195,16 @@ def test_english_counts_pick_the_singular_for_one_and_the_plural_otherwise() -> 
     assert t(EN, "department_invalid", max=1).startswith("A department name must be 1 to 1 character;")
     assert "for the 1 chat that received" in t(EN, "desk_correction_request", title="T", action="A", count=1,
                                                  label="L", proposer="P")
+
+
+def test_no_text_lists_a_command_twice() -> None:
+    """A union merge of two branches' .po files once kept both versions of /help: every line twice, in two forms."""
+    root = Path(__file__).resolve().parents[2] / "bulletin" / "locale"
+    for lang in ("zh_CN", "en"):
+        with open(root / lang / "LC_MESSAGES" / "bulletin.po", "rb") as f:
+            catalog = read_po(f)
+        for message in catalog:
+            texts = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in texts:
+                commands = [m[1] for m in re.finditer(r"^(/\w+) — ", text or "", re.M)]
+                assert len(commands) == len(set(commands)), (lang, message.id, commands)
