@@ -205,18 +205,27 @@ async def replies_now(limiter: RateLimiter, count: int) -> list[asyncio.Task[obj
     return await taken(limiter, count, urgent=True)
 
 
+async def answered_and_returned(limiter: RateLimiter, tasks: list[asyncio.Task[object]]) -> None:
+    """The requests of TASKS are answered, and a window later their permits are back."""
+    for t in tasks:
+        limiter.done(t.result())  # type: ignore[arg-type]
+    await asyncio.sleep(limiter.window + 0.05)
+
+
+def limiter_at_30(clock: FakeClock) -> RateLimiter:
+    return RateLimiter(30, smooth=False, reserve=5, clock=clock, sleep=clock.sleep)
+
+
 async def test_a_burst_of_replies_as_large_as_the_recent_ones_finds_its_permits_free() -> None:
     # 30/s with 5 permits kept for replies, a push queued for far more than a window: 12 users write at once, and
     # a window later 12 write again. The second burst must not wait for push permits to come back one by one
     # (33 ms each at 30/s): the replies of recent windows say how many permits to keep for them.
     clock = FakeClock()
-    limiter = RateLimiter(30, smooth=False, reserve=5, clock=clock, sleep=clock.sleep)
+    limiter = limiter_at_30(clock)
     first = await replies_now(limiter, 12)
     assert all(t.done() for t in first)
     push = await taken(limiter, 100)
-    for t in first:
-        limiter.done(t.result())  # type: ignore[arg-type]
-    await asyncio.sleep(limiter.window + 0.05)  # the first burst's permits are back: the push may not take them all
+    await answered_and_returned(limiter, first)  # the push may not take all the permits coming back
     clock.now += 1.0
     second = await replies_now(limiter, 12)
     assert [t.done() for t in second] == [True] * 12
@@ -228,11 +237,8 @@ async def test_a_burst_of_replies_as_large_as_the_recent_ones_finds_its_permits_
 async def test_the_push_keeps_making_progress_however_busy_the_replies() -> None:
     # Replies have held 29 of 30 permits in the last seconds: the push still gets its floor of a tenth.
     clock = FakeClock()
-    limiter = RateLimiter(30, smooth=False, reserve=5, clock=clock, sleep=clock.sleep)
-    replies = await replies_now(limiter, 29)
-    for t in replies:
-        limiter.done(t.result())  # type: ignore[arg-type]
-    await asyncio.sleep(limiter.window + 0.05)
+    limiter = limiter_at_30(clock)
+    await answered_and_returned(limiter, await replies_now(limiter, 29))
     push = await taken(limiter, 10)
     assert sum(t.done() for t in push) == limiter.push_floor == 3
     for t in push:
@@ -241,11 +247,8 @@ async def test_the_push_keeps_making_progress_however_busy_the_replies() -> None
 
 async def test_once_replies_calm_down_their_headroom_shrinks_back_to_the_reserve() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(30, smooth=False, reserve=5, clock=clock, sleep=clock.sleep)
-    burst = await replies_now(limiter, 20)
-    for t in burst:
-        limiter.done(t.result())  # type: ignore[arg-type]
-    await asyncio.sleep(limiter.window + 0.05)
+    limiter = limiter_at_30(clock)
+    await answered_and_returned(limiter, await replies_now(limiter, 20))
     clock.now += limiter.urgent_hold + 0.1  # the burst is older than the replies' memory...
     [one] = await replies_now(limiter, 1)  # ...and one user writes
     push = await taken(limiter, 30)
