@@ -6,8 +6,8 @@ At most `PushSettings.window` rows are 'sending' at any moment. After a crash (S
 leadership) the next run turns 'sending' rows back to pending and sends them again: only those can reach a chat
 twice, so the duplicates of one crash are bounded by the window. A request that timed out or whose connection
 dropped may also have arrived; its retry is the other (documented) duplicate case, noted in the row's reason.
-A publication push's ledger is written in batches, each committed with the subscriber id it reached: sending
-starts after the first batch, and a run stopped while writing resumes the writing after the last committed batch.
+A publication push's ledger is written in batches by chat id, each in its own transaction: sending starts after
+the first batch, and a run stopped while writing resumes after the largest chat id in the ledger.
 
 Rate limits: an overall grid (RateLimiter) at [push] rate_per_second, or 1000/s with paid broadcast, and per-chat
 spacing (ChatSpacing: 1 s for private chats, 20 per minute for groups and channels). A 429 pauses every send for

@@ -58,11 +58,8 @@ class Push(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # Set in the transaction that wrote the last ledger rows, so an empty ledger (no subscribers) is still "done".
+    # Set in the transaction that wrote the ledger rows, so an empty ledger (no subscribers) is still "done".
     materialized_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # A publication push writes its ledger in batches of subscribers by id, each committed with the id it reached,
-    # so sending starts after the first batch and a crash resumes the writing where it stopped.
-    ledger_through: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Why a push ended as missed/cancelled, for `schedule`/`status`.
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 

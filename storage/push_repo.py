@@ -278,31 +278,30 @@ class LedgerRepository:
         limit: int = LEDGER_BATCH,
     ) -> LedgerBatch | None:
         """Write the next batch of a publication push's ledger: one pending row for each of the next LIMIT chats of
-        `audience_of_push` (who receives PUBLICATION_ID, when given) by subscriber id, in one INSERT ... SELECT, so the
-        subscribers never pass through this process (a million of them took a minute as Python rows). The push
-        records the subscriber id the ledger reached in the same transaction, so a batch is written exactly once
-        and a crash resumes after the last committed one; the batch that finds fewer than LIMIT marks the ledger
-        complete. None if it already was (or another writer got this batch). LANGS: see chat_lang."""
-        cursor = self.session.execute(
-            select(Push.ledger_through, Push.materialized_at).where(Push.id == push_id)
-        ).one_or_none()
-        if cursor is None or cursor.materialized_at is not None:
-            return None
-        after = cursor.ledger_through
-        audience = audience_of_push(push_id, langs, publication_id)
-        ids = select(audience.c.id).where(audience.c.id > (after or 0)).order_by(audience.c.id).limit(limit).subquery()
-        found, through = self.session.execute(select(func.count(), func.max(ids.c.id)).select_from(ids)).one()
-        complete = found < limit
-        claimed = self.session.execute(
-            update(Push)
-            .where(
-                Push.id == push_id, Push.materialized_at.is_(None),
-                Push.ledger_through.is_(None) if after is None else Push.ledger_through == after,
-            )
-            .values(ledger_through=through if found else after, materialized_at=now if complete else None)
+        `audience_of_push` (who receives PUBLICATION_ID, when given) by chat id, in one INSERT ... SELECT, so the
+        subscribers never pass through this process (a million of them took a minute as Python rows). The next
+        batch starts after the largest chat id already in the push's ledger (one look-up in its (push, chat)
+        index), so a batch is written exactly once and a crash resumes after the last committed one; the batch
+        that finds fewer than LIMIT chats marks the ledger complete. None if it already was. LANGS: see
+        chat_lang."""
+        # Also takes the push row's lock until commit (a row lock on PostgreSQL, the write lock on SQLite), so
+        # two writers of one push take turns.
+        open_ledger = self.session.execute(
+            update(Push).where(Push.id == push_id, Push.materialized_at.is_(None)).values(materialized_at=None)
         )
-        if _rowcount(claimed) != 1:
+        if _rowcount(open_ledger) != 1:
             return None
+        # A group that migrated during the push moved to its supergroup's id in the ledger and among the
+        # subscribers alike; that id (-100...) lies below every private chat and plain group, so it is not after
+        # the largest id left unless every chat written so far is a supergroup or channel below it.
+        after = self.session.scalar(select(func.max(Delivery.chat_id)).where(Delivery.push_id == push_id))
+        audience = audience_of_push(push_id, langs, publication_id)
+        beyond = [] if after is None else [audience.c.chat_id > after]
+        ids = select(audience.c.chat_id).where(*beyond).order_by(audience.c.chat_id).limit(limit).subquery()
+        found, through = self.session.execute(select(func.count(), func.max(ids.c.chat_id)).select_from(ids)).one()
+        complete = found < limit
+        if complete:
+            self.session.execute(update(Push).where(Push.id == push_id).values(materialized_at=now))
         if not found:
             return LedgerBatch(0, complete)
         rows = (
@@ -310,8 +309,8 @@ class LedgerRepository:
                 literal(push_id), audience.c.chat_id, audience.c.chat_id, audience.c.chat_type, audience.c.lang,
                 literal(DeliveryState.PENDING.value), literal(0), literal(now, UTCDateTime()),
             )
-            .where(audience.c.id > (after or 0), audience.c.id <= through)
-            .order_by(audience.c.id)
+            .where(*beyond, audience.c.chat_id <= through)
+            .order_by(audience.c.chat_id)
         )
         columns = ["push_id", "chat_id", "original_chat_id", "chat_type", "lang", "state", "attempts", "updated_at"]
         # SQLAlchemy keeps the driver's rowcount of an INSERT only when asked to.
