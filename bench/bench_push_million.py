@@ -33,6 +33,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+# The baseline's child imports that checkout's packages (its PYTHONPATH) ahead of this one's: without this, ROOT
+# came first and both runs measured this checkout's code.
+for _entry in reversed(os.environ.get("PYTHONPATH", "").split(os.pathsep)):
+    if _entry:
+        sys.path.insert(0, _entry)
 
 from bench_push import FIRST_USER, TOKEN, Server, bench_issue  # noqa: E402
 from sqlalchemy import delete, func, select, text  # noqa: E402

@@ -187,8 +187,8 @@ async def test_while_replies_are_sent_the_reserve_is_theirs_and_they_go_first() 
     limiter.done(reply.result())  # type: ignore[arg-type]
     await asyncio.sleep(limiter.window + 0.05)
     assert replies[2].done() and sum(t.done() for t in push) == 3
-    # once nobody has replied for urgent_hold seconds, the push gets the reserve back as permits return
-    clock.now += limiter.urgent_hold
+    # once nobody has replied for demand_memory seconds, the push gets the reserve back as permits return
+    clock.now += limiter.demand_memory
     limiter.done(push[0].result())  # type: ignore[arg-type]
     await asyncio.sleep(limiter.window + 0.05)
     assert sum(t.done() for t in push) == 4
@@ -235,12 +235,12 @@ async def test_a_burst_of_replies_as_large_as_the_recent_ones_finds_its_permits_
 
 
 async def test_the_push_keeps_making_progress_however_busy_the_replies() -> None:
-    # Replies have held 29 of 30 permits in the last seconds: the push still gets its floor of a tenth.
+    # Replies have held 29 of 30 permits in the last seconds: the push still gets its floor (one permit).
     clock = FakeClock()
     limiter = limiter_at_30(clock)
     await answered_and_returned(limiter, await replies_now(limiter, 29))
     push = await taken(limiter, 10)
-    assert sum(t.done() for t in push) == limiter.push_floor == 3
+    assert sum(t.done() for t in push) == limiter.push_floor == 1
     for t in push:
         t.cancel()
 
@@ -249,7 +249,7 @@ async def test_once_replies_calm_down_their_headroom_shrinks_back_to_the_reserve
     clock = FakeClock()
     limiter = limiter_at_30(clock)
     await answered_and_returned(limiter, await replies_now(limiter, 20))
-    clock.now += limiter.urgent_hold + 0.1  # the burst is older than the replies' memory...
+    clock.now += limiter.demand_memory + 0.1  # the burst is older than the replies' memory...
     [one] = await replies_now(limiter, 1)  # ...and one user writes
     push = await taken(limiter, 30)
     assert sum(t.done() for t in push) == 30 - 1 - 5
@@ -283,3 +283,20 @@ async def test_replies_and_push_together_never_put_more_than_the_rate_in_a_serve
         await asyncio.gather(replies(), *(send(False) for _ in range(20)))
     assert len(handled) == 20 + 19
     assert most_in_one_window(handled) <= rate
+
+
+async def test_a_push_starting_while_users_are_busy_leaves_them_what_they_used() -> None:
+    # 20 users wrote in the last second before the push started (their replies took no permits: no push ran).
+    # The push must not take every permit and make the next burst wait a window for them to come back.
+    clock = FakeClock()
+    limiter = limiter_at_30(clock)
+    for _ in range(20):
+        limiter.note_reply()
+    clock.now += 3.0
+    with limiter.engaged():
+        push = await taken(limiter, 30)
+        assert sum(t.done() for t in push) == 30 - 21
+        burst = await replies_now(limiter, 20)
+        assert all(t.done() for t in burst)
+    for t in push:
+        t.cancel()
