@@ -266,10 +266,12 @@ async def test_sending_starts_after_the_first_batch_of_the_ledger_and_reaches_ev
 ) -> None:
     # A million subscribers took 43 s to write as one INSERT before the first message: the ledger is written in
     # batches while the push sends, and nobody is missed or reached twice at the seams between batches.
-    chats = list(range(1, 48))
+    # One chat a batch: 199 more transactions to write after the first, against the two (page, 'sending') before
+    # the first message.
+    chats = list(range(1, 201))
     push_id = scheduled(factory, seed(factory, chats))
     port = LedgerWatchingPort(factory=factory, push_id=push_id)
-    await run_due(factory, port, PushSettings(**{**FAST.__dict__, "ledger_batch": 10}))
+    await run_due(factory, port, PushSettings(**{**FAST.__dict__, "ledger_batch": 1}))
     assert port.ledger_at_first_send is not None and port.ledger_at_first_send < len(chats)
     assert {c: len(m) for c, m in port.received.items()} == dict.fromkeys(chats, 1)
     assert {state for state, _ in ledger(factory, push_id).values()} == {"sent"}
