@@ -14,7 +14,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.common.context import Ctx, deps
 from bot.common.errors import is_not_modified, retry_seconds
-from bot.common.keyboards import to_markup
+from bot.common.keyboards import markup_json, to_markup
 from bulletin.i18n import lang_of, t
 from bulletin.render import Keyboard, Rendered, esc, issue_label, split_lines
 from jobs.uow import UnitOfWork
@@ -107,7 +107,7 @@ async def _post_message(context: Ctx, chat_id: int, rendered: Rendered, *, prote
     """Send RENDERED to CHAT_ID as send does, without reading the answer."""
     rendered_data = {
         "chat_id": chat_id, "text": rendered.text, "parse_mode": ParseMode.HTML.value,
-        "reply_markup": to_markup(rendered.keyboard, chat_id), "protect_content": True if protect else None,
+        "reply_markup": markup_json(rendered.keyboard, chat_id), "protect_content": True if protect else None,
     }
     # What send_message posts, without parsing the answer into a Message nobody reads: that parsing was a quarter
     # of the bot's CPU for a reply. ExtBot._post applies the rate limiter (the shared send budget) and maps error
