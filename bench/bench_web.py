@@ -8,7 +8,8 @@ connection per client), CLIENTS at a time, back to back.
 
 Measured per page kind: an article page of one of the newest 100 issues (what a push sends people to; the reader
 keeps recently read issues, checked against the database's version on every request) and of any of the 10,000
-(mostly read afresh), an issue page, a search page; the baselines in the same
+(mostly read afresh), an issue page, the home page (each publication with its issue count), a publication's page
+of issues, a search page; the baselines in the same
 run are /healthz (the server and HTTP alone, no database, no template) and the same article page answered 304 from
 If-None-Match (everything but sending the body). Each figure is the median of ROUNDS rounds.
 
@@ -120,6 +121,8 @@ def main() -> None:
         SubscriberRepository(session).subscribe(SUBSCRIBER, chat_type="private", user_id=SUBSCRIBER,
                                                 display_name="bench", language_code="zh", department="办公室")
         ids = [row[0] for row in session.execute(__import__("sqlalchemy").text("SELECT id FROM issues"))]
+        publications = [row[0] for row in session.execute(
+            __import__("sqlalchemy").text("SELECT DISTINCT publication_id FROM issues"))]
     engine.dispose()
     config = tmp / "web.toml"
     config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[database]\nurl = "{url}"\n[logging]\nlevel = "WARNING"\n',
@@ -139,6 +142,8 @@ def main() -> None:
         "article page, newest 100 issues (after a push)": lambda: f"/i/{rng.choice(newest)}/{rng.randint(1, 3)}",
         "article page, any of all issues (cache missing)": lambda: f"/i/{rng.choice(ids)}/{rng.randint(1, 3)}",
         "issue page (要目), newest 100 issues": lambda: f"/i/{rng.choice(newest)}",
+        "home page (publications, issue counts)": lambda: "/",
+        "publication page (20 issues), pages 1-5": lambda: f"/p/{rng.choice(publications)}?page={rng.randint(1, 5)}",
         "search page": lambda: "/search?q=" + rng.choice(["景区", "安全 检查", "春耕", "审批 改革", "环境整治"]),
     }
     try:
