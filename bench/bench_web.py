@@ -11,7 +11,9 @@ keeps recently read issues, checked against the database's version on every requ
 (mostly read afresh), an issue page, the home page (each publication with its issue count), a publication's page
 of issues, a search page; the baselines in the same
 run are /healthz (the server and HTTP alone, no database, no template) and the same article page answered 304 from
-If-None-Match (everything but sending the body). Each figure is the median of ROUNDS rounds.
+If-None-Match (everything but sending the body). Each figure is the median of ROUNDS rounds; "cpu ms" is the
+reader process's CPU time (user + system) per request, which carries over from a busy machine where latencies do
+not, and each line ends with the load average when it was printed.
 
     .venv/bin/python bench/bench_web.py [--issues 10000] [--requests 2000] [--clients 1 8] [--db URL]
 
@@ -63,6 +65,13 @@ def start_reader(config: Path, port: int) -> subprocess.Popen[str]:
             time.sleep(0.2)
     process.kill()
     raise SystemExit("bulletin-bot web did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process PID so far (Linux /proc): what a request costs the server, whatever else
+    the machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_load(base: str, paths: list[str], clients: int, headers: dict[str, str]) -> list[float]:
@@ -149,19 +158,21 @@ def main() -> None:
     try:
         for clients in args.clients:
             print(f"\n{clients} client(s), {args.requests} requests per page kind, median of {args.rounds} rounds")
-            print(f"{'page':50} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+            print(f"{'page':50} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'cpu ms':>8}")
             for name, make in kinds.items():
-                p50s, p99s, rates = [], [], []
+                p50s, p99s, rates, cpus = [], [], [], []
                 for _ in range(args.rounds):
                     paths = [make() for _ in range(args.requests)]
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), cpu_seconds(reader.pid)
                     lat = run_load(base, paths, clients, headers)
                     elapsed = time.perf_counter() - started
+                    cpus.append((cpu_seconds(reader.pid) - cpu) * 1000 / len(lat))
                     p50s.append(pct(lat, 0.50))
                     p99s.append(pct(lat, 0.99))
                     rates.append(len(lat) / elapsed)
                 print(f"{name:50} {statistics.median(p50s):8.1f} {statistics.median(p99s):8.1f} "
-                      f"{statistics.median(rates):8.0f}", flush=True)
+                      f"{statistics.median(rates):8.0f} {statistics.median(cpus):8.2f}  (load {os.getloadavg()[0]:.1f})",
+                      flush=True)
     finally:
         reader.terminate()
         reader.wait(timeout=15)

@@ -31,15 +31,21 @@ class ReaderRepository:
         self._session = session
 
     def publication_issues(self) -> list[PublicationIssues]:
-        """Every publication that has issues, with their count, the one with the newest issue first (grouped on
-        ix_issues_publication_newest_first, whose first column is the publication)."""
+        """Every publication that has issues, with their count, the one with the newest issue first.
+
+        Read off ix_issues_publication_newest_first alone (publication, date_key, ...): the newest date comes from
+        date_key, the date's ordinal, so no issue row is read (max(date) read all 10,000 and doubled the page's
+        time)."""
         newest = func.max(IssueRow.date_key)
         stmt = (
-            select(IssueRow.publication_id, func.count(), func.max(IssueRow.date))
+            select(IssueRow.publication_id, func.count(), newest)
             .group_by(IssueRow.publication_id)
             .order_by(newest.desc(), IssueRow.publication_id)
         )
-        return [PublicationIssues(pid, n, d) for pid, n, d in self._session.execute(stmt)]
+        return [
+            PublicationIssues(pid, n, dt.date.fromordinal(key) if key else None)
+            for pid, n, key in self._session.execute(stmt)
+        ]
 
     def version(self, issue_id: int) -> tuple[dt.datetime, bool] | None:
         """When issue ISSUE_ID was last stored and whether it is internal (one indexed read), None when there is no
