@@ -171,8 +171,8 @@ def main() -> None:
                     p99s.append(pct(lat, 0.99))
                     rates.append(len(lat) / elapsed)
                 print(f"{name:50} {statistics.median(p50s):8.1f} {statistics.median(p99s):8.1f} "
-                      f"{statistics.median(rates):8.0f} {statistics.median(cpus):8.2f}  (load {os.getloadavg()[0]:.1f})",
-                      flush=True)
+                      f"{statistics.median(rates):8.0f} {statistics.median(cpus):8.2f}  "
+                      f"(load {os.getloadavg()[0]:.1f})", flush=True)
     finally:
         reader.terminate()
         reader.wait(timeout=15)
