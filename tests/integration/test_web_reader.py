@@ -223,6 +223,17 @@ async def test_the_old_addresses_by_masthead_move_to_the_publications_address(
     assert (await public.get("/issues", params={"m": "某市不存在的简报"})).status_code == 404
 
 
+async def test_bulletin_bot_web_names_publications_as_its_config_says(
+    db_url: str, tmp_path: Path, ids: dict[str, int]
+) -> None:
+    """`bulletin-bot web` on its own applies [publications] at start, as `bulletin-bot run` does."""
+    config = write_web_config(tmp_path, db_url, public=True,
+                              more=f'[publications."{PUBLIC_MASTHEAD}"]\nname = "简报"\n')
+    with web_process(config, free_port()) as base:
+        home = httpx.get(base + "/")
+    assert f'<a href="/p/{ids["publication"]}">简报</a>' in home.text
+
+
 async def test_sign_in_links_and_sessions_work_across_two_processes(
     db_url: str, tmp_path: Path, factory: sessionmaker[Session], ids: dict[str, int]
 ) -> None:

@@ -103,11 +103,13 @@ def mini_app_url(base: str, path: str, init: str, theme: dict[str, str] | None =
     return f"{base}{path}#{fragment}"
 
 
-def write_web_config(tmp_path: Path, db_url: str, *, public: bool = False, base_url: str = "") -> Path:
+def write_web_config(tmp_path: Path, db_url: str, *, public: bool = False, base_url: str = "",
+                     more: str = "") -> Path:
+    """The reader's config file (MORE: further TOML sections)."""
     path = tmp_path / "web.toml"
     path.write_text(
         f'[telegram]\ntoken = "{WEB_TOKEN}"\n[database]\nurl = "{db_url}"\n'
-        f'[web]\npublic = {"true" if public else "false"}\nbase_url = "{base_url}"\n',
+        f'[web]\npublic = {"true" if public else "false"}\nbase_url = "{base_url}"\n{more}',
         encoding="utf-8",
     )
     path.chmod(0o600)
