@@ -49,7 +49,7 @@ def _button_dict(button: Button, private: bool) -> dict[str, Any]:
     return {"text": button.label, "callback_data": button.callback_data}
 
 
-def markup_json(keyboard: Keyboard, chat_id: int | None = None) -> str | None:
+def markup_json(keyboard: Keyboard, chat_id: int | None) -> str | None:
     """The reply_markup PTB would post for to_markup(KEYBOARD, CHAT_ID) (json.dumps of its to_dict), built without
     making PTB's objects (per reply, that cost more than the rest of the rendering); None when it has no buttons."""
     private = is_private(chat_id)

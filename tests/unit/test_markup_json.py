@@ -29,6 +29,6 @@ def test_the_json_is_what_ptb_posts_for_the_same_keyboard_in_private_chats_and_g
 
 
 def test_no_buttons_posts_no_keyboard() -> None:
-    assert markup_json(()) is None
-    assert markup_json(((), ())) is None
-    assert to_markup(((), ())) is None
+    assert markup_json((), 42) is None
+    assert markup_json(((), ()), 42) is None
+    assert to_markup(((), ()), 42) is None
