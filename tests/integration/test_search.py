@@ -397,7 +397,7 @@ def _crowded_archive(factory: sessionmaker[Session]) -> list[tuple[Issue, int]]:
 def test_counts_stop_at_the_cap_and_every_page_is_a_slice_of_the_ranking(factory: sessionmaker[Session]) -> None:
     stored = _crowded_archive(factory)
     # the newest issue replaced, its titles found; then replaced back, its old titles not found any more
-    newest, newest_id = stored[-1]
+    newest = stored[-1][0]
     renamed = make_issue(240, date=newest.date, articles=[("部署工作要点", a.paragraphs) for a in newest.articles])
     for issue in (renamed, newest):
         with transaction(factory) as session:
@@ -405,7 +405,8 @@ def test_counts_stop_at_the_cap_and_every_page_is_a_slice_of_the_ranking(factory
         if issue is renamed:
             hits = _search(factory, "部署工作", limit=5).hits
             assert [(h.issue_id, h.score) for h in hits] == [(stored[-1][1], 1.0)] * 5
-    for query in ["工作", "工作，", "景区", "防汛", "防汛 工作，", "工作 景区", "要点 工作", "部署工作", "工作要点 部署"]:
+    queries = ["工作", "工作，", "景区", "防汛", "防汛 工作，", "工作 景区", "要点 工作", "部署工作", "工作要点 部署"]
+    for query in queries:
         words = query.split()
         ranking = [
             (issue_id, pos)
