@@ -16,7 +16,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Text, and_, column, func, or_, select, table, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Text,
+    and_,
+    column,
+    func,
+    null,
+    or_,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from bulletin.model import Issue
@@ -121,6 +135,11 @@ def search(
     return SearchPage(hits=_hits(session, ranked, words), total=min(total, COUNT_CAP), capped=capped)
 
 
+# The one row of a statement of _sqlite or _postgres that finds more than COUNT_CAP matches: their common table
+# expression (the matches, up to COUNT_CAP + 1; used twice, so computed once) is counted, and only its rows are sent
+# when that is all of them.
+_CAPPED = [(None, None)]
+
 # The FTS5 rows (rowid = articles.search_key) of one publication's issues.
 _FTS_OF_PUBLICATION = (
     " AND rowid IN (SELECT a.search_key FROM articles a JOIN issues i ON i.id = a.issue_id"
@@ -133,9 +152,9 @@ def _sqlite(
 ) -> tuple[int, Ranked]:
     """(total up to COUNT_CAP + 1, [(search_key, all words in title)]) straight from FTS5, newest first.
 
-    One pass over the index gives the newest COUNT_CAP + 1 matches: when that is all of them, the title tier is
-    told from their titles (a lookup by key each) instead of more passes; a phrase of common tokens (a word with
-    punctuation) costs the same full pass each time, and the title tier's column filter would be a third.
+    One pass over the index gives the matches with their titles when there are at most COUNT_CAP of them (the
+    title tier is told from the titles instead of more passes: a phrase of common tokens, a word with punctuation,
+    costs the same full pass each time), else only that there are more (_CAPPED).
     """
     where = "article_search MATCH :m" + _FTS_OF_PUBLICATION * (publication_id is not None)
     params: dict[str, Any] = {"p": publication_id} if publication_id is not None else {}
@@ -143,14 +162,15 @@ def _sqlite(
     match_title = f"{{title}} : ({match_all})"
     match_rest = f"({match_all}) NOT ({match_title})"
     keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
-    newest = list(session.scalars(keys, {"m": match_all, "limit": COUNT_CAP + 1, "offset": 0, **params}))
-    total = len(newest)
-    if total <= COUNT_CAP:
-        titles = session.execute(
-            select(ArticleRow.search_key, ArticleRow.search_title).where(ArticleRow.search_key.in_(newest))
-        )
-        return total, _rank_all([(key, in_title(title, groups)) for key, title in titles], offset, limit)
-
+    found = text(
+        f"WITH m AS (SELECT rowid AS k FROM article_search WHERE {where} LIMIT :cap)"
+        " SELECT a.search_key, a.search_title FROM m JOIN articles a ON a.search_key = m.k"
+        " WHERE (SELECT count(*) FROM m) < :cap UNION ALL SELECT NULL, NULL WHERE (SELECT count(*) FROM m) = :cap"
+    )
+    rows = session.execute(found, {"m": match_all, "cap": COUNT_CAP + 1, **params}).all()
+    if rows != _CAPPED:
+        return len(rows), _rank_all([(key, in_title(title, groups)) for key, title in rows], offset, limit)
+    total = COUNT_CAP + 1
     # Words of three or more characters: the title tier from the trigram index of titles alone (migration 0014);
     # the column filter of article_search walks every article with the words' tokens anywhere.
     trigrams = textindex.title_trigram_match(groups)
@@ -245,14 +265,20 @@ def _postgres(
             )
         )
     title_words = and_(*(_contains(_SEARCH.c.title, group) for group in groups))
-    found = session.execute(
-        select(_SEARCH.c.search_key, title_words).where(*checks, *index, *scope).limit(COUNT_CAP + 1)
-    ).all()
+    matches = (
+        select(_SEARCH.c.search_key, title_words.label("in_title")).where(*checks, *index, *scope)
+        .limit(COUNT_CAP + 1).cte("m")
+    )
+    count = select(func.count()).select_from(matches).scalar_subquery()
+    found = session.execute(union_all(
+        select(matches.c.search_key, matches.c.in_title).where(count <= COUNT_CAP),
+        select(null(), null()).where(count > COUNT_CAP),
+    )).all()
     if not dense:
         session.execute(_SEQSCAN, {"was": seqscan})
-    total = len(found)
-    if total <= COUNT_CAP:
-        return total, _rank_all([(key, flag) for key, flag in found], offset, limit)
+    if found != _CAPPED:
+        return len(found), _rank_all([(key, flag) for key, flag in found], offset, limit)
+    total = COUNT_CAP + 1
     # Past the cap at least 1 article in 50 matches: each tier is read newest first off the search_key index, with
     # every word checked on the folded text (the tsvector test, cheaper for the planner, would come first and read
     # each row's TOAST). Every word in the title implies every word in title + body: the title tier needs only the
