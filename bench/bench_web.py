@@ -8,9 +8,12 @@ connection per client), CLIENTS at a time, back to back.
 
 Measured per page kind: an article page of one of the newest 100 issues (what a push sends people to; the reader
 keeps recently read issues, checked against the database's version on every request) and of any of the 10,000
-(mostly read afresh), an issue page, a search page; the baselines in the same
+(mostly read afresh), an issue page, the home page (each publication with its issue count), a publication's page
+of issues, a search page; the baselines in the same
 run are /healthz (the server and HTTP alone, no database, no template) and the same article page answered 304 from
-If-None-Match (everything but sending the body). Each figure is the median of ROUNDS rounds.
+If-None-Match (everything but sending the body). Each figure is the median of ROUNDS rounds; "cpu ms" is the
+reader process's CPU time (user + system) per request, which carries over from a busy machine where latencies do
+not, and each line ends with the load average when it was printed.
 
     .venv/bin/python bench/bench_web.py [--issues 10000] [--requests 2000] [--clients 1 8] [--db URL]
 
@@ -62,6 +65,13 @@ def start_reader(config: Path, port: int) -> subprocess.Popen[str]:
             time.sleep(0.2)
     process.kill()
     raise SystemExit("bulletin-bot web did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process PID so far (Linux /proc): what a request costs the server, whatever else
+    the machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_load(base: str, paths: list[str], clients: int, headers: dict[str, str]) -> list[float]:
@@ -120,6 +130,8 @@ def main() -> None:
         SubscriberRepository(session).subscribe(SUBSCRIBER, chat_type="private", user_id=SUBSCRIBER,
                                                 display_name="bench", language_code="zh", department="办公室")
         ids = [row[0] for row in session.execute(__import__("sqlalchemy").text("SELECT id FROM issues"))]
+        publications = [row[0] for row in session.execute(
+            __import__("sqlalchemy").text("SELECT DISTINCT publication_id FROM issues"))]
     engine.dispose()
     config = tmp / "web.toml"
     config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[database]\nurl = "{url}"\n[logging]\nlevel = "WARNING"\n',
@@ -139,24 +151,28 @@ def main() -> None:
         "article page, newest 100 issues (after a push)": lambda: f"/i/{rng.choice(newest)}/{rng.randint(1, 3)}",
         "article page, any of all issues (cache missing)": lambda: f"/i/{rng.choice(ids)}/{rng.randint(1, 3)}",
         "issue page (要目), newest 100 issues": lambda: f"/i/{rng.choice(newest)}",
+        "home page (publications, issue counts)": lambda: "/",
+        "publication page (20 issues), pages 1-5": lambda: f"/p/{rng.choice(publications)}?page={rng.randint(1, 5)}",
         "search page": lambda: "/search?q=" + rng.choice(["景区", "安全 检查", "春耕", "审批 改革", "环境整治"]),
     }
     try:
         for clients in args.clients:
             print(f"\n{clients} client(s), {args.requests} requests per page kind, median of {args.rounds} rounds")
-            print(f"{'page':50} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+            print(f"{'page':50} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'cpu ms':>8}")
             for name, make in kinds.items():
-                p50s, p99s, rates = [], [], []
+                p50s, p99s, rates, cpus = [], [], [], []
                 for _ in range(args.rounds):
                     paths = [make() for _ in range(args.requests)]
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), cpu_seconds(reader.pid)
                     lat = run_load(base, paths, clients, headers)
                     elapsed = time.perf_counter() - started
+                    cpus.append((cpu_seconds(reader.pid) - cpu) * 1000 / len(lat))
                     p50s.append(pct(lat, 0.50))
                     p99s.append(pct(lat, 0.99))
                     rates.append(len(lat) / elapsed)
                 print(f"{name:50} {statistics.median(p50s):8.1f} {statistics.median(p99s):8.1f} "
-                      f"{statistics.median(rates):8.0f}", flush=True)
+                      f"{statistics.median(rates):8.0f} {statistics.median(cpus):8.2f}  "
+                      f"(load {os.getloadavg()[0]:.1f})", flush=True)
     finally:
         reader.terminate()
         reader.wait(timeout=15)

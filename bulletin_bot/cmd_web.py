@@ -26,11 +26,15 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     if not config.telegram.token:
         # The token is the key of the Mini App's initData and of the session cookies.
         raise ConfigError("telegram.token: required by the web reader (it checks Telegram's initData with it)")
+    from jobs.publications import configure as configure_publications
     from storage.db import open_database
     from web.app import build_app
     from web.server import WebServer
 
     _engine, session_factory = open_database(config.database.url)
+    # [publications]' short names, which the reader shows, as `bulletin-bot run` writes them (the same values from
+    # the same config: any number of processes may write them).
+    configure_publications(session_factory, config)
     host = args.host or config.web.listen_host
     port = args.port if args.port is not None else config.web.listen_port
     server = WebServer(build_app(config, session_factory), host=host, port=port)

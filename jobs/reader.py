@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from jobs.uow import UnitOfWork
 from storage.archive import IssueHeader, SearchHit, StoredIssue
-from storage.reader_repo import Publication
+from storage.publications import Publication
 
 ISSUES_PER_PAGE = 20
 HITS_PER_PAGE = 10
@@ -54,10 +54,19 @@ def viewer_of(u: UnitOfWork, chat_id: int | None) -> Viewer:
 
 
 @dataclass(frozen=True)
+class Shelf:
+    """One publication on the reader's home page: how many issues it has and the date of its newest."""
+
+    publication: Publication
+    issues: int
+    newest_date: dt.date | None
+
+
+@dataclass(frozen=True)
 class IssueListing:
     """One page of one publication's issues."""
 
-    masthead: str
+    publication: Publication
     issues: list[IssueHeader]
     internal: set[int]
     total: int
@@ -68,17 +77,32 @@ class IssueListing:
         return max(1, -(-self.total // ISSUES_PER_PAGE))
 
 
-def publications(u: UnitOfWork) -> list[Publication]:
-    """Every publication of the archive, newest first."""
-    return u.reader.publications()
+def publications(u: UnitOfWork) -> list[Shelf]:
+    """Every publication that has issues (with its short name and aliases), the one with the newest issue first."""
+    known = {p.id: p for p in u.publications.all()}
+    return [
+        Shelf(known[c.publication_id], c.issues, c.newest_date)
+        for c in u.reader.publication_issues() if c.publication_id in known
+    ]
 
 
-def issue_listing(u: UnitOfWork, masthead: str, page: int) -> IssueListing:
-    """Page PAGE (1-based) of MASTHEAD's issues, with which of them are internal."""
+def issue_listing(u: UnitOfWork, publication_id: int, page: int) -> IssueListing | None:
+    """Page PAGE (1-based) of publication PUBLICATION_ID's issues, with which of them are internal; None when there
+    is no such publication."""
+    publication = u.publications.get(publication_id)
+    if publication is None:
+        return None
     page = min(max(1, page), MAX_PAGE)
-    headers = u.reader.issues_of(masthead, (page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE)
+    headers = u.issues.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=publication_id)
     internal = u.reader.internal_ids(h.id for h in headers)
-    return IssueListing(masthead, headers, internal, u.reader.count_of(masthead), page)
+    return IssueListing(publication, headers, internal, u.issues.count(publication_id=publication_id), page)
+
+
+def publication_named(u: UnitOfWork, name: str) -> int | None:
+    """The id of the publication NAME names (its masthead, an alias or its short name): what the reader's old
+    per-masthead addresses are redirected by."""
+    found = u.publications.named(name)
+    return found.id if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,8 @@ class IssueRead:
     stored: StoredIssue
     internal: bool
     previous_id: int | None
+    # The issue's publication (short name, masthead): read for the issue page only.
+    publication: Publication | None = None
 
 
 class IssueCache:
@@ -122,8 +148,8 @@ class IssueCache:
 def read_issue(
     u: UnitOfWork, issue_id: int, *, previous: bool = True, cache: IssueCache | None = None
 ) -> IssueRead | None:
-    """Issue ISSUE_ID with its mark (and, with PREVIOUS, the next-older issue's id), or None when there is none;
-    through CACHE when given (checked against the issue's current version first)."""
+    """Issue ISSUE_ID with its mark (and, with PREVIOUS, the next-older issue's id and the issue's publication), or
+    None when there is none; through CACHE when given (checked against the issue's current version first)."""
     version = u.reader.version(issue_id)
     if version is None:
         return None
@@ -135,9 +161,11 @@ def read_issue(
             return None
         if cache is not None:
             cache.put(stored, updated_at)
-    # The next-older issue costs a query of its own; an article page does not link to it.
-    previous_id = u.issues.previous_id(issue_id) if previous else None
-    return IssueRead(stored, internal, previous_id)
+    # The next-older issue and the publication cost queries of their own; an article page does not link to them.
+    if not previous:
+        return IssueRead(stored, internal, None)
+    publication = u.publications.get(stored.publication_id) if stored.publication_id is not None else None
+    return IssueRead(stored, internal, u.issues.previous_id(issue_id), publication)
 
 
 @dataclass(frozen=True)

@@ -121,24 +121,25 @@ class ContentChecks(ServerState):
         )
         return parsed
 
-    def _markup(self, p: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
-        """The checked reply_markup; None when absent or when it holds no buttons (Client::get_reply_markup)."""
+    def _markup(self, chat: Chat, p: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
+        """The checked reply_markup of a message in CHAT; None when absent or when it holds no buttons
+        (Client::get_reply_markup)."""
         raw = p.raw("reply_markup")
         if raw is None:
             return None
         key = raw if isinstance(raw, str) else None
-        if key is not None:
-            cached = self._markup_cache.get(key)
-            if cached is not None:
-                return cached
-        value = p.get_json("reply_markup", "reply keyboard markup")
-        markup = _validate_markup(value, inline_only=inline_only)
+        markup = self._markup_cache.get(key) if key is not None else None
         if markup is None:
-            return None
-        if key is not None:
-            if len(self._markup_cache) > 4096:
-                self._markup_cache.clear()
-            self._markup_cache[key] = markup
+            value = p.get_json("reply_markup", "reply keyboard markup")
+            markup = _validate_markup(value, inline_only=inline_only)
+            if markup is None:
+                return None
+            if key is not None:
+                if len(self._markup_cache) > 4096:
+                    self._markup_cache.clear()
+                self._markup_cache[key] = markup
+        if chat.type != "private" and has_web_app(markup):
+            raise ApiError(400, BUTTON_TYPE_INVALID)
         return markup
 
     def _reply_to(self, chat: Chat, p: Params) -> int | None:
@@ -254,6 +255,18 @@ def _validate_markup(value: Any, *, inline_only: bool) -> dict[str, Any] | None:
     if value.get("keyboard") or value.get("remove_keyboard") or value.get("force_reply"):
         return dict(value)
     return None
+
+
+# Telegram's server refuses a Mini App (web_app) button outside a private chat with the bot, and in any inline
+# result (the chat it will be sent to is unknown): TDLib passes such a button on unchecked (get_inline_keyboard_button
+# in td/telegram/ReplyMarkup.cpp, case inlineKeyboardButtonTypeWebApp), so the error is the server's, passed through
+# by Client::fail_query_with_error with "Bad Request: " in front. localbotapi/README.md cites the lines.
+BUTTON_TYPE_INVALID = "Bad Request: BUTTON_TYPE_INVALID"
+
+
+def has_web_app(markup: dict[str, Any]) -> bool:
+    """Whether checked MARKUP holds a Mini App button (an inline keyboard's web_app)."""
+    return any("web_app" in b for row in markup.get("inline_keyboard", ()) for b in row)
 
 
 def _validate_button(b: Any) -> dict[str, Any]:

@@ -88,7 +88,7 @@ class FilesApi(ContentChecks):
         self._check_can_write(chat, method)
         f = self._input_file(p, field, kind)
         parsed = self._caption_param(p)
-        markup = self._markup(p)
+        markup = self._markup(chat, p)
         reply_to = self._reply_to(chat, p)
         return self._send(
             bot, chat, p, method, reply_to, text=None, html=None, entities=(), reply_markup=markup,

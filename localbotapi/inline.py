@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .commands import QUERY_TOO_OLD, CommandsApi
-from .content import ContentChecks, _validate_markup
+from .content import BUTTON_TYPE_INVALID, ContentChecks, _validate_markup, has_web_app
 from .control import ControlApi
 from .model import ApiError, Bot
 from .params import Params
@@ -145,7 +145,10 @@ class InlineApi(ControlApi, CommandsApi, ContentChecks):
             "html": html, "link_preview_options": content.get("link_preview_options"),
         }
         if value.get("reply_markup") is not None:
-            out["reply_markup"] = _validate_markup(value["reply_markup"], inline_only=True)
+            markup = _validate_markup(value["reply_markup"], inline_only=True)
+            if markup is not None and has_web_app(markup):
+                raise ApiError(400, BUTTON_TYPE_INVALID)  # a result may be sent into any chat
+            out["reply_markup"] = markup
         return out
 
     # --- control: BotFather's switches, a user typing `@bot words`, and choosing a result

@@ -42,7 +42,7 @@ class MessagesApi(ContentChecks):
         chat = self._chat(p)
         self._check_can_write(chat)
         parse_mode, html, parsed = self._text_param(p)
-        markup = self._markup(p)
+        markup = self._markup(chat, p)
         lpo = p.get_json("link_preview_options", "link preview options")
         if lpo is not None and not isinstance(lpo, dict):
             raise ApiError(400, "Bad Request: can't parse link preview options JSON object")
@@ -60,7 +60,7 @@ class MessagesApi(ContentChecks):
         src = from_chat.messages.get(src_id) if src_id is not None else None
         if src is None or src.deleted:
             raise ApiError(400, "Bad Request: message to copy not found")
-        markup = self._markup(p)
+        markup = self._markup(chat, p)
         rate_check(self.limits, bot, chat, p.get_bool("allow_paid_broadcast"))
         msg = copy.copy(src)
         msg.message_id = self._new_message_id(chat)
@@ -78,7 +78,7 @@ class MessagesApi(ContentChecks):
         parse_mode, html, parsed = self._text_param(p, length_error=MESSAGE_TOO_LONG)
         if msg.text is None:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
-        markup = self._markup(p, inline_only=True)
+        markup = self._markup(chat, p, inline_only=True)
         lpo = p.get_json("link_preview_options", "link preview options")
         if parsed.text == msg.text and parsed.entities == msg.entities and markup == msg.reply_markup:
             raise ApiError(400, NOT_MODIFIED)
@@ -95,7 +95,7 @@ class MessagesApi(ContentChecks):
         if msg.text is not None:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
         parsed = self._caption_param(p)
-        markup = self._markup(p, inline_only=True)
+        markup = self._markup(chat, p, inline_only=True)
         if (parsed.text, parsed.entities, markup) == (msg.caption or "", msg.caption_entities, msg.reply_markup):
             raise ApiError(400, NOT_MODIFIED)
         msg.caption = parsed.text or None
@@ -104,7 +104,7 @@ class MessagesApi(ContentChecks):
 
     def _m_editMessageReplyMarkup(self, bot: Bot, p: Params) -> dict[str, Any]:
         chat, msg = self._message_to_edit(p)
-        markup = self._markup(p, inline_only=True)
+        markup = self._markup(chat, p, inline_only=True)
         if markup == msg.reply_markup:
             raise ApiError(400, NOT_MODIFIED)
         return self._edited(bot, chat, msg, markup, None)

@@ -32,7 +32,8 @@ def routes() -> list[BaseRoute]:
     """The reader's routes."""
     return [
         Route("/", home),
-        Route("/issues", issues),
+        Route("/p/{publication_id:int}", issues),
+        Route("/issues", issues_by_masthead),
         Route("/i/{issue_id:int}", issue),
         Route("/i/{issue_id:int}/{position:int}", article),
         Route("/search", search),
@@ -114,18 +115,33 @@ async def home(request: Request) -> Response:
 
 async def issues(request: Request) -> Response:
     """One publication's issues, 20 a page, newest first."""
-    masthead = request.query_params.get("m", "")[:200]
+    publication_id = request.path_params["publication_id"]
     page = _page_number(request)
     try:
-        reader, lang, viewer, listing = await _guarded(request, lambda u, v: uc.issue_listing(u, masthead, page))
+        reader, lang, viewer, listing = await _guarded(
+            request, lambda u, v: uc.issue_listing(u, publication_id, page))
     except _Refused as refused:
         return refused.response
-    if listing.total == 0:
+    if listing is None:
         return not_found_page(request, reader, lang)
     public = reader.config.web.public
     shown = {h.id for h in listing.issues if uc.may_read(internal=h.id in listing.internal, viewer=viewer,
                                                            public=public)}
-    return reader.page(request, "issues.html", lang, listing=listing, shown=shown, title=masthead, back=True)
+    return reader.page(request, "issues.html", lang, listing=listing, shown=shown, title=listing.publication.short,
+                       back=True)
+
+
+async def issues_by_masthead(request: Request) -> Response:
+    """The reader's first addresses of a publication, by masthead (/issues?m=…): moved to /p/ID for good."""
+    name = request.query_params.get("m", "")[:200]
+    page = _page_number(request)
+    try:
+        reader, lang, _viewer, found = await _guarded(request, lambda u, v: uc.publication_named(u, name))
+    except _Refused as refused:
+        return refused.response
+    if found is None:
+        return not_found_page(request, reader, lang)
+    return RedirectResponse(f"/p/{found}" + (f"?page={page}" if page > 1 else ""), status_code=301)
 
 
 async def issue(request: Request) -> Response:

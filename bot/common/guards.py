@@ -10,6 +10,7 @@ from typing import Any, Concatenate, ParamSpec
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.callbacks import Routed
 from bot.common.chat import reply, user_lang
 from bot.common.context import Ctx, deps
 from bulletin.i18n import t
@@ -80,3 +81,16 @@ def admin_only(action: str) -> Callable[[Handler[P]], Handler[P]]:
         return guarded
 
     return decorate
+
+
+async def admin_press(update: Update, context: Ctx, data: object, *, action: str) -> int | None:
+    """The one argument of an admin-only button pressed (DATA: a Routed callback with one argument, e.g. the issue
+    id), once require_admin has passed; None when the update is not such a press, or the presser is no admin (then
+    refused, logged and audited under ACTION as require_admin does)."""
+    if update.callback_query is None or update.effective_user is None:
+        return None
+    if not isinstance(data, Routed) or len(data.args) != 1:
+        return None
+    if not await require_admin(update, context, action=action):
+        return None
+    return data.args[0]

@@ -8,8 +8,9 @@ from bulletin.render import Button, Keyboard
 
 
 def is_private(chat_id: int | None) -> bool:
-    """Whether CHAT_ID is a private chat (Telegram gives users positive ids, groups and channels negative ones)."""
-    return chat_id is None or chat_id > 0
+    """Whether CHAT_ID is a private chat (Telegram gives users positive ids, groups and channels negative ones); an
+    unknown chat (None: a message the bot cannot see) is not taken for one."""
+    return chat_id is not None and chat_id > 0
 
 
 def _button(button: Button, private: bool) -> InlineKeyboardButton:
@@ -24,8 +25,9 @@ def _button(button: Button, private: bool) -> InlineKeyboardButton:
     return InlineKeyboardButton(button.label, callback_data=button.callback_data)
 
 
-def to_markup(keyboard: Keyboard, chat_id: int | None = None) -> InlineKeyboardMarkup | None:
-    """The inline keyboard for KEYBOARD in chat CHAT_ID (None: a private chat), or None when it has no buttons."""
+def to_markup(keyboard: Keyboard, chat_id: int | None) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for KEYBOARD in chat CHAT_ID (None: unknown, so no Mini App buttons), or None when it has
+    no buttons."""
     private = is_private(chat_id)
     rows = [[_button(b, private) for b in row] for row in keyboard if row]
     return InlineKeyboardMarkup(rows) if rows else None

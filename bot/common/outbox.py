@@ -49,7 +49,7 @@ async def send_message(bot: Bot, chat_id: int, rendered: Rendered, **extra: Any)
 @functools.lru_cache(maxsize=64)
 def _markup_json(keyboard: Keyboard, private: bool) -> str | None:
     # The JSON PTB would post for to_markup(keyboard); a push sends one keyboard per language thousands of times.
-    markup = to_markup(keyboard, None if private else -1)
+    markup = to_markup(keyboard, 1 if private else -1)
     return None if markup is None else json.dumps(markup.to_dict())
 
 

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, Update
 from telegram.ext import Application
 
-from bot.callbacks import Routed
 from bot.common.context import Ctx
 from bot.common.feature import Extension, on_button
-from bot.common.guards import require_admin
+from bot.common.guards import admin_press
 from bot.common.outbox import TelegramSender, leader_jobs, make_push_bot
 from bulletin.i18n import lang_of, t
 from jobs.leader import LeaderJobs, LeaderLock, LeadershipLost
@@ -87,14 +86,11 @@ class PushService:
 
 async def resend_button(update: Update, context: Ctx, data: object) -> None:
     """The summary's "resend to failed chats" button (admins only, checked at the press, audited)."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 1:
+    issue_id = await admin_press(update, context, data, action="resend")
+    query, user = update.callback_query, update.effective_user
+    if issue_id is None or query is None or user is None:
         return
     lang = lang_of(user.language_code)
-    if not await require_admin(update, context, action="resend"):
-        return
-    issue_id = data.args[0]
 
     def work(u: UnitOfWork) -> tuple[str, int]:
         try:

@@ -16,12 +16,12 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
-from bot.callbacks import Routed, cb_routed
+from bot.callbacks import cb_routed
 from bot.common.chat import edit, send, user_lang
 from bot.common.context import Ctx
 from bot.common.drafts import DraftBoard, DraftOffer
 from bot.common.feature import Extension, on_button
-from bot.common.guards import require_admin
+from bot.common.guards import admin_press
 from bot.common.outbox import leader_jobs
 from bulletin.errors import BulletinParseError
 from bulletin.i18n import keys, t
@@ -146,14 +146,11 @@ class WatchService:
 
 async def cancel_button(update: Update, context: Ctx, data: object) -> None:
     """Cancel the push of an issue the watch published (admins only, until the push starts; audited)."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(data, Routed) or len(data.args) != 1:
-        return
-    if not await require_admin(update, context, action="watch_cancel"):
+    issue_id = await admin_press(update, context, data, action="watch_cancel")
+    query, user = update.callback_query, update.effective_user
+    if issue_id is None or query is None or user is None:
         return
     lang = user_lang(update)
-    issue_id = data.args[0]
     now = utcnow()
     try:
         issue = await context.bot_data.deps.units.run(

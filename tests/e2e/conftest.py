@@ -1,4 +1,8 @@
-"""Fixtures of the desk's end-to-end tests (fixtures only; helpers live in tests/support/desk.py).
+"""Fixtures of the end-to-end tests (fixtures only; helpers live in tests/support/).
+
+`server` is the local Bot API server with the bot, its users and its group (support/bot.py: started_server), `ids`
+the made-up archive stored in it (seed_archive: issue number -> id), and `zh` the Chinese-speaking user's private
+chat; a module that needs another server or archive overrides them.
 
 `desk_api` is the local Bot API server with the desk's admins and subscribers; `desk` and `approval_desk` run the
 bot against it ([publish] approval off / on) with one subscriber subscribed, and yield the server. A module that
@@ -12,7 +16,24 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from support.bot import ZH_USER, ChatUser, seed_archive, started_server
 from support.desk import SUBSCRIBER, desk_config, desk_server, running_desk, subscribe
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    with started_server() as s:
+        yield s
+
+
+@pytest.fixture
+def ids(factory: sessionmaker[Session]) -> dict[int, int]:
+    return seed_archive(factory)
+
+
+@pytest.fixture
+def zh(server: Any) -> ChatUser:
+    return ChatUser(server, ZH_USER, ZH_USER)
 
 
 @pytest.fixture

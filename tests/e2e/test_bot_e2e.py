@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -35,27 +35,11 @@ from storage.subscribers import SubscriberRepository
 # ---------------------------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with started_server() as s:
-        yield s
-
-
-@pytest.fixture
-def ids(factory: sessionmaker[Session]) -> dict[int, int]:
-    return seed_archive(factory)
-
-
 @pytest.fixture(params=["polling", "webhook"])
 async def bot(request: pytest.FixtureRequest, server: Any, factory: sessionmaker[Session],
               ids: dict[int, int]) -> AsyncIterator[dict[str, Any]]:
     async with running_bot(server, factory, request.param) as facts:
         yield facts
-
-
-@pytest.fixture
-def zh(server: Any) -> ChatUser:
-    return ChatUser(server, ZH_USER, ZH_USER)
 
 
 @pytest.fixture

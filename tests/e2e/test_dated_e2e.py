@@ -5,12 +5,12 @@ name them by date, never 第None期."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from support.bot import EN_USER, ZH_USER, ChatUser, labels, running_bot, started_server
+from support.bot import EN_USER, ZH_USER, ChatUser, labels, running_bot
 
 from bulletin.model import Article, Issue, TocEntry
 from storage.archive import IssueRepository
@@ -26,12 +26,6 @@ def report(masthead: str, day: dt.date, number: int | None, title: str) -> Issue
         publisher="某市河长制办公室", date=day, toc=(TocEntry(title),),
         articles=(Article(title, ("各级河长巡河，发现问题及时交办。",)),),
     )
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with started_server() as s:
-        yield s
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ group's admins (or the bot's) unsubscribe a group or change its department."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from support.access import ADMIN, access_config, access_server, polling_bot, subscriber
 from support.bot import (
@@ -18,7 +16,6 @@ from support.bot import (
     message_with_buttons,
     running_bot,
     seed_archive,
-    started_server,
 )
 from support.desk import ADMIN_A, NOBODY, desk_config, desk_server, running_desk
 
@@ -37,12 +34,6 @@ async def test_commands_with_a_url_reach_their_command(factory: sessionmaker[Ses
             assert refused.text == "抱歉，此功能仅限管理员使用。"
             [found] = await nobody.send("/search https://example.org")
             assert found.text.startswith("没有找到")
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with started_server() as s:
-        yield s
 
 
 async def test_out_of_range_numbers_in_buttons_are_expired(server: Any, factory: sessionmaker[Session]) -> None:

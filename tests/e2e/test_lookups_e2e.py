@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,14 +18,11 @@ from support.bot import (
     GROUP,
     MASTHEAD,
     OTHER_USER,
-    ZH_USER,
     ChatUser,
     bold_texts,
     bot_config,
     labels,
     running_bot,
-    seed_archive,
-    started_server,
 )
 from support.issues import make_issue
 
@@ -37,26 +34,10 @@ SYNONYMS = (("固废", "固体废物"), ("河长", "河湖长"))
 
 
 @pytest.fixture
-def server() -> Iterator[Any]:
-    with started_server() as s:
-        yield s
-
-
-@pytest.fixture
-def ids(factory: sessionmaker[Session]) -> dict[int, int]:
-    return seed_archive(factory)
-
-
-@pytest.fixture
 async def bot(server: Any, factory: sessionmaker[Session], ids: dict[int, int]) -> AsyncIterator[None]:
     config = dataclasses.replace(bot_config(server), search=SearchConfig(synonyms=SYNONYMS))
     async with running_bot(server, factory, "polling", config):
         yield
-
-
-@pytest.fixture
-def zh(server: Any) -> ChatUser:
-    return ChatUser(server, ZH_USER, ZH_USER)
 
 
 @pytest.fixture

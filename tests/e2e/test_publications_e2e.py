@@ -6,12 +6,12 @@ ambiguous without one (buttons to choose) or name an unknown one; search limited
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from support.bot import EN_USER, OTHER_USER, ZH_USER, ChatUser, bot_config, labels, started_server
+from support.bot import EN_USER, OTHER_USER, ZH_USER, ChatUser, bot_config, labels
 from support.issues import make_issue
 from support.push import push_now
 
@@ -35,12 +35,6 @@ def _articles(tag: str, n: int) -> list[tuple[str, list[str]]]:
         (f"{tag}第{n}期要闻", [f"{tag}第{n}期研究部署重点工作。"]),
         (f"{tag}第{n}期防汛工作", [f"{tag}汛期值守安排到位。"]),
     ]
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    with started_server() as s:
-        yield s
 
 
 @dataclasses.dataclass

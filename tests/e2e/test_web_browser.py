@@ -93,6 +93,7 @@ def test_a_signed_in_subscriber_browses_issues_with_paging_then_an_issue_and_an_
     assert PUBLIC_MASTHEAD in _text(browser) and "共26期" in _text(browser)
     screenshot(browser, "home")
     browser.find_element("link text", PUBLIC_MASTHEAD).click()
+    assert browser.current_url == f"{site['base']}/p/{site['ids']['publication']}"  # the publication's address
     assert "第1/2页" in _text(browser) and "2024年第25期" in _text(browser)
     screenshot(browser, "issues")
     browser.find_element("css selector", "a[rel=next]").click()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from support.bot import BOT_USERNAME, GROUP, OTHER_USER, TOKEN, ZH_USER, ChatUser, bot_config, buttons, started_server
-from support.web import PUBLIC_MASTHEAD, scenic_issue, seed_reader, subscribe
+from support.web import OTHER_MASTHEAD, PUBLIC_MASTHEAD, scenic_issue, seed_reader, subscribe
 
 from bot.app import build_application, running_polling
 from config import WebConfig
@@ -156,3 +156,25 @@ async def test_inline_mode_must_be_switched_on(server: Any) -> None:
     server.set_inline(TOKEN, enabled=False)
     with pytest.raises(ValueError, match="setinline"):
         server.inline_query(TOKEN, OTHER_USER, "景区")
+
+
+async def test_latest_in_a_group_carries_the_reader_as_links_never_as_mini_app_buttons(
+    bot: None, server: Any, ids: dict[str, int]
+) -> None:
+    """/latest sends one contents message per publication; in a group each gets the reader as a plain link (the
+    local server, as Telegram, refuses a Mini App button there), and so does an article opened from it."""
+    group = ChatUser(server, GROUP, ZH_USER)
+    latest = await group.send(f"/latest@{BOT_USERNAME}", expect=2)
+    # The newest of the first publication is its internal issue (number 99), under its 内部资料 line.
+    assert PUBLIC_MASTHEAD in latest[0].text.splitlines()[1] and latest[1].text.startswith(OTHER_MASTHEAD)
+    assert [[b for b in buttons(m) if b["text"] == "📖 阅读"] for m in latest] == [
+        [{"text": "📖 阅读", "url": f"{BASE}/i/{ids['internal']}"}],
+        [{"text": "📖 阅读", "url": f"{BASE}/i/{ids['other3']}"}],
+    ]
+    await group.press(latest[1], "1. 第3期：景区安全检查全面启动", expect=1)
+    article = group.messages()[-1]
+    assert article.text.startswith("第3期：景区安全检查全面启动")
+    assert [b for b in buttons(article) if b["text"] == "📖 阅读"] == [
+        {"text": "📖 阅读", "url": f"{BASE}/i/{ids['other3']}/1"}
+    ]
+    assert not any("web_app" in b for m in group.messages() for b in buttons(m))

@@ -219,6 +219,24 @@ def test_keyboards_are_cleaned_as_tdlib_does(server: LocalBotApi) -> None:
     assert error(bad)[1] == "Bad Request: inline keyboard button URL 'nohost' is invalid: Wrong HTTP URL"
 
 
+def test_a_mini_app_button_is_refused_outside_a_private_chat_as_telegrams_server_does(server: LocalBotApi) -> None:
+    mini_app = {"inline_keyboard": [[{"text": "📖 阅读", "web_app": {"url": "https://reader.example.org/i/1"}}]]}
+    link = {"inline_keyboard": [[{"text": "📖 阅读", "url": "https://reader.example.org/i/1"}]]}
+    d = call(server, "sendMessage", chat_id=USER, text="x", reply_markup=mini_app).result
+    assert d["reply_markup"] == mini_app  # a private chat with the bot takes it (and the check is not cached away)
+    for chat_id in (GROUP, SUPERGROUP, CHANNEL):
+        group_message = sent(server, chat_id, reply_markup=link)  # a plain link button is fine anywhere
+        for method, params in (
+            ("sendMessage", {"text": "x"}),
+            ("editMessageReplyMarkup", {"message_id": group_message}),
+            ("editMessageText", {"message_id": group_message, "text": "y"}),
+        ):
+            refused = call(server, method, chat_id=chat_id, reply_markup=mini_app, **params)
+            assert error(refused) == (400, "Bad Request: BUTTON_TYPE_INVALID", None), (chat_id, method)
+    # nothing was stored or changed in the group
+    assert [(m.text, m.reply_markup) for m in server.messages(GROUP)] == [("x", link)]
+
+
 def test_more_than_100_entities_are_cut_silently(server: LocalBotApi) -> None:
     text = " ".join(f"<b>{i}</b>" for i in range(150)) + " <code>c</code>"
     d = call(server, "sendMessage", chat_id=USER, text=text, parse_mode="HTML").result

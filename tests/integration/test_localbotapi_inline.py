@@ -91,6 +91,16 @@ def test_answers_over_telegrams_limits_are_refused(
     assert (status, body["description"]) == (400, description)
 
 
+def test_a_result_with_a_mini_app_button_is_refused(server: LocalBotApi) -> None:
+    """A chosen result may land in any chat, and Telegram takes Mini App buttons in private chats only."""
+    server.set_inline(TOKEN)
+    mini_app = {"inline_keyboard": [[{"text": "阅读", "web_app": {"url": "https://reader.example.org/i/1"}}]]}
+    status, body = _answer(server, [_article(1, reply_markup=mini_app)])
+    assert (status, body["description"]) == (400, "Bad Request: BUTTON_TYPE_INVALID")
+    link = {"inline_keyboard": [[{"text": "阅读", "url": "https://reader.example.org/i/1"}]]}
+    assert _answer(server, [_article(1, reply_markup=link)])[0] == 200
+
+
 def test_an_unknown_or_already_answered_query_is_too_old(server: LocalBotApi) -> None:
     server.set_inline(TOKEN)
     assert _call(server, "answerInlineQuery", inline_query_id="12345", results=[])[1]["description"] == QUERY_TOO_OLD

@@ -35,6 +35,8 @@ from support.web import (
 from config import Config, DatabaseConfig, TelegramConfig, WebConfig
 from jobs.reader import create_signin
 from jobs.uow import UnitsOfWork
+from storage.db import transaction
+from storage.publications import PublicationRepository, PublicationSetting
 from storage.types import utcnow
 from web.app import build_app
 from web.auth import session_key, sign_session
@@ -82,7 +84,8 @@ def _notice(page: httpx.Response) -> str | None:
 
 async def test_a_private_reader_shows_nothing_to_anonymous_visitors(private: httpx.AsyncClient,
                                                                     ids: dict[str, int]) -> None:
-    for path in ("/", f"/i/{ids['pub3']}", f"/i/{ids['pub3']}/1", "/search?q=景区", f"/issues?m={PUBLIC_MASTHEAD}"):
+    for path in ("/", f"/i/{ids['pub3']}", f"/i/{ids['pub3']}/1", "/search?q=景区", f"/p/{ids['publication']}",
+                 f"/issues?m={PUBLIC_MASTHEAD}"):
         page = await private.get(path)
         assert (page.status_code, _notice(page)) == (401, "gate"), path
         assert "景区安全检查" not in page.text and "某市文旅工作简报" not in page.text
@@ -144,17 +147,20 @@ async def test_a_public_reader_serves_public_issues_to_anyone_and_internal_ones_
         assert (page.status_code, _notice(page)) == (403, "internal") and INTERNAL_TITLE not in page.text
     found = await public.get("/search", params={"q": "内部会议纪要"})
     assert found.status_code == 200 and INTERNAL_TITLE not in found.text
-    listing = await public.get("/issues", params={"m": PUBLIC_MASTHEAD})
+    listing = await public.get(f"/p/{ids['publication']}")
     assert f'href="/i/{ids["internal"]}"' not in listing.text and "内部资料" in listing.text
     as_subscriber = await public.get("/search", params={"q": "内部会议纪要"}, headers=_tma(init_data(SUBSCRIBER)))
     assert INTERNAL_TITLE in as_subscriber.text
 
 
 async def test_issue_list_is_paged_and_search_is_the_bots(public: httpx.AsyncClient, ids: dict[str, int]) -> None:
-    first = await public.get("/issues", params={"m": PUBLIC_MASTHEAD})
+    first = await public.get(f"/p/{ids['publication']}")
     assert "共26期" in first.text and "第1/2页" in first.text and first.text.count('<li>') == 20
-    second = await public.get("/issues", params={"m": PUBLIC_MASTHEAD, "page": "2"})
+    assert f'href="/p/{ids["publication"]}?page=2"' in first.text
+    second = await public.get(f"/p/{ids['publication']}", params={"page": "2"})
     assert "第2/2页" in second.text and second.text.count('<li>') == 6 and "2024年第1期" in second.text
+    other = await public.get(f"/p/{ids['other_publication']}")
+    assert "共3期" in other.text and "第1/1页" not in other.text and other.text.count('<li>') == 3
     hits = await public.get("/search", params={"q": "乡村 调研"})
     assert "找到28篇文章" in hits.text and "第1/3页" in hits.text
     assert (await public.get("/search", params={"q": "乡村 调研", "page": "3"})).text.count('class="hit-title"') == 8
@@ -184,6 +190,48 @@ async def test_unknown_pages_and_methods_get_a_page_not_a_traceback(public: http
     assert (await public.get("/nothing")).status_code == 404
     assert (await public.post("/i/1")).status_code == 405
     assert (await public.get("/issues", params={"m": "x" * 5000, "page": "9" * 40})).status_code == 404
+    assert (await public.get("/p/999999")).status_code == 404
+
+
+async def test_a_publication_shows_its_short_name_and_its_masthead_and_issues_link_back_to_it(
+    public: httpx.AsyncClient, ids: dict[str, int], factory: sessionmaker[Session]
+) -> None:
+    """A publication as the bot names it: its [publications] short name, with the masthead as printed beside it."""
+    with transaction(factory) as session:
+        PublicationRepository(session).configure([PublicationSetting(PUBLIC_MASTHEAD, "简报", True)])
+    home = await public.get("/")
+    assert re.search(rf'<a href="/p/{ids["publication"]}">简报</a>\s*<span class="masthead-name">{PUBLIC_MASTHEAD}',
+                     home.text)
+    # A publication without a short name is named by its masthead, once.
+    assert f'<a href="/p/{ids["other_publication"]}">{OTHER_MASTHEAD}</a>' in home.text
+    assert home.text.count(OTHER_MASTHEAD) == 1
+    listing = await public.get(f"/p/{ids['publication']}")
+    assert "<title>简报" in listing.text and ">简报</h1>" in listing.text and PUBLIC_MASTHEAD in listing.text
+    issue = await public.get(f"/i/{ids['pub3']}")
+    assert f'<a href="/p/{ids["publication"]}">简报</a>' in issue.text
+
+
+async def test_the_old_addresses_by_masthead_move_to_the_publications_address(
+    public: httpx.AsyncClient, ids: dict[str, int], factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as session:
+        PublicationRepository(session).configure([PublicationSetting(OTHER_MASTHEAD, "动态", True)])
+    moved = await public.get("/issues", params={"m": PUBLIC_MASTHEAD, "page": "2"})
+    assert (moved.status_code, moved.headers["location"]) == (301, f"/p/{ids['publication']}?page=2")
+    by_name = await public.get("/issues", params={"m": "动态"})
+    assert (by_name.status_code, by_name.headers["location"]) == (301, f"/p/{ids['other_publication']}")
+    assert (await public.get("/issues", params={"m": "某市不存在的简报"})).status_code == 404
+
+
+async def test_bulletin_bot_web_names_publications_as_its_config_says(
+    db_url: str, tmp_path: Path, ids: dict[str, int]
+) -> None:
+    """`bulletin-bot web` on its own applies [publications] at start, as `bulletin-bot run` does."""
+    config = write_web_config(tmp_path, db_url, public=True,
+                              more=f'[publications."{PUBLIC_MASTHEAD}"]\nname = "简报"\n')
+    with web_process(config, free_port()) as base:
+        home = httpx.get(base + "/")
+    assert f'<a href="/p/{ids["publication"]}">简报</a>' in home.text
 
 
 async def test_sign_in_links_and_sessions_work_across_two_processes(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulletin.model import Issue
 from storage.db import transaction
+from storage.publications import PublicationRepository
 from storage.publishing_repo import MarkRepository
 from storage.subscribers import SubscriberRepository
 from support.issues import make_issue
@@ -43,7 +44,8 @@ def scenic_issue(n: int, masthead: str = PUBLIC_MASTHEAD, *, extra: int = 0) -> 
 
 
 def seed_reader(factory: sessionmaker[Session], *, issues: int = 25) -> dict[str, int]:
-    """ISSUES issues of the public masthead (1..ISSUES), three of another, one internal issue; names -> ids."""
+    """ISSUES issues of the public masthead (1..ISSUES), three of another, one internal issue; names -> ids (the two
+    publications' under "publication" and "other_publication")."""
     ids: dict[str, int] = {}
     with transaction(factory) as session:
         from storage.archive import IssueRepository
@@ -62,6 +64,8 @@ def seed_reader(factory: sessionmaker[Session], *, issues: int = 25) -> dict[str
         stored, _ = repo.add(internal)
         ids["internal"] = stored.id
         MarkRepository(session).set_internal(stored.id, True, by=None, now=dt.datetime.now(dt.UTC))
+        ids["publication"] = PublicationRepository(session).of_issue(ids["pub1"]) or 0
+        ids["other_publication"] = PublicationRepository(session).of_issue(ids["other1"]) or 0
     return ids
 
 
@@ -99,11 +103,13 @@ def mini_app_url(base: str, path: str, init: str, theme: dict[str, str] | None =
     return f"{base}{path}#{fragment}"
 
 
-def write_web_config(tmp_path: Path, db_url: str, *, public: bool = False, base_url: str = "") -> Path:
+def write_web_config(tmp_path: Path, db_url: str, *, public: bool = False, base_url: str = "",
+                     more: str = "") -> Path:
+    """The reader's config file (MORE: further TOML sections)."""
     path = tmp_path / "web.toml"
     path.write_text(
         f'[telegram]\ntoken = "{WEB_TOKEN}"\n[database]\nurl = "{db_url}"\n'
-        f'[web]\npublic = {"true" if public else "false"}\nbase_url = "{base_url}"\n',
+        f'[web]\npublic = {"true" if public else "false"}\nbase_url = "{base_url}"\n{more}',
         encoding="utf-8",
     )
     path.chmod(0o600)
