@@ -7,7 +7,11 @@ scan of most of the archive, and nobody pages through a thousand hits (the page 
 
 On PostgreSQL the search table carries each article's search_key and folded title (migration 0011), so a common
 word is read newest first off the search_key index and stops after the page, a rare one through the GIN indexes;
-no statement joins articles or counts past the cap.
+no statement joins articles or counts past the cap. One statement finds the matches up to the cap (PostgreSQL: off
+the folded text alone when the planner expects them in 30% of the archive or more, else the GIN bitmap, never the
+tsvector stored out of line); when that is all of them they are ranked here, and only past the cap is each tier
+read with a LIMIT. SQLite's title tier of words of three or more characters uses the trigram index of titles
+(migration 0014).
 """
 
 from __future__ import annotations
