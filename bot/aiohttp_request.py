@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any
-from urllib.parse import quote_plus
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -34,16 +34,30 @@ log = logging.getLogger(__name__)
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+# What quote_plus leaves alone (urllib.parse's always-safe bytes, and the space it turns into "+").
+_UNSAFE_RUN = re.compile(rb"[^A-Za-z0-9_.~ -]+")
+
+
+def _percent(run: re.Match[bytes]) -> bytes:
+    return b"%" + run[0].hex("%").upper().encode("ascii")
+
+
+def quote_plus_fast(value: str) -> str:
+    """urllib.parse.quote_plus(VALUE), byte for byte, a run of escaped bytes at a time: quote_plus escapes byte by
+    byte in Python, which for a reply of Chinese HTML cost a twentieth of the bot's CPU."""
+    return _UNSAFE_RUN.sub(_percent, value.encode("utf-8")).replace(b" ", b"+").decode("ascii")
+
+
 @functools.lru_cache(maxsize=128)
 def _quoted(value: str) -> str:
-    return quote_plus(value)
+    return quote_plus_fast(value)
 
 
 def _urlencoded(parameters: dict[str, str]) -> bytes:
     """urllib.parse.urlencode(parameters), with long values (a push's text and keyboard) quoted once."""
     # Percent-encoding a few KB of Chinese HTML for every message cost more CPU than the HTTP request itself.
     return "&".join(
-        f"{quote_plus(k)}={_quoted(v) if len(v) > 64 else quote_plus(v)}" for k, v in parameters.items()
+        f"{quote_plus_fast(k)}={_quoted(v) if len(v) > 64 else quote_plus_fast(v)}" for k, v in parameters.items()
     ).encode("ascii")
 
 

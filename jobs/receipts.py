@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs.marks import is_internal
 from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository, StoredIssue
 from storage.receipts_repo import LedgerLine, active_per_department, departments_without_subscribers
@@ -103,6 +102,6 @@ def open_article(
     stored = find(uow.issues)
     if stored is None or not 1 <= position <= len(stored.issue.articles):
         return OpenedArticle(stored)
-    internal = is_internal(uow.session, stored.id)
+    internal = uow.issues.is_internal(stored.id)  # read with the issue when FIND read it through the cache
     uow.receipts.record_open(stored.id, chat_id, position, now)
     return OpenedArticle(stored, True, internal)

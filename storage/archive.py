@@ -8,16 +8,20 @@ import enum
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Connection,
+    Integer,
     Select,
+    and_,
     bindparam,
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     tuple_,
@@ -30,6 +34,7 @@ from storage import textindex
 from storage.issue_cache import IssueCache
 from storage.models import ArticleRow, IssueRow, TocEntryRow
 from storage.publications import publication_id_for
+from storage.publishing_models import IssueMark
 from storage.rows import issue_of
 from storage.search import COUNT_CAP, SearchHit, SearchPage, search
 from storage.types import utcnow
@@ -138,8 +143,11 @@ class IssueRepository:
     def __init__(self, session: Session, cache: IssueCache | None = None) -> None:
         self._session = session
         self._dialect = session.get_bind().dialect.name
-        # With a cache, get/resolve/latest read only the row's id and version and load the contents on a miss.
+        # With a cache, get/resolve/latest read only the row's id and version (with its previous issue and internal
+        # mark, see context) and load the contents on a miss.
         self._cache = cache
+        # What the version reads of this unit of work said of each issue: (previous issue id, internal).
+        self._context: dict[int, tuple[int | None, bool]] = {}
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -177,27 +185,46 @@ class IssueRepository:
     def get(self, issue_id: int) -> StoredIssue | None:
         """The issue with database id ISSUE_ID, if any."""
         if self._cache is not None:
-            return self._cached(select(*_VERSION_COLUMNS).where(IssueRow.id == issue_id))
+            return self._cached(_statements().get, {"issue_id": issue_id})
         row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
         return self._stored(row) if row else None
 
-    def _cached(self, stmt: Select[int, dt.datetime]) -> StoredIssue | None:
-        """The issue of the (id, version) row STMT selects: from the cache when kept at that version, else loaded
-        (and kept under the version it was loaded with)."""
+    def _cached(self, stmt: Any, params: Mapping[str, Any]) -> StoredIssue | None:
+        """The issue of the row STMT (a statement of _READ_COLUMNS) selects: from the cache when kept at that
+        version, else loaded (and kept under the version it was loaded with); its previous issue and internal mark
+        are kept for context()."""
         assert self._cache is not None
-        found = self._session.execute(stmt).first()
+        # Core on the session's connection: the ORM's execution path cost more CPU than the indexed read itself.
+        connection = self._session.connection()
+        found = connection.execute(stmt, params).first()
         if found is None:
             return None
-        issue_id, version = found
+        issue_id, version, previous_id, internal = found
+        self._context[issue_id] = (previous_id, bool(internal))
         if version is not None and (hit := self._cache.get(issue_id, version)) is not None:
             return hit
-        row = self._session.scalar(self._select().where(IssueRow.id == issue_id))
-        if row is None:
+        loaded = _load(connection, issue_id)
+        if loaded is None:
             return None
-        stored = self._stored(row)
-        if row.updated_at is not None:
-            self._cache.put(row.updated_at, stored)
+        stored, loaded_version = loaded
+        if loaded_version is not None:
+            self._cache.put(loaded_version, stored)
         return stored
+
+    def context(self, issue_id: int) -> tuple[int | None, bool]:
+        """(the id of the previous issue, whether it is marked internal) of stored issue ISSUE_ID, as the read that
+        found it in this unit of work saw them (read now when it was not found that way)."""
+        known = self._context.get(issue_id)
+        if known is not None:
+            return known
+        return self.previous_id(issue_id), self.is_internal(issue_id)
+
+    def is_internal(self, issue_id: int) -> bool:
+        """Whether stored issue ISSUE_ID is marked internal (内部资料), as context() gives it."""
+        known = self._context.get(issue_id)
+        if known is not None:
+            return known[1]
+        return bool(self._session.scalar(select(IssueMark.internal).where(IssueMark.issue_id == issue_id)))
 
     def find(
         self, masthead: str, year: int | None, number: int | None, date: dt.date | None = None
@@ -221,20 +248,39 @@ class IssueRepository:
         conditions = _ref_conditions(ref)
         if conditions is None:
             return None
-        stmt: Any = select(*_VERSION_COLUMNS) if self._cache is not None else self._select()
-        stmt = _of(stmt.where(*conditions), publication_id)
         if self._cache is not None:
-            return self._cached(self._newest_first(stmt).limit(1))
-        row = self._session.scalar(self._newest_first(stmt).limit(1))
+            kind, params = conditions
+            return self._cached(_statements().resolve(kind, publication_id is not None),
+                                {**params, "publication_id": publication_id})
+        kind, params = conditions
+        stmt = _of(self._select().where(*_kind_where(kind)), publication_id)
+        row = self._session.scalar(self._newest_first(stmt).limit(1), params)
         return self._stored(row) if row else None
 
     def exact_ref(self, header: IssueHeader) -> str:
         """A reference that names HEADER's issue and no other: its ref when that names it alone (a date shared
         with another issue, or a year-number shared by another masthead, does not), else '#id'."""
-        conditions = _ref_conditions(header.ref)
-        stmt = select(IssueRow.id).where(*conditions) if conditions is not None else None
-        named = list(self._session.scalars(self._newest_first(stmt).limit(2))) if stmt is not None else []
-        return header.ref if named == [header.id] else f"#{header.id}"
+        return self.exact_refs([header])[header.id]
+
+    def exact_refs(self, headers: Sequence[IssueHeader]) -> dict[int, str]:
+        """exact_ref of each of HEADERS (by id), in one statement: every issue any of their refs names is read, and
+        a ref is exact when it names its own issue only."""
+        named: dict[int, tuple[str, dict[str, Any]]] = {}
+        for header in headers:
+            conditions = _ref_conditions(header.ref)
+            if conditions is not None:
+                named[header.id] = conditions
+        rows: list[Any] = []
+        if named:
+            kinds = tuple(kind for kind, _ in named.values())
+            params = {f"{key}_{n}": value for n, (_, p) in enumerate(named.values()) for key, value in p.items()}
+            rows = list(self._session.connection().execute(_named_by(kinds), params))
+        exact: dict[int, str] = {}
+        for header in headers:
+            conditions = named.get(header.id)
+            ids = {row.id for row in rows if conditions is not None and _names(conditions, row)}
+            exact[header.id] = header.ref if ids == {header.id} else f"#{header.id}"
+        return exact
 
     def resolve_all(self, ref: str, limit: int = 20) -> list[IssueHeader]:
         """Every issue REF names across publications (at most LIMIT, newest first), each with its publication: more
@@ -242,13 +288,14 @@ class IssueRepository:
         conditions = _ref_conditions(ref)
         if conditions is None:
             return []
-        stmt = select(*_HEADER_COLUMNS).where(*conditions)
-        return [_header_of(row) for row in self._session.execute(self._newest_first(stmt).limit(limit))]
+        kind, params = conditions
+        rows = self._session.connection().execute(_statements().resolve_all(kind), {**params, "limit": limit})
+        return [_header_of(row) for row in rows]
 
     def latest(self, *, publication_id: int | None = None) -> StoredIssue | None:
         """The newest issue (of PUBLICATION_ID when given), if any."""
         if self._cache is not None:
-            return self._cached(self._newest_first(_of(select(*_VERSION_COLUMNS), publication_id)).limit(1))
+            return self._cached(_statements().latest(publication_id is not None), {"publication_id": publication_id})
         page = self.page(0, 1, publication_id=publication_id)
         return page[0] if page else None
 
@@ -260,13 +307,14 @@ class IssueRepository:
 
     def page_headers(self, offset: int, limit: int, *, publication_id: int | None = None) -> list[IssueHeader]:
         """Like page, without the contents (no 要目 entries, no articles): what a list of issues shows."""
-        stmt = _of(select(*_HEADER_COLUMNS), publication_id)
-        rows = self._session.execute(self._newest_first(stmt).offset(offset).limit(limit))
-        return [_header_of(row) for row in rows]
+        stmt = _statements().page_headers(publication_id is not None)
+        params = {"offset": offset, "limit": limit, "publication_id": publication_id}
+        return [_header_of(row) for row in self._session.connection().execute(stmt, params)]
 
     def count(self, *, publication_id: int | None = None) -> int:
         """How many issues are stored (of PUBLICATION_ID when given)."""
-        return self._session.scalar(_of(select(func.count()).select_from(IssueRow), publication_id)) or 0
+        stmt = _statements().count(publication_id is not None)
+        return self._session.connection().execute(stmt, {"publication_id": publication_id}).scalar() or 0
 
     def previous(self, issue_id: int) -> StoredIssue | None:
         """The next-older issue than ISSUE_ID in newest-first order, if any."""
@@ -276,7 +324,7 @@ class IssueRepository:
     def previous_id(self, issue_id: int) -> int | None:
         """The id of the next-older issue of the same publication than ISSUE_ID in newest-first order, if any
         (nothing else is loaded)."""
-        return self._session.scalar(_previous_id_statement(), {"issue_id": issue_id})
+        return self._session.connection().execute(_previous_id_statement(), {"issue_id": issue_id}).scalar()
 
     # -- writing -------------------------------------------------------------------------------------------------
 
@@ -287,6 +335,7 @@ class IssueRepository:
         neither a number nor a date (nothing identifies it).
         """
         issue = canonical(issue)
+        self._context.clear()  # a new or replaced issue can be another's previous one
         if issue.number is None and issue.date is None:
             raise ArchiveError("an issue without a number needs a date")
         found = self._session.execute(
@@ -531,8 +580,98 @@ def _previous_id_statement() -> Select[int]:
     )
 
 
-# What a cached read selects first: the issue's id and its version (storage/issue_cache.py).
+# What add selects of an issue first: its id and its version (storage/issue_cache.py).
 _VERSION_COLUMNS = (IssueRow.id, IssueRow.updated_at)
+
+
+def _read_columns() -> tuple[Any, ...]:
+    """What a cached read selects first, in one statement: the issue's id and version (storage/issue_cache.py), the
+    id of its previous issue (as previous_id) and its internal mark, which readers show with every issue."""
+    older = aliased(IssueRow)
+    order = IssueRepository._order_key()
+    older_key = (older.date_key, older.year_key, older.number_key, older.id)
+    previous = (
+        select(older.id)
+        .where(older.publication_id == IssueRow.publication_id)
+        .where(tuple_(*older_key) < tuple_(*order))
+        .order_by(*(key.desc() for key in older_key))
+        .limit(1)
+        .scalar_subquery()
+    )
+    internal = select(IssueMark.internal).where(IssueMark.issue_id == IssueRow.id).scalar_subquery()
+    return (IssueRow.id, IssueRow.updated_at, previous, internal)
+
+
+class _Statements:
+    """The archive's frequent statements, built once with bound parameters: building a statement cost more CPU
+    than running it (SQLAlchemy's cache keys, coercions); each is named after the method that runs it."""
+
+    def __init__(self) -> None:
+        self._read = _read_columns()
+        self.get = select(*self._read).where(IssueRow.id == bindparam("issue_id"))
+        self._by_publication = IssueRow.publication_id == bindparam("publication_id")
+        self._newest = tuple(key.desc() for key in IssueRepository._order_key())
+        self.load_issue = select(IssueRow).where(IssueRow.id == bindparam("issue_id"))
+        self.load_toc = (
+            select(TocEntryRow.title, TocEntryRow.section)
+            .where(TocEntryRow.issue_id == bindparam("issue_id"))
+            .order_by(TocEntryRow.position)
+        )
+        self.load_articles = (
+            select(ArticleRow.title, ArticleRow.body)
+            .where(ArticleRow.issue_id == bindparam("issue_id"))
+            .order_by(ArticleRow.position)
+        )
+
+    def _of(self, stmt: _Select, publication: bool) -> _Select:
+        return stmt.where(self._by_publication) if publication else stmt
+
+    @functools.cache  # noqa: B019 -- one instance for the process (see _statements)
+    def latest(self, publication: bool) -> Select[*tuple[Any, ...]]:
+        return self._of(select(*self._read), publication).order_by(*self._newest).limit(1)
+
+    @functools.cache  # noqa: B019
+    def resolve(self, kind: str, publication: bool) -> Select[*tuple[Any, ...]]:
+        stmt = self._of(select(*self._read).where(*_kind_where(kind)), publication)
+        return stmt.order_by(*self._newest).limit(1)
+
+    @functools.cache  # noqa: B019
+    def resolve_all(self, kind: str) -> Select[*tuple[Any, ...]]:
+        stmt = select(*_HEADER_COLUMNS).where(*_kind_where(kind))
+        return stmt.order_by(*self._newest).limit(bindparam("limit", type_=Integer))
+
+    @functools.cache  # noqa: B019
+    def page_headers(self, publication: bool) -> Select[*tuple[Any, ...]]:
+        stmt = self._of(select(*_HEADER_COLUMNS), publication).order_by(*self._newest)
+        return stmt.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer))
+
+    @functools.cache  # noqa: B019
+    def count(self, publication: bool) -> Select[*tuple[Any, ...]]:
+        return self._of(select(func.count()).select_from(IssueRow), publication)
+
+
+@functools.cache
+def _statements() -> _Statements:
+    """The process's one _Statements (built at first use: nothing is built at import)."""
+    return _Statements()
+
+
+def _load(connection: Connection, issue_id: int) -> tuple[StoredIssue, dt.datetime | None] | None:
+    """Stored issue ISSUE_ID with its contents and the version they were read at, in three Core statements (the
+    ORM's instances and relationship loading cost more than the reads)."""
+    statements = _statements()
+    params = {"issue_id": issue_id}
+    row = connection.execute(statements.load_issue, params).first()
+    if row is None:
+        return None
+    toc = tuple(TocEntry(title=e.title, section=e.section) for e in connection.execute(statements.load_toc, params))
+    articles = tuple(
+        Article(title=a.title, paragraphs=_paragraphs(a.body))
+        for a in connection.execute(statements.load_articles, params)
+    )
+    issue = issue_of(row, toc=toc, articles=articles, footer=tuple(row.footer), warnings=tuple(row.warnings),
+                     marks=tuple(row.marks))
+    return StoredIssue(id=row.id, issue=issue, publication_id=row.publication_id), row.updated_at
 
 
 def next_version(previous: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
@@ -558,23 +697,60 @@ _HEADER_COLUMNS = (
 )
 
 
-def _ref_conditions(ref: str) -> list[Any] | None:
-    """The WHERE conditions of the issues REF names (see IssueRepository.resolve); None when REF names none."""
+def _ref_conditions(ref: str) -> tuple[str, dict[str, Any]] | None:
+    """What REF names (see IssueRepository.resolve): the kind of reference and its values, for _where and _names;
+    None when REF names nothing."""
     ref = textindex.fold(ref.strip())
     if (day := ref_date(ref)) is not None:
-        return [IssueRow.date_key == date_key(day)]
+        return "date", {"date_key": date_key(day)}
     if m := _REF_YEAR_NUMBER.fullmatch(ref):
-        # year_key and number_key too, so that ix_issues_year_number finds the rows in order.
-        year, number = int(m[1]), int(m[2])
-        return [
-            IssueRow.year_key == year, IssueRow.year == year, IssueRow.number_key == number,
-            IssueRow.number == number,
-        ]
+        return "year_number", {"year": int(m[1]), "number": int(m[2])}
     if _REF_TOTAL.fullmatch(ref):
-        return [IssueRow.total_number == int(ref)]
+        return "total", {"total_number": int(ref)}
     if m := _REF_ID.fullmatch(ref):
-        return [IssueRow.id == int(m[1])]
+        return "id", {"id": int(m[1])}
     return None
+
+
+def _kind_where(kind: str, suffix: str = "") -> list[Any]:
+    """The WHERE conditions of a kind of reference, on bound parameters named after its values (plus SUFFIX)."""
+    if kind == "date":
+        return [IssueRow.date_key == bindparam("date_key" + suffix)]
+    if kind == "year_number":
+        # year_key and number_key too, so that ix_issues_year_number finds the rows in order.
+        year: Any = bindparam("year" + suffix)
+        number: Any = bindparam("number" + suffix)
+        return [
+            IssueRow.year_key == year, IssueRow.year == year, IssueRow.number_key == number, IssueRow.number == number
+        ]
+    if kind == "total":
+        return [IssueRow.total_number == bindparam("total_number" + suffix)]
+    return [IssueRow.id == bindparam("id" + suffix)]
+
+
+def _names(conditions: tuple[str, dict[str, Any]], row: Any) -> bool:
+    """Whether ROW (of _NAMED_COLUMNS) is an issue the reference of CONDITIONS names (_kind_where, in Python)."""
+    kind, p = conditions
+    if kind == "date":
+        return bool(row.date_key == p["date_key"])
+    if kind == "year_number":
+        return bool(row.year_key == row.year == p["year"] and row.number_key == row.number == p["number"])
+    if kind == "total":
+        return bool(row.total_number == p["total_number"])
+    return bool(row.id == p["id"])
+
+
+_NAMED_COLUMNS = (
+    IssueRow.id, IssueRow.date_key, IssueRow.year_key, IssueRow.year, IssueRow.number_key, IssueRow.number,
+    IssueRow.total_number,
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _named_by(kinds: tuple[str, ...]) -> Select[*tuple[Any, ...]]:
+    """Every issue any of references of KINDS names (their values bound as NAME_N, N the reference's index)."""
+    terms = [and_(*_kind_where(kind, f"_{n}")) for n, kind in enumerate(kinds)]
+    return select(*_NAMED_COLUMNS).where(or_(*terms))
 
 
 def _of(stmt: _Select, publication_id: int | None) -> _Select:

@@ -6,7 +6,8 @@ strictly forward (never to a value it had before, whatever the clock does). Ever
 `updated_at` in the reader's own transaction (one indexed row, no contents) and uses an entry only when it was stored
 under exactly that version. So a replace committed by any process, on any store, makes every other process's entry
 for that issue unreachable at its next read; nothing needs to be told. Handling marks (内部资料) and the
-previous-issue link are not part of an entry: readers look them up on every read, as before.
+previous-issue link are not part of an entry: they change without a replace, so every read gets them in the same
+statement as the version (IssueRepository.context).
 
 Bounded: entries are kept least recently used first up to a budget of text characters (the size of an issue in
 memory is about proportional to its text), so a large archive costs at most that much memory.

@@ -9,10 +9,26 @@ when the publication is on by default. Never commits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    CompoundSelect,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -95,6 +111,52 @@ def publication_id_for(session: Session, masthead: str) -> int:
     return created
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """The publications built from ROWS (what _all_statement read), with each one's names folded (for named)."""
+
+    rows: tuple[tuple[object, ...], ...]
+    publications: tuple[Publication, ...]
+    folded: tuple[frozenset[str], ...]
+
+    @staticmethod
+    def of(rows: tuple[tuple[object, ...], ...]) -> _Snapshot:
+        aliases: dict[str, list[str]] = {}
+        for _, _, value, parsed, _ in (row for row in rows if row[0] == _ALIAS):
+            if parsed != value:  # in parsed-masthead order
+                aliases.setdefault(str(value), []).append(str(parsed))
+        publications = [
+            Publication(
+                int(str(publication_id)), str(masthead), None if name is None else str(name), bool(default_on),
+                tuple(aliases.get(str(masthead), ())),
+            )
+            for kind, publication_id, masthead, name, default_on in rows
+            if kind == _PUBLICATION
+        ]
+        folded = tuple(
+            frozenset(textindex.fold(n) for n in (p.name or "", p.masthead, *p.aliases) if n) for p in publications
+        )
+        return _Snapshot(rows, tuple(publications), folded)
+
+
+_PUBLICATION, _ALIAS = 0, 1
+_last: _Snapshot | None = None
+
+
+@functools.cache
+def _all_statement() -> CompoundSelect[*tuple[Any, ...]]:
+    """Every publication (by id) and every masthead alias (by parsed masthead), in one statement: (kind, id,
+    masthead or alias value, name or parsed masthead, default_on)."""
+    publications = select(
+        literal(_PUBLICATION).label("kind"), PublicationRow.id.label("id"), PublicationRow.masthead.label("masthead"),
+        PublicationRow.name.label("name"), PublicationRow.default_on.label("default_on"),
+    )
+    aliases = select(
+        literal(_ALIAS), literal(0), SeriesAliasRow.value, SeriesAliasRow.parsed_masthead, literal(None, Boolean),
+    ).where(SeriesAliasRow.field == "masthead")
+    return union_all(publications, aliases).order_by(text("kind"), text("id"), text("name"))
+
+
 class PublicationRepository:
     """Publications and subscribers' choices of them; the caller owns the transaction."""
 
@@ -103,18 +165,19 @@ class PublicationRepository:
 
     def all(self) -> list[Publication]:
         """Every publication, in the order they first appeared (with their aliases)."""
-        aliases: dict[str, list[str]] = {}
-        for parsed, value in self._session.execute(
-            select(SeriesAliasRow.parsed_masthead, SeriesAliasRow.value)
-            .where(SeriesAliasRow.field == "masthead")
-            .order_by(SeriesAliasRow.parsed_masthead)
-        ):
-            if parsed != value:
-                aliases.setdefault(value, []).append(parsed)
-        rows = self._session.scalars(select(PublicationRow).order_by(PublicationRow.id))
-        return [
-            Publication(r.id, r.masthead, r.name, r.default_on, tuple(aliases.get(r.masthead, ()))) for r in rows
-        ]
+        return list(self._snapshot().publications)
+
+    def _snapshot(self) -> _Snapshot:
+        """The publications as stored now: both tables are read (one small statement, Core rows) on every call, so
+        a change by any process is seen at once, and the records built from them are reused while they are the
+        same (building them and running the ORM cost more than the read)."""
+        global _last  # the process's one snapshot, replaced whole (thread-safe)
+        rows = tuple(tuple(row) for row in self._session.connection().execute(_all_statement()))
+        last = _last
+        if last is not None and last.rows == rows:
+            return last
+        _last = snapshot = _Snapshot.of(rows)
+        return snapshot
 
     def get(self, publication_id: int) -> Publication | None:
         """The publication PUBLICATION_ID, if any."""
@@ -122,16 +185,16 @@ class PublicationRepository:
 
     def count(self) -> int:
         """How many publications there are."""
-        return self._session.scalar(select(func.count()).select_from(PublicationRow)) or 0
+        return len(self._snapshot().publications)
 
     def named(self, name: str) -> Publication | None:
         """The publication NAME names: its short name, masthead or an alias (case and width folded)."""
         wanted = textindex.fold(name.strip())
         if not wanted:
             return None
-        for publication in self.all():
-            names = (publication.name or "", publication.masthead, *publication.aliases)
-            if any(n and textindex.fold(n) == wanted for n in names):
+        snapshot = self._snapshot()
+        for publication, names in zip(snapshot.publications, snapshot.folded, strict=True):
+            if wanted in names:
                 return publication
         return None
 

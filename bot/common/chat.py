@@ -14,7 +14,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.common.context import Ctx, deps
 from bot.common.errors import is_not_modified, retry_seconds
-from bot.common.keyboards import to_markup
+from bot.common.keyboards import markup_json, to_markup
 from bulletin.i18n import lang_of, t
 from bulletin.render import Keyboard, Rendered, esc, issue_label, split_lines
 from jobs.uow import UnitOfWork
@@ -84,7 +84,7 @@ async def send(context: Ctx, chat_id: int, rendered: Rendered, *, protect: bool 
 async def send_all(context: Ctx, chat_id: int, parts: Sequence[Rendered], *, protect: bool = False) -> None:
     """Send the parts of a split message in order."""
     for part in parts:
-        await send(context, chat_id, part, protect=protect)
+        await _post_message(context, chat_id, part, protect=protect)
 
 
 async def reply(update: Update, context: Ctx, text: str, keyboard: Keyboard = ()) -> None:
@@ -100,9 +100,14 @@ async def reply_rendered(update: Update, context: Ctx, rendered: Rendered, *, pr
     """Answer in the update's chat with RENDERED."""
     chat = update.effective_chat
     assert chat is not None
+    await _post_message(context, chat.id, rendered, protect=protect)
+
+
+async def _post_message(context: Ctx, chat_id: int, rendered: Rendered, *, protect: bool = False) -> None:
+    """Send RENDERED to CHAT_ID as send does, without reading the answer."""
     rendered_data = {
-        "chat_id": chat.id, "text": rendered.text, "parse_mode": ParseMode.HTML.value,
-        "reply_markup": to_markup(rendered.keyboard, chat.id), "protect_content": True if protect else None,
+        "chat_id": chat_id, "text": rendered.text, "parse_mode": ParseMode.HTML.value,
+        "reply_markup": markup_json(rendered.keyboard, chat_id), "protect_content": True if protect else None,
     }
     # What send_message posts, without parsing the answer into a Message nobody reads: that parsing was a quarter
     # of the bot's CPU for a reply. ExtBot._post applies the rate limiter (the shared send budget) and maps error

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bulletin.render import Button, Keyboard
@@ -31,3 +34,24 @@ def to_markup(keyboard: Keyboard, chat_id: int | None) -> InlineKeyboardMarkup |
     private = is_private(chat_id)
     rows = [[_button(b, private) for b in row] for row in keyboard if row]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _button_dict(button: Button, private: bool) -> dict[str, Any]:
+    """What PTB's to_dict gives for _button(BUTTON, PRIVATE)."""
+    if button.web_app is not None:
+        return {"text": button.label, "web_app": {"url": button.web_app}} if private else {
+            "text": button.label, "url": button.web_app
+        }
+    if button.url is not None:
+        return {"text": button.label, "url": button.url}
+    if button.callback_data is None:
+        return {"text": button.label}  # to_dict leaves out what is None
+    return {"text": button.label, "callback_data": button.callback_data}
+
+
+def markup_json(keyboard: Keyboard, chat_id: int | None) -> str | None:
+    """The reply_markup PTB would post for to_markup(KEYBOARD, CHAT_ID) (json.dumps of its to_dict), built without
+    making PTB's objects (per reply, that cost more than the rest of the rendering); None when it has no buttons."""
+    private = is_private(chat_id)
+    rows = [[_button_dict(b, private) for b in row] for row in keyboard if row]
+    return json.dumps({"inline_keyboard": rows}) if rows else None

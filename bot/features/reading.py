@@ -44,7 +44,7 @@ from bulletin.render import (
     shorten,
 )
 from config import Config
-from jobs.marks import is_internal, mark_parts, with_internal_mark
+from jobs.marks import mark_parts, with_internal_mark
 from jobs.publications import Found, find_issue, publication_example, search_scope, split_publication
 from jobs.publications import latest as newest_of_publications
 from jobs.publications import names as publication_names
@@ -79,7 +79,9 @@ class IssueView:
 def _issue_view(u: UnitOfWork, stored: StoredIssue | None) -> IssueView | None:
     if stored is None:
         return None
-    return IssueView(stored, u.issues.previous_id(stored.id), is_internal(u.session, stored.id))
+    # The previous issue and the mark come with the read that found the issue (one statement, see context).
+    previous_id, internal = u.issues.context(stored.id)
+    return IssueView(stored, previous_id, internal)
 
 
 def reader_base(context: Ctx) -> str:
@@ -255,14 +257,14 @@ async def _find(
 
     def work(u: UnitOfWork) -> _Lookup:
         found = find_issue(u, publication, ref, limit=ISSUES_PER_PAGE)
-        names = publication_names(u)
         if found.stored is None:
-            return _Lookup(found, None, names)
+            # The names are shown only when the reference names no single issue (see _not_one).
+            return _Lookup(found, None, publication_names(u))
         if position is not None and chat_id is not None:
             stored = found.stored
             opened = open_article(u, lambda _issues: stored, chat_id, position, now)
-            return _Lookup(found, IssueView(stored, None), names, opened)
-        return _Lookup(found, _issue_view(u, found.stored), names)
+            return _Lookup(found, IssueView(stored, None), {}, opened)
+        return _Lookup(found, _issue_view(u, found.stored), {})
 
     return await unit_of_work(context, work)
 
@@ -429,7 +431,7 @@ async def _load_issues_page(context: Ctx, page: int, publication_id: int = 0) ->
         only = publication_id or None
         items = repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only)
         return IssuesPage(
-            items, {h.id: repo.exact_ref(h) for h in items}, repo.count(publication_id=only),
+            items, repo.exact_refs(items), repo.count(publication_id=only),
             _Listing(publication_id, publication_names(u)),
         )
 
