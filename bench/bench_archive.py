@@ -7,7 +7,10 @@ import` does), then measures search latency (p50/p95) for 1-, 2- and 4-character
 words with punctuation, against a plain `LIKE '%word%'` scan over the same tables measured in the same run.
 PostgreSQL is measured too when --pg-url or BULLETIN_BOT_TEST_PG_URL is given (in a scratch schema that is dropped
 afterwards, or --pg-schema NAME kept for the next run), after an ANALYZE (as autovacuum does after a bulk load).
-Counts stop at storage.search.COUNT_CAP ("1000+"); the LIKE scan's exact count is checked against that.
+--sqlite-file PATH keeps the SQLite archive the same way.
+Counts stop at storage.search.COUNT_CAP ("1000+"); the LIKE scan's exact count is checked against that. CPU columns:
+mean CPU milliseconds per search of this process and, on a local PostgreSQL, of its server process (less load
+dependent than latency on a shared machine).
 """
 
 from __future__ import annotations
@@ -132,6 +135,20 @@ def _like_scan(session: Any, query: str) -> int:
     return int(rows[0].total) if rows else 0
 
 
+def _cpu_s(backend_pid: int | None) -> float:
+    """CPU seconds used so far by this process and, on a local PostgreSQL, by the session's server process (from
+    /proc, in clock ticks): CPU per search depends far less on the machine's load than its latency does."""
+    used = time.process_time()
+    if backend_pid is not None:
+        try:
+            with open(f"/proc/{backend_pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return used
+
+
 def run_backend(name: str, url: str, n_issues: int, per_issue: int, repeat: int, *, migrate: bool = True
                 ) -> list[list[str]]:
     if migrate:
@@ -149,6 +166,8 @@ def run_backend(name: str, url: str, n_issues: int, per_issue: int, repeat: int,
         if done % 1000 == 0:
             print(f"{name}: {done} issues imported ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     import_s = max(time.perf_counter() - t0, 1e-9)
+    if stored:
+        n_issues = 0  # searched as it was: nothing imported in this run
     if engine.dialect.name == "postgresql":
         # What autovacuum does after a bulk load: the planner's statistics of the new rows.
         with engine.begin() as conn:
@@ -160,37 +179,46 @@ def run_backend(name: str, url: str, n_issues: int, per_issue: int, repeat: int,
     all_like: list[float] = []
     with factory() as session:
         repo = IssueRepository(session)
+        backend_pid = session.scalar(text("SELECT pg_backend_pid()")) if engine.dialect.name == "postgresql" else None
+        all_cpu = [0.0, 0.0]
         for category, queries in QUERIES.items():
             index_ms: list[float] = []
+            cpu_ms = [0.0, 0.0]  # index, LIKE: summed over the runs
             like_ms: list[float] = []
             hits: list[int] = []
             for query in queries:
                 repo.search(query)  # warm the cache once; then measure
                 _like_scan(session, query)
                 for _ in range(repeat):
-                    t = time.perf_counter()
+                    t, cpu = time.perf_counter(), _cpu_s(backend_pid)
                     page = repo.search(query)
                     index_ms.append((time.perf_counter() - t) * 1000)
-                    t = time.perf_counter()
+                    cpu_ms[0] += (_cpu_s(backend_pid) - cpu) * 1000
+                    t, cpu = time.perf_counter(), _cpu_s(backend_pid)
                     like_total = _like_scan(session, query)
                     like_ms.append((time.perf_counter() - t) * 1000)
+                    cpu_ms[1] += (_cpu_s(backend_pid) - cpu) * 1000
                 cap = COUNT_CAP if COUNT_CAP is not None else like_total
                 if page.total != min(like_total, cap) or getattr(page, "capped", False) != (like_total > cap):
                     raise SystemExit(f"{name}: {query!r}: index search found {page.total}, LIKE {like_total}")
                 hits.append(like_total)
+            runs = len(index_ms)
             if category not in _APART:
                 all_index += index_ms
                 all_like += like_ms
+                all_cpu = [all_cpu[0] + cpu_ms[0], all_cpu[1] + cpu_ms[1]]
             rows.append([
                 name, category, " / ".join(queries), " / ".join(map(str, hits)),
-                f"{statistics.median(index_ms):.1f}", f"{_percentile(index_ms, 95):.1f}",
-                f"{statistics.median(like_ms):.1f}", f"{_percentile(like_ms, 95):.1f}",
+                f"{statistics.median(index_ms):.1f}", f"{_percentile(index_ms, 95):.1f}", f"{cpu_ms[0] / runs:.1f}",
+                f"{statistics.median(like_ms):.1f}", f"{_percentile(like_ms, 95):.1f}", f"{cpu_ms[1] / runs:.1f}",
             ])
+    runs = len(all_index)
     rows.append([name, "ALL (exc. common, punctuation)", "", "",
-                 f"{statistics.median(all_index):.1f}", f"{_percentile(all_index, 95):.1f}",
-                 f"{statistics.median(all_like):.1f}", f"{_percentile(all_like, 95):.1f}"])
-    rows.append([name, "import", f"{n_issues / import_s:.0f} issues/s", f"{import_s:.1f} s total",
-                 "", "", "", ""])
+                 f"{statistics.median(all_index):.1f}", f"{_percentile(all_index, 95):.1f}", f"{all_cpu[0] / runs:.1f}",
+                 f"{statistics.median(all_like):.1f}", f"{_percentile(all_like, 95):.1f}", f"{all_cpu[1] / runs:.1f}"])
+    if n_issues:
+        rows.append([name, "import", f"{n_issues / import_s:.0f} issues/s", f"{import_s:.1f} s total",
+                     "", "", "", "", "", ""])
     engine.dispose()
     return rows
 
@@ -220,11 +248,16 @@ def main() -> int:
     parser.add_argument("--pg-url", default=os.environ.get("BULLETIN_BOT_TEST_PG_URL", ""))
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--code", default="", help="search with the storage of this checkout (see above)")
+    parser.add_argument("--sqlite-file", default="", help="keep the SQLite archive in this file and reuse it when "
+                        "it is already filled (like --pg-schema; --code needs one of the two)")
     parser.add_argument("--pg-schema", default="", help="keep the PostgreSQL archive in this schema and reuse it "
                         "when it is already filled (repeated runs skip the import)")
     args = parser.parse_args()
     rows: list[list[str]] = []
-    if not args.no_sqlite:
+    if args.sqlite_file:
+        rows += run_backend("sqlite", f"sqlite:///{args.sqlite_file}", args.issues, args.articles_per_issue,
+                            args.repeat, migrate=not args.code)
+    elif not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             rows += run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args.issues, args.articles_per_issue,
                                 args.repeat)
@@ -232,7 +265,9 @@ def main() -> int:
         with pg_scratch_schema(args.pg_url, args.pg_schema) as url:
             rows += run_backend("postgresql", url, args.issues, args.articles_per_issue, args.repeat,
                                 migrate=not args.code)
-    header = ["backend", "queries", "words", "hits", "index p50 ms", "index p95 ms", "LIKE p50 ms", "LIKE p95 ms"]
+    # CPU: mean milliseconds of CPU per search, this process and (local PostgreSQL) the server process together.
+    header = ["backend", "queries", "words", "hits", "index p50 ms", "index p95 ms", "index CPU ms",
+              "LIKE p50 ms", "LIKE p95 ms", "LIKE CPU ms"]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")

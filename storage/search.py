@@ -7,7 +7,11 @@ scan of most of the archive, and nobody pages through a thousand hits (the page 
 
 On PostgreSQL the search table carries each article's search_key and folded title (migration 0011), so a common
 word is read newest first off the search_key index and stops after the page, a rare one through the GIN indexes;
-no statement joins articles or counts past the cap.
+no statement joins articles or counts past the cap. One statement finds the matches up to the cap (PostgreSQL: off
+the folded text alone when the planner expects them in 30% of the archive or more, else the GIN bitmap, never the
+tsvector stored out of line); when that is all of them they are ranked here, and only past the cap is each tier
+read with a LIMIT. SQLite's title tier of words of three or more characters uses the trigram index of titles
+(migration 0014).
 """
 
 from __future__ import annotations
@@ -16,7 +20,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Text, and_, column, func, or_, select, table, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Text,
+    and_,
+    column,
+    func,
+    null,
+    or_,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from bulletin.model import Issue
@@ -121,6 +139,11 @@ def search(
     return SearchPage(hits=_hits(session, ranked, words), total=min(total, COUNT_CAP), capped=capped)
 
 
+# The one row of a statement of _sqlite or _postgres that finds more than COUNT_CAP matches: their common table
+# expression (the matches, up to COUNT_CAP + 1; used twice, so computed once) is counted, and only its rows are sent
+# when that is all of them.
+_CAPPED = [(None, None)]
+
 # The FTS5 rows (rowid = articles.search_key) of one publication's issues.
 _FTS_OF_PUBLICATION = (
     " AND rowid IN (SELECT a.search_key FROM articles a JOIN issues i ON i.id = a.issue_id"
@@ -131,25 +154,56 @@ _FTS_OF_PUBLICATION = (
 def _sqlite(
     session: Session, groups: list[textindex.Alternatives], offset: int, limit: int, publication_id: int | None
 ) -> tuple[int, Ranked]:
-    """(total up to COUNT_CAP + 1, [(search_key, all words in title)]) straight from FTS5, newest first."""
+    """(total up to COUNT_CAP + 1, [(search_key, all words in title)]) straight from FTS5, newest first.
+
+    One pass over the index gives the matches with their titles when there are at most COUNT_CAP of them (the
+    title tier is told from the titles instead of more passes: a phrase of common tokens, a word with punctuation,
+    costs the same full pass each time), else only that there are more (_CAPPED).
+    """
     where = "article_search MATCH :m" + _FTS_OF_PUBLICATION * (publication_id is not None)
     params: dict[str, Any] = {"p": publication_id} if publication_id is not None else {}
     match_all = textindex.fts5_match(groups)
     match_title = f"{{title}} : ({match_all})"
     match_rest = f"({match_all}) NOT ({match_title})"
-    count = text(f"SELECT count(*) FROM (SELECT 1 FROM article_search WHERE {where} LIMIT :cap)")
     keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
-    total = session.scalar(count, {"m": match_all, "cap": COUNT_CAP + 1, **params}) or 0
+    found = text(
+        f"WITH m AS (SELECT rowid AS k FROM article_search WHERE {where} LIMIT :cap)"
+        " SELECT a.search_key, a.search_title FROM m JOIN articles a ON a.search_key = m.k"
+        " WHERE (SELECT count(*) FROM m) < :cap UNION ALL SELECT NULL, NULL WHERE (SELECT count(*) FROM m) = :cap"
+    )
+    rows = session.execute(found, {"m": match_all, "cap": COUNT_CAP + 1, **params}).all()
+    if rows != _CAPPED:
+        return len(rows), _rank_all([(key, in_title(title, groups)) for key, title in rows], offset, limit)
+    total = COUNT_CAP + 1
+    # Words of three or more characters: the title tier from the trigram index of titles alone (migration 0014);
+    # the column filter of article_search walks every article with the words' tokens anywhere.
+    trigrams = textindex.title_trigram_match(groups)
+    where_titles = "article_search_titles MATCH :m" + _FTS_OF_PUBLICATION * (publication_id is not None)
+    title_keys = text(
+        f"SELECT rowid FROM article_search_titles WHERE {where_titles} ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
+    )
 
     def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-        m = match_title if title else match_rest
-        return list(session.scalars(keys, {"m": m, "limit": tier_limit, "offset": tier_offset, **params}))
+        stmt, m = (title_keys, trigrams) if title and trigrams else (keys, match_title if title else match_rest)
+        return list(session.scalars(stmt, {"m": m, "limit": tier_limit, "offset": tier_offset, **params}))
 
     def count_title() -> int:
-        exact = text(f"SELECT count(*) FROM article_search WHERE {where}")
-        return session.scalar(exact, {"m": match_title, **params}) or 0
+        table, m = ("article_search_titles", trigrams) if trigrams else ("article_search", match_title)
+        exact = text(f"SELECT count(*) FROM {table} WHERE {where_titles if trigrams else where}")
+        return session.scalar(exact, {"m": m, **params}) or 0
 
     return total, _tiered_page(total, offset, limit, tier_keys, count_title)
+
+
+def in_title(title: str, groups: Sequence[textindex.Alternatives]) -> bool:
+    """Whether the folded TITLE contains, for every group, one of its words: the title tier."""
+    return all(any(word in title for word in group) for group in groups)
+
+
+def _rank_all(matches: list[tuple[int, bool]], offset: int, limit: int) -> Ranked:
+    """The page of ALL the matches [(search_key, in title)]: the title tier first, each tier newest first."""
+    ranked = sorted(matches, key=lambda m: (not m[1], -m[0]))
+    return ranked[offset : offset + limit]
 
 
 _SEARCH = table(
@@ -165,26 +219,46 @@ def _contains(col: Any, group: textindex.Alternatives) -> ColumnElement[bool]:
     return or_(*(func.strpos(col, word) > 0 for word in group))
 
 
+# A query whose index candidates are at least this share of the archive is dense: its matches are counted by
+# reading rows in storage order and checking the folded text (stopping at the cap after about COUNT_CAP / share
+# rows), not by building the GIN bitmap of every candidate.
+_DENSE = 0.3
+# The planner's estimates of the candidates of a tsquery and of the table's rows (statistics kept by ANALYZE).
+_ESTIMATE = text(
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM article_search WHERE tokens @@ CAST(:q AS tsquery)"
+    " UNION ALL SELECT 1 FROM article_search"
+)
+# plan_cache_mode: the plan depends on the words (a common one is read newest first, a rare one through the GIN
+# index), and a generic plan of the prepared statement, chosen once for all words, made rare words scan the whole
+# table. enable_seqscan off for a sparse query: with a LIMIT a sequential scan looks cheap to the planner, which
+# does not price reading each row's tsvector (out of line: three TOAST chunks a row, where the folded text is
+# inline); the GIN bitmap of the candidates is what is cheap.
+_PLANNER = text(
+    "SELECT current_setting('enable_seqscan'), set_config('plan_cache_mode', 'force_custom_plan', true),"
+    " set_config('enable_seqscan', CASE WHEN :dense THEN current_setting('enable_seqscan') ELSE 'off' END, true)"
+)
+_SEQSCAN = text("SELECT set_config('enable_seqscan', :was, true)")
+
+
 def _postgres(
     session: Session, groups: list[textindex.Alternatives], offset: int, limit: int, publication_id: int | None
 ) -> tuple[int, Ranked]:
-    """PostgreSQL: GIN candidates checked with strpos on the folded text; each tier newest first off the
-    search_key index, with a LIMIT; the count stops at the cap."""
-    # The plan depends on the words (a common one is read newest first, a rare one through the GIN index): a
-    # generic plan of the prepared statement, chosen once for all words, made rare words scan the whole table.
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    """PostgreSQL: GIN candidates checked with strpos on the folded text, or, for a dense query, the folded text
+    alone; up to COUNT_CAP + 1 matches in one statement, ranked here when that is all of them, else each tier newest
+    first off the search_key index, with a LIMIT."""
     query = textindex.tsquery(groups)
-    matches_all: list[Any] = [
-        text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(q=query)
-    ]
-    # Without positions the index is exact only for words that are one run of at most two characters; any other
-    # word is checked against the text (a word never contains the newline between title and body).
-    matches_all += [
+    [plan] = session.scalar(_ESTIMATE, {"q": query})
+    candidates, rows = (sub["Plan Rows"] for sub in plan["Plan"]["Plans"])
+    dense = candidates >= _DENSE * rows
+    seqscan = session.execute(_PLANNER, {"dense": dense}).scalar()
+    # Every word is checked on the folded text unless the GIN index is used and answers it exactly (one run of at
+    # most two characters); a word never contains the newline between title and body.
+    checks = [
         _contains(_SEARCH.c.folded, group)
         for group in groups
-        if not all(textindex.exact_in_index(w) for w in group)
+        if dense or not all(textindex.exact_in_index(w) for w in group)
     ]
-    # Every word in the title implies every word in title + body: the title tier needs only the title's index.
+    index = [] if dense else [text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(q=query)]
     scope: list[Any] = []
     if publication_id is not None:
         # One publication: the articles of its issues (ix_issues_publication_newest_first finds them).
@@ -194,17 +268,32 @@ def _postgres(
                 .where(IssueRow.publication_id == publication_id)
             )
         )
-    matches_all += scope
-    in_title = and_(
-        text("article_search.title_tokens @@ CAST(:tq AS tsquery)").bindparams(tq=query),
-        *(_contains(_SEARCH.c.title, group) for group in groups),
-        *scope,
+    title_words = and_(*(_contains(_SEARCH.c.title, group) for group in groups))
+    matches = (
+        select(_SEARCH.c.search_key, title_words.label("in_title")).where(*checks, *index, *scope)
+        .limit(COUNT_CAP + 1).cte("m")
     )
-    capped = select(_SEARCH.c.article_id).where(*matches_all).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    count = select(func.count()).select_from(matches).scalar_subquery()
+    found = session.execute(union_all(
+        select(matches.c.search_key, matches.c.in_title).where(count <= COUNT_CAP),
+        select(null(), null()).where(count > COUNT_CAP),
+    )).all()
+    if not dense:
+        session.execute(_SEQSCAN, {"was": seqscan})
+    if found != _CAPPED:
+        return len(found), _rank_all([(key, flag) for key, flag in found], offset, limit)
+    total = COUNT_CAP + 1
+    # Past the cap at least 1 article in 50 matches: each tier is read newest first off the search_key index, with
+    # every word checked on the folded text (the tsvector test, cheaper for the planner, would come first and read
+    # each row's TOAST). Every word in the title implies every word in title + body: the title tier needs only the
+    # title's index.
+    in_title = and_(
+        text("article_search.title_tokens @@ CAST(:tq AS tsquery)").bindparams(tq=query), title_words, *scope
+    )
+    folded = [_contains(_SEARCH.c.folded, group) for group in groups]
 
     def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-        where = [in_title] if title else [*matches_all, ~in_title]
+        where = [in_title] if title else [*folded, *scope, ~in_title]
         stmt = (
             select(_SEARCH.c.search_key).where(*where)
             .order_by(_SEARCH.c.search_key.desc()).offset(tier_offset).limit(tier_limit)

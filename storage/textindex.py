@@ -190,6 +190,17 @@ def fts5_match(groups: Sequence[Alternatives]) -> str | None:
     return " AND ".join(parts) if parts else None
 
 
+def title_trigram_match(groups: Sequence[Alternatives]) -> str | None:
+    """The FTS5 MATCH expression over the trigram index of folded titles (SQLite) for titles containing, for every
+    group, one of its words; None when a word has fewer than three characters (a trigram index cannot look it up).
+    A word is a phrase of its trigrams: exactly where it occurs as a substring."""
+    if any(len(word) < 3 for group in groups for word in group):
+        return None
+    return " AND ".join(
+        "(" + " OR ".join('"' + word.replace('"', '""') + '"' for word in group) + ")" for group in groups
+    )
+
+
 def _word_tsquery(word: str) -> list[str]:
     parts: list[str] = []
     for run in runs(word):

@@ -190,11 +190,14 @@ def test_a_word_with_punctuation_reads_only_the_page_of_articles(tmp_path: objec
     assert page.total == 4
     assert _titles(page) == ["动态40", "动态30"]
     assert _search(factory, "工作").total == 40
-    reads = [(sql, params) for sql, params in statements if re.search(r"\bFROM articles\b", sql)]
-    assert len(reads) == 1, [sql for sql, _ in reads]
-    [(sql, params)] = reads
-    assert "MATCH" not in sql and "article_search" not in sql
-    assert len(params) == 2  # keyed by exactly the page's two hits
+    reads = [(sql, params) for sql, params in statements if re.search(r"\b(FROM|JOIN) articles\b", sql)]
+    # the page's articles, with their bodies, keyed by exactly the page's two hits
+    bodies = [(sql, params) for sql, params in reads if "body" in sql]
+    assert [len(params) for sql, params in bodies] == [2]
+    assert all("MATCH" not in sql and "article_search" not in sql for sql, _ in bodies)
+    # the titles of the matches (to rank the title tier first) come with them, joined by key
+    titles = [sql for sql, _ in reads if "body" not in sql]
+    assert len(titles) == 1 and "MATCH" in titles[0] and "JOIN articles a ON a.search_key = m.k" in titles[0]
     engine.dispose()
 
 
@@ -361,3 +364,69 @@ def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
         postgres = _all_results(url)
     assert sum(len(v) for v in sqlite.values()) > 100
     assert postgres == sqlite
+
+
+# -- counts that stop at the cap ---------------------------------------------------------------------------------
+
+
+def _crowded_archive(factory: sessionmaker[Session]) -> list[tuple[Issue, int]]:
+    """1,200 articles: every one with 部署工作 (most followed by a comma, a few in the title), 景区 in about 40%, 防汛
+    in about 3%; analysed afterwards, as autovacuum does, so PostgreSQL reads common words off the folded text."""
+    rng = random.Random(11)
+    stored = []
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for n in range(1, 241):
+            articles = [
+                (
+                    "部署工作要点" if rng.random() < 0.02 else rng.choice(["会议纪要", "市场监管"]),
+                    [
+                        "部署工作" + ("，" if rng.random() < 0.9 else "。") + "防汛" * (rng.random() < 0.03)
+                        + "景区" * (rng.random() < 0.4) + "要求落实。"
+                    ],
+                )
+                for _ in range(5)
+            ]
+            issue = make_issue(n, date=dt.date(2020, 1, 1) + dt.timedelta(days=n), articles=articles)
+            stored.append((issue, repo.add(issue)[0].id))
+    with transaction(factory) as session:
+        session.execute(sql_text("ANALYZE"))
+    return stored
+
+
+def test_counts_stop_at_the_cap_and_every_page_is_a_slice_of_the_ranking(factory: sessionmaker[Session]) -> None:
+    stored = _crowded_archive(factory)
+    # the newest issue replaced, its titles found; then replaced back, its old titles not found any more
+    newest = stored[-1][0]
+    renamed = make_issue(240, date=newest.date, articles=[("部署工作要点", a.paragraphs) for a in newest.articles])
+    for issue in (renamed, newest):
+        with transaction(factory) as session:
+            stored[-1] = (issue, IssueRepository(session).add(issue, replace=True)[0].id)
+        if issue is renamed:
+            hits = _search(factory, "部署工作", limit=5).hits
+            assert [(h.issue_id, h.score) for h in hits] == [(stored[-1][1], 1.0)] * 5
+    queries = ["工作", "工作，", "景区", "防汛", "防汛 工作，", "工作 景区", "要点 工作", "部署工作", "工作要点 部署"]
+    for query in queries:
+        words = query.split()
+        ranking = [
+            (issue_id, pos)
+            for *_, issue_id, pos in sorted(
+                (
+                    (all(w in article.title for w in words), issue.date, -pos, issue_id, pos)
+                    for issue, issue_id in stored
+                    for pos, article in enumerate(issue.articles, start=1)
+                    if all(w in article.title + "\n" + "\n".join(article.paragraphs) for w in words)
+                ),
+                reverse=True,
+            )
+        ]
+        for offset, limit in [(0, 10), (20, 10), (990, 20)]:
+            page = _search(factory, query, offset=offset, limit=limit)
+            assert (page.total, page.capped) == (min(len(ranking), 1000), len(ranking) > 1000), query
+            assert [(h.issue_id, h.article_position) for h in page.hits] == ranking[offset : offset + limit], (
+                query, offset
+            )
+    # the archive has what the queries are about: capped counts, a title tier, rare words
+    assert [_search(factory, q).capped for q in ["工作", "工作，", "景区", "防汛"]] == [True, True, False, False]
+    assert [h.score for h in _search(factory, "部署工作", limit=3).hits] == [1.0, 1.0, 1.0]
+    assert stored[-1][1] not in {h.issue_id for h in _search(factory, "部署工作", limit=3).hits}
