@@ -6,6 +6,8 @@ At most `PushSettings.window` rows are 'sending' at any moment. After a crash (S
 leadership) the next run turns 'sending' rows back to pending and sends them again: only those can reach a chat
 twice, so the duplicates of one crash are bounded by the window. A request that timed out or whose connection
 dropped may also have arrived; its retry is the other (documented) duplicate case, noted in the row's reason.
+A publication push's ledger is written in batches by chat id, each in its own transaction: sending starts after
+the first batch, and a run stopped while writing resumes after the largest chat id in the ledger.
 
 Rate limits: an overall grid (RateLimiter) at [push] rate_per_second, or 1000/s with paid broadcast, and per-chat
 spacing (ChatSpacing: 1 s for private chats, 20 per minute for groups and channels). A 429 pauses every send for
@@ -38,8 +40,10 @@ from storage.db import transaction
 from storage.publications import PublicationRepository
 from storage.push_models import DeliveryState, PushKind, PushState
 from storage.push_repo import (
+    LEDGER_BATCH,
     DeliveryInfo,
     Langs,
+    LedgerBatch,
     LedgerRepository,
     LedgerTarget,
     Outcome,
@@ -97,6 +101,8 @@ class PushSettings:
     timezone: str = "Asia/Shanghai"
     # [web] base_url: the contents message gets the button opening the issue in the web reader ("": none).
     reader: str = ""
+    # Ledger rows written per transaction; sending starts after the first batch.
+    ledger_batch: int = LEDGER_BATCH
 
     @property
     def effective_rate(self) -> float:
@@ -251,11 +257,9 @@ class PushEngine:
         return push, stored, previous.id if previous else None
 
     def _materialize(self, session: Session, push_id: int) -> int | None:
-        # The issue's publication decides who gets it (storage.publications.receives).
-        push = PushRepository(session).get(push_id)
-        publication_id = PublicationRepository(session).of_issue(push.issue_id) if push is not None else None
+        """The whole ledger in one transaction (the run itself writes it in batches while it sends)."""
         return LedgerRepository(session).materialize_from_subscribers(
-            push_id, LEDGER_LANGS, self.clock(), publication_id=publication_id
+            push_id, LEDGER_LANGS, self.clock(), publication_id=_publication_of(session, push_id)
         )
 
     # -- one delivery
@@ -350,9 +354,9 @@ class PushEngine:
         started = time.monotonic()
         push, stored, previous_id = await self._db(lambda s: self._load(s, push_id))
         self._internal = await self._db(lambda s: is_internal(s, stored.id))
-        if push.materialized_at is None:
-            written = await self._db(lambda s: self._materialize(s, push_id))
-            log.info("push #%s: ledger written with %s chats", push_id, written)
+        ledger = _LedgerWriter(self, push_id, complete=push.materialized_at is not None)
+        # Sending starts after the first batch of the ledger; the rest is written while the push sends.
+        await ledger.next_batch()
         resent = await self._db(lambda s: LedgerRepository(s).reset_in_flight(push_id))
         if resent:
             log.warning(
@@ -378,13 +382,16 @@ class PushEngine:
         # paid broadcast, and a stalled loop leaves its rate permits unused. Only cyclic garbage among those
         # objects waits for unfreeze(); reference counting still frees everything else.
         gc.freeze()
+        writer = asyncio.create_task(ledger.write_rest())
         try:
             with self.limiter.engaged():
-                await self._send_all(push_id, render)
+                await self._send_all(push_id, render, ledger)
+            await writer  # a batch that failed fails the run here: the push resumes from its ledger
         finally:
             gc.unfreeze()
+            writer.cancel()
             progress.cancel()
-            await asyncio.gather(progress, return_exceptions=True)
+            await asyncio.gather(progress, writer, return_exceptions=True)
         now = self.clock()
         await self._db(lambda s: PushRepository(s).finish(push_id, self.worker, now))
         counts = await self._db(lambda s: LedgerRepository(s).counts(push_id))
@@ -396,7 +403,7 @@ class PushEngine:
             transient_errors=self._counters.transient, ambiguous_attempts=self._counters.ambiguous,
         )
 
-    async def _send_all(self, push_id: int, render: Callable[[str], Rendered]) -> None:
+    async def _send_all(self, push_id: int, render: Callable[[str], Rendered], ledger: _LedgerWriter) -> None:
         window = asyncio.Semaphore(self.settings.in_flight_window)
         done: list[Outcome] = []
         wake = asyncio.Event()
@@ -438,9 +445,16 @@ class PushEngine:
         try:
             while True:
                 # Read ahead a large page of ids (cheap); mark them 'sending' in small chunks as the window allows.
+                # Whether the ledger was complete is read before the page: a batch committed in between is then
+                # still read on the next turn.
+                complete = ledger.complete or ledger.stopped
+                ledger.grown.clear()
                 page = await self._db(_pending, push_id, after_id, _READ_AHEAD)
                 if not page:
-                    break
+                    if complete:
+                        break
+                    await ledger.grown.wait()
+                    continue
                 after_id = page[-1].id
                 step = self.settings.batch
                 for start in range(0, len(page), step):
@@ -476,6 +490,54 @@ class PushEngine:
 
     def retrying(self) -> bool:
         return time.monotonic() < self._paused_until
+
+
+class _LedgerWriter:
+    """Writes a publication push's ledger batch by batch (LedgerRepository.write_ledger_batch) while it is sent."""
+
+    def __init__(self, engine: PushEngine, push_id: int, *, complete: bool) -> None:
+        self.engine = engine
+        self.push_id = push_id
+        self.complete = complete
+        self.stopped = False  # the writer ended (complete, failed or cancelled): no more rows will come
+        self.written = 0
+        # Set after each batch, and when the writing stops for whatever reason (the run then ends or fails).
+        self.grown = asyncio.Event()
+
+    async def next_batch(self) -> None:
+        """Write one batch (if the ledger is not complete yet)."""
+        if self.complete:
+            return
+        engine = self.engine
+        batch = await engine._db(
+            lambda s: _ledger_batch(s, self.push_id, engine.clock(), engine.settings.ledger_batch)
+        )
+        self.written += batch.written if batch else 0
+        if batch is None or batch.complete:
+            self.complete = True
+            log.info("push #%s: ledger complete, %s chats written by this run", self.push_id, self.written)
+        self.grown.set()
+
+    async def write_rest(self) -> None:
+        """Write batches until the ledger is complete."""
+        try:
+            while not self.complete:
+                await self.next_batch()
+        finally:
+            self.stopped = True
+            self.grown.set()  # a sender waiting for rows must not wait for a writer that stopped
+
+
+def _publication_of(session: Session, push_id: int) -> int | None:
+    # The issue's publication decides who gets it (storage.publications.receives).
+    push = PushRepository(session).get(push_id)
+    return PublicationRepository(session).of_issue(push.issue_id) if push is not None else None
+
+
+def _ledger_batch(session: Session, push_id: int, now: dt.datetime, limit: int) -> LedgerBatch | None:
+    return LedgerRepository(session).write_ledger_batch(
+        push_id, LEDGER_LANGS, now, _publication_of(session, push_id), limit
+    )
 
 
 def _beat(session: Session, push_id: int, worker: str, now: dt.datetime) -> None:

@@ -187,8 +187,8 @@ async def test_while_replies_are_sent_the_reserve_is_theirs_and_they_go_first() 
     limiter.done(reply.result())  # type: ignore[arg-type]
     await asyncio.sleep(limiter.window + 0.05)
     assert replies[2].done() and sum(t.done() for t in push) == 3
-    # once nobody has replied for urgent_hold seconds, the push gets the reserve back as permits return
-    clock.now += limiter.urgent_hold
+    # once nobody has replied for demand_memory seconds, the push gets the reserve back as permits return
+    clock.now += limiter.demand_memory
     limiter.done(push[0].result())  # type: ignore[arg-type]
     await asyncio.sleep(limiter.window + 0.05)
     assert sum(t.done() for t in push) == 4
@@ -198,3 +198,105 @@ async def test_while_replies_are_sent_the_reserve_is_theirs_and_they_go_first() 
 
 def test_the_reserve_never_takes_every_permit() -> None:
     assert RateLimiter(3, reserve=10).reserve == 2
+
+
+async def replies_now(limiter: RateLimiter, count: int) -> list[asyncio.Task[object]]:
+    """COUNT replies asking for a permit at once, as a burst of users' commands does."""
+    return await taken(limiter, count, urgent=True)
+
+
+async def answered_and_returned(limiter: RateLimiter, tasks: list[asyncio.Task[object]]) -> None:
+    """The requests of TASKS are answered, and a window later their permits are back."""
+    for t in tasks:
+        limiter.done(t.result())  # type: ignore[arg-type]
+    await asyncio.sleep(limiter.window + 0.05)
+
+
+def limiter_at_30(clock: FakeClock) -> RateLimiter:
+    return RateLimiter(30, smooth=False, reserve=5, clock=clock, sleep=clock.sleep)
+
+
+async def test_a_burst_of_replies_as_large_as_the_recent_ones_finds_its_permits_free() -> None:
+    # 30/s with 5 permits kept for replies, a push queued for far more than a window: 12 users write at once, and
+    # a window later 12 write again. The second burst must not wait for push permits to come back one by one
+    # (33 ms each at 30/s): the replies of recent windows say how many permits to keep for them.
+    clock = FakeClock()
+    limiter = limiter_at_30(clock)
+    first = await replies_now(limiter, 12)
+    assert all(t.done() for t in first)
+    push = await taken(limiter, 100)
+    await answered_and_returned(limiter, first)  # the push may not take all the permits coming back
+    clock.now += 1.0
+    second = await replies_now(limiter, 12)
+    assert [t.done() for t in second] == [True] * 12
+    assert sum(t.done() for t in push) >= limiter.push_floor  # the push got what the replies left
+    for t in push + second:
+        t.cancel()
+
+
+async def test_the_push_keeps_making_progress_however_busy_the_replies() -> None:
+    # Replies have held 29 of 30 permits in the last seconds: the push still gets its floor (one permit).
+    clock = FakeClock()
+    limiter = limiter_at_30(clock)
+    await answered_and_returned(limiter, await replies_now(limiter, 29))
+    push = await taken(limiter, 10)
+    assert sum(t.done() for t in push) == limiter.push_floor == 1
+    for t in push:
+        t.cancel()
+
+
+async def test_once_replies_calm_down_their_headroom_shrinks_back_to_the_reserve() -> None:
+    clock = FakeClock()
+    limiter = limiter_at_30(clock)
+    await answered_and_returned(limiter, await replies_now(limiter, 20))
+    clock.now += limiter.demand_memory + 0.1  # the burst is older than the replies' memory...
+    [one] = await replies_now(limiter, 1)  # ...and one user writes
+    push = await taken(limiter, 30)
+    assert sum(t.done() for t in push) == 30 - 1 - 5
+    limiter.done(one.result())  # type: ignore[arg-type]
+    for t in push:
+        t.cancel()
+
+
+async def test_replies_and_push_together_never_put_more_than_the_rate_in_a_server_window() -> None:
+    # Real clock: the push sends flat out while bursts of replies arrive; the server's sliding window still
+    # never holds more than the rate, whatever the headroom did.
+    rate = 10
+    limiter = RateLimiter(rate, smooth=False, reserve=2)
+    loop = asyncio.get_running_loop()
+    handled: list[float] = []
+
+    async def send(urgent: bool) -> None:
+        ticket = await limiter.acquire(urgent=urgent, paced=not urgent)
+        try:
+            await asyncio.sleep(0.01)
+            handled.append(loop.time())
+        finally:
+            limiter.done(ticket)
+
+    async def replies() -> None:
+        for burst in (4, 7, 2, 6):
+            await asyncio.gather(*(send(True) for _ in range(burst)))
+            await asyncio.sleep(0.4)
+
+    with limiter.engaged():
+        await asyncio.gather(replies(), *(send(False) for _ in range(20)))
+    assert len(handled) == 20 + 19
+    assert most_in_one_window(handled) <= rate
+
+
+async def test_a_push_starting_while_users_are_busy_leaves_them_what_they_used() -> None:
+    # 20 users wrote in the last second before the push started (their replies took no permits: no push ran).
+    # The push must not take every permit and make the next burst wait a window for them to come back.
+    clock = FakeClock()
+    limiter = limiter_at_30(clock)
+    for _ in range(20):
+        limiter.note_reply()
+    clock.now += 3.0
+    with limiter.engaged():
+        push = await taken(limiter, 30)
+        assert sum(t.done() for t in push) == 30 - 21
+        burst = await replies_now(limiter, 20)
+        assert all(t.done() for t in burst)
+    for t in push:
+        t.cancel()
