@@ -47,15 +47,21 @@ async def test_article_command_runs_in_one_transaction(server: Any, factory: ses
     seed_archive(factory)
     # Sessions that read issues or read or write articles (or their opens) while the command runs. Counting every
     # transaction of the factory would also count the leader's background jobs (on PostgreSQL they share it), which
-    # are not the command's. An issue read from the cache still reads its version FROM issues.
+    # are not the command's. An issue read from the cache still reads its version FROM issues. Statements are
+    # watched at the cursor, each traced to the session whose transaction holds its connection: the archive's reads
+    # run as Core on the session's connection, which the ORM's execute events do not see.
     begun: set[int] = set()
+    session_of: dict[int, int] = {}  # connection -> the session whose transaction it carries
 
-    def touched(state: Any) -> None:
-        statement = str(state.statement)
+    def began(session: Any, transaction: Any, connection: Any) -> None:
+        session_of[id(connection)] = id(session)
+
+    def touched(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
         if "article" in statement or "FROM issues" in statement:
-            begun.add(id(state.session))
+            begun.add(session_of.get(id(conn), -id(conn)))  # a connection outside any session counts on its own
 
-    event.listen(factory, "do_orm_execute", touched)
+    event.listen(factory, "after_begin", began)
+    event.listen(factory.kw["bind"], "before_cursor_execute", touched)
     zh = ChatUser(server, ZH_USER, ZH_USER)
     async with running_bot(server, factory, "polling"):
         begun.clear()
