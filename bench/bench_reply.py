@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 
 from bulletin.model import Article, Issue, TocEntry
 from jobs.push import publish
@@ -167,6 +167,7 @@ def commands_for(rng: random.Random, issues: int) -> list[str]:
 class Load:
     def __init__(self, server: TimedServer) -> None:
         self.server = server
+        self.stamped: list[tuple[str, float, float]] = []
 
     def one(self, user: int, command: str) -> float:
         with self.server.arrived:
@@ -188,19 +189,27 @@ class Load:
         def worker(user: int) -> None:
             rng = random.Random(user)
             if think:
-                time.sleep(rng.uniform(0, think))  # users do not all start at the same instant
+                # Users who think Exp(think) between commands are, at any instant, an Exp(think) wait away from
+                # their next one (memorylessness): starting each after such a wait puts the phase in its steady
+                # state from the first second. A uniform(0, think) start (until session 6) sent every user's
+                # first command within one think time on top of the early starters' second ones, ~1.4x the
+                # steady load for the first seconds.
+                time.sleep(rng.expovariate(1 / think))
             while True:
                 with lock:
                     command = next(queue, None)
                 if command is None:
                     return
+                at = time.perf_counter() - started
                 latency = self.one(user, command)
                 with lock:
                     results.append((command.split()[0], latency))
+                    self.stamped.append((command.split()[0], latency, at))
                 if think:
                     time.sleep(rng.expovariate(1 / think))
 
         threads = [threading.Thread(target=worker, args=(u,)) for u in users]
+        self.stamped = []
         started = time.perf_counter()
         for t in threads:
             t.start()
@@ -219,6 +228,18 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def database_cpu_seconds(engine: Any) -> dict[int, float]:
+    """CPU seconds so far of each server process of ENGINE's database (a PostgreSQL on this machine: its
+    backends are this machine's processes) other than this one's; {} on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        ).scalars()
+        return {pid: cpu for pid in pids if (cpu := cpu_seconds(pid)) is not None}
+
+
 def load_average() -> str:
     try:
         return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -226,9 +247,20 @@ def load_average() -> str:
         return "load average unknown"
 
 
-def report(title: str, results: list[tuple[str, float]], elapsed: float, cpu: float | None = None) -> None:
+def report(
+    title: str,
+    results: list[tuple[str, float]],
+    elapsed: float,
+    cpu: float | None = None,
+    harness: float = 0.0,
+    database: float = 0.0,
+) -> None:
     ms = [lat * 1000 for _, lat in results]
     per_command = f"; bot CPU {cpu * 1000 / len(ms):.1f} ms/command" if cpu is not None else ""
+    # The server and the users run in this process: when it needs a core of its own, it is the bench that limits.
+    per_command += f", bench process CPU {harness * 1000 / len(ms):.1f} ms/command"
+    if database:
+        per_command += f", database server CPU {database * 1000 / len(ms):.1f} ms/command"
     print(f"{title}: {len(ms)} commands in {elapsed:.1f} s = {len(ms) / elapsed:.0f} commands/s; "
           f"p50 {statistics.median(ms):.1f} ms, p90 {pct(ms, 0.9):.1f} ms, p99 {pct(ms, 0.99):.1f} ms, "
           f"max {max(ms):.1f} ms{per_command}")
@@ -299,6 +331,7 @@ def run_bot(
     users = [FIRST_USER + i for i in range(args.users)]
     figures: dict[str, tuple[float, float, float | None]] = {}
     reset_pushes(factory)
+    engine = factory.kw["bind"]
     bot = start_bot(tmp, server, url, code)
     try:
         rng = random.Random(11)
@@ -309,22 +342,35 @@ def run_bot(
         def phase(key: str, title: str, phase_users: list[int], phase_commands: list[str], think: float = 0.0) -> float:
             """Run one phase, report it, and return its p99 in ms."""
             before = cpu_seconds(bot.pid)
+            database_before = database_cpu_seconds(engine)
+            harness_before = time.process_time()
             results, elapsed = load.run(phase_users, phase_commands, think=think)
+            if os.environ.get("BENCH_DUMP"):
+                with open(f"{os.environ['BENCH_DUMP']}-{key.replace(' ', '_')}.txt", "w") as dump:
+                    for name, lat, at in load.stamped:
+                        dump.write(f"{at:.4f} {lat * 1000:.1f} {name}\n")
             after = cpu_seconds(bot.pid)
+            harness = time.process_time() - harness_before
+            database_after = database_cpu_seconds(engine)
+            database = sum(cpu - database_before.get(pid, 0.0) for pid, cpu in database_after.items())
             cpu = None if before is None or after is None else after - before
-            report(title, results, elapsed, cpu)
+            report(title, results, elapsed, cpu, harness, database)
             p99 = pct([lat * 1000 for _, lat in results], 0.99)
             figures[key] = (len(results) / elapsed, p99, None if cpu is None else cpu * 1000 / len(results))
             return p99
 
-        phase("1 user", "1 user, back to back", users[:1], commands[100:400])
+        wanted = set(args.phases.split(","))
+        if "1user" in wanted:
+            phase("1 user", "1 user, back to back", users[:1], commands[100:400])
         n = args.commands
-        phase("saturation", f"{args.users} users, closed loop (saturation)", users, commands[400 : 400 + n])
-        p99 = phase("paced", f"{args.users} users, ~{args.think:g} s think time", users,
-                    commands[400 + n : 400 + 2 * n], think=args.think)
-        print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
-              f"({p99:.1f} ms)")
-        if args.push_subscribers:
+        if "saturation" in wanted:
+            phase("saturation", f"{args.users} users, closed loop (saturation)", users, commands[400 : 400 + n])
+        if "paced" in wanted:
+            p99 = phase("paced", f"{args.users} users, ~{args.think:g} s think time", users,
+                        commands[400 + n : 400 + 2 * n], think=args.think)
+            print(f"target p99 <= 100 ms at {args.users} concurrent users: {'met' if p99 <= 100 else 'NOT met'} "
+                  f"({p99:.1f} ms)")
+        if args.push_subscribers and "push" in wanted:
             start_push(factory)
 
             def pushed() -> list[float]:
@@ -363,6 +409,8 @@ def main() -> int:
     parser.add_argument("--push-subscribers", type=int, default=10_000,
                         help="subscribers of the push during the last phase (0: no push phase)")
     parser.add_argument("--think", type=float, default=2.5, help="mean think time (s) in the paced phase")
+    parser.add_argument("--phases", default="1user,saturation,paced,push",
+                        help="the phases to run, comma-separated (default: all)")
     parser.add_argument("--db", default="sqlite", help='"sqlite" (a temporary file) or a database URL (seeded once, '
                         'kept for the next run)')
     parser.add_argument("--baseline", metavar="CHECKOUT",
