@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    CompoundSelect,
     Connection,
     Integer,
     Select,
@@ -21,10 +22,12 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -612,16 +615,17 @@ class _Statements:
         self._by_publication = IssueRow.publication_id == bindparam("publication_id")
         self._newest = tuple(key.desc() for key in IssueRepository._order_key())
         self.load_issue = select(IssueRow).where(IssueRow.id == bindparam("issue_id"))
-        self.load_toc = (
-            select(TocEntryRow.title, TocEntryRow.section)
-            .where(TocEntryRow.issue_id == bindparam("issue_id"))
-            .order_by(TocEntryRow.position)
-        )
-        self.load_articles = (
-            select(ArticleRow.title, ArticleRow.body)
-            .where(ArticleRow.issue_id == bindparam("issue_id"))
-            .order_by(ArticleRow.position)
-        )
+        # The 要目 (kind 0: title, section) and the articles (kind 1: title, body) in one statement: one round trip
+        # less per issue read on PostgreSQL.
+        self.load_contents: CompoundSelect[*tuple[Any, ...]] = union_all(
+            select(
+                literal(0).label("kind"), TocEntryRow.position.label("position"), TocEntryRow.title.label("title"),
+                TocEntryRow.section.label("text"),
+            ).where(TocEntryRow.issue_id == bindparam("issue_id")),
+            select(literal(1), ArticleRow.position, ArticleRow.title, ArticleRow.body).where(
+                ArticleRow.issue_id == bindparam("issue_id")
+            ),
+        ).order_by(text("kind"), text("position"))
 
     def _of(self, stmt: _Select, publication: bool) -> _Select:
         return stmt.where(self._by_publication) if publication else stmt
@@ -657,20 +661,24 @@ def _statements() -> _Statements:
 
 
 def _load(connection: Connection, issue_id: int) -> tuple[StoredIssue, dt.datetime | None] | None:
-    """Stored issue ISSUE_ID with its contents and the version they were read at, in three Core statements (the
+    """Stored issue ISSUE_ID with its contents and the version they were read at, in two Core statements (the
     ORM's instances and relationship loading cost more than the reads)."""
     statements = _statements()
     params = {"issue_id": issue_id}
     row = connection.execute(statements.load_issue, params).first()
     if row is None:
         return None
-    toc = tuple(TocEntry(title=e.title, section=e.section) for e in connection.execute(statements.load_toc, params))
-    articles = tuple(
-        Article(title=a.title, paragraphs=_paragraphs(a.body))
-        for a in connection.execute(statements.load_articles, params)
+    toc: list[TocEntry] = []
+    articles: list[Article] = []
+    for kind, _position, title, text_ in connection.execute(statements.load_contents, params):
+        if kind == 0:
+            toc.append(TocEntry(title=title, section=text_))
+        else:
+            articles.append(Article(title=title, paragraphs=_paragraphs(text_)))
+    issue = issue_of(
+        row, toc=tuple(toc), articles=tuple(articles), footer=tuple(row.footer), warnings=tuple(row.warnings),
+        marks=tuple(row.marks),
     )
-    issue = issue_of(row, toc=toc, articles=articles, footer=tuple(row.footer), warnings=tuple(row.warnings),
-                     marks=tuple(row.marks))
     return StoredIssue(id=row.id, issue=issue, publication_id=row.publication_id), row.updated_at
 
 
