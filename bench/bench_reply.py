@@ -62,7 +62,17 @@ class TimedServer(LocalBotApi):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.arrivals: dict[int, list[float]] = defaultdict(list)
-        self.arrived = threading.Condition()
+        self.lock = threading.Lock()
+        # One condition per waiting user on the one lock: an arrival wakes only the user it is for (a single
+        # condition woke all 50 user threads on every message, which cost this process more CPU than the server).
+        self._conditions: dict[int, threading.Condition] = {}
+
+    def condition(self, chat_id: int) -> threading.Condition:
+        """The condition notified when a message for CHAT_ID arrives (call with the lock held)."""
+        found = self._conditions.get(chat_id)
+        if found is None:
+            found = self._conditions[chat_id] = threading.Condition(self.lock)
+        return found
 
     # The server dispatches through its method table (localbotapi/server.py METHODS), not by attribute, so the
     # hook is on _call, which every Bot API method goes through.
@@ -70,9 +80,12 @@ class TimedServer(LocalBotApi):
         result = await super()._call(bot, method, p, request)
         if method == "sendMessage":
             now = time.perf_counter()
-            with self.arrived:
-                self.arrivals[int(result["chat"]["id"])].append(now)
-                self.arrived.notify_all()
+            chat_id = int(result["chat"]["id"])
+            with self.lock:
+                self.arrivals[chat_id].append(now)
+                waiting = self._conditions.get(chat_id)
+                if waiting is not None:
+                    waiting.notify_all()
         return result
 
 
@@ -170,12 +183,15 @@ class Load:
         self.stamped: list[tuple[str, float, float]] = []
 
     def one(self, user: int, command: str) -> float:
-        with self.server.arrived:
+        with self.server.lock:
             expected = len(self.server.arrivals[user]) + 1
         started = time.perf_counter()
         self.server.send_text(TOKEN, user, user, command)
-        with self.server.arrived:
-            if not self.server.arrived.wait_for(lambda: len(self.server.arrivals[user]) >= expected, timeout=30):
+        with self.server.lock:
+            answered = self.server.condition(user).wait_for(
+                lambda: len(self.server.arrivals[user]) >= expected, timeout=30
+            )
+            if not answered:
                 raise RuntimeError(f"no reply to {command!r}")
             return self.server.arrivals[user][expected - 1] - started
 
@@ -385,7 +401,7 @@ def run_bot(
             start_push(factory)
 
             def pushed() -> list[float]:
-                with server.arrived:
+                with server.lock:
                     return [t for chat in subscribers for t in server.arrivals.get(chat, ())]
 
             already = len(pushed())
@@ -401,7 +417,7 @@ def run_bot(
                         think=args.think)
             ended = time.perf_counter()
             push_times = [t for t in pushed() if started <= t <= ended]
-            with server.arrived:
+            with server.lock:
                 every = [t for times in server.arrivals.values() for t in times if started <= t <= ended]
             print(f"    push during the phase: {len(push_times) / (ended - started):.1f} messages/s; "
                   f"replies and push together: at most {busiest_second(every)} messages in any one second")
