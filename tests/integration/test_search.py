@@ -20,7 +20,7 @@ from bulletin.model import Issue
 from bulletin.render import issue_label
 from storage.archive import IssueRepository, SearchPage
 from storage.db import alembic_config, migrate, open_database, transaction
-from storage.textindex import fold, fts5_match, index_tokens, query_groups, query_words, tsquery, tsvector
+from storage.textindex import _FOLD, fold, fts5_match, index_tokens, query_groups, query_words, tsquery, tsvector
 
 # -- the tokenizer (pure) ----------------------------------------------------------------------------------------
 
@@ -38,6 +38,18 @@ def test_fold_lowers_and_narrows_without_changing_length() -> None:
     text = "ＡＰＰ预约　WiFi１２３ ㈠ ß"
     assert fold(text) == "app预约 wifi123 ㈠ ß"
     assert len(fold(text)) == len(text)
+
+
+def test_fold_of_a_whole_text_is_the_fold_of_each_character() -> None:
+    # every character alone, then texts mixing what NFKC or the lower case of a whole string treat in context:
+    # combining marks, Hangul jamo, compatibility characters, the final sigma and İ
+    chars = [chr(c) for c in range(0x30000) if not 0xD800 <= c < 0xE000]
+    assert [fold(c) for c in chars] == [c.translate(_FOLD) for c in chars]
+    pieces = ["景区", "ΟΔΟΣ", "Σ", "σ", "İ", "i", "e\u0301", "\u0301", "\u1100\u1161", "\u11a8", "㈠", "Ａ", "ß", " "]
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choices(pieces, k=rng.randint(1, 8)))
+        assert fold(text) == text.translate(_FOLD), text
 
 
 def test_query_words_split_on_white_space_fold_and_deduplicate() -> None:
