@@ -41,11 +41,12 @@ def test_fold_lowers_and_narrows_without_changing_length() -> None:
 
 
 def test_fold_of_a_whole_text_is_the_fold_of_each_character() -> None:
-    # every character alone, then texts mixing what NFKC or the lower case of a whole string treat in context:
-    # combining marks, Hangul jamo, compatibility characters, the final sigma and İ
+    # every character alone, then texts mixing what NFKC or the lower case of a whole string treat in context
+    # (combining marks, Hangul jamo, compatibility characters, the final sigma, İ) and full-width forms
     chars = [chr(c) for c in range(0x30000) if not 0xD800 <= c < 0xE000]
     assert [fold(c) for c in chars] == [c.translate(_FOLD) for c in chars]
     pieces = ["景区", "ΟΔΟΣ", "Σ", "σ", "İ", "i", "e\u0301", "\u0301", "\u1100\u1161", "\u11a8", "㈠", "Ａ", "ß", " "]
+    pieces += ["，", "（", "）", "\u3000", "。", "、", "１", "ＡＰＰ"]
     rng = random.Random(5)
     for _ in range(3000):
         text = "".join(rng.choices(pieces, k=rng.randint(1, 8)))
