@@ -10,8 +10,11 @@ word is read newest first off the search_key index and stops after the page, a r
 no statement joins articles or counts past the cap. One statement finds the matches up to the cap (PostgreSQL: off
 the folded text alone when the planner expects them in 30% of the archive or more, else the GIN bitmap, never the
 tsvector stored out of line); when that is all of them they are ranked here, and only past the cap is each tier
-read with a LIMIT. SQLite's title tier of words of three or more characters uses the trigram index of titles
-(migration 0014).
+read with a LIMIT. On SQLite the matches' keys come from FTS5 alone, and the title tier from the trigram index of
+titles (migration 0014; words of three or more characters) or a column filter of FTS5, so under the cap no
+statement reads articles but the page's; past the cap a title tier that the trigram index narrows to a few titles
+is read whole (shorter words checked on those titles, read by key), and the rest of the page is then the matches
+newest first without it.
 """
 
 from __future__ import annotations

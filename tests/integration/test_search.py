@@ -20,6 +20,7 @@ from bulletin.model import Issue
 from bulletin.render import issue_label
 from storage.archive import IssueRepository, SearchPage
 from storage.db import alembic_config, migrate, open_database, transaction
+from storage.publications import PublicationRepository
 from storage.textindex import _FOLD, fold, fts5_match, index_tokens, query_groups, query_words, tsquery, tsvector
 
 # -- the tokenizer (pure) ----------------------------------------------------------------------------------------
@@ -181,6 +182,48 @@ def test_words_with_punctuation_match_literally(factory: sessionmaker[Session]) 
     assert _titles(_search(factory, "公示。 景区")) == ["景区门票"]
     assert _titles(_search(factory, "wi-fi覆盖")) == ["Wi-Fi覆盖"]
     assert _search(factory, "wifi覆盖").total == 0  # the title has a hyphen, the body "WiFi全覆盖"
+
+
+def test_past_the_cap_one_publications_pages_are_slices_of_its_ranking(factory: sessionmaker[Session]) -> None:
+    """A publication past the cap, another beside it with the same words in its titles: each tier of one
+    publication's pages comes from its own articles (the title tier read whole, then the rest newest first)."""
+    stored = _crowded_archive(factory)
+    other = "某市安全生产简报"
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for n in range(1, 31):
+            issue = make_issue(
+                n, masthead=other, date=dt.date(2020, 1, 1) + dt.timedelta(days=n),
+                articles=[("部署工作要点", ["部署工作，要求落实。"]), ("会议纪要", ["部署工作。"])],
+            )
+            stored.append((issue, repo.add(issue)[0].id))
+        pubs = {p.masthead: p.id for p in PublicationRepository(session).all()}
+    for masthead, query in [(make_issue().masthead, "部署工作 工作"), (make_issue().masthead, "部署工作"),
+                            (other, "工作要点 部署"), (make_issue().masthead, "要点 部署")]:
+        words = query.split()
+        ranking = [
+            (issue_id, pos)
+            for *_, issue_id, pos in sorted(
+                (
+                    (all(w in article.title for w in words), issue.date, -pos, issue_id, pos)
+                    for issue, issue_id in stored
+                    if issue.masthead == masthead
+                    for pos, article in enumerate(issue.articles, start=1)
+                    if all(w in article.title + "\n" + "\n".join(article.paragraphs) for w in words)
+                ),
+                reverse=True,
+            )
+        ]
+        assert any(all(w in a.title for w in words) for i, _ in stored if i.masthead == masthead for a in i.articles)
+        for offset, limit in [(0, 10), (3, 40), (990, 20)]:
+            with transaction(factory) as session:
+                page = IssueRepository(session).search(
+                    query, offset=offset, limit=limit, publication_id=pubs[masthead]
+                )
+            assert (page.total, page.capped) == (min(len(ranking), 1000), len(ranking) > 1000), query
+            assert [(h.issue_id, h.article_position) for h in page.hits] == ranking[offset : offset + limit], (
+                query, offset
+            )
 
 
 def test_a_word_with_punctuation_reads_only_the_page_of_articles(tmp_path: object) -> None:
