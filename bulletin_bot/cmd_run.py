@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bulletin_bot.eventloop import use_uvloop
+from bulletin_bot.eventloop import settle_heap, use_uvloop
 from config import MISSING_SECRET, Config, ConfigError, webhook_url_problem
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
         return 0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # PTB and the webhook loop install their own handlers
     use_uvloop()  # before run_polling/run_webhook create the loop
+    settle_heap()
     try:
         _run(application, config, mode, reader)
     except InvalidToken:

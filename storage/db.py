@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.files import create_private
@@ -41,6 +43,41 @@ def load_models() -> None:
     for name in MODEL_MODULES:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
+
+
+# Units of work run on asyncio's default executor (jobs/uow.py), which has min(32, CPUs + 4) threads; the pool keeps
+# a connection for each, plus the leader's lock (jobs/leader.py) and a few more. With SQLAlchemy's default of 5,
+# every connection past the fifth was closed when checked in and opened again by the next unit: a new PostgreSQL
+# backend (or SQLite connection and its pragmas) many times a second under load.
+POOL_SIZE = min(32, (os.cpu_count() or 1) + 4) + 4
+# A PostgreSQL connection idle for longer than this is pinged before use (one round trip), so that one the server
+# dropped meanwhile (a restart, a failover, an idle timeout) is replaced instead of failing the unit using it. One
+# used this recently is not: pinging it, on every unit, was a round trip per update on a busy bot. Should the
+# server go away within this window, the next unit on such a connection fails like one already in flight when it
+# went (the handler answers with the error message, a job step tries again), and SQLAlchemy then replaces every
+# pooled connection.
+PING_IDLE_AFTER = 2.0
+
+
+def _ping_idle_connections(engine: Engine, after: float) -> None:
+    """Ping a pooled connection at checkout when it has been idle for over AFTER seconds."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is not None and time.monotonic() - checked_in_at <= after:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out another (a new one), as pool_pre_ping does.
+            raise exc.DisconnectionError() from error
+        if not alive:
+            raise exc.DisconnectionError()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -71,15 +108,17 @@ def _create_sqlite_file(url: URL) -> None:
         pass  # a missing directory or no permission: SQLite reports it, naming the file, when it connects
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for URL: SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL gets pre-ping."""
+def create_db_engine(url: str, *, ping_idle_after: float = PING_IDLE_AFTER) -> Engine:
+    """An engine for URL: SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL pings idle connections."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
+        engine = create_engine(url, connect_args={"timeout": 10}, pool_size=POOL_SIZE)
         # At the first connection, not here: creating an engine touches nothing.
         event.listen(engine, "do_connect", lambda *_args: _create_sqlite_file(engine.url))
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=POOL_SIZE)
+    _ping_idle_connections(engine, ping_idle_after)
+    return engine
 
 
 def alembic_config(engine: Engine | None = None) -> AlembicConfig:

@@ -19,6 +19,9 @@ newest first without it.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -301,6 +304,42 @@ _PLANNER = text(
 _SEQSCAN = text("SELECT set_config('enable_seqscan', :was, true)")
 
 
+class _Density:
+    """Whether a tsquery is dense (see _DENSE), as the planner estimated it lately: the EXPLAIN was a round trip
+    per search, and the estimate of a query's share of the archive moves only as the archive grows (ANALYZE).
+    Kept for TTL seconds, at most SIZE queries, newest used last; thread-safe (units run in worker threads)."""
+
+    TTL = 600.0
+    SIZE = 4096
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._known: OrderedDict[tuple[str, str], tuple[bool, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, session: Session, query: str) -> bool:
+        """Whether QUERY is dense in SESSION's database: as estimated within TTL, else estimated now (EXPLAIN)."""
+        now = self._clock()
+        key = (str(session.get_bind().url), query)
+        with self._lock:
+            known = self._known.get(key)
+            if known is not None and known[1] > now:
+                self._known.move_to_end(key)
+                return known[0]
+        [plan] = session.scalar(_ESTIMATE, {"q": query})
+        candidates, rows = (sub["Plan Rows"] for sub in plan["Plan"]["Plans"])
+        dense = bool(candidates >= _DENSE * rows)
+        with self._lock:
+            self._known[key] = (dense, now + self.TTL)
+            self._known.move_to_end(key)
+            while len(self._known) > self.SIZE:
+                self._known.popitem(last=False)
+        return dense
+
+
+_density = _Density()
+
+
 def _postgres(
     session: Session, groups: list[textindex.Alternatives], offset: int, limit: int, publication_id: int | None
 ) -> tuple[int, Ranked]:
@@ -308,9 +347,7 @@ def _postgres(
     alone; up to COUNT_CAP + 1 matches in one statement, ranked here when that is all of them, else each tier newest
     first off the search_key index, with a LIMIT."""
     query = textindex.tsquery(groups)
-    [plan] = session.scalar(_ESTIMATE, {"q": query})
-    candidates, rows = (sub["Plan Rows"] for sub in plan["Plan"]["Plans"])
-    dense = candidates >= _DENSE * rows
+    dense = query is not None and _density.of(session, query)
     seqscan = session.execute(_PLANNER, {"dense": dense}).scalar()
     # Every word is checked on the folded text unless the GIN index is used and answers it exactly (one run of at
     # most two characters); a word never contains the newline between title and body.
@@ -339,10 +376,12 @@ def _postgres(
         select(matches.c.search_key, matches.c.in_title).where(count <= COUNT_CAP),
         select(null(), null()).where(count > COUNT_CAP),
     )).all()
+    if found != _CAPPED:
+        # The settings end with the transaction; the statements left in it (the hits, by search_key) read an index
+        # whatever enable_seqscan says: no round trip to set it back.
+        return len(found), _rank_all([(key, flag) for key, flag in found], offset, limit)
     if not dense:
         session.execute(_SEQSCAN, {"was": seqscan})
-    if found != _CAPPED:
-        return len(found), _rank_all([(key, flag) for key, flag in found], offset, limit)
     total = COUNT_CAP + 1
     # Past the cap at least 1 article in 50 matches: each tier is read newest first off the search_key index, with
     # every word checked on the folded text (the tsvector test, cheaper for the planner, would come first and read

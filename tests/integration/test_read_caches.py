@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 from support.issues import make_issue
 
@@ -101,6 +102,33 @@ def test_an_issue_read_through_the_cache_shows_its_mark_and_previous_issue_as_th
         return found is not None and u.issues.is_internal(found.id)
 
     assert bot.run_sync(internal)
+
+
+def test_a_reference_to_a_kept_issue_costs_one_statement_and_is_never_stale(
+    factory: sessionmaker[Session], other: sessionmaker[Session]
+) -> None:
+    # /issue 2024-3 and /article 2024-3 2 read the reference: with the issue kept, that one statement (which
+    # brings the issue's version, previous issue and mark) is all the unit reads; a version read after it was a
+    # round trip more per lookup on PostgreSQL. Replaced by another process, the issue is read anew.
+    with transaction(other) as session:
+        IssueRepository(session).add(make_issue(3))
+    bot = UnitsOfWork(factory, IssueCache())
+    statements: list[str] = []
+    event.listen(factory.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def lookup(u: UnitOfWork) -> tuple[str, str, bool]:
+        stored = find_issue(u, None, "2024-3").stored
+        assert stored is not None
+        return stored.ref, stored.issue.articles[0].title, u.issues.is_internal(stored.id)
+
+    assert bot.run_sync(lookup) == ("2024-3", "第3期工作动态", False)
+    statements.clear()
+    assert bot.run_sync(lookup) == ("2024-3", "第3期工作动态", False)
+    assert len(statements) == 1
+    with transaction(other) as session:
+        IssueRepository(session).add(make_issue(3, articles=[("第3期更正后的动态", ["内容有更正。"])]), replace=True)
+        MarkRepository(session).set_internal(1, True, by=None, now=NOW)
+    assert bot.run_sync(lookup) == ("2024-3", "第3期更正后的动态", True)
 
 
 def test_each_listed_issue_is_named_by_a_reference_that_names_it_alone(factory: sessionmaker[Session]) -> None:

@@ -8,6 +8,7 @@ import random
 import re
 from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import event
 from sqlalchemy import text as sql_text
@@ -18,6 +19,7 @@ from support.issues import make_issue
 from bulletin.i18n import ZH
 from bulletin.model import Issue
 from bulletin.render import issue_label
+from storage import search as search_module
 from storage.archive import IssueRepository, SearchPage
 from storage.db import alembic_config, migrate, open_database, transaction
 from storage.publications import PublicationRepository
@@ -486,3 +488,32 @@ def test_counts_stop_at_the_cap_and_every_page_is_a_slice_of_the_ranking(factory
     assert [_search(factory, q).capped for q in ["工作", "工作，", "景区", "防汛"]] == [True, True, False, False]
     assert [h.score for h in _search(factory, "部署工作", limit=3).hits] == [1.0, 1.0, 1.0]
     assert stored[-1][1] not in {h.issue_id for h in _search(factory, "部署工作", limit=3).hits}
+
+
+@needs_pg
+def test_postgresql_estimates_a_query_once_in_a_while_not_on_every_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whether a query is dense (read off the folded text) or sparse (through the GIN index) comes from the
+    # planner's estimate, an EXPLAIN round trip: kept for a while per query, the next searches skip it and find
+    # the same hits; once it is older than its time to live the query is estimated again.
+    clock = [1000.0]
+    monkeypatch.setattr(search_module._density, "_clock", lambda: clock[0])
+    with pg_schema_url() as url:
+        engine, factory = open_database(url)
+        try:
+            _crowded_archive(factory)
+            explains: list[str] = []
+            event.listen(
+                engine, "before_cursor_execute",
+                lambda *args: explains.append(args[2]) if args[2].startswith("EXPLAIN") else None,
+            )
+            for query in ("景区", "防汛 工作，"):
+                first = _search(factory, query)
+                assert len(explains) == 1
+                assert _search(factory, query) == first
+                assert len(explains) == 1
+                clock[0] += search_module._Density.TTL + 1
+                assert _search(factory, query) == first
+                assert len(explains) == 2
+                explains.clear()
+        finally:
+            engine.dispose()
