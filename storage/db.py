@@ -62,9 +62,10 @@ PING_IDLE_AFTER = 2.0
 def _ping_idle_connections(engine: Engine, after: float) -> None:
     """Ping a pooled connection at checkout when it has been idle for over AFTER seconds."""
 
+    @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-        record.info["checked_in_at"] = time.monotonic()
+    def _used(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()  # a connection just made needs no ping either
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:

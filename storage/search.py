@@ -320,7 +320,7 @@ class _Density:
     def of(self, session: Session, query: str) -> bool:
         """Whether QUERY is dense in SESSION's database: as estimated within TTL, else estimated now (EXPLAIN)."""
         now = self._clock()
-        key = (str(session.get_bind().engine.url), query)
+        key = (str(session.connection().engine.url), query)
         with self._lock:
             known = self._known.get(key)
             if known is not None and known[1] > now:
