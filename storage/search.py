@@ -203,10 +203,16 @@ def _sqlite(
         def known_tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
             if title:
                 return title_tier[tier_offset : tier_offset + tier_limit]
-            newest = session.scalars(
-                keys, {"m": match_all, "limit": tier_offset + tier_limit + len(title_tier), "offset": 0, **params}
-            ).all()
-            return [key for key in newest if key not in in_title][tier_offset : tier_offset + tier_limit]
+            # The newest matches until enough of them are not in the title tier (its keys are spread over the
+            # archive: one read of the page's length, rarely a second, twice as long).
+            want = tier_offset + tier_limit
+            read = want
+            while True:
+                newest = session.scalars(keys, {"m": match_all, "limit": read, "offset": 0, **params}).all()
+                rest = [key for key in newest if key not in in_title]
+                if len(rest) >= want or len(newest) < read:
+                    return rest[tier_offset:want]
+                read = max(read + want - len(rest), 2 * read)
 
         return total, _tiered_page(total, offset, limit, known_tier_keys, lambda: len(title_tier))
     title_keys = text(
