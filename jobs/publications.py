@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
@@ -25,8 +26,14 @@ LATEST_SHOWN = 3
 def configure(factory: sessionmaker[Session], config: Config) -> None:
     """Apply `[publications]` to the stored publications (short names and defaults), in one transaction."""
     settings = [PublicationSetting(p.masthead, p.name or None, p.default) for p in config.publications]
-    with transaction(factory) as session:
-        PublicationRepository(session).configure(settings)
+    try:
+        with transaction(factory) as session:
+            PublicationRepository(session).configure(settings)
+    except IntegrityError:
+        # Another process (the bot, the reader, a CLI command starting at the same moment) created a configured
+        # publication between this one's look-up and its insert: once more, it finds the row and names it.
+        with transaction(factory) as session:
+            PublicationRepository(session).configure(settings)
 
 
 @dataclass(frozen=True)

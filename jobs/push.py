@@ -374,7 +374,7 @@ class PushEngine:
                     self._renders[lang] = with_internal_mark(self._renders[lang], lang)
             return self._renders[lang]
 
-        admin = _AdminReporter(self, issue_label(stored.issue, ZH), push_id)
+        admin = _AdminReporter(self, issue_label(stored.issue, ZH), push_id, ledger)
         await admin.start()
         progress = asyncio.create_task(admin.loop())
         # Everything alive now (libraries, caches, the issue) is set aside from the cyclic collector for the
@@ -563,18 +563,25 @@ def _mark_sending(session: Session, ids: list[int], now: dt.datetime) -> None:
 class _AdminReporter:
     """One progress message per admin, edited in place, and a summary at the end; never breaks the push."""
 
-    def __init__(self, engine: PushEngine, label: str, push_id: int) -> None:
+    def __init__(self, engine: PushEngine, label: str, push_id: int, ledger: _LedgerWriter) -> None:
         self.engine = engine
         self.label = label
         self.push_id = push_id
+        self.ledger = ledger
         self.messages: dict[int, int] = {}
         self._last_text = ""
+        # The whole audience, counted once while the ledger is still being written: the total the office sees
+        # must not grow batch by batch as the rows are written (at a million chats it started at 20,000).
+        self._expected = 0
 
     async def _progress(self) -> Progress:
         counts = await self.engine._db(lambda s: LedgerRepository(s).counts(self.push_id))
+        # Once the ledger is complete it is the audience (who unsubscribed meanwhile is not in it).
+        written = sum(counts.values())
         return Progress(
-            total=sum(counts.values()), sent=counts["sent"], pending=counts["pending"], sending=counts["sending"],
-            failed=counts["failed"], skipped=counts["skipped"], rate=self.engine.recent_rate(),
+            total=written if self.ledger.complete else max(written, self._expected), sent=counts["sent"],
+            pending=counts["pending"], sending=counts["sending"], failed=counts["failed"], skipped=counts["skipped"],
+            rate=self.engine.recent_rate(),
         )
 
     async def _send(self, chat_id: int, rendered: Rendered) -> int | None:
@@ -590,6 +597,11 @@ class _AdminReporter:
         """Send the initial progress message to every admin."""
         if not self.engine.settings.admins:
             return
+        if not self.ledger.complete:
+            self._expected = await self.engine._db(
+                lambda s: sum(LedgerRepository(s).counts(self.push_id).values())
+                + LedgerRepository(s).audience_left(self.push_id, LEDGER_LANGS, _publication_of(s, self.push_id))
+            )
         rendered = progress_text(self.label, await self._progress())
         for admin in self.engine.settings.admins:
             message_id = await self._send(admin, rendered)

@@ -327,6 +327,14 @@ class LedgerRepository:
             self.session.execute(text("ANALYZE push_deliveries"))
         return LedgerBatch(written, complete)
 
+    def audience_left(self, push_id: int, langs: Langs, publication_id: int | None = None) -> int:
+        """How many chats of a publication push's audience its ledger does not hold yet: the chats
+        write_ledger_batch has still to write (those after the largest chat id in the ledger)."""
+        after = self.session.scalar(select(func.max(Delivery.chat_id)).where(Delivery.push_id == push_id))
+        audience = audience_of_push(push_id, langs, publication_id)
+        beyond = [] if after is None else [audience.c.chat_id > after]
+        return int(self.session.scalar(select(func.count()).select_from(audience).where(*beyond)) or 0)
+
     def reset_in_flight(self, push_id: int) -> int:
         """Rows left 'sending' by a crash go back to pending; their count is the crash's duplicate bound."""
         result = self.session.execute(

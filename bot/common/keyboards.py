@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from telegram import InlineKeyboardMarkup
 
 from bulletin.render import Button, Keyboard
 
@@ -16,29 +16,11 @@ def is_private(chat_id: int | None) -> bool:
     return chat_id is not None and chat_id > 0
 
 
-def _button(button: Button, private: bool) -> InlineKeyboardButton:
+def _button_dict(button: Button, private: bool) -> dict[str, Any]:
+    """BUTTON as the Bot API's InlineKeyboardButton object (what PTB's to_dict gives), in a private chat or not."""
     if button.web_app is not None:
         # Telegram accepts web_app buttons in private chats only (BUTTON_TYPE_INVALID elsewhere); in a group the
         # reader opens as a page in the browser, where the member signs in with /web.
-        if private:
-            return InlineKeyboardButton(button.label, web_app=WebAppInfo(button.web_app))
-        return InlineKeyboardButton(button.label, url=button.web_app)
-    if button.url is not None:
-        return InlineKeyboardButton(button.label, url=button.url)
-    return InlineKeyboardButton(button.label, callback_data=button.callback_data)
-
-
-def to_markup(keyboard: Keyboard, chat_id: int | None) -> InlineKeyboardMarkup | None:
-    """The inline keyboard for KEYBOARD in chat CHAT_ID (None: unknown, so no Mini App buttons), or None when it has
-    no buttons."""
-    private = is_private(chat_id)
-    rows = [[_button(b, private) for b in row] for row in keyboard if row]
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
-def _button_dict(button: Button, private: bool) -> dict[str, Any]:
-    """What PTB's to_dict gives for _button(BUTTON, PRIVATE)."""
-    if button.web_app is not None:
         return {"text": button.label, "web_app": {"url": button.web_app}} if private else {
             "text": button.label, "url": button.web_app
         }
@@ -49,9 +31,20 @@ def _button_dict(button: Button, private: bool) -> dict[str, Any]:
     return {"text": button.label, "callback_data": button.callback_data}
 
 
+def _rows(keyboard: Keyboard, chat_id: int | None) -> list[list[dict[str, Any]]]:
+    private = is_private(chat_id)
+    return [[_button_dict(b, private) for b in row] for row in keyboard if row]
+
+
+def to_markup(keyboard: Keyboard, chat_id: int | None) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for KEYBOARD in chat CHAT_ID (None: unknown, so no Mini App buttons), or None when it has
+    no buttons."""
+    rows = _rows(keyboard, chat_id)
+    return InlineKeyboardMarkup.de_json({"inline_keyboard": rows}, None) if rows else None
+
+
 def markup_json(keyboard: Keyboard, chat_id: int | None) -> str | None:
     """The reply_markup PTB would post for to_markup(KEYBOARD, CHAT_ID) (json.dumps of its to_dict), built without
     making PTB's objects (per reply, that cost more than the rest of the rendering); None when it has no buttons."""
-    private = is_private(chat_id)
-    rows = [[_button_dict(b, private) for b in row] for row in keyboard if row]
+    rows = _rows(keyboard, chat_id)
     return json.dumps({"inline_keyboard": rows}) if rows else None

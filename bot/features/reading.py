@@ -429,11 +429,8 @@ async def _load_issues_page(context: Ctx, page: int, publication_id: int = 0) ->
     def work(u: UnitOfWork) -> IssuesPage:
         repo = u.issues
         only = publication_id or None
-        items = repo.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only)
-        return IssuesPage(
-            items, repo.exact_refs(items), repo.count(publication_id=only),
-            _Listing(publication_id, publication_names(u)),
-        )
+        items, total = repo.counted_page((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only)
+        return IssuesPage(items, repo.exact_refs(items), total, _Listing(publication_id, publication_names(u)))
 
     return await unit_of_work(context, work)
 

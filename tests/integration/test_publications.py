@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 from support.issues import make_issue
 
@@ -17,7 +17,7 @@ from jobs.push import LEDGER_LANGS
 from jobs.receipts import coverage_by_publication
 from jobs.uow import UnitsOfWork
 from storage.archive import IssueRepository
-from storage.db import create_db_engine, make_session_factory, migrate, transaction
+from storage.db import create_db_engine, make_session_factory, migrate, open_database, transaction
 from storage.publications import PublicationRepository
 from storage.push_repo import LedgerRepository, PushRepository
 from storage.subscribers import SubscriberRepository
@@ -224,3 +224,29 @@ def test_coverage_per_publication(factory: sessionmaker[Session]) -> None:
         (BRIEF, ["财务科"], {"办公室": 1, "综合科": 1}),
         (REPORT, ["综合科", "财务科"], {"办公室": 1}),
     ]
+
+
+def test_two_processes_configuring_a_new_publication_at_once_both_start(db_url: str) -> None:
+    # The bot, the reader and a CLI command each apply [publications] when they start. A configured publication no
+    # issue has yet is created by whichever gets there first; the other, which looked it up a moment before and
+    # found nothing, must name the row the first created instead of failing to start on its unique masthead.
+    engine, factory = open_database(db_url)
+    other_engine, other = open_database(db_url)
+    config = config_from_mapping({"publications": {REPORT: {"name": "专报", "default": False}}}, env={})
+    raced: list[bool] = []
+
+    def first_in(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO publications") and not raced:
+            raced.append(True)
+            configure(other, config)  # the other process, between this one's look-up and its insert
+
+    event.listen(engine, "before_cursor_execute", first_in)
+    try:
+        configure(factory, config)
+        assert raced
+        with transaction(factory) as session:
+            [publication] = PublicationRepository(session).all()
+        assert (publication.masthead, publication.name, publication.default_on) == (REPORT, "专报", False)
+    finally:
+        engine.dispose()
+        other_engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -299,3 +300,18 @@ async def test_a_crash_while_the_ledger_is_written_resumes_it_where_it_stopped(
     assert sorted(port.received) == chats[5:]
     assert {c: len(m) for c, m in port.received.items()} == dict.fromkeys(chats[5:], 1)
     assert sorted(ledger(factory, push_id)) == chats  # every chat once in the ledger
+
+
+async def test_the_admins_progress_counts_the_whole_audience_while_the_ledger_is_still_being_written(
+    factory: sessionmaker[Session],
+) -> None:
+    # The ledger is written a batch at a time while the push sends: the progress the office reads says from the
+    # first message how many chats the push goes to, instead of a total that grows batch by batch.
+    chats = list(range(1, 41))
+    scheduled(factory, seed(factory, chats))
+    port = FakePort()
+    await run_due(factory, port, PushSettings(**{**FAST.__dict__, "ledger_batch": 5, "admins": (900,)}))
+    progress = [port.received[900][0]] + [text for chat, _, text in port.edits if chat == 900]
+    totals = {int(m) for text in progress for m in re.findall(r"进度：\d+/(\d+)", text)}
+    assert totals == {len(chats)}
+    assert "推送完成" in port.received[900][-1]

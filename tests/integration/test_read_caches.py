@@ -22,6 +22,7 @@ from storage.aliases import SeriesAliasRepository
 from storage.archive import IssueRepository
 from storage.db import open_database, transaction
 from storage.issue_cache import IssueCache
+from storage.publications import PublicationRepository
 from storage.publishing_repo import MarkRepository
 
 BRIEF = "某市工作简报"
@@ -155,3 +156,25 @@ def test_each_listed_issue_is_named_by_a_reference_that_names_it_alone(factory: 
     ninth = shared.pop()
     assert refs == {**{i: f"#{i}" for i in shared}, **alone, ninth: "2023-9"}
     assert one_by_one == refs
+
+
+def test_a_page_of_issues_comes_with_the_count_in_one_statement(factory: sessionmaker[Session]) -> None:
+    # /issues shows a page and "page 2 of N": both from one statement; past the last page, the count alone.
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for n in range(1, 13):
+            repo.add(make_issue(n, masthead=BRIEF))
+        for n in range(1, 4):
+            repo.add(make_issue(n, masthead=REPORT))
+    statements: list[str] = []
+    event.listen(factory.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        brief = PublicationRepository(session).named("某市工作简报")
+        assert brief is not None
+        statements.clear()
+        headers, total = repo.counted_page(10, 10)
+        assert (len(headers), total, len(statements)) == (5, 15, 1)
+        headers, total = repo.counted_page(10, 10, publication_id=brief.id)
+        assert ([h.issue.number for h in headers], total) == ([2, 1], 12)
+        assert repo.counted_page(20, 10) == ([], 15)
