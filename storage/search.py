@@ -10,8 +10,11 @@ word is read newest first off the search_key index and stops after the page, a r
 no statement joins articles or counts past the cap. One statement finds the matches up to the cap (PostgreSQL: off
 the folded text alone when the planner expects them in 30% of the archive or more, else the GIN bitmap, never the
 tsvector stored out of line); when that is all of them they are ranked here, and only past the cap is each tier
-read with a LIMIT. SQLite's title tier of words of three or more characters uses the trigram index of titles
-(migration 0014).
+read with a LIMIT. On SQLite the matches' keys come from FTS5 alone, and the title tier from the trigram index of
+titles (migration 0014; words of three or more characters) or a column filter of FTS5, so under the cap no
+statement reads articles but the page's; past the cap a title tier that the trigram index narrows to a few titles
+is read whole (shorter words checked on those titles, read by key), and the rest of the page is then the matches
+newest first without it.
 """
 
 from __future__ import annotations
@@ -159,43 +162,107 @@ def _sqlite(
 ) -> tuple[int, Ranked]:
     """(total up to COUNT_CAP + 1, [(search_key, all words in title)]) straight from FTS5, newest first.
 
-    One pass over the index gives the matches with their titles when there are at most COUNT_CAP of them (the
-    title tier is told from the titles instead of more passes: a phrase of common tokens, a word with punctuation,
-    costs the same full pass each time), else only that there are more (_CAPPED).
+    The matches' keys up to COUNT_CAP + 1 come first (one pass over the index, no row of articles read). When that
+    is all of them, the title tier's keys come from an index of titles and the page is ranked here; else each tier
+    is read newest first with a LIMIT.
     """
     where = "article_search MATCH :m" + _FTS_OF_PUBLICATION * (publication_id is not None)
     params: dict[str, Any] = {"p": publication_id} if publication_id is not None else {}
     match_all = textindex.fts5_match(groups)
     match_title = f"{{title}} : ({match_all})"
     match_rest = f"({match_all}) NOT ({match_title})"
-    keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
-    found = text(
-        f"WITH m AS (SELECT rowid AS k FROM article_search WHERE {where} LIMIT :cap)"
-        " SELECT a.search_key, a.search_title FROM m JOIN articles a ON a.search_key = m.k"
-        " WHERE (SELECT count(*) FROM m) < :cap UNION ALL SELECT NULL, NULL WHERE (SELECT count(*) FROM m) = :cap"
-    )
-    rows = session.execute(found, {"m": match_all, "cap": COUNT_CAP + 1, **params}).all()
-    if rows != _CAPPED:
-        return len(rows), _rank_all([(key, in_title(title, groups)) for key, title in rows], offset, limit)
-    total = COUNT_CAP + 1
     # Words of three or more characters: the title tier from the trigram index of titles alone (migration 0014);
     # the column filter of article_search walks every article with the words' tokens anywhere.
     trigrams = textindex.title_trigram_match(groups)
     where_titles = "article_search_titles MATCH :m" + _FTS_OF_PUBLICATION * (publication_id is not None)
+    title_table, title_where, title_match = (
+        ("article_search_titles", where_titles, trigrams) if trigrams else ("article_search", where, match_title)
+    )
+    # The keys of the matches when there are at most COUNT_CAP of them, else one NULL (their common table
+    # expression is computed once; a capped query sends one row, not COUNT_CAP + 1).
+    found = text(
+        f"WITH m AS (SELECT rowid AS k FROM article_search WHERE {where} LIMIT :cap)"
+        " SELECT k FROM m WHERE (SELECT count(*) FROM m) < :cap"
+        " UNION ALL SELECT NULL WHERE (SELECT count(*) FROM m) = :cap"
+    )
+    matches = session.scalars(found, {"m": match_all, "cap": COUNT_CAP + 1, **params}).all()
+    if matches != [None]:
+        if not matches:
+            return 0, []
+        # The title tier is a subset of the matches: at most COUNT_CAP keys.
+        titles = text(f"SELECT rowid FROM {title_table} WHERE {title_where}")
+        in_titles = set(session.scalars(titles, {"m": title_match, **params}).all())
+        return len(matches), _rank_all([(key, key in in_titles) for key in matches], offset, limit)
+    total = COUNT_CAP + 1
+    keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
+    title_tier = _sqlite_title_tier(session, groups, where_titles, params)
+    if title_tier is not None:
+        # The title tier is known: the rest is the matches newest first without it.
+        in_title = set(title_tier)
+
+        def known_tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
+            if title:
+                return title_tier[tier_offset : tier_offset + tier_limit]
+            # The newest matches until enough of them are not in the title tier (its keys are spread over the
+            # archive: one read of the page's length, rarely a second, twice as long).
+            want = tier_offset + tier_limit
+            read = want
+            while True:
+                newest = session.scalars(keys, {"m": match_all, "limit": read, "offset": 0, **params}).all()
+                rest = [key for key in newest if key not in in_title]
+                if len(rest) >= want or len(newest) < read:
+                    return rest[tier_offset:want]
+                read = max(read + want - len(rest), 2 * read)
+
+        return total, _tiered_page(total, offset, limit, known_tier_keys, lambda: len(title_tier))
     title_keys = text(
-        f"SELECT rowid FROM article_search_titles WHERE {where_titles} ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
+        f"SELECT rowid FROM {title_table} WHERE {title_where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
     )
 
     def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-        stmt, m = (title_keys, trigrams) if title and trigrams else (keys, match_title if title else match_rest)
-        return list(session.scalars(stmt, {"m": m, "limit": tier_limit, "offset": tier_offset, **params}))
+        stmt, m = (title_keys, title_match) if title else (keys, match_rest)
+        return list(session.scalars(stmt, {"m": m, "limit": tier_limit, "offset": tier_offset, **params}).all())
 
     def count_title() -> int:
-        table, m = ("article_search_titles", trigrams) if trigrams else ("article_search", match_title)
-        exact = text(f"SELECT count(*) FROM {table} WHERE {where_titles if trigrams else where}")
-        return session.scalar(exact, {"m": m, **params}) or 0
+        exact = text(f"SELECT count(*) FROM {title_table} WHERE {title_where}")
+        return session.scalar(exact, {"m": title_match, **params}) or 0
 
     return total, _tiered_page(total, offset, limit, tier_keys, count_title)
+
+
+# Past the cap, the title tier is read whole from the trigram index of titles when its words of three or more
+# characters are in at most this many titles (then the titles of those candidates are checked for the shorter words
+# here: each is a row of articles read by key).
+_TITLE_CANDIDATES = 300
+
+
+def _sqlite_title_tier(
+    session: Session, groups: list[textindex.Alternatives], where_titles: str, params: dict[str, Any]
+) -> list[int] | None:
+    """The keys of the whole title tier of a query past the cap, newest first, when the trigram index of titles
+    narrows it to a few candidates (every word of three or more characters in the title); else None.
+
+    The column filter of article_search that the tier would take otherwise walks every article containing the
+    words' tokens anywhere, and the rest of the matches would be "all NOT title", a second such walk.
+    """
+    long = [group for group in groups if all(len(word) >= 3 for word in group)]
+    trigrams = textindex.title_trigram_match(long)
+    if not trigrams:
+        return None
+    short = len(long) < len(groups)
+    bound = _TITLE_CANDIDATES if short else COUNT_CAP
+    candidates = f"SELECT rowid AS k FROM article_search_titles WHERE {where_titles} ORDER BY rowid DESC LIMIT :cap"
+    if short:
+        stmt = text(
+            f"SELECT a.search_key, a.search_title FROM ({candidates}) c JOIN articles a ON a.search_key = c.k"
+            " ORDER BY c.k DESC"
+        )
+    else:
+        stmt = text(f"SELECT k, NULL FROM ({candidates})")
+    rows = session.execute(stmt, {"m": trigrams, "cap": bound + 1, **params}).all()
+    if len(rows) > bound:
+        return None
+    return [key for key, title in rows if not short or in_title(title, groups)]
 
 
 def in_title(title: str, groups: Sequence[textindex.Alternatives]) -> bool:
@@ -346,13 +413,20 @@ def _postgres(
     return total, _tiered_page(total, offset, limit, tier_keys, count_title)
 
 
+# The columns of a hit's issue that its label needs (storage.rows.issue_of), not the whole row.
+_ISSUE_COLUMNS = (
+    IssueRow.id, IssueRow.publication_id, IssueRow.masthead, IssueRow.year, IssueRow.number, IssueRow.total_number,
+    IssueRow.publisher, IssueRow.date, IssueRow.week,
+)
+
+
 def _hits(session: Session, ranked: Ranked, words: list[str]) -> list[SearchHit]:
     if not ranked:
         return []
     rows = {
         r.search_key: r
         for r in session.execute(
-            select(ArticleRow.search_key, ArticleRow.position, ArticleRow.title, ArticleRow.body, IssueRow)
+            select(ArticleRow.search_key, ArticleRow.position, ArticleRow.title, ArticleRow.body, *_ISSUE_COLUMNS)
             .join(IssueRow, IssueRow.id == ArticleRow.issue_id)
             .where(ArticleRow.search_key.in_([key for key, _ in ranked]))
         )
@@ -362,9 +436,9 @@ def _hits(session: Session, ranked: Ranked, words: list[str]) -> list[SearchHit]
         row = rows[key]
         text_, marks = snippet(row.body, words)
         hits.append(SearchHit(
-            issue_id=row.IssueRow.id,
-            publication_id=row.IssueRow.publication_id,
-            issue=issue_of(row.IssueRow),
+            issue_id=row.id,
+            publication_id=row.publication_id,
+            issue=issue_of(row),
             article_position=row.position,
             article_title=row.title,
             snippet=text_,

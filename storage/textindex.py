@@ -42,8 +42,25 @@ class _FoldTable(dict[int, str]):
 _FOLD = _FoldTable()
 
 
+# Where the lower case of a whole string differs from its characters' one by one: the final sigma (Σ becomes ς at
+# the end of a word) and İ (the only character whose lower case is two characters).
+_CONTEXT_LOWER = re.compile("[\u03a3\u0130]")
+# What NFKC changes in most Chinese text: full-width punctuation and the ideographic space (。, 、 and the quotation
+# marks are NFKC already).
+_WIDE = tuple((wide, unicodedata.normalize("NFKC", wide)) for wide in "，；：（）！？\u3000")
+
+
 def fold(text: str) -> str:
-    """Case- and width-fold TEXT without changing its length (offsets stay valid in the original)."""
+    """Case- and width-fold TEXT without changing its length (offsets stay valid in the original).
+
+    Text that is in NFKC once its full-width punctuation is narrowed (nearly all text) folds as its plain lower
+    case, a few times faster than character by character: each character of a normalized text is its own NFKC
+    form."""
+    narrowed = text
+    for wide, narrow in _WIDE:
+        narrowed = narrowed.replace(wide, narrow)
+    if unicodedata.is_normalized("NFKC", narrowed) and not _CONTEXT_LOWER.search(narrowed):
+        return narrowed.lower()
     return text.translate(_FOLD)
 
 

@@ -22,7 +22,8 @@ from bulletin.render import issue_label
 from storage import search as search_module
 from storage.archive import IssueRepository, SearchPage
 from storage.db import alembic_config, migrate, open_database, transaction
-from storage.textindex import fold, fts5_match, index_tokens, query_groups, query_words, tsquery, tsvector
+from storage.publications import PublicationRepository
+from storage.textindex import _FOLD, fold, fts5_match, index_tokens, query_groups, query_words, tsquery, tsvector
 
 # -- the tokenizer (pure) ----------------------------------------------------------------------------------------
 
@@ -40,6 +41,19 @@ def test_fold_lowers_and_narrows_without_changing_length() -> None:
     text = "ＡＰＰ预约　WiFi１２３ ㈠ ß"
     assert fold(text) == "app预约 wifi123 ㈠ ß"
     assert len(fold(text)) == len(text)
+
+
+def test_fold_of_a_whole_text_is_the_fold_of_each_character() -> None:
+    # every character alone, then texts mixing what NFKC or the lower case of a whole string treat in context
+    # (combining marks, Hangul jamo, compatibility characters, the final sigma, İ) and full-width forms
+    chars = [chr(c) for c in range(0x30000) if not 0xD800 <= c < 0xE000]
+    assert [fold(c) for c in chars] == [c.translate(_FOLD) for c in chars]
+    pieces = ["景区", "ΟΔΟΣ", "Σ", "σ", "İ", "i", "e\u0301", "\u0301", "\u1100\u1161", "\u11a8", "㈠", "Ａ", "ß", " "]
+    pieces += ["，", "（", "）", "\u3000", "。", "、", "１", "ＡＰＰ"]
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choices(pieces, k=rng.randint(1, 8)))
+        assert fold(text) == text.translate(_FOLD), text
 
 
 def test_query_words_split_on_white_space_fold_and_deduplicate() -> None:
@@ -172,9 +186,52 @@ def test_words_with_punctuation_match_literally(factory: sessionmaker[Session]) 
     assert _search(factory, "wifi覆盖").total == 0  # the title has a hyphen, the body "WiFi全覆盖"
 
 
+def test_past_the_cap_one_publications_pages_are_slices_of_its_ranking(factory: sessionmaker[Session]) -> None:
+    """A publication past the cap, another beside it with the same words in its titles: each tier of one
+    publication's pages comes from its own articles (the title tier read whole, then the rest newest first)."""
+    stored = _crowded_archive(factory)
+    other = "某市安全生产简报"
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        for n in range(1, 31):
+            issue = make_issue(
+                n, masthead=other, date=dt.date(2020, 1, 1) + dt.timedelta(days=n),
+                articles=[("部署工作要点", ["部署工作，要求落实。"]), ("会议纪要", ["部署工作。"])],
+            )
+            stored.append((issue, repo.add(issue)[0].id))
+        pubs = {p.masthead: p.id for p in PublicationRepository(session).all()}
+    for masthead, query in [(make_issue().masthead, "部署工作 工作"), (make_issue().masthead, "部署工作"),
+                            (other, "工作要点 部署"), (make_issue().masthead, "要点 部署")]:
+        words = query.split()
+        ranking = [
+            (issue_id, pos)
+            for *_, issue_id, pos in sorted(
+                (
+                    (all(w in article.title for w in words), issue.date, -pos, issue_id, pos)
+                    for issue, issue_id in stored
+                    if issue.masthead == masthead
+                    for pos, article in enumerate(issue.articles, start=1)
+                    if all(w in article.title + "\n" + "\n".join(article.paragraphs) for w in words)
+                ),
+                reverse=True,
+            )
+        ]
+        assert any(all(w in a.title for w in words) for i, _ in stored if i.masthead == masthead for a in i.articles)
+        for offset, limit in [(0, 10), (3, 40), (990, 20)]:
+            with transaction(factory) as session:
+                page = IssueRepository(session).search(
+                    query, offset=offset, limit=limit, publication_id=pubs[masthead]
+                )
+            assert (page.total, page.capped) == (min(len(ranking), 1000), len(ranking) > 1000), query
+            assert [(h.issue_id, h.article_position) for h in page.hits] == ranking[offset : offset + limit], (
+                query, offset
+            )
+
+
 def test_a_word_with_punctuation_reads_only_the_page_of_articles(tmp_path: object) -> None:
     """SQLite answers a punctuated word from the index like any other: the only statement that reads articles is
-    the one that loads the page's hits by key, never a scan of every article containing the word's runs."""
+    the one that loads the page's hits by key, never a scan of every article containing the word's runs, nor the
+    titles of every match."""
     engine, factory = open_database(f"sqlite:///{tmp_path}/plan.sqlite3")
     with transaction(factory) as session:
         repo = IssueRepository(session)
@@ -197,9 +254,8 @@ def test_a_word_with_punctuation_reads_only_the_page_of_articles(tmp_path: objec
     bodies = [(sql, params) for sql, params in reads if "body" in sql]
     assert [len(params) for sql, params in bodies] == [2]
     assert all("MATCH" not in sql and "article_search" not in sql for sql, _ in bodies)
-    # the titles of the matches (to rank the title tier first) come with them, joined by key
-    titles = [sql for sql, _ in reads if "body" not in sql]
-    assert len(titles) == 1 and "MATCH" in titles[0] and "JOIN articles a ON a.search_key = m.k" in titles[0]
+    # the title tier (ranked first) comes from the index of titles: no other statement reads articles
+    assert [sql for sql, _ in reads if "body" not in sql] == []
     engine.dispose()
 
 
