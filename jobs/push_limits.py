@@ -49,13 +49,10 @@ class RateLimiter:
     finds its permits free instead of waiting for push permits to come back one by one, and so do the users
     who were busy just before a push started (the push then starts at what they leave, instead of taking
     every permit and giving them back a window later). A fixed reserve of 5 made 50 busy users' p99 216 ms
-    during a push. The push runs on what is left, so it slows down by the replies' peak, not their
-    average. It still makes progress however busy the chat is: while it holds fewer than `push_floor` permits
-    (one by default) it may take one kept for replies, once every `floor_every` seconds (2 s: a message every two
-    seconds at worst). Holding its one permit all the time, as before, left the replies 29 of 30 in every
-    window, and their bursts waited for it; three permits, a tenth of 30/s, made twice as many replies wait when
-    50 users started writing at once. Without replies in the last `demand_memory` seconds the push has every
-    permit.
+    during a push. The push runs on what is left, so it slows down by the replies' peak, not their average;
+    it always keeps at least `push_floor` permits (one by default: a message a second at worst; three, a tenth
+    of 30/s, made twice as many replies wait when 50 users started writing at once), so it makes progress
+    however busy the chat is; without replies in the last `demand_memory` seconds it has every permit.
 
     `smooth=True` also spaces sends on a grid of (1 + margin) / rate seconds, which spreads a slow push
     (30/s) evenly. `smooth=False` lets each window fill as fast as the sender can go: the first window is not
@@ -76,7 +73,6 @@ class RateLimiter:
         urgent_hold: float = 5.0,
         demand_memory: float = 30.0,
         push_floor: int | None = None,
-        floor_every: float = 2.0,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -90,11 +86,6 @@ class RateLimiter:
         self.demand_memory = demand_memory
         # What a push may always hold, replies or not (at most every permit but one, so replies keep one too).
         self.push_floor = max(1, min(push_floor or 1, self.burst - 1))
-        self.floor_every = floor_every
-        # When the push may next take a permit kept for replies, and the timer that hands it over then (no
-        # permit may come back in the meantime to do so).
-        self._floor_next = -math.inf
-        self._floor_timer: asyncio.TimerHandle | None = None
         self._urgent_until = -math.inf
         # Permits held by replies and by the push (taken, not yet come back); the replies of the last window;
         # and the peaks of that count over the last demand_memory seconds: (time, count) with decreasing
@@ -188,41 +179,8 @@ class RateLimiter:
         headroom = peaks[0][1] + 1 - self._held_urgent if peaks else 0
         return max(headroom, self.reserve if now < self._urgent_until else 0)
 
-    def _push_take(self) -> bool:
-        """Take a permit for the push if it may have one now (see the class): a free one beyond the replies'
-        headroom, or one of theirs while it holds fewer than its floor, once every floor_every seconds."""
-        if self._permits <= 0:
-            return False
-        if self._permits <= self._held_back():
-            if self._held_push >= self.push_floor:
-                return False
-            now = self._clock()
-            if now < self._floor_next:
-                self._wake_push_at(self._floor_next - now)
-                return False
-            self._floor_next = now + self.floor_every
-        self._permits -= 1
-        self._took(False)
-        return True
-
-    def _wake_push_at(self, delay: float) -> None:
-        if self._floor_timer is None:
-            self._floor_timer = asyncio.get_running_loop().call_later(delay, self._floor_due)
-
-    def _floor_due(self) -> None:
-        self._floor_timer = None
-        self._hand_to_push()
-
-    def _hand_to_push(self) -> None:
-        """Hand free permits to waiting push sends, first come first served, as far as _push_take allows."""
-        waiters = self._waiters
-        while waiters:
-            if waiters[0].done():  # cancelled while waiting
-                waiters.popleft()
-            elif self._push_take():
-                waiters.popleft().set_result(None)
-            else:
-                break
+    def _push_may_take(self) -> bool:
+        return self._permits > 0 and (self._held_push < self.push_floor or self._permits > self._held_back())
 
     def _took(self, urgent: bool) -> None:
         """Count a permit just taken (or handed over) as held by replies or by the push."""
@@ -232,7 +190,9 @@ class RateLimiter:
             self._held_push += 1
 
     async def _take_permit(self) -> None:
-        if not self._waiters and self._push_take():
+        if not self._waiters and self._push_may_take():
+            self._permits -= 1
+            self._took(False)
             return
         await self._wait_in(self._waiters, urgent=False)
 
@@ -273,7 +233,12 @@ class RateLimiter:
                 waiter.set_result(None)
                 return
         self._permits += 1
-        self._hand_to_push()
+        while self._waiters and self._push_may_take():
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._permits -= 1
+                self._took(False)
+                waiter.set_result(None)
 
     def done(self, ticket: Ticket) -> None:
         """The request of TICKET was answered (or failed): its permit comes back one window from now."""

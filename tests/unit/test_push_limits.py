@@ -245,27 +245,6 @@ async def test_the_push_keeps_making_progress_however_busy_the_replies() -> None
         t.cancel()
 
 
-async def test_between_its_floor_permits_the_push_leaves_replies_every_permit() -> None:
-    # Replies are as busy as the limit (30 in the last window): the push takes one of their permits, and once
-    # it is back the push waits floor_every seconds before the next, so a burst of 30 replies in between finds
-    # all 30 free. Holding its floor permit all the time, the push left them 29: the 30th waited a window.
-    clock = FakeClock()
-    limiter = RateLimiter(30, smooth=False, reserve=5, clock=clock, sleep=clock.sleep, floor_every=0.3)
-    await answered_and_returned(limiter, await replies_now(limiter, 30))
-    push = await taken(limiter, 10)
-    assert sum(t.done() for t in push) == 1
-    await answered_and_returned(limiter, [t for t in push if t.done()])
-    burst = await replies_now(limiter, 30)
-    assert [t.done() for t in burst] == [True] * 30
-    assert sum(t.done() for t in push) == 1  # nothing left for it, and not yet its time anyway
-    await answered_and_returned(limiter, burst)
-    clock.now += 0.3  # its time has come: the timer hands it a permit, though no permit came back since
-    await asyncio.sleep(0.35)
-    assert sum(t.done() for t in push) == 2
-    for t in push:
-        t.cancel()
-
-
 async def test_once_replies_calm_down_their_headroom_shrinks_back_to_the_reserve() -> None:
     clock = FakeClock()
     limiter = limiter_at_30(clock)
