@@ -117,7 +117,10 @@ def create_db_engine(url: str, *, ping_idle_after: float = PING_IDLE_AFTER) -> E
         event.listen(engine, "do_connect", lambda *_args: _create_sqlite_file(engine.url))
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    engine = create_engine(url, pool_size=POOL_SIZE)
+    # LIFO: the connection checked in last is used next, so a quiet bot works on one or two connections whose
+    # prepared statements (psycopg prepares a statement on a connection after 5 runs) are warm, and the others
+    # rest. FIFO spread even one user's commands over every pooled connection, each preparing its own.
+    engine = create_engine(url, pool_size=POOL_SIZE, pool_use_lifo=True)
     _ping_idle_connections(engine, ping_idle_after)
     return engine
 
