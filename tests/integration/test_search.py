@@ -203,19 +203,7 @@ def test_past_the_cap_one_publications_pages_are_slices_of_its_ranking(factory: 
     for masthead, query in [(make_issue().masthead, "部署工作 工作"), (make_issue().masthead, "部署工作"),
                             (other, "工作要点 部署"), (make_issue().masthead, "要点 部署")]:
         words = query.split()
-        ranking = [
-            (issue_id, pos)
-            for *_, issue_id, pos in sorted(
-                (
-                    (all(w in article.title for w in words), issue.date, -pos, issue_id, pos)
-                    for issue, issue_id in stored
-                    if issue.masthead == masthead
-                    for pos, article in enumerate(issue.articles, start=1)
-                    if all(w in article.title + "\n" + "\n".join(article.paragraphs) for w in words)
-                ),
-                reverse=True,
-            )
-        ]
+        ranking = _expected_ranking([(i, n) for i, n in stored if i.masthead == masthead], words)
         assert any(all(w in a.title for w in words) for i, _ in stored if i.masthead == masthead for a in i.articles)
         for offset, limit in [(0, 10), (3, 40), (990, 20)]:
             with transaction(factory) as session:
@@ -427,6 +415,23 @@ def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
 # -- counts that stop at the cap ---------------------------------------------------------------------------------
 
 
+def _expected_ranking(stored: list[tuple[Issue, int]], words: list[str]) -> list[tuple[int, int]]:
+    """(issue id, article position) of every article of STORED containing all WORDS, as search ranks them: every
+    word in the title first, then newer issues, then earlier articles."""
+    return [
+        (issue_id, pos)
+        for *_, issue_id, pos in sorted(
+            (
+                (all(w in article.title for w in words), issue.date, -pos, issue_id, pos)
+                for issue, issue_id in stored
+                for pos, article in enumerate(issue.articles, start=1)
+                if all(w in article.title + "\n" + "\n".join(article.paragraphs) for w in words)
+            ),
+            reverse=True,
+        )
+    ]
+
+
 def _crowded_archive(factory: sessionmaker[Session]) -> list[tuple[Issue, int]]:
     """1,200 articles: every one with 部署工作 (most followed by a comma, a few in the title), 景区 in about 40%, 防汛
     in about 3%; analysed afterwards, as autovacuum does, so PostgreSQL reads common words off the folded text."""
@@ -466,18 +471,7 @@ def test_counts_stop_at_the_cap_and_every_page_is_a_slice_of_the_ranking(factory
     queries = ["工作", "工作，", "景区", "防汛", "防汛 工作，", "工作 景区", "要点 工作", "部署工作", "工作要点 部署"]
     for query in queries:
         words = query.split()
-        ranking = [
-            (issue_id, pos)
-            for *_, issue_id, pos in sorted(
-                (
-                    (all(w in article.title for w in words), issue.date, -pos, issue_id, pos)
-                    for issue, issue_id in stored
-                    for pos, article in enumerate(issue.articles, start=1)
-                    if all(w in article.title + "\n" + "\n".join(article.paragraphs) for w in words)
-                ),
-                reverse=True,
-            )
-        ]
+        ranking = _expected_ranking(stored, words)
         for offset, limit in [(0, 10), (20, 10), (990, 20)]:
             page = _search(factory, query, offset=offset, limit=limit)
             assert (page.total, page.capped) == (min(len(ranking), 1000), len(ranking) > 1000), query
