@@ -57,6 +57,29 @@ POOL_SIZE = min(32, (os.cpu_count() or 1) + 4) + 4
 # went (the handler answers with the error message, a job step tries again), and SQLAlchemy then replaces every
 # pooled connection.
 PING_IDLE_AFTER = 2.0
+# The execution option that marks a connection as reading only (see `reading`): any other statement is refused.
+READS_ONLY = "bulletin_reads_only"
+# What a statement that only reads starts with (the dialects' compilers emit no leading whitespace or comment).
+_READ_VERBS = ("SELECT", "WITH", "VALUES", "EXPLAIN", "SHOW")
+
+
+class WriteInReadingError(RuntimeError):
+    """A statement other than a read on a connection that `reading` opened."""
+
+
+def _refuse_writes_when_reading(engine: Engine) -> None:
+    """Refuse, before it is sent, any statement but a read on a connection marked READS_ONLY.
+
+    A guard against a mistake in our own code, not a sandbox: on PostgreSQL such a connection commits each statement
+    as it runs, so a write there would reach the database even when the unit failed after it.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.get_execution_options().get(READS_ONLY) and not statement.lstrip()[:7].upper().startswith(
+            _READ_VERBS
+        ):
+            raise WriteInReadingError(f"a unit of reads may not run: {statement[:60]!r}")
 
 
 def _ping_idle_connections(engine: Engine, after: float) -> None:
@@ -116,12 +139,14 @@ def create_db_engine(url: str, *, ping_idle_after: float = PING_IDLE_AFTER) -> E
         # At the first connection, not here: creating an engine touches nothing.
         event.listen(engine, "do_connect", lambda *_args: _create_sqlite_file(engine.url))
         event.listen(engine, "connect", _sqlite_on_connect)
+        _refuse_writes_when_reading(engine)
         return engine
     # LIFO: the connection checked in last is used next, so a quiet bot works on one or two connections whose
     # prepared statements (psycopg prepares a statement on a connection after 5 runs) are warm, and the others
     # rest. FIFO spread even one user's commands over every pooled connection, each preparing its own.
     engine = create_engine(url, pool_size=POOL_SIZE, pool_use_lifo=True)
     _ping_idle_connections(engine, ping_idle_after)
+    _refuse_writes_when_reading(engine)
     return engine
 
 
@@ -176,6 +201,26 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session in one transaction: committed when the block succeeds, rolled back when it raises."""
     with factory() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads, without a transaction where one costs round trips and gives nothing more.
+
+    On PostgreSQL the connection is in autocommit: no BEGIN before the first statement and no COMMIT after the last,
+    two of the five or so round trips of a lookup. What the reads see is the same: at READ COMMITTED, PostgreSQL's
+    level and ours, every statement of a transaction sees what was committed when that statement began, exactly
+    as a statement on its own does. SQLite's driver opens no transaction for a SELECT anyway. On both stores any
+    statement that is not a read is refused before it is sent (WriteInReadingError), so a unit that writes must
+    use `transaction`. Not for a search on PostgreSQL: its planner settings last for a transaction
+    (storage/search.py).
+    """
+    with factory() as session:
+        options: dict[str, Any] = {READS_ONLY: True}
+        if session.get_bind().dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        session.connection(execution_options=options)
         yield session
 
 

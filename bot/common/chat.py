@@ -35,6 +35,12 @@ async def unit_of_work(context: Ctx, work: Callable[[UnitOfWork], T]) -> T:
     return await deps(context).units.run(work)
 
 
+async def unit_of_reads(context: Ctx, work: Callable[[UnitOfWork], T]) -> T:
+    """Run WORK, which only reads, as the update's one unit of work (jobs.uow.UnitsOfWork.read: on PostgreSQL
+    without the round trips of a transaction; a write in it is refused)."""
+    return await deps(context).units.read(work)
+
+
 def user_lang(update: Update) -> str:
     """The chat language for the user behind UPDATE."""
     user = update.effective_user

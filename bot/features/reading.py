@@ -22,6 +22,7 @@ from bot.common.chat import (
     reply,
     reply_rendered,
     send_all,
+    unit_of_reads,
     unit_of_work,
     unknown_article,
     unknown_issue,
@@ -159,7 +160,7 @@ def help_text(lang: str, examples: HelpExamples | None) -> str:
 async def help_command(update: Update, context: Ctx) -> None:
     """/help: every command with an example that works in this archive."""
     lang = user_lang(update)
-    examples, example = await unit_of_work(
+    examples, example = await unit_of_reads(
         context, lambda u: (help_examples(u.issues.latest()), publication_example(u))
     )
     text = help_text(lang, examples)
@@ -203,7 +204,7 @@ async def _send_latest(update: Update, context: Ctx, skip: int) -> bool:
         views = [v for v in (_issue_view(u, s) for s in found.shown) if v is not None]
         return views, len(found.rest)
 
-    views, rest = await unit_of_work(context, work)
+    views, rest = await unit_of_reads(context, work)
     for n, view in enumerate(views, start=1):
         rendered = contents_of(view, lang, reader_base(context))
         if n == len(views) and rest:
@@ -266,7 +267,8 @@ async def _find(
             return _Lookup(found, IssueView(stored, None), {}, opened)
         return _Lookup(found, _issue_view(u, found.stored), {})
 
-    return await unit_of_work(context, work)
+    # Opening an article counts it for the receipts (a write); looking an issue up only reads.
+    return await (unit_of_work(context, work) if position is not None else unit_of_reads(context, work))
 
 
 async def _not_one(update: Update, context: Ctx, lookup: _Lookup, ref: str, position: int | None) -> bool:
@@ -314,7 +316,7 @@ async def show_issue_by_id(update: Update, context: Ctx, issue_id: int) -> bool:
     def work(u: UnitOfWork) -> IssueView | None:
         return _issue_view(u, u.issues.get(issue_id))
 
-    view = await unit_of_work(context, work)
+    view = await unit_of_reads(context, work)
     if view is None:
         await reply(update, context, unknown_issue(lang, f"#{issue_id}"))
         return False
@@ -432,7 +434,7 @@ async def _load_issues_page(context: Ctx, page: int, publication_id: int = 0) ->
         items, total = repo.counted_page((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only)
         return IssuesPage(items, repo.exact_refs(items), total, _Listing(publication_id, publication_names(u)))
 
-    return await unit_of_work(context, work)
+    return await unit_of_reads(context, work)
 
 
 async def issues_command(update: Update, context: Ctx) -> None:
@@ -659,7 +661,7 @@ async def contents_button(update: Update, context: Ctx, data: cb.Callback) -> No
     def work(u: UnitOfWork) -> IssueView | None:
         return _issue_view(u, u.issues.get(data.issue_id))
 
-    view = await unit_of_work(context, work)
+    view = await unit_of_reads(context, work)
     if view is None or update.effective_chat is None:
         await expired(query, user_lang(update))
         return
