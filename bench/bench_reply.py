@@ -14,11 +14,14 @@ moment the bot's answer reaches the server's sendMessage:
     as much); reported with the push's own rate during the phase and the most messages (replies and push) the
     server saw in any one-second window, which must stay <= 30.
 Baselines from the same run: the raw HTTP round trip of the local server (getMe), and /help, which touches no
-database. Each phase also reports the bot process's CPU time per command (Linux /proc), which, unlike latency,
-hardly depends on what else the machine is running; the load average is printed at the start and the end.
+database. Each phase also reports the bot process's CPU time per command (Linux /proc), which depends less than
+latency on what else the machine is running, but does follow the virtual machine's speed: that drifts by 10-20%
+within minutes here, so compare with --baseline and --rounds (baseline and this checkout alternate, and the
+medians of the figures and of the per-round ratios are reported). The load average is printed at start and end.
 
     .venv/bin/python bench/bench_reply.py [--issues 10000] [--commands 2000] [--db sqlite|URL]
                                           [--push-subscribers 10000]   (0: no push phase)
+                                          [--phases 1user,saturation,paced,push] [--baseline CHECKOUT [--rounds N]]
 
 Target: p99 <= 100 ms at 50 concurrent users.
 """
@@ -54,6 +57,7 @@ from storage.push_models import Push
 TOKEN = "5555:bench-token"
 FIRST_USER = 700_000
 FIRST_SUBSCRIBER = 3_000_000
+Figures = tuple[float, float, float | None]  # one phase: commands/s, p99 ms, bot CPU ms per command (None: unknown)
 
 
 class TimedServer(LocalBotApi):
@@ -338,6 +342,7 @@ def at_head_of(engine: Any, checkout: str) -> None:
     from storage.db import alembic_config
 
     head = ScriptDirectory(str(Path(checkout) / "storage" / "migrations")).get_current_head()
+    assert head is not None, f"{checkout} has no migrations"
     with engine.begin() as connection:
         cfg = alembic_config()
         cfg.attributes["connection"] = connection
@@ -353,10 +358,10 @@ def reset_pushes(factory: Any) -> None:
 def run_bot(
     args: argparse.Namespace, tmp: str, server: TimedServer, url: str, factory: Any, code: str | None,
     subscribers: range,
-) -> dict[str, tuple[float, float, float | None]]:
+) -> dict[str, Figures]:
     """Every phase against one bot process; phase -> (commands/s, p99 ms, bot CPU ms per command)."""
     users = [FIRST_USER + i for i in range(args.users)]
-    figures: dict[str, tuple[float, float, float | None]] = {}
+    figures: dict[str, Figures] = {}
     reset_pushes(factory)
     engine = factory.kw["bind"]
     bot = start_bot(tmp, server, url, code)
@@ -428,6 +433,20 @@ def run_bot(
     return figures
 
 
+def print_ratios(title: str, rounds: list[dict[str, dict[str, Figures]]]) -> None:
+    """TITLE, then per phase the median over ROUNDS of this checkout's figures divided by the baseline's."""
+    print(title)
+    for key in rounds[0]["this"]:
+        if key not in rounds[0]["baseline"]:
+            continue
+        pairs = [(r["this"][key], r["baseline"][key]) for r in rounds]
+        rate = statistics.median(t[0] / b[0] for t, b in pairs)
+        p99 = statistics.median(t[1] / b[1] for t, b in pairs)
+        cpus = [t[2] / b[2] for t, b in pairs if t[2] and b[2]]
+        cpu_ratio = f", bot CPU per command {statistics.median(cpus):.2f}x" if cpus else ""
+        print(f"    {key:<10} commands/s {rate:.2f}x, p99 {p99:.2f}x{cpu_ratio}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--issues", type=int, default=10_000)
@@ -443,6 +462,10 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="CHECKOUT",
                         help="first run every phase against the bot of another checkout (e.g. /work/main), for "
                              "same-run ratios")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --baseline: alternate baseline and this checkout this many times and report the "
+                             "median of each figure and of the per-round ratios (this machine's speed drifts by "
+                             "10-20%% within minutes; alternating puts both under the same drift)")
     args = parser.parse_args()
     print(f"start: {load_average()} on {os.cpu_count()} CPUs")
 
@@ -467,24 +490,30 @@ def main() -> int:
                 raw.append((time.perf_counter() - t0) * 1000)
         print(f"baseline: local server getMe round trip p50 {statistics.median(raw):.2f} ms, "
               f"p99 {pct(raw, 0.99):.2f} ms")
-        runs: dict[str, dict[str, tuple[float, float, float | None]]] = {}
+        rounds: list[dict[str, dict[str, Figures]]] = []
         try:
-            if args.baseline:
-                print(f"--- baseline: the bot of {args.baseline}")
-                at_head_of(engine, args.baseline)  # this checkout's bot migrates it forward again when it starts
-                runs["baseline"] = run_bot(args, tmp, server, url, factory, args.baseline, subscribers)
-                print("--- this checkout")
-            runs["this"] = run_bot(args, tmp, server, url, factory, None, subscribers)
+            for n in range(args.rounds if args.baseline else 1):
+                runs: dict[str, dict[str, Figures]] = {}
+                if args.baseline:
+                    print(f"--- round {n + 1}, baseline: the bot of {args.baseline}")
+                    at_head_of(engine, args.baseline)  # this checkout's bot migrates it forward again at its start
+                    runs["baseline"] = run_bot(args, tmp, server, url, factory, args.baseline, subscribers)
+                    print(f"--- round {n + 1}, this checkout")
+                runs["this"] = run_bot(args, tmp, server, url, factory, None, subscribers)
+                rounds.append(runs)
+                if args.baseline:
+                    print_ratios("ratios, this checkout / baseline, same round:", [runs])
         finally:
             engine.dispose()
-        if "baseline" in runs:
-            print("ratios, this checkout / baseline, same run:")
-            for key, (rate, p99, cpu) in runs["this"].items():
-                if key not in runs["baseline"]:
-                    continue
-                b_rate, b_p99, b_cpu = runs["baseline"][key]
-                cpu_ratio = f", bot CPU per command {cpu / b_cpu:.2f}x" if cpu and b_cpu else ""
-                print(f"    {key:<10} commands/s {rate / b_rate:.2f}x, p99 {p99 / b_p99:.2f}x{cpu_ratio}")
+        if len(rounds) > 1:
+            print(f"medians of {len(rounds)} rounds (commands/s, p99 ms, bot CPU ms/command):")
+            for side in ("baseline", "this"):
+                for key in rounds[0][side]:
+                    rate, p99, cpu = (statistics.median(f) if None not in f else None
+                                      for f in zip(*(r[side][key] for r in rounds), strict=True))
+                    cpu_text = f", bot CPU {cpu:.2f}" if cpu is not None else ""
+                    print(f"    {side:<8} {key:<10} {rate:.0f}/s, p99 {p99:.1f}{cpu_text}")
+            print_ratios(f"median ratios over {len(rounds)} rounds, this checkout / baseline:", rounds)
         print(f"end: {load_average()}")
     return 0
 
