@@ -26,14 +26,16 @@ LATEST_SHOWN = 3
 def configure(factory: sessionmaker[Session], config: Config) -> None:
     """Apply `[publications]` to the stored publications (short names and defaults), in one transaction."""
     settings = [PublicationSetting(p.masthead, p.name or None, p.default) for p in config.publications]
-    try:
-        with transaction(factory) as session:
-            PublicationRepository(session).configure(settings)
-    except IntegrityError:
-        # Another process (the bot, the reader, a CLI command starting at the same moment) created a configured
-        # publication between this one's look-up and its insert: once more, it finds the row and names it.
-        with transaction(factory) as session:
-            PublicationRepository(session).configure(settings)
+    for last in (False, True):
+        try:
+            with transaction(factory) as session:
+                PublicationRepository(session).configure(settings)
+            return
+        except IntegrityError:
+            # Another process (the bot, the reader, a CLI command starting at the same moment) created a configured
+            # publication between this one's look-up and its insert: the second attempt finds the row and names it.
+            if last:
+                raise
 
 
 @dataclass(frozen=True)

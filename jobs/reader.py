@@ -93,9 +93,11 @@ def issue_listing(u: UnitOfWork, publication_id: int, page: int) -> IssueListing
     if publication is None:
         return None
     page = min(max(1, page), MAX_PAGE)
-    headers = u.issues.page_headers((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=publication_id)
+    headers, total = u.issues.counted_page(
+        (page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=publication_id
+    )
     internal = u.reader.internal_ids(h.id for h in headers)
-    return IssueListing(publication, headers, internal, u.issues.count(publication_id=publication_id), page)
+    return IssueListing(publication, headers, internal, total, page)
 
 
 def publication_named(u: UnitOfWork, name: str) -> int | None:

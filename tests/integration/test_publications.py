@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from support.db import needs_pg, pg_schema_url
 from support.issues import make_issue
 
 from config import config_from_mapping
@@ -18,7 +21,7 @@ from jobs.receipts import coverage_by_publication
 from jobs.uow import UnitsOfWork
 from storage.archive import IssueRepository
 from storage.db import create_db_engine, make_session_factory, migrate, open_database, transaction
-from storage.publications import PublicationRepository
+from storage.publications import PublicationRepository, publication_id_for
 from storage.push_repo import LedgerRepository, PushRepository
 from storage.subscribers import SubscriberRepository
 from storage.types import utcnow
@@ -250,3 +253,37 @@ def test_two_processes_configuring_a_new_publication_at_once_both_start(db_url: 
     finally:
         engine.dispose()
         other_engine.dispose()
+
+
+@needs_pg
+def test_configuring_raced_twice_fails_and_leaves_the_publications_unnamed() -> None:
+    # The one retry is for a race at start-up; lost twice, configure fails (the process does not start) rather than
+    # retrying on. PostgreSQL only: on SQLite the second attempt's first write locks the other process out.
+    with pg_schema_url() as url:
+        engine, factory = open_database(url)
+        other_engine, other = open_database(url)
+        config = config_from_mapping(
+            {"publications": {REPORT: {"name": "专报"}, BRIEF: {"name": "简报"}}}, env={}
+        )
+        raced: list[str] = []
+
+        def first_in(
+            _conn: object, _cursor: object, statement: str, parameters: dict[str, str], *_args: object
+        ) -> None:
+            if statement.startswith("INSERT INTO publications"):
+                masthead = parameters["masthead"]
+                raced.append(masthead)
+                with transaction(other) as session:  # the other process creates it first, each time
+                    publication_id_for(session, masthead)
+
+        event.listen(engine, "before_cursor_execute", first_in)
+        try:
+            with pytest.raises(IntegrityError):
+                configure(factory, config)
+            assert raced == [REPORT, BRIEF]
+            with transaction(other) as session:
+                found = sorted((p.masthead, p.name) for p in PublicationRepository(session).all())
+            assert found == sorted([(REPORT, None), (BRIEF, None)])
+        finally:
+            engine.dispose()
+            other_engine.dispose()

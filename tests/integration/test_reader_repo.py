@@ -63,6 +63,20 @@ def test_a_publications_issues_are_paged_newest_first_and_only_its_own(factory: 
     assert units.run_sync(lambda u: uc.issue_listing(u, 999_999, 1)) is None
 
 
+def test_a_page_past_the_end_is_empty_but_still_counts_the_publications_issues(
+    factory: sessionmaker[Session],
+) -> None:
+    ids = _seed(factory)
+    units = UnitsOfWork(factory)
+    past = units.run_sync(lambda u: uc.issue_listing(u, ids["brief"], 3))
+    assert past is not None and (past.issues, past.total, past.pages, past.page) == ([], 25, 2, 3)
+    new_id = units.run_sync(lambda u: uc.publication_named(u, "新刊"))
+    assert new_id is not None
+    empty = units.run_sync(lambda u: uc.issue_listing(u, new_id, 1))
+    assert empty is not None and (empty.publication.short, empty.issues, empty.total, empty.pages) == (
+        "新刊", [], 0, 1)
+
+
 def test_a_publication_is_found_by_masthead_alias_or_short_name_for_the_old_addresses(
     factory: sessionmaker[Session],
 ) -> None:

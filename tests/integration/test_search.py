@@ -514,6 +514,30 @@ def test_postgresql_estimates_a_query_once_in_a_while_not_on_every_search(monkey
 
 
 @needs_pg
+def test_postgresql_keeps_a_querys_estimate_per_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two databases (schemas) differ in what is dense: each estimates a query of its own, neither reuses the other's.
+    monkeypatch.setattr(search_module._density, "_clock", lambda: 1000.0)
+    with pg_schema_url() as first_url, pg_schema_url() as second_url:
+        opened = [open_database(first_url), open_database(second_url)]
+        try:
+            explains: list[list[str]] = [[], []]
+            for (engine, factory), seen in zip(opened, explains, strict=True):
+                _archive(factory)
+                event.listen(
+                    engine, "before_cursor_execute",
+                    lambda *args, seen=seen: seen.append(args[2]) if args[2].startswith("EXPLAIN") else None,
+                )
+            first, second = (_search(factory, "景区") for _engine, factory in opened)
+            assert first == second and first.total == 4
+            assert [len(seen) for seen in explains] == [1, 1]
+            assert [_search(factory, "景区") for _engine, factory in opened] == [first, second]
+            assert [len(seen) for seen in explains] == [1, 1]
+        finally:
+            for engine, _factory in opened:
+                engine.dispose()
+
+
+@needs_pg
 def test_a_sparse_search_leaves_the_planner_as_it_found_it_for_the_next_search() -> None:
     # A search without hits tries shorter words in the same transaction: a common word searched after a rare one
     # must be planned with sequential scans allowed again (left off, it read every row through the GIN index, 60-80
