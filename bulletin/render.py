@@ -8,6 +8,7 @@ ranges, so every part produced by a split carries its own balanced tags.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 import unicodedata
@@ -308,6 +309,13 @@ def with_reader_button(rendered: Rendered, lang: str, url: str | None) -> Render
     return Rendered(rendered.text, (*rendered.keyboard, (Button(t(lang, "btn_read_web"), web_app=url),)))
 
 
+# Rendering an issue's messages costs more CPU than finding it (escaping, splitting and measuring the same text on
+# every /issue and /article), and the result depends on the arguments alone: a stored issue does not change (a
+# replace or correction is read as another Issue, another key). So the latest ones are kept. Each entry holds its
+# Issue in its key: at most this many issues stay in memory through each cache, a few MB for usual bulletins.
+_KEPT_RENDERINGS = 256
+
+
 def render_contents(
     stored_issue_id: int,
     issue: Issue,
@@ -319,6 +327,13 @@ def render_contents(
 ) -> Rendered:
     """The contents message: masthead, issue line, date and publisher, numbered 要目; a button per article; with
     READER ([web] base_url) a last button opening the issue in the web reader as a Mini App."""
+    return _contents(stored_issue_id, issue, lang, previous_issue_id, ack_button, reader)
+
+
+@functools.lru_cache(maxsize=_KEPT_RENDERINGS)
+def _contents(
+    stored_issue_id: int, issue: Issue, lang: str, previous_issue_id: int | None, ack_button: bool, reader: str
+) -> Rendered:
     head = [f"<b>{esc(issue.masthead)}</b>", esc(issue_label(issue, lang))]
     date_line = _date_line(issue, lang)
     if date_line:
@@ -396,6 +411,12 @@ def render_article(issue_id: int, issue: Issue, position: int, *, lang: str, rea
     """
     if not 1 <= position <= len(issue.articles):
         raise IndexError(f"issue has no article {position}")
+    return list(_article_parts(issue_id, issue, position, lang, reader))
+
+
+@functools.lru_cache(maxsize=_KEPT_RENDERINGS)
+def _article_parts(issue_id: int, issue: Issue, position: int, lang: str, reader: str) -> tuple[Rendered, ...]:
+    """render_article's messages, kept (see _KEPT_RENDERINGS)."""
     article = issue.articles[position - 1]
     text, title_len = article_plain_text(article.title, article.paragraphs)
     parts = split_html(text, bold=[(0, title_len)]) or [esc("…")]
@@ -408,4 +429,4 @@ def render_article(issue_id: int, issue: Issue, position: int, *, lang: str, rea
     if not nav:
         keyboard = keyboard[1:]
     last = with_reader_button(Rendered(parts[-1], keyboard), lang, reader and reader_url(reader, issue_id, position))
-    return [Rendered(p) for p in parts[:-1]] + [last]
+    return (*(Rendered(p) for p in parts[:-1]), last)

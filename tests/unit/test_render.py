@@ -247,3 +247,22 @@ def test_split_lines_keeps_lines_whole_and_counts_visible_utf16() -> None:
     parts = split_lines("<b>头</b>\n" + long_line)
     assert parts[0] == "<b>头</b>" and "".join(visible_text(p) for p in parts[1:]) == "<" + "字" * 5000
     assert parts[1].startswith("&lt;字") and all(utf16_len(visible_text(p)) <= 4096 for p in parts)
+
+
+def test_a_replaced_issue_renders_anew_under_the_same_id() -> None:
+    # Renderings are kept between lookups (bulletin/render.py _KEPT_RENDERINGS); an issue replaced or corrected under
+    # the same stored id must show its new text, never the kept one.
+    before = make_issue((Article("春耕备耕工作动态", ("各乡镇抓紧春耕。",)), Article("安全检查", ("开展检查。",))))
+    after = make_issue(
+        (Article("春耕备耕工作动态（更正）", ("各乡镇抓紧春耕备耕。",)), Article("安全检查", ("开展检查。",)))
+    )
+
+    assert "春耕备耕工作动态" in render_contents(9, before, lang="zh", previous_issue_id=None).text
+    assert "（更正）" not in render_contents(9, before, lang="zh", previous_issue_id=None).text
+    assert "（更正）" in render_contents(9, after, lang="zh", previous_issue_id=None).text
+    assert "抓紧春耕。" in render_article(9, before, 1, lang="zh")[0].text
+    assert "抓紧春耕备耕。" in render_article(9, after, 1, lang="zh")[0].text
+    # The same issue again: the same messages, in each language asked for.
+    assert render_article(9, after, 1, lang="zh") == render_article(9, after, 1, lang="zh")
+    assert "Contents" in render_contents(9, after, lang="en", previous_issue_id=None).text
+    assert "Contents" not in render_contents(9, after, lang="zh", previous_issue_id=None).text
