@@ -36,6 +36,7 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    TextClause,
     and_,
     bindparam,
     column,
@@ -164,6 +165,13 @@ _FTS_OF_PUBLICATION = (
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _sql(statement: str) -> TextClause:
+    """SQLite's statement of this text, built once: a few texts (scoped to a publication or not, which index of
+    titles), the values bound at execution."""
+    return text(statement)
+
+
 def _sqlite(
     session: Session, groups: list[textindex.Alternatives], offset: int, limit: int, publication_id: int | None
 ) -> tuple[int, Ranked]:
@@ -187,7 +195,7 @@ def _sqlite(
     )
     # The keys of the matches when there are at most COUNT_CAP of them, else one NULL (their common table
     # expression is computed once; a capped query sends one row, not COUNT_CAP + 1).
-    found = text(
+    found = _sql(
         f"WITH m AS (SELECT rowid AS k FROM article_search WHERE {where} LIMIT :cap)"
         " SELECT k FROM m WHERE (SELECT count(*) FROM m) < :cap"
         " UNION ALL SELECT NULL WHERE (SELECT count(*) FROM m) = :cap"
@@ -197,11 +205,11 @@ def _sqlite(
         if not matches:
             return 0, []
         # The title tier is a subset of the matches: at most COUNT_CAP keys.
-        titles = text(f"SELECT rowid FROM {title_table} WHERE {title_where}")
+        titles = _sql(f"SELECT rowid FROM {title_table} WHERE {title_where}")
         in_titles = set(session.scalars(titles, {"m": title_match, **params}).all())
         return len(matches), _rank_all([(key, key in in_titles) for key in matches], offset, limit)
     total = COUNT_CAP + 1
-    keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
+    keys = _sql(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
     title_tier = _sqlite_title_tier(session, groups, where_titles, params)
     if title_tier is not None:
         # The title tier is known: the rest is the matches newest first without it.
@@ -222,7 +230,7 @@ def _sqlite(
                 read = max(read + want - len(rest), 2 * read)
 
         return total, _tiered_page(total, offset, limit, known_tier_keys, lambda: len(title_tier))
-    title_keys = text(
+    title_keys = _sql(
         f"SELECT rowid FROM {title_table} WHERE {title_where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
     )
 
@@ -231,7 +239,7 @@ def _sqlite(
         return list(session.scalars(stmt, {"m": m, "limit": tier_limit, "offset": tier_offset, **params}).all())
 
     def count_title() -> int:
-        exact = text(f"SELECT count(*) FROM {title_table} WHERE {title_where}")
+        exact = _sql(f"SELECT count(*) FROM {title_table} WHERE {title_where}")
         return session.scalar(exact, {"m": title_match, **params}) or 0
 
     return total, _tiered_page(total, offset, limit, tier_keys, count_title)
@@ -260,12 +268,12 @@ def _sqlite_title_tier(
     bound = _TITLE_CANDIDATES if short else COUNT_CAP
     candidates = f"SELECT rowid AS k FROM article_search_titles WHERE {where_titles} ORDER BY rowid DESC LIMIT :cap"
     if short:
-        stmt = text(
+        stmt = _sql(
             f"SELECT a.search_key, a.search_title FROM ({candidates}) c JOIN articles a ON a.search_key = c.k"
             " ORDER BY c.k DESC"
         )
     else:
-        stmt = text(f"SELECT k, NULL FROM ({candidates})")
+        stmt = _sql(f"SELECT k, NULL FROM ({candidates})")
     rows = session.execute(stmt, {"m": trigrams, "cap": bound + 1, **params}).all()
     if len(rows) > bound:
         return None

@@ -418,7 +418,7 @@ def test_searches_of_one_shape_share_their_statements_and_find_their_own_words(f
     _archive(factory)
     builders = [
         search_module._matches_statement, search_module._tier_statement, search_module._title_count_statement,
-        search_module._hits_statement,
+        search_module._hits_statement, search_module._sql,
     ]
     for builder in builders:
         builder.cache_clear()
