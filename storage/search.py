@@ -19,6 +19,7 @@ newest first without it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import weakref
@@ -30,9 +31,14 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Integer,
+    Select,
+    String,
     Text,
+    TextClause,
     and_,
+    bindparam,
     column,
     func,
     null,
@@ -159,6 +165,13 @@ _FTS_OF_PUBLICATION = (
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _sql(statement: str) -> TextClause:
+    """SQLite's statement of this text, built once: a few texts (scoped to a publication or not, which index of
+    titles), the values bound at execution."""
+    return text(statement)
+
+
 def _sqlite(
     session: Session, groups: list[textindex.Alternatives], offset: int, limit: int, publication_id: int | None
 ) -> tuple[int, Ranked]:
@@ -182,7 +195,7 @@ def _sqlite(
     )
     # The keys of the matches when there are at most COUNT_CAP of them, else one NULL (their common table
     # expression is computed once; a capped query sends one row, not COUNT_CAP + 1).
-    found = text(
+    found = _sql(
         f"WITH m AS (SELECT rowid AS k FROM article_search WHERE {where} LIMIT :cap)"
         " SELECT k FROM m WHERE (SELECT count(*) FROM m) < :cap"
         " UNION ALL SELECT NULL WHERE (SELECT count(*) FROM m) = :cap"
@@ -192,11 +205,11 @@ def _sqlite(
         if not matches:
             return 0, []
         # The title tier is a subset of the matches: at most COUNT_CAP keys.
-        titles = text(f"SELECT rowid FROM {title_table} WHERE {title_where}")
+        titles = _sql(f"SELECT rowid FROM {title_table} WHERE {title_where}")
         in_titles = set(session.scalars(titles, {"m": title_match, **params}).all())
         return len(matches), _rank_all([(key, key in in_titles) for key in matches], offset, limit)
     total = COUNT_CAP + 1
-    keys = text(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
+    keys = _sql(f"SELECT rowid FROM article_search WHERE {where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset")
     title_tier = _sqlite_title_tier(session, groups, where_titles, params)
     if title_tier is not None:
         # The title tier is known: the rest is the matches newest first without it.
@@ -217,7 +230,7 @@ def _sqlite(
                 read = max(read + want - len(rest), 2 * read)
 
         return total, _tiered_page(total, offset, limit, known_tier_keys, lambda: len(title_tier))
-    title_keys = text(
+    title_keys = _sql(
         f"SELECT rowid FROM {title_table} WHERE {title_where} ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
     )
 
@@ -226,7 +239,7 @@ def _sqlite(
         return list(session.scalars(stmt, {"m": m, "limit": tier_limit, "offset": tier_offset, **params}).all())
 
     def count_title() -> int:
-        exact = text(f"SELECT count(*) FROM {title_table} WHERE {title_where}")
+        exact = _sql(f"SELECT count(*) FROM {title_table} WHERE {title_where}")
         return session.scalar(exact, {"m": title_match, **params}) or 0
 
     return total, _tiered_page(total, offset, limit, tier_keys, count_title)
@@ -255,12 +268,12 @@ def _sqlite_title_tier(
     bound = _TITLE_CANDIDATES if short else COUNT_CAP
     candidates = f"SELECT rowid AS k FROM article_search_titles WHERE {where_titles} ORDER BY rowid DESC LIMIT :cap"
     if short:
-        stmt = text(
+        stmt = _sql(
             f"SELECT a.search_key, a.search_title FROM ({candidates}) c JOIN articles a ON a.search_key = c.k"
             " ORDER BY c.k DESC"
         )
     else:
-        stmt = text(f"SELECT k, NULL FROM ({candidates})")
+        stmt = _sql(f"SELECT k, NULL FROM ({candidates})")
     rows = session.execute(stmt, {"m": trigrams, "cap": bound + 1, **params}).all()
     if len(rows) > bound:
         return None
@@ -287,8 +300,100 @@ _SEARCH = table(
 )
 
 
-def _contains(col: Any, group: textindex.Alternatives) -> ColumnElement[bool]:
-    return or_(*(func.strpos(col, word) > 0 for word in group))
+# PostgreSQL's statements are built once per shape of query and kept (building one, and SQLAlchemy's cache key of it,
+# cost about as much CPU as running it): the words, the tsquery, the publication, offset and limit are bound
+# parameters given at execution. A shape is the number of spellings of each word (_Shape), with, for the statement
+# that finds the matches, which words are checked on the folded text, whether the query is dense and whether it is
+# scoped to one publication. psycopg sends the values, and plan_cache_mode (_PLANNER) plans each search for its own.
+_Shape = tuple[int, ...]
+# Shapes kept: a query has a few words of at most textindex.MAX_ALTERNATIVES spellings each.
+_SHAPES = 256
+
+
+def _shape(groups: Sequence[textindex.Alternatives]) -> _Shape:
+    return tuple(len(group) for group in groups)
+
+
+def _bound_text(name: str) -> Any:
+    # Typed as a str given as a value was (%(name)s::VARCHAR): the same SQL as when the values were in the statement.
+    return bindparam(name, type_=String)
+
+
+def _word(group: int, spelling: int) -> Any:
+    return _bound_text(f"w{group}_{spelling}")
+
+
+def _word_params(groups: Sequence[textindex.Alternatives]) -> dict[str, Any]:
+    """The bound words of a statement of _shape(GROUPS): spelling J of word I is w{I}_{J}."""
+    return {f"w{i}_{j}": word for i, group in enumerate(groups) for j, word in enumerate(group)}
+
+
+def _contains(col: Any, group: int, spellings: int) -> ColumnElement[bool]:
+    """COL contains one of the SPELLINGS bound words of word GROUP."""
+    return or_(*(func.strpos(col, _word(group, j)) > 0 for j in range(spellings)))
+
+
+def _title_words(shape: _Shape) -> ColumnElement[bool]:
+    return and_(*(_contains(_SEARCH.c.title, i, n) for i, n in enumerate(shape)))
+
+
+def _scope(publication: bool) -> list[Any]:
+    """The articles of one publication's issues, bound as publication_id (ix_issues_publication_newest_first finds
+    them); nothing when not scoped."""
+    if not publication:
+        return []
+    return [
+        _SEARCH.c.article_id.in_(
+            select(ArticleRow.id).join(IssueRow, IssueRow.id == ArticleRow.issue_id)
+            .where(IssueRow.publication_id == bindparam("publication_id"))
+        )
+    ]
+
+
+@functools.lru_cache(maxsize=_SHAPES)
+def _matches_statement(
+    shape: _Shape, checked: tuple[bool, ...], dense: bool, publication: bool
+) -> CompoundSelect[*tuple[Any, ...]]:
+    """The matches up to COUNT_CAP + 1 [(search_key, in title)], or _CAPPED past it: the words of CHECKED on the
+    folded text, the tsquery q on the GIN index unless DENSE."""
+    checks = [_contains(_SEARCH.c.folded, i, n) for i, n in enumerate(shape) if checked[i]]
+    index = [] if dense else [text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(_bound_text("q"))]
+    matches = (
+        select(_SEARCH.c.search_key, _title_words(shape).label("in_title")).where(*checks, *index, *_scope(publication))
+        .limit(COUNT_CAP + 1).cte("m")
+    )
+    count = select(func.count()).select_from(matches).scalar_subquery()
+    return union_all(
+        select(matches.c.search_key, matches.c.in_title).where(count <= COUNT_CAP),
+        select(null(), null()).where(count > COUNT_CAP),
+    )
+
+
+def _in_title(shape: _Shape, publication: bool) -> ColumnElement[bool]:
+    # Every word in the title implies every word in title + body: the title tier needs only the title's index (tq).
+    return and_(
+        text("article_search.title_tokens @@ CAST(:tq AS tsquery)").bindparams(_bound_text("tq")),
+        _title_words(shape),
+        *_scope(publication),
+    )
+
+
+@functools.lru_cache(maxsize=_SHAPES)
+def _tier_statement(shape: _Shape, publication: bool, title: bool) -> Select[*tuple[Any, ...]]:
+    """One tier's keys newest first, from offset, at most limit: the title tier, or the rest of the matches."""
+    in_title = _in_title(shape, publication)
+    folded = [_contains(_SEARCH.c.folded, i, n) for i, n in enumerate(shape)]
+    where = [in_title] if title else [*folded, *_scope(publication), ~in_title]
+    return (
+        select(_SEARCH.c.search_key).where(*where).order_by(_SEARCH.c.search_key.desc())
+        .offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer))
+    )
+
+
+@functools.lru_cache(maxsize=_SHAPES)
+def _title_count_statement(shape: _Shape, publication: bool) -> Select[*tuple[Any, ...]]:
+    """The size of the title tier."""
+    return select(func.count()).select_from(_SEARCH).where(_in_title(shape, publication))
 
 
 # A query whose index candidates are at least this share of the archive is dense: its matches are counted by
@@ -364,33 +469,13 @@ def _postgres(
     query = textindex.tsquery(groups)
     dense = query is not None and _density.of(session, query)
     seqscan = session.execute(_PLANNER, {"dense": dense}).scalar()
+    shape = _shape(groups)
+    publication = publication_id is not None
     # Every word is checked on the folded text unless the GIN index is used and answers it exactly (one run of at
     # most two characters); a word never contains the newline between title and body.
-    checks = [
-        _contains(_SEARCH.c.folded, group)
-        for group in groups
-        if dense or not all(textindex.exact_in_index(w) for w in group)
-    ]
-    index = [] if dense else [text("article_search.tokens @@ CAST(:q AS tsquery)").bindparams(q=query)]
-    scope: list[Any] = []
-    if publication_id is not None:
-        # One publication: the articles of its issues (ix_issues_publication_newest_first finds them).
-        scope.append(
-            _SEARCH.c.article_id.in_(
-                select(ArticleRow.id).join(IssueRow, IssueRow.id == ArticleRow.issue_id)
-                .where(IssueRow.publication_id == publication_id)
-            )
-        )
-    title_words = and_(*(_contains(_SEARCH.c.title, group) for group in groups))
-    matches = (
-        select(_SEARCH.c.search_key, title_words.label("in_title")).where(*checks, *index, *scope)
-        .limit(COUNT_CAP + 1).cte("m")
-    )
-    count = select(func.count()).select_from(matches).scalar_subquery()
-    found = session.execute(union_all(
-        select(matches.c.search_key, matches.c.in_title).where(count <= COUNT_CAP),
-        select(null(), null()).where(count > COUNT_CAP),
-    )).all()
+    checked = tuple(dense or not all(textindex.exact_in_index(w) for w in group) for group in groups)
+    params: dict[str, Any] = {**_word_params(groups), "q": query, "tq": query, "publication_id": publication_id}
+    found = session.execute(_matches_statement(shape, checked, dense, publication), params).all()
     if not dense:
         # Set back at once, not left for the end of the transaction: a dense search after this one in the same unit
         # (a search without hits tries shorter words) would keep enable_seqscan off and read every row through the
@@ -401,23 +486,14 @@ def _postgres(
     total = COUNT_CAP + 1
     # Past the cap at least 1 article in 50 matches: each tier is read newest first off the search_key index, with
     # every word checked on the folded text (the tsvector test, cheaper for the planner, would come first and read
-    # each row's TOAST). Every word in the title implies every word in title + body: the title tier needs only the
-    # title's index.
-    in_title = and_(
-        text("article_search.title_tokens @@ CAST(:tq AS tsquery)").bindparams(tq=query), title_words, *scope
-    )
-    folded = [_contains(_SEARCH.c.folded, group) for group in groups]
+    # each row's TOAST).
 
     def tier_keys(title: bool, tier_offset: int, tier_limit: int) -> list[int]:
-        where = [in_title] if title else [*folded, *scope, ~in_title]
-        stmt = (
-            select(_SEARCH.c.search_key).where(*where)
-            .order_by(_SEARCH.c.search_key.desc()).offset(tier_offset).limit(tier_limit)
-        )
-        return list(session.scalars(stmt))
+        stmt = _tier_statement(shape, publication, title)
+        return list(session.scalars(stmt, {**params, "offset": tier_offset, "limit": tier_limit}))
 
     def count_title() -> int:
-        return session.scalar(select(func.count()).select_from(_SEARCH).where(in_title)) or 0
+        return session.scalar(_title_count_statement(shape, publication), params) or 0
 
     return total, _tiered_page(total, offset, limit, tier_keys, count_title)
 
@@ -429,16 +505,22 @@ _ISSUE_COLUMNS = (
 )
 
 
+@functools.cache
+def _hits_statement() -> Select[*tuple[Any, ...]]:
+    """The rows of the ranked keys (bound as keys, one parameter each) with their issues' columns, built once."""
+    return (
+        select(ArticleRow.search_key, ArticleRow.position, ArticleRow.title, ArticleRow.body, *_ISSUE_COLUMNS)
+        .join(IssueRow, IssueRow.id == ArticleRow.issue_id)
+        .where(ArticleRow.search_key.in_(bindparam("keys", expanding=True)))
+    )
+
+
 def _hits(session: Session, ranked: Ranked, words: list[str]) -> list[SearchHit]:
     if not ranked:
         return []
     rows = {
         r.search_key: r
-        for r in session.execute(
-            select(ArticleRow.search_key, ArticleRow.position, ArticleRow.title, ArticleRow.body, *_ISSUE_COLUMNS)
-            .join(IssueRow, IssueRow.id == ArticleRow.issue_id)
-            .where(ArticleRow.search_key.in_([key for key, _ in ranked]))
-        )
+        for r in session.execute(_hits_statement(), {"keys": [key for key, _ in ranked]})
     }
     hits = []
     for key, in_title in ranked:

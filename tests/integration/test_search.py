@@ -412,6 +412,30 @@ def test_sqlite_and_postgresql_give_identical_results(tmp_path: object) -> None:
     assert postgres == sqlite
 
 
+def test_searches_of_one_shape_share_their_statements_and_find_their_own_words(factory: sessionmaker[Session]) -> None:
+    """The statements are built once per shape of query (words, spellings, publication) with the words bound: a
+    second search of a shape builds nothing and finds its own words' hits, not the first's."""
+    _archive(factory)
+    builders = [
+        search_module._matches_statement, search_module._tier_statement, search_module._title_count_statement,
+        search_module._hits_statement, search_module._sql,
+    ]
+    for builder in builders:
+        builder.cache_clear()
+    assert _titles(_search(factory, "门票")) == ["景区门票"]
+    assert [(h.article_title, h.score) for h in _search(factory, "景区 安全").hits] == [("景区安全检查", 1.0)]
+    built = [builder.cache_info().misses for builder in builders]
+    assert _titles(_search(factory, "河道")) == ["河道治理"]
+    # one word in the title, the other in the body: not in the title tier
+    assert [(h.article_title, h.score) for h in _search(factory, "河道 清淤").hits] == [("河道治理", 0.0)]
+    assert _titles(_search(factory, "门票")) == ["景区门票"]
+    assert [builder.cache_info().misses for builder in builders] == built
+    assert search_module._hits_statement.cache_info().misses == 1
+    if factory.kw["bind"].dialect.name == "postgresql":
+        # two shapes (one word, two words), both sparse (no statistics yet: the planner's default estimate is low)
+        assert search_module._matches_statement.cache_info().misses == 2
+
+
 # -- counts that stop at the cap ---------------------------------------------------------------------------------
 
 
