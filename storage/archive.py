@@ -301,8 +301,23 @@ class IssueRepository:
         conditions = _ref_conditions(ref)
         if conditions is None:
             return []
-        kind, params = conditions
-        rows = self._session.connection().execute(_statements().resolve_all(kind), {**params, "limit": limit})
+        return self._headers(*conditions, None, limit)
+
+    def numbered(self, ref: str, *, publication_id: int | None = None, limit: int = 20) -> list[IssueHeader]:
+        """When REF is a bare number N ('7'), the issues numbered N in their year (第N期 of any year, of
+        PUBLICATION_ID when given), newest first, at most LIMIT; else none. resolve() reads a bare number as the
+        cumulative number (总第N期), which many bulletins do not print: this is what a reader who typed the number
+        they saw in an issue line ('2024年第7期') meant."""
+        conditions = _ref_conditions(ref)
+        if conditions is None or conditions[0] != "total":
+            return []
+        return self._headers("number", {"number": conditions[1]["total_number"]}, publication_id, limit)
+
+    def _headers(self, kind: str, params: dict[str, Any], publication_id: int | None, limit: int) -> list[IssueHeader]:
+        statement = _statements().resolve_all(kind, publication_id is not None)
+        rows = self._session.connection().execute(
+            statement, {**params, "publication_id": publication_id, "limit": limit}
+        )
         headers = []
         for row in rows:
             # The version and context columns follow the header's: get() of one of these reads nothing more.
@@ -670,9 +685,9 @@ class _Statements:
         return stmt.order_by(*self._newest).limit(1)
 
     @functools.cache  # noqa: B019
-    def resolve_all(self, kind: str) -> Select[*tuple[Any, ...]]:
+    def resolve_all(self, kind: str, publication: bool) -> Select[*tuple[Any, ...]]:
         # The header, then the columns of a version read (_read_columns) after its id.
-        stmt = select(*_HEADER_COLUMNS, *self._read[1:]).where(*_kind_where(kind))
+        stmt = self._of(select(*_HEADER_COLUMNS, *self._read[1:]).where(*_kind_where(kind)), publication)
         return stmt.order_by(*self._newest).limit(bindparam("limit", type_=Integer))
 
     @functools.cache  # noqa: B019
@@ -771,6 +786,8 @@ def _kind_where(kind: str, suffix: str = "") -> list[Any]:
         ]
     if kind == "total":
         return [IssueRow.total_number == bindparam("total_number" + suffix)]
+    if kind == "number":  # 第N期 of any year (IssueRepository.numbered)
+        return [IssueRow.number == bindparam("number" + suffix)]
     return [IssueRow.id == bindparam("id" + suffix)]
 
 
@@ -783,6 +800,8 @@ def _names(conditions: tuple[str, dict[str, Any]], row: Any) -> bool:
         return bool(row.year_key == row.year == p["year"] and row.number_key == row.number == p["number"])
     if kind == "total":
         return bool(row.total_number == p["total_number"])
+    if kind == "number":
+        return bool(row.number == p["number"])
     return bool(row.id == p["id"])
 
 
