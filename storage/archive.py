@@ -270,14 +270,15 @@ class IssueRepository:
         row = self._session.scalar(self._newest_first(stmt).limit(1), params)
         return self._stored(row) if row else None
 
-    def exact_ref(self, header: IssueHeader) -> str:
-        """A reference that names HEADER's issue and no other: its ref when that names it alone (a date shared
-        with another issue, or a year-number shared by another masthead, does not), else '#id'."""
-        return self.exact_refs([header])[header.id]
+    def exact_ref(self, header: IssueHeader, names: Mapping[int, str] | None = None) -> str:
+        """A reference that names HEADER's issue and no other (see exact_refs)."""
+        return self.exact_refs([header], names)[header.id]
 
-    def exact_refs(self, headers: Sequence[IssueHeader]) -> dict[int, str]:
-        """exact_ref of each of HEADERS (by id), in one statement: every issue any of their refs names is read, and
-        a ref is exact when it names its own issue only."""
+    def exact_refs(self, headers: Sequence[IssueHeader], names: Mapping[int, str] | None = None) -> dict[int, str]:
+        """A reference naming each of HEADERS (by id) and no other issue, in one statement: its ref when that
+        names it alone; else, when the ref names it alone in its own publication (2024-6 of the 简报 and of the
+        专报) and NAMES gives that publication a one-word name, the name and the ref ('简报 2024-6', as /issue and
+        /article take them); else '#id'. Every issue any of their refs names is read."""
         named: dict[int, tuple[str, dict[str, Any]]] = {}
         for header in headers:
             conditions = _ref_conditions(header.ref)
@@ -291,8 +292,15 @@ class IssueRepository:
         exact: dict[int, str] = {}
         for header in headers:
             conditions = named.get(header.id)
-            ids = {row.id for row in rows if conditions is not None and _names(conditions, row)}
-            exact[header.id] = header.ref if ids == {header.id} else f"#{header.id}"
+            others = [row for row in rows if conditions is not None and _names(conditions, row)]
+            name = (names or {}).get(header.publication_id or 0, "")
+            own = {row.id for row in others if row.publication_id == header.publication_id}
+            if {row.id for row in others} == {header.id}:
+                exact[header.id] = header.ref
+            elif own == {header.id} and _one_word_name(name):
+                exact[header.id] = f"{name} {header.ref}"
+            else:
+                exact[header.id] = f"#{header.id}"
         return exact
 
     def resolve_all(self, ref: str, limit: int = 20) -> list[IssueHeader]:
@@ -807,8 +815,13 @@ def _names(conditions: tuple[str, dict[str, Any]], row: Any) -> bool:
 
 _NAMED_COLUMNS = (
     IssueRow.id, IssueRow.date_key, IssueRow.year_key, IssueRow.year, IssueRow.number_key, IssueRow.number,
-    IssueRow.total_number,
+    IssueRow.total_number, IssueRow.publication_id,
 )
+
+
+def _one_word_name(name: str) -> bool:
+    """Whether NAME can lead a reference (`/issue NAME 2024-6`): one word that does not read as a reference."""
+    return len(name.split()) == 1 and not name[:1].isdigit() and not name.startswith("#")
 
 
 @functools.lru_cache(maxsize=256)

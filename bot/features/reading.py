@@ -443,7 +443,8 @@ async def _load_issues_page(context: Ctx, page: int, publication_id: int = 0) ->
         repo = u.issues
         only = publication_id or None
         items, total = repo.counted_page((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only)
-        return IssuesPage(items, repo.exact_refs(items), total, _Listing(publication_id, publication_names(u)))
+        names = publication_names(u)
+        return IssuesPage(items, repo.exact_refs(items, names), total, _Listing(publication_id, names))
 
     return await unit_of_reads(context, work)
 

@@ -143,6 +143,10 @@ async def test_lookups_name_a_publication_or_offer_the_choice(world: World, serv
     # /issues: filter buttons per publication; pressing one lists only its issues.
     [listing] = await a.send("/issues")
     assert labels(listing)[-4:] == ["· 全部", "简报", "专报", "动态"]
+    # Each line's reference names that issue alone: 2024-1 of two publications with the publication, typed as is.
+    lines = listing.text.split("\n")
+    assert f"{REPORT} 2024年第1期　2024-01-08　/issue 专报 2024-1" in lines
+    assert f"{REPORT} 2024年第3期　2024-01-22　/issue 2024-3" in lines
     await a.press(listing, "专报", edit=True)
     edited = a.message(listing.message_id)
     assert edited.text.count(REPORT) == 3 and BRIEF not in edited.text
