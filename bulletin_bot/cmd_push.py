@@ -136,6 +136,11 @@ def schedule_issue(
         found = find_issue(UnitOfWork(session), publication, ref.strip())
         if found.unknown_publication is not None:
             return _fail(f"--publication: no publication named {publication!r} (see `bulletin-bot issues`)", 2)
+        if found.choices and found.by_number:
+            years = ", ".join(f"{h.issue.year}-{h.issue.number}" for h in found.choices)
+            return _fail(f"{ref!r} is no cumulative number, and several issues are number {ref} of their year: "
+                         f"name one as YEAR-NUMBER ({years}), with --publication NAME where two publications "
+                         "share it", 2)
         if found.choices:
             return _fail(f"{ref!r} names issues of several publications; choose one with --publication NAME", 2)
         stored = found.stored

@@ -115,11 +115,13 @@ def _newest_first_key(stored: StoredIssue) -> tuple[int, int, int, int]:
 @dataclass(frozen=True)
 class Found:
     """What a reference (with or without a publication) names: one issue, several to choose from, or nothing
-    (UNKNOWN_PUBLICATION when the publication named is not one)."""
+    (UNKNOWN_PUBLICATION when the publication named is not one). BY_NUMBER: a bare number named no cumulative
+    number (总第N期), and STORED or CHOICES are the issues numbered so in their year (第N期)."""
 
     stored: StoredIssue | None = None
     choices: tuple[IssueHeader, ...] = ()
     unknown_publication: str | None = None
+    by_number: bool = False
 
 
 def split_publication(args: Sequence[str]) -> tuple[str | None, list[str]]:
@@ -144,16 +146,25 @@ def find_issue(uow: UnitOfWork, publication: str | None, ref: str, *, limit: int
     if day is not None:
         headers = uow.issues.on_date(day, limit=limit, publication_id=publication_id)
     elif publication_id is not None:
-        return Found(stored=uow.issues.resolve(ref, publication_id=publication_id))
+        stored = uow.issues.resolve(ref, publication_id=publication_id)
+        if stored is not None:
+            return Found(stored=stored)
+        headers = []
     else:
         headers = uow.issues.resolve_all(ref, limit=limit)
         # Several issues of one publication under one reference (a cumulative number reused): the newest wins, as
         # before publications; only a reference shared by publications is ambiguous.
         if len({h.publication_id for h in headers}) == 1:
             headers = headers[:1]
+    by_number = False
+    if not headers:
+        # A bare number that is no cumulative number: the number of an issue line (2024年第7期), which is what
+        # bulletins without 总第N期 print. Issues of several years (or publications) so numbered are offered.
+        headers = uow.issues.numbered(ref, publication_id=publication_id, limit=limit)
+        by_number = bool(headers)
     if len(headers) == 1:
-        return Found(stored=uow.issues.get(headers[0].id))
-    return Found(choices=tuple(headers))
+        return Found(stored=uow.issues.get(headers[0].id), by_number=by_number)
+    return Found(choices=tuple(headers), by_number=by_number)
 
 
 def search_scope(uow: UnitOfWork, query: str) -> tuple[int | None, str]:

@@ -270,14 +270,15 @@ class IssueRepository:
         row = self._session.scalar(self._newest_first(stmt).limit(1), params)
         return self._stored(row) if row else None
 
-    def exact_ref(self, header: IssueHeader) -> str:
-        """A reference that names HEADER's issue and no other: its ref when that names it alone (a date shared
-        with another issue, or a year-number shared by another masthead, does not), else '#id'."""
-        return self.exact_refs([header])[header.id]
+    def exact_ref(self, header: IssueHeader, names: Mapping[int, str] | None = None) -> str:
+        """A reference that names HEADER's issue and no other (see exact_refs)."""
+        return self.exact_refs([header], names)[header.id]
 
-    def exact_refs(self, headers: Sequence[IssueHeader]) -> dict[int, str]:
-        """exact_ref of each of HEADERS (by id), in one statement: every issue any of their refs names is read, and
-        a ref is exact when it names its own issue only."""
+    def exact_refs(self, headers: Sequence[IssueHeader], names: Mapping[int, str] | None = None) -> dict[int, str]:
+        """A reference naming each of HEADERS (by id) and no other issue, in one statement: its ref when that
+        names it alone; else, when the ref names it alone in its own publication (2024-6 of the 简报 and of the
+        专报) and NAMES gives that publication a one-word name, the name and the ref ('简报 2024-6', as /issue and
+        /article take them); else '#id'. Every issue any of their refs names is read."""
         named: dict[int, tuple[str, dict[str, Any]]] = {}
         for header in headers:
             conditions = _ref_conditions(header.ref)
@@ -291,8 +292,15 @@ class IssueRepository:
         exact: dict[int, str] = {}
         for header in headers:
             conditions = named.get(header.id)
-            ids = {row.id for row in rows if conditions is not None and _names(conditions, row)}
-            exact[header.id] = header.ref if ids == {header.id} else f"#{header.id}"
+            others = [row for row in rows if conditions is not None and _names(conditions, row)]
+            name = (names or {}).get(header.publication_id or 0, "")
+            own = {row.id for row in others if row.publication_id == header.publication_id}
+            if {row.id for row in others} == {header.id}:
+                exact[header.id] = header.ref
+            elif own == {header.id} and _one_word_name(name):
+                exact[header.id] = f"{name} {header.ref}"
+            else:
+                exact[header.id] = f"#{header.id}"
         return exact
 
     def resolve_all(self, ref: str, limit: int = 20) -> list[IssueHeader]:
@@ -301,8 +309,23 @@ class IssueRepository:
         conditions = _ref_conditions(ref)
         if conditions is None:
             return []
-        kind, params = conditions
-        rows = self._session.connection().execute(_statements().resolve_all(kind), {**params, "limit": limit})
+        return self._headers(*conditions, None, limit)
+
+    def numbered(self, ref: str, *, publication_id: int | None = None, limit: int = 20) -> list[IssueHeader]:
+        """When REF is a bare number N ('7'), the issues numbered N in their year (第N期 of any year, of
+        PUBLICATION_ID when given), newest first, at most LIMIT; else none. resolve() reads a bare number as the
+        cumulative number (总第N期), which many bulletins do not print: this is what a reader who typed the number
+        they saw in an issue line ('2024年第7期') meant."""
+        conditions = _ref_conditions(ref)
+        if conditions is None or conditions[0] != "total":
+            return []
+        return self._headers("number", {"number": conditions[1]["total_number"]}, publication_id, limit)
+
+    def _headers(self, kind: str, params: dict[str, Any], publication_id: int | None, limit: int) -> list[IssueHeader]:
+        statement = _statements().resolve_all(kind, publication_id is not None)
+        rows = self._session.connection().execute(
+            statement, {**params, "publication_id": publication_id, "limit": limit}
+        )
         headers = []
         for row in rows:
             # The version and context columns follow the header's: get() of one of these reads nothing more.
@@ -670,9 +693,9 @@ class _Statements:
         return stmt.order_by(*self._newest).limit(1)
 
     @functools.cache  # noqa: B019
-    def resolve_all(self, kind: str) -> Select[*tuple[Any, ...]]:
+    def resolve_all(self, kind: str, publication: bool) -> Select[*tuple[Any, ...]]:
         # The header, then the columns of a version read (_read_columns) after its id.
-        stmt = select(*_HEADER_COLUMNS, *self._read[1:]).where(*_kind_where(kind))
+        stmt = self._of(select(*_HEADER_COLUMNS, *self._read[1:]).where(*_kind_where(kind)), publication)
         return stmt.order_by(*self._newest).limit(bindparam("limit", type_=Integer))
 
     @functools.cache  # noqa: B019
@@ -771,6 +794,8 @@ def _kind_where(kind: str, suffix: str = "") -> list[Any]:
         ]
     if kind == "total":
         return [IssueRow.total_number == bindparam("total_number" + suffix)]
+    if kind == "number":  # 第N期 of any year (IssueRepository.numbered)
+        return [IssueRow.number == bindparam("number" + suffix)]
     return [IssueRow.id == bindparam("id" + suffix)]
 
 
@@ -783,13 +808,20 @@ def _names(conditions: tuple[str, dict[str, Any]], row: Any) -> bool:
         return bool(row.year_key == row.year == p["year"] and row.number_key == row.number == p["number"])
     if kind == "total":
         return bool(row.total_number == p["total_number"])
+    if kind == "number":
+        return bool(row.number == p["number"])
     return bool(row.id == p["id"])
 
 
 _NAMED_COLUMNS = (
     IssueRow.id, IssueRow.date_key, IssueRow.year_key, IssueRow.year, IssueRow.number_key, IssueRow.number,
-    IssueRow.total_number,
+    IssueRow.total_number, IssueRow.publication_id,
 )
+
+
+def _one_word_name(name: str) -> bool:
+    """Whether NAME can lead a reference (`/issue NAME 2024-6`): one word that does not read as a reference."""
+    return len(name.split()) == 1 and not name[:1].isdigit() and not name.startswith("#")
 
 
 @functools.lru_cache(maxsize=256)

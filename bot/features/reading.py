@@ -233,7 +233,7 @@ async def issue_command(update: Update, context: Ctx) -> None:
         return
     ref = args[0]
     lookup = await _find(context, publication, ref)
-    if await _not_one(update, context, lookup, ref, None):
+    if await _not_one(update, context, lookup, publication, ref, None):
         return
     assert lookup.view is not None
     view = lookup.view
@@ -271,9 +271,11 @@ async def _find(
     return await (unit_of_work(context, work) if position is not None else unit_of_reads(context, work))
 
 
-async def _not_one(update: Update, context: Ctx, lookup: _Lookup, ref: str, position: int | None) -> bool:
-    """Answer a reference that names no single issue (an unknown publication, nothing, or several to choose
-    from); False when it names one."""
+async def _not_one(
+    update: Update, context: Ctx, lookup: _Lookup, publication: str | None, ref: str, position: int | None
+) -> bool:
+    """Answer a reference (in PUBLICATION, as typed) that names no single issue (an unknown publication, nothing,
+    or several to choose from); False when it names one."""
     lang = user_lang(update)
     found = lookup.found
     if found.unknown_publication is not None:
@@ -283,17 +285,26 @@ async def _not_one(update: Update, context: Ctx, lookup: _Lookup, ref: str, posi
     if lookup.view is not None:
         return False
     if not found.choices:
-        await reply(update, context, unknown_issue(lang, ref))
+        text = unknown_issue(lang, ref) if publication is None else esc(
+            t(lang, "unknown_issue_of", name=publication, ref=ref)
+        )
+        await reply(update, context, text)
         return True
     day = ref_date(ref)
     if day is not None and position is None:
         await reply_rendered(update, context, issues_of_date(lang, day, list(found.choices)))
         return True
     name = lookup.names.get(found.choices[0].publication_id or 0, "")
-    text = (
-        t(lang, "issue_choose_publication", ref=ref, name=name) if position is None
-        else t(lang, "article_choose_publication", ref=ref, position=position)
-    )
+    if found.by_number:
+        text = (
+            t(lang, "issue_choose_number", ref=ref) if position is None
+            else t(lang, "article_choose_number", ref=ref, position=position)
+        )
+    else:
+        text = (
+            t(lang, "issue_choose_publication", ref=ref, name=name) if position is None
+            else t(lang, "article_choose_publication", ref=ref, position=position)
+        )
     await reply_rendered(update, context, choose_issue(lang, text, found.choices, lookup.names, position=position))
     return True
 
@@ -335,7 +346,7 @@ async def article_command(update: Update, context: Ctx) -> None:
     chat = update.effective_chat
     assert chat is not None
     lookup = await _find(context, publication, ref, chat_id=chat.id, position=position)
-    if await _not_one(update, context, lookup, ref, position):
+    if await _not_one(update, context, lookup, publication, ref, position):
         return
     assert lookup.opened is not None
     await send_article(update, context, lookup.opened, position)
@@ -432,7 +443,8 @@ async def _load_issues_page(context: Ctx, page: int, publication_id: int = 0) ->
         repo = u.issues
         only = publication_id or None
         items, total = repo.counted_page((page - 1) * ISSUES_PER_PAGE, ISSUES_PER_PAGE, publication_id=only)
-        return IssuesPage(items, repo.exact_refs(items), total, _Listing(publication_id, publication_names(u)))
+        names = publication_names(u)
+        return IssuesPage(items, repo.exact_refs(items, names), total, _Listing(publication_id, names))
 
     return await unit_of_reads(context, work)
 

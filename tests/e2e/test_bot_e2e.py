@@ -201,7 +201,9 @@ async def test_issue_by_cumulative_or_year_number_and_the_error_paths(bot: dict[
     assert unknown.text == "没有找到第 999 期简报。发送 /issues 查看往期列表。"
     for wrong in ("/issue", "/issue abc", "/issue 1 2", "/issue 2024-"):
         [usage] = await zh.send(wrong)
-        assert usage.text == "用法：/issue N、/issue 2023-1 或 /issue 2022-07-05（日期）"
+        assert usage.text == (
+            "用法：/issue N（总第N期，或某年第N期）、/issue 2023-1（年份-期号）或 /issue 2022-07-05（日期）"
+        )
 
 
 async def test_article_command_and_its_error_paths(bot: dict[str, Any], zh: ChatUser) -> None:
@@ -214,7 +216,7 @@ async def test_article_command_and_its_error_paths(bot: dict[str, Any], zh: Chat
     assert "没有找到第 999 期" in no_issue.text and "/issues" in no_issue.text
     for wrong in ("/article", "/article 104", "/article 104 x", "/article 104 1 2"):
         [usage] = await zh.send(wrong)
-        assert usage.text == "用法：/article N K（第N期的第K篇）"
+        assert usage.text == "用法：/article N K（第N期的第K篇，N 的写法同 /issue，如 /article 2023-1 2）"
 
 
 async def test_search_ranks_hits_with_snippets_pages_and_opens_articles(

@@ -70,7 +70,9 @@ async def test_lists_and_search_name_dated_reports_by_date(bot: dict[str, int], 
     assert lines[1:] == [
         f"{DAILY} 2022年7月6日　/issue 2022-07-06",
         f"{WEEKLY} 2022年第12期　2022-07-05　/issue 2022-12",
-        f"{DAILY} 2022年7月5日　/issue #{bot['daily5']}",  # its date names the weekly too
+        f"{DAILY} 2022年7月5日　/issue {DAILY} 2022-07-05",  # its date names the weekly too: with its publication
     ]
+    [typed] = await zh.send(f"/issue {DAILY} 2022-07-05")
+    assert typed.text.startswith(f"{DAILY}\n2022年7月5日\n")
     [found] = await zh.send("/search 巡河情况")
     assert "2022年7月6日" in found.text and "2022年7月5日" in found.text and "None" not in found.text

@@ -51,7 +51,7 @@ def store(factory: sessionmaker[Session], *issues: Any) -> list[int]:
         return [repo.add(issue)[0].id for issue in issues]
 
 
-REF = re.compile(r"/issue (\S+)$")
+REF = re.compile(r"/issue (.+)$")
 
 
 async def test_every_reference_issues_shows_opens_that_very_issue(

@@ -125,7 +125,7 @@ async def test_lookups_name_a_publication_or_offer_the_choice(world: World, serv
     [unknown] = await a.send("/issue 周报 2024-1")
     assert unknown.text == "没有名为 周报 的刊物。现有刊物：简报、专报、动态"
     [missing] = await a.send("/issue 动态 2024-1")
-    assert missing.text.startswith("没有找到第 2024-1 期简报")
+    assert missing.text == "动态没有第 2024-1 期。发送 /issues 查看往期列表。"
 
     [article] = await a.send("/article 专报 2024-1 2")
     assert article.text.startswith("专报第1期防汛工作")
@@ -143,6 +143,10 @@ async def test_lookups_name_a_publication_or_offer_the_choice(world: World, serv
     # /issues: filter buttons per publication; pressing one lists only its issues.
     [listing] = await a.send("/issues")
     assert labels(listing)[-4:] == ["· 全部", "简报", "专报", "动态"]
+    # Each line's reference names that issue alone: 2024-1 of two publications with the publication, typed as is.
+    lines = listing.text.split("\n")
+    assert f"{REPORT} 2024年第1期　2024-01-08　/issue 专报 2024-1" in lines
+    assert f"{REPORT} 2024年第3期　2024-01-22　/issue 2024-3" in lines
     await a.press(listing, "专报", edit=True)
     edited = a.message(listing.message_id)
     assert edited.text.count(REPORT) == 3 and BRIEF not in edited.text
@@ -153,6 +157,45 @@ async def test_lookups_name_a_publication_or_offer_the_choice(world: World, serv
     assert "刊物：简报、专报、动态" in help_text.text and "/issue 简报 2024-2、/article 简报 2024-2 1" in help_text.text
     [example] = await a.send("/issue 简报 2024-2")
     assert example.text.startswith(f"{BRIEF}\n2024年第2期")
+
+
+async def test_a_bare_number_is_the_issue_lines_number_when_no_cumulative_number_matches(
+    server: Any, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as session:
+        repo = IssueRepository(session)
+        # The 简报 prints cumulative numbers (总第21-22期); the 专报 prints none, and has a 第7期 in 2023 and 2024.
+        for n, total in ((1, 21), (2, 22)):
+            repo.add(make_issue(n, total=total, masthead=BRIEF, articles=_articles("简报", n)))
+        for year, n in ((2023, 7), (2024, 7), (2024, 8)):
+            repo.add(make_issue(n, year=year, masthead=REPORT, articles=_articles("专报", n)))
+    config = dataclasses.replace(bot_config(server), publications=PUBLICATIONS)
+    app = build_application(config, session_factory=factory)
+    async with running_polling(app, poll_interval=0.0, timeout=1):
+        a = ChatUser(server, ZH_USER, ZH_USER)
+        # What a reader types after seeing "2024年第8期" in the 专报's issue line.
+        [named] = await a.send("/issue 专报 8")
+        assert named.text.startswith(f"{REPORT}\n2024年第8期")
+        [bare] = await a.send("/issue 8")
+        assert bare.text.startswith(f"{REPORT}\n2024年第8期")
+        # A cumulative number still names its issue first.
+        [cumulative] = await a.send("/issue 22")
+        assert cumulative.text.startswith(f"{BRIEF}\n2024年第2期")
+        # 第7期 of two years: a choice, newest first.
+        [choice] = await a.send("/issue 专报 7")
+        assert choice.text == "以下各期都是第 7 期，请选择：\n1. 专报 2024年第7期\n2. 专报 2023年第7期"
+        await a.press(choice, "2. 专报 2023年第7期", expect=1)
+        assert a.messages()[-1].text.startswith(f"{REPORT}\n2023年第7期")
+        [article] = await a.send("/article 专报 8 2")
+        assert article.text.startswith("专报第8期防汛工作")
+        [articles] = await a.send("/article 7 1")
+        assert articles.text.startswith("以下各期都是第 7 期，请选择要看第 1 篇的那一期")
+        assert labels(articles) == ["1. 专报 2024年第7期", "2. 专报 2023年第7期"]
+        # Nothing so numbered: the answer names the publication asked about.
+        [missing] = await a.send("/issue 专报 99")
+        assert missing.text == "专报没有第 99 期。发送 /issues 查看往期列表。"
+        [nowhere] = await a.send("/issue 99")
+        assert nowhere.text == "没有找到第 99 期简报。发送 /issues 查看往期列表。"
 
 
 async def test_latest_offers_a_button_past_three_publications(server: Any, factory: sessionmaker[Session]) -> None:

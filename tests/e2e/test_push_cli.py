@@ -112,6 +112,27 @@ def test_publish_unknown_issue(config: Path, capsys: pytest.CaptureFixture[str])
     assert "no stored issue matches '2099-99'" in capsys.readouterr().err
 
 
+def test_publish_by_a_bare_number_of_several_years_names_them_and_pushes_nothing(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two issues numbered 7 (of 2023 and 2024), neither with a cumulative number 7.
+    from support.issues import make_issue
+
+    from storage.archive import IssueRepository
+
+    engine, factory = open_database(load_config(config).database.url)
+    with transaction(factory) as s:
+        for year in (2023, 2024):
+            IssueRepository(s).add(make_issue(7, year=year, masthead="某县工作简报"))
+    capsys.readouterr()
+    assert cli(config, "publish", "7", "--now") == 2
+    err = capsys.readouterr().err
+    assert "several issues are number 7 of their year" in err and "(2024-7, 2023-7)" in err
+    with transaction(factory) as s:
+        assert PushRepository(s).latest() is None
+    engine.dispose()
+
+
 def test_publish_without_a_time_takes_the_next_working_day(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ref = issue_ref(config, capsys)
     cfg = load_config(config)

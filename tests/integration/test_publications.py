@@ -15,7 +15,7 @@ from support.issues import make_issue
 
 from config import config_from_mapping
 from jobs.access import AccessRules
-from jobs.publications import Choice, configure, find_issue, latest, toggle
+from jobs.publications import Choice, Found, configure, find_issue, latest, toggle
 from jobs.push import LEDGER_LANGS
 from jobs.receipts import coverage_by_publication
 from jobs.uow import UnitsOfWork
@@ -120,7 +120,12 @@ def test_lookups_and_search_name_a_publication(factory: sessionmaker[Session]) -
     assert found.stored is None and {h.id for h in found.choices} == {brief3.id, report3.id}
     named = units.run_sync(lambda u: find_issue(u, "专报", "2023-3"))
     assert named.stored is not None and named.stored.id == report3.id
-    assert units.run_sync(lambda u: find_issue(u, "专报", "3")).stored is None  # no cumulative number 3
+    # No cumulative number 3: a bare 3 is the number of an issue line, 2023年第3期, one in the 专报, two in all.
+    by_number = units.run_sync(lambda u: find_issue(u, "专报", "3"))
+    assert by_number.by_number and by_number.stored is not None and by_number.stored.id == report3.id
+    across = units.run_sync(lambda u: find_issue(u, None, "3"))
+    assert across.by_number and [h.id for h in across.choices] == [report3.id, brief3.id]
+    assert units.run_sync(lambda u: find_issue(u, "专报", "4")) == Found()
     assert units.run_sync(lambda u: find_issue(u, "周报", "2023-3")).unknown_publication == "周报"
     only = units.run_sync(lambda u: find_issue(u, None, "2023-4"))
     assert only.stored is not None and only.stored.id == brief4.id
