@@ -436,6 +436,11 @@ def run_push_worker(args: argparse.Namespace, load: Load) -> int:
     config = load()
     if not config.telegram.token:
         raise ConfigError("telegram.token: required to send pushes (or set the env BULLETIN_BOT_TOKEN)")
+    from bulletin_bot.cmd_run import bot_api_ready  # late: it imports telegram
+
+    # As `run` does: wait for the Bot API (the worker may start before the network), refuse a wrong token at once.
+    if not bot_api_ready(config, "push-worker"):
+        return 0
     use_uvloop()
     return asyncio.run(_worker(config, args.exit_when_idle))
 

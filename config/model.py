@@ -466,11 +466,17 @@ def _validate_watch(watch: WatchConfig) -> None:
 def _validate_web(web: WebConfig) -> None:
     if web.base_url:
         parts = urlsplit(web.base_url)
-        # Telegram opens Mini Apps only over https; plain http is accepted for a loopback address (tests, a demo).
-        loopback = parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
-        if not (parts.scheme == "https" and parts.hostname) and not loopback:
+        host = parts.hostname or ""
+        # Telegram opens Mini Apps only over https; plain http is accepted for a loopback address (tests, a demo),
+        # whose 阅读 buttons are then plain links (bot/common/keyboards.py).
+        loopback = parts.scheme == "http" and host in ("127.0.0.1", "::1")
+        if not (parts.scheme == "https" and host) and not loopback:
             raise ConfigError(f"web.base_url: must be an https:// address (Telegram's rule for Mini Apps), got "
                               f"{web.base_url!r}")
+        if "." not in host and ":" not in host:
+            # TDLib's LinkManager::check_link refuses every button link to such a host ("Wrong HTTP URL").
+            raise ConfigError(f"web.base_url: Telegram refuses links to a host name without a dot (use 127.0.0.1 "
+                              f"for this machine), got {web.base_url!r}")
         if parts.query or parts.fragment:
             raise ConfigError("web.base_url: must have no query or fragment")
     if not 0 < web.listen_port < 65536:

@@ -7,6 +7,7 @@ import re
 import time
 from typing import Any
 
+from .content import checked_web_app_url, read_web_app_url
 from .model import ApiError, Bot
 from .params import Params
 from .state import ServerState
@@ -59,6 +60,34 @@ class CommandsApi(ServerState):
         return True
 
     def _m_setChatMenuButton(self, bot: Bot, p: Params) -> bool:
+        """Checked as Client::get_bot_menu_button and TDLib's set_menu_button (BotMenuButton.cpp) do, then
+        accepted; the button is kept nowhere (no client shows it here)."""
+        button = p.get_json("menu_button", "menu button")
+        if button is None:
+            return True
+
+        def refuse(detail: str) -> ApiError:
+            return ApiError(400, f"Bad Request: can't parse menu button: {detail}")
+
+        if not isinstance(button, dict):
+            raise refuse("MenuButton must be an Object")
+        kind = button.get("type")
+        if not isinstance(kind, str):
+            raise refuse('Can\'t find field "type"' if kind is None else 'Field "type" must be of type String')
+        if kind in ("default", "commands"):
+            return True
+        if kind != "web_app":
+            raise refuse("MenuButton has unsupported type")
+        text = button.get("text")
+        if not isinstance(text, str):
+            raise refuse('Can\'t find field "text"' if text is None else 'Field "text" must be of type String')
+        if "web_app" not in button:
+            raise refuse('Can\'t find field "web_app"')
+        url = read_web_app_url(button["web_app"], "can't parse menu button")
+        if not text and url != "default":
+            raise ApiError(400, "Bad Request: menu button text must be non-empty")
+        if text:
+            checked_web_app_url(url, check_error="menu button Web App", user_link=None)
         return True
 
     def _scope_key(self, p: Params) -> str:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from .faults import rate_check
-from .links import LinkError, check_link
+from .links import LinkError, check_link, is_user_link
 from .model import ApiError, Bot, Chat, SentMessage
 from .params import Params
 from .state import ServerState
@@ -138,6 +138,8 @@ class ContentChecks(ServerState):
                 if len(self._markup_cache) > 4096:
                     self._markup_cache.clear()
                 self._markup_cache[key] = markup
+        if "keyboard" in markup:
+            _check_reply_keyboard(markup, chat.type == "private")
         if chat.type != "private" and has_web_app(markup):
             raise ApiError(400, BUTTON_TYPE_INVALID)
         return markup
@@ -209,9 +211,10 @@ def _explicit_entities(text: str, value: Any) -> list[dict[str, Any]]:
     return out
 
 
+# In the order Client::get_inline_keyboard_button_type tries them: the first one present makes the button's type.
 _BUTTON_ACTIONS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
+    "url", "callback_data", "callback_game", "pay", "switch_inline_query", "switch_inline_query_chosen_chat",
+    "switch_inline_query_current_chat", "login_url", "web_app", "copy_text",
 )  # fmt: skip
 
 
@@ -269,6 +272,69 @@ def has_web_app(markup: dict[str, Any]) -> bool:
     return any("web_app" in b for row in markup.get("inline_keyboard", ()) for b in row)
 
 
+# TDLib's texts for a Mini App URL that is a link to a user (LinkManager::get_link_user_id): ReplyMarkup.cpp for
+# both keyboards, InlineQueriesManager::answer_inline_query for answerInlineQuery's button.
+WEB_APP_BUTTON_USER_LINK = "link to a user can't be used in Web App URL buttons"
+
+
+def web_app_url(info: Any, *, parse_error: str, check_error: str, user_link: str | None) -> str:
+    """The URL of a WebAppInfo object INFO, checked as a Mini App's: Client.cpp reads {"url": …} (errors after
+    PARSE_ERROR), then TDLib refuses a link to a user (USER_LINK, when that place checks it) and anything
+    LinkManager::check_link(url, true, !is_test_dc()) refuses, which is every URL but https on Telegram's production
+    servers (errors after CHECK_ERROR). Returns the normalised URL; the messages are as the bot gets them."""
+    return checked_web_app_url(
+        read_web_app_url(info, parse_error), check_error=check_error, user_link=user_link
+    )
+
+
+def read_web_app_url(info: Any, parse_error: str) -> str:
+    """Client.cpp's reading of a WebAppInfo object: extract_required_field("web_app", Object), then
+    get_required_string_field("url"); errors after PARSE_ERROR."""
+    if not isinstance(info, dict):
+        raise ApiError(400, f'Bad Request: {parse_error}: Field "web_app" must be of type Object')
+    url = info.get("url")
+    if isinstance(url, int) and not isinstance(url, bool):
+        url = str(url)  # get_required_string_field takes a JSON number as its text
+    if url is None:
+        raise ApiError(400, f'Bad Request: {parse_error}: Can\'t find field "url"')
+    if not isinstance(url, str):
+        raise ApiError(400, f'Bad Request: {parse_error}: Field "url" must be of type String')
+    return url
+
+
+def checked_web_app_url(url: str, *, check_error: str, user_link: str | None) -> str:
+    """TDLib's check of a Mini App URL (see web_app_url): the normalised URL."""
+    if user_link is not None and is_user_link(url):
+        raise ApiError(400, f"Bad Request: {user_link}")
+    try:
+        return check_link(url, https_only=True)
+    except LinkError as exc:
+        raise ApiError(400, f"Bad Request: {check_error} {exc}") from None
+
+
+def _check_reply_keyboard(markup: dict[str, Any], private: bool) -> None:
+    """A reply keyboard's Mini App buttons, as Client::get_keyboard_button_type reads them and TDLib's
+    get_keyboard_button (ReplyMarkup.cpp) checks them: only in a private chat, then the URL. Other reply buttons are
+    taken as they are."""
+    rows = markup.get("keyboard")
+    urls: list[str] = []  # Client.cpp reads every button before TDLib checks any
+    for row in rows if isinstance(rows, list) else ():
+        for b in row if isinstance(row, list) else ():
+            if not isinstance(b, dict) or b.get("web_app") is None:
+                continue
+            if b.get("request_contact") or b.get("request_phone_number") or b.get("request_location") or (
+                "request_poll" in b
+            ):
+                continue  # Client.cpp tries these first: the button is of their type
+            url = read_web_app_url(b["web_app"], "can't parse keyboard button")
+            if b.get("text"):  # TDLib drops a button without text before looking at its type
+                urls.append(url)
+    for url in urls:
+        if not private:
+            raise ApiError(400, "Bad Request: web App buttons can be used in private chats only")
+        checked_web_app_url(url, check_error="keyboard button Web App", user_link=WEB_APP_BUTTON_USER_LINK)
+
+
 def _validate_button(b: Any) -> dict[str, Any]:
     if not isinstance(b, dict):
         raise ApiError(400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object")
@@ -302,6 +368,11 @@ def _validate_button(b: Any) -> dict[str, Any]:
         out["callback_data"] = data
         return out
     k = actions[0]
+    if k == "web_app":
+        url = web_app_url(b[k], parse_error="can't parse inline keyboard button",
+                          check_error="inline keyboard button Web App", user_link=WEB_APP_BUTTON_USER_LINK)
+        out[k] = {"url": url}  # TDLib keeps the normalised URL (get_inline_keyboard_button), as the answer shows
+        return out
     out[k] = b[k]
     return out
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .commands import QUERY_TOO_OLD, CommandsApi
-from .content import BUTTON_TYPE_INVALID, ContentChecks, _validate_markup, has_web_app
+from .content import BUTTON_TYPE_INVALID, ContentChecks, _validate_markup, has_web_app, web_app_url
 from .control import ControlApi
 from .model import ApiError, Bot
 from .params import Params
@@ -61,6 +62,42 @@ def _bad(detail: str) -> ApiError:
     return ApiError(400, f"Bad Request: {detail}")
 
 
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _results_button(value: Any) -> dict[str, Any] | None:
+    """answerInlineQuery's button, read as Client::get_inline_query_results_button and checked as
+    InlineQueriesManager::answer_inline_query does (a Mini App URL must be https); None when there is none."""
+    if value is None:
+        return None
+
+    def refuse(detail: str) -> ApiError:
+        return _bad(f"can't parse inline query results button: {detail}")
+
+    if not isinstance(value, dict):
+        raise refuse("InlineQueryResultsButton must be an Object")
+    text = value.get("text")
+    if not isinstance(text, str):
+        raise refuse('Can\'t find field "text"' if text is None else 'Field "text" must be of type String')
+    if "start_parameter" in value:
+        start = value["start_parameter"]
+        if not isinstance(start, str):
+            raise refuse('Field "start_parameter" must be of type String')
+        if not start:
+            raise _bad("can't use empty start_parameter")
+        if len(start) > 64:
+            raise _bad("too long start_parameter specified")
+        if not _START_PARAMETER.fullmatch(start):
+            raise _bad("unallowed characters in start_parameter are used")
+        return {"text": text, "start_parameter": start}
+    if "web_app" in value:
+        web_app_url(value["web_app"], parse_error="can't parse inline query results button",
+                    check_error="inline query button Web App",
+                    user_link="link to a user can't be used in the Web App button")
+        return {"text": text, "web_app": {"url": str(value["web_app"]["url"])}}  # passed on as given
+    raise refuse("InlineQueryResultsButton must have exactly one optional field")
+
+
 class InlineApi(ControlApi, CommandsApi, ContentChecks):
     """answerInlineQuery, getMe's supports_inline_queries, and the controls that act as users typing `@bot …`."""
 
@@ -80,6 +117,7 @@ class InlineApi(ControlApi, CommandsApi, ContentChecks):
 
     def _m_answerInlineQuery(self, bot: Bot, p: Params) -> bool:
         query_id = p.get_str("inline_query_id") or ""
+        button = _results_button(p.get_json("button", "inline query results button"))
         cache_time = p.get_int("cache_time")
         cache_time = DEFAULT_CACHE_TIME if cache_time is None else min(max(cache_time, 0), MAX_CACHE_TIME)
         next_offset = p.get_str("next_offset") or ""
@@ -92,7 +130,7 @@ class InlineApi(ControlApi, CommandsApi, ContentChecks):
             raise ApiError(400, QUERY_TOO_OLD)
         q.answer = {
             "results": results, "cache_time": cache_time, "is_personal": p.get_bool("is_personal"),
-            "next_offset": next_offset,
+            "next_offset": next_offset, "button": button,
         }
         return True
 

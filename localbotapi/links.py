@@ -5,6 +5,7 @@ from __future__ import annotations
 
 _URL_PART_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_!$,~*'();&+=")
 _HEX = frozenset("0123456789abcdefABCDEF")
+MAX_USER_ID = (1 << 40) - 1  # UserId::is_valid (td/telegram/UserId.h)
 
 
 class LinkError(ValueError):
@@ -74,22 +75,25 @@ def _parse_url(url: str) -> tuple[str, str, str, int, str]:
     return protocol, userinfo, host, port, fixed
 
 
-def check_link(link: str) -> str:
+def check_link(link: str, *, https_only: bool = False) -> str:
     """The normalised link (scheme and host lower-cased, "http://" added to a bare host, "/" for an empty path),
-    or LinkError with TDLib's message."""
+    or LinkError with TDLib's message. HTTPS_ONLY: as for Mini App URLs, which TDLib checks with
+    check_link(url, http_only=true, https_only=!is_test_dc()); https_only refuses every link http_only would."""
     try:
-        return _check_link(link)
+        return _check_link(link, https_only)
     except ValueError as exc:
         raise LinkError(f"URL '{link}' is invalid: {exc}") from None
 
 
-def _check_link(link: str) -> str:
+def _check_link(link: str, https_only: bool = False) -> str:
     lower = link.lower()
     prefix = next((p for p in ("tg:", "ton:", "tonsite:") if lower.startswith(p)), None)
     body = link[len(prefix) :] if prefix else link
     if prefix and body.startswith("//"):
         body = body[2:]
     protocol, userinfo, host, port, query = _parse_url(body)
+    if https_only and (protocol != "https" or prefix):
+        raise ValueError("Only HTTPS links are allowed")
     if prefix:
         if body.lower().startswith("http://") or protocol == "https" or userinfo or port:
             raise ValueError("Wrong tg URL" if prefix == "tg:" else "Wrong ton URL")
@@ -108,3 +112,24 @@ def checked_link(link: str) -> str | None:
         return _check_link(link)
     except ValueError:
         return None
+
+
+def is_user_link(link: str) -> bool:
+    """LinkManager::get_link_user_id found a user: `tg://user?id=N` with a valid user id (Mini App URLs refuse it)."""
+    rest = link.lower()
+    if not rest.startswith("tg:"):
+        return False
+    rest = rest[3:]
+    rest = rest[2:] if rest.startswith("//") else rest
+    if not rest.startswith("user") or (len(rest) > 4 and rest[4] not in "/?#"):
+        return False
+    rest = rest[4:]
+    rest = rest[1:] if rest.startswith("/") else rest
+    if not rest.startswith("?"):
+        return False
+    for parameter in rest[1:].split("#", 1)[0].split("&"):
+        key, _, value = parameter.partition("=")
+        if key == "id":
+            # to_integer_safe: the digits must print back the same ("+5", "05" are no id)
+            return value.isascii() and value.isdigit() and str(int(value)) == value and 0 < int(value) <= MAX_USER_ID
+    return False

@@ -19,9 +19,11 @@ def is_private(chat_id: int | None) -> bool:
 def _button_dict(button: Button, private: bool) -> dict[str, Any]:
     """BUTTON as the Bot API's InlineKeyboardButton object (what PTB's to_dict gives), in a private chat or not."""
     if button.web_app is not None:
-        # Telegram accepts web_app buttons in private chats only (BUTTON_TYPE_INVALID elsewhere); in a group the
-        # reader opens as a page in the browser, where the member signs in with /web.
-        return {"text": button.label, "web_app": {"url": button.web_app}} if private else {
+        # Telegram accepts web_app buttons in private chats only (BUTTON_TYPE_INVALID elsewhere) and with https URLs
+        # only (a loopback http [web] base_url, for a demo, is refused); otherwise the reader opens as a page in the
+        # browser, where the member signs in with /web.
+        mini_app = private and button.web_app.startswith("https://")
+        return {"text": button.label, "web_app": {"url": button.web_app}} if mini_app else {
             "text": button.label, "url": button.web_app
         }
     if button.url is not None:

@@ -1,4 +1,5 @@
-"""Crash safety and leadership with real processes: `bulletin-bot push-worker` killed with SIGKILL mid-push.
+"""Crash safety and leadership with real processes: `bulletin-bot push-worker` killed with SIGKILL mid-push, and
+started before the Bot API can be reached.
 
 The bound under test (README): after a crash, only deliveries that were in flight ('sending' in the ledger at the
 moment of the kill) can reach a chat twice; no chat is missed.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from support.api import bot_api
+from support.api import bot_api, free_port
 from support.db import needs_pg, pg_schema_url
 from support.issues import make_issue
 
@@ -191,3 +192,44 @@ def test_two_processes_on_postgresql_leader_killed_mid_push_follower_finishes(
         assert push is not None and push.claimed_by is not None
         assert push.claimed_by.endswith(f":{follower.pid}")
         engine.dispose()
+
+
+def test_a_worker_started_before_the_bot_api_is_reachable_waits_then_delivers(tmp_path: Path) -> None:
+    """A machine that boots before its network: the worker says so in one line and retries, instead of exiting."""
+    server = LocalBotApi(port=free_port(), limits=LIMITS)  # its address is known; nothing listens there yet
+    server.add_bot(TOKEN)
+    db_url = f"sqlite:///{tmp_path / 'early.sqlite3'}"
+    engine, factory = open_database(db_url)
+    push_id, chats = seed(factory, server, 5, 1)
+    proc = worker(write_config(tmp_path / "bot.toml", server, db_url, rate=30))
+    try:
+        time.sleep(4)  # connection refused at 0 s, 1 s, 3 s
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        with server:
+            _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = err.decode().splitlines()
+    assert proc.returncode == 0, lines
+    (waiting,) = [line for line in lines if "cannot reach the Bot API" in line]  # one line, not one per retry
+    assert waiting.startswith(f"bulletin-bot push-worker: cannot reach the Bot API at {server.api_base_url()} "
+                              "(ConnectError: ") and waiting.endswith("retrying, at most every 60 s"), waiting
+    assert f"bulletin-bot push-worker: reached the Bot API at {server.api_base_url()} again" in lines
+    assert "Traceback" not in err.decode()
+    check_bound(server, factory, push_id, chats, [])  # every chat got the push once
+    engine.dispose()
+
+
+def test_a_worker_with_a_wrong_token_exits_2_with_one_line(tmp_path: Path, server: LocalBotApi) -> None:
+    db_url = f"sqlite:///{tmp_path / 'token.sqlite3'}"
+    config = write_config(tmp_path / "bot.toml", server, db_url, rate=30)
+    config.write_text(config.read_text(encoding="utf-8").replace(TOKEN, "123:unknown"), encoding="utf-8")
+    config.chmod(0o600)  # no warning about a readable token file
+    proc = worker(config)
+    _out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode().splitlines()) == (2, [
+        "bulletin-bot: config error: telegram.token: the Bot API rejected this token (Unauthorized); get the right "
+        "one from @BotFather"
+    ])

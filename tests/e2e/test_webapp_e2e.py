@@ -101,6 +101,18 @@ async def test_without_a_base_url_there_is_no_reader_button_and_web_says_so(
         assert reply.text == "网页阅读器没有开启。"
 
 
+async def test_a_loopback_http_reader_gets_a_link_button_as_telegram_takes_mini_apps_over_https_only(
+    server: Any, factory: sessionmaker[Session], ids: dict[str, int]
+) -> None:
+    local = "http://127.0.0.1:8080"  # [web] base_url on this machine, for a demo: accepted, but not a Mini App
+    async for _ in _running(server, factory, local):
+        zh = ChatUser(server, ZH_USER, ZH_USER)
+        (contents,) = await zh.send(f"/start i{ids['many']}")
+        assert [b for b in buttons(contents) if b["text"] == "📖 阅读"] == [
+            {"text": "📖 阅读", "url": f"{local}/i/{ids['many']}"}
+        ]
+
+
 async def _answer(server: Any, query: str, offset: str = "") -> dict[str, Any]:
     query_id = server.inline_query(TOKEN, OTHER_USER, query, offset)
     assert await server.await_for(lambda: server.inline_answer(query_id) is not None), "no answer to the query"

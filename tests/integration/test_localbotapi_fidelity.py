@@ -237,6 +237,77 @@ def test_a_mini_app_button_is_refused_outside_a_private_chat_as_telegrams_server
     assert [(m.text, m.reply_markup) for m in server.messages(GROUP)] == [("x", link)]
 
 
+def _mini_app(url: object) -> dict[str, object]:
+    return {"inline_keyboard": [[{"text": "📖 阅读", "web_app": {"url": url}}]]}
+
+
+def test_a_mini_app_url_must_be_https_as_tdlib_checks_it(server: LocalBotApi) -> None:
+    """ReplyMarkup.cpp checks a web_app URL with LinkManager::check_link(url, true, !is_test_dc()): https only."""
+    ok = call(server, "sendMessage", chat_id=USER, text="x", reply_markup=_mini_app("HTTPS://Reader.Example.ORG"))
+    assert ok.result["reply_markup"] == _mini_app("https://reader.example.org/")  # normalised as a URL button
+    for url, why in (
+        ("http://reader.example.org/i/1", "Only HTTPS links are allowed"),
+        ("reader.example.org/i/1", "Only HTTPS links are allowed"),  # no scheme: http
+        ("http://127.0.0.1:8080/i/1", "Only HTTPS links are allowed"),
+        ("tg://resolve?domain=x", "Only HTTPS links are allowed"),
+        ("https://localhost/i/1", "Wrong HTTP URL"),
+        ("ftp://reader.example.org", "Unsupported URL protocol"),
+        ("https://reader example.org", "Disallowed character in URL host"),
+    ):
+        refused = call(server, "sendMessage", chat_id=USER, text="x", reply_markup=_mini_app(url))
+        assert error(refused) == (
+            400, f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: {why}", None
+        ), url
+    user_link = call(server, "sendMessage", chat_id=USER, text="x", reply_markup=_mini_app("tg://user?id=42"))
+    assert error(user_link)[1] == "Bad Request: link to a user can't be used in Web App URL buttons"
+    for web_app, why in (("https://reader.example.org", 'Field "web_app" must be of type Object'),
+                         ({}, 'Can\'t find field "url"')):
+        kb = {"inline_keyboard": [[{"text": "阅读", "web_app": web_app}]]}
+        assert error(call(server, "sendMessage", chat_id=USER, text="x", reply_markup=kb))[1] == (
+            f"Bad Request: can't parse inline keyboard button: {why}"
+        )
+    # TDLib checks the URL before Telegram's server sees the chat: a group gets the URL's error first
+    assert "Only HTTPS links" in error(
+        call(server, "sendMessage", chat_id=GROUP, text="x", reply_markup=_mini_app("http://reader.example.org"))
+    )[1]
+    # an edit's keyboard is checked the same way; nothing was stored by the refusals
+    edit = call(server, "editMessageReplyMarkup", chat_id=USER, message_id=ok.result["message_id"],
+                reply_markup=_mini_app("http://reader.example.org"))
+    assert error(edit)[0] == 400 and len(server.messages(USER)) == 1
+
+
+def test_a_reply_keyboard_mini_app_needs_a_private_chat_and_https(server: LocalBotApi) -> None:
+    def keyboard(url: str) -> dict[str, object]:
+        return {"keyboard": [[{"text": "打开", "web_app": {"url": url}}]], "resize_keyboard": True}
+
+    assert call(server, "sendMessage", chat_id=USER, text="x", reply_markup=keyboard("https://r.example.org")).result
+    refused = call(server, "sendMessage", chat_id=USER, text="x", reply_markup=keyboard("http://r.example.org"))
+    assert error(refused)[1] == (
+        "Bad Request: keyboard button Web App URL 'http://r.example.org' is invalid: Only HTTPS links are allowed"
+    )
+    in_group = call(server, "sendMessage", chat_id=GROUP, text="x", reply_markup=keyboard("https://r.example.org"))
+    assert error(in_group)[1] == "Bad Request: web App buttons can be used in private chats only"
+
+
+def test_the_menu_button_mini_app_must_be_https(server: LocalBotApi) -> None:
+    def menu(url: str, text: str = "阅读") -> dict[str, object]:
+        return {"type": "web_app", "text": text, "web_app": {"url": url}}
+
+    assert call(server, "setChatMenuButton", menu_button=menu("https://reader.example.org")).result is True
+    assert call(server, "setChatMenuButton", menu_button={"type": "commands"}).result is True
+    refused = call(server, "setChatMenuButton", chat_id=USER, menu_button=menu("http://reader.example.org"))
+    assert error(refused) == (
+        400, "Bad Request: menu button Web App URL 'http://reader.example.org' is invalid: Only HTTPS links are "
+             "allowed", None,
+    )
+    assert error(call(server, "setChatMenuButton", menu_button=menu("https://reader.example.org", "")))[1] == (
+        "Bad Request: menu button text must be non-empty"
+    )
+    assert error(call(server, "setChatMenuButton", menu_button={"type": "app"}))[1] == (
+        "Bad Request: can't parse menu button: MenuButton has unsupported type"
+    )
+
+
 def test_more_than_100_entities_are_cut_silently(server: LocalBotApi) -> None:
     text = " ".join(f"<b>{i}</b>" for i in range(150)) + " <code>c</code>"
     d = call(server, "sendMessage", chat_id=USER, text=text, parse_mode="HTML").result

@@ -101,6 +101,27 @@ def test_a_result_with_a_mini_app_button_is_refused(server: LocalBotApi) -> None
     assert _answer(server, [_article(1, reply_markup=link)])[0] == 200
 
 
+def test_a_result_mini_app_url_and_the_results_button_must_be_https(server: LocalBotApi) -> None:
+    """TDLib checks a result's keyboard before Telegram's server refuses its Mini App button; answerInlineQuery's
+    button is checked by InlineQueriesManager::answer_inline_query with the same https-only check_link."""
+    server.set_inline(TOKEN)
+    mini_app = {"inline_keyboard": [[{"text": "阅读", "web_app": {"url": "http://reader.example.org/i/1"}}]]}
+    status, body = _answer(server, [_article(1, reply_markup=mini_app)])
+    assert (status, body["description"]) == (
+        400, "Bad Request: inline keyboard button Web App URL 'http://reader.example.org/i/1' is invalid: "
+             "Only HTTPS links are allowed")
+    button = {"text": "打开阅读器", "web_app": {"url": "http://reader.example.org"}}
+    status, body = _answer(server, [_article(1)], button=button)
+    assert (status, body["description"]) == (
+        400, "Bad Request: inline query button Web App URL 'http://reader.example.org' is invalid: "
+             "Only HTTPS links are allowed")
+    query_id = server.inline_query(TOKEN, USER, "景区")
+    button = {"text": "打开阅读器", "web_app": {"url": "https://reader.example.org"}}
+    assert _call(server, "answerInlineQuery", inline_query_id=query_id, results=[_article(1)], button=button)[0] == 200
+    answer = server.inline_answer(query_id)
+    assert answer is not None and answer["button"] == button
+
+
 def test_an_unknown_or_already_answered_query_is_too_old(server: LocalBotApi) -> None:
     server.set_inline(TOKEN)
     assert _call(server, "answerInlineQuery", inline_query_id="12345", results=[])[1]["description"] == QUERY_TOO_OLD

@@ -28,3 +28,13 @@ def test_groups_channels_and_unknown_chats_get_a_link() -> None:
 
 def test_an_empty_keyboard_is_no_markup() -> None:
     assert to_markup((), 42) is None and to_markup(((),), -1) is None
+
+
+def test_a_plain_http_reader_is_a_link_even_in_a_private_chat() -> None:
+    """Telegram takes Mini App URLs over https only; a loopback http [web] base_url (a demo) opens in the browser."""
+    local = ((Button("📖 阅读", web_app="http://127.0.0.1:8080/i/7"),),)
+    markup = to_markup(local, 42)
+    assert markup is not None
+    assert [[b.to_dict() for b in row] for row in markup.inline_keyboard] == [
+        [{"text": "📖 阅读", "url": "http://127.0.0.1:8080/i/7"}]
+    ]

@@ -20,6 +20,8 @@ def test_defaults_keep_the_reader_off_private_and_without_buttons() -> None:
     [
         ({"base_url": "http://reader.example.org"}, r"web\.base_url: must be an https:// address"),
         ({"base_url": "reader.example.org"}, r"web\.base_url: must be an https:// address"),
+        ({"base_url": "http://localhost:8080"}, r"web\.base_url: must be an https:// address"),
+        ({"base_url": "https://reader/bulletin"}, r"web\.base_url: Telegram refuses links to a host name without"),
         ({"base_url": "https://reader.example.org/?x=1"}, r"web\.base_url: must have no query or fragment"),
         ({"listen_port": 0}, r"web\.listen_port: must be between 1 and 65535"),
         ({"signin_ttl": "0"}, r"web\.signin_ttl: must be greater than 0"),
