@@ -43,6 +43,7 @@ from bulletin.render import render_contents  # noqa: E402
 from bulletin_bot.eventloop import use_uvloop  # noqa: E402
 from jobs.push import PushSettings, publish, utcnow  # noqa: E402
 from jobs.runner import PushRunner  # noqa: E402
+from jobs.uow import UnitOfWork  # noqa: E402
 from storage.archive import IssueRepository  # noqa: E402
 from storage.db import open_database, transaction  # noqa: E402
 from storage.models import SubscriberRow  # noqa: E402
@@ -139,7 +140,7 @@ def seeded_db(tmp: str, name: str, users: int) -> tuple[Any, Any, int]:
         for start in range(0, len(rows), 5000):
             s.execute(insert(SubscriberRow), rows[start : start + 5000])
         stored, _ = IssueRepository(s).add(bench_issue())
-        publish(s, stored.id, now, now)
+        publish(UnitOfWork(s), stored.id, now, now)
     return engine, factory, stored.id
 
 

@@ -55,6 +55,7 @@ def rss_mb() -> float:
 def seed(url: str, n: int) -> None:
     """N active subscribers (chat ids FIRST_USER..), the bench issue, and its push due now."""
     from jobs.push import publish
+    from jobs.uow import UnitOfWork
 
     engine, factory = open_database(url)
     now = dt.datetime.now(dt.UTC)
@@ -72,7 +73,7 @@ def seed(url: str, n: int) -> None:
             {"first": FIRST_USER, "last": FIRST_USER + n - 1, "now": now.replace(tzinfo=None)},
         )
         stored, _ = IssueRepository(s).add(bench_issue())
-        publish(s, stored.id, now, now)
+        publish(UnitOfWork(s), stored.id, now, now)
     with engine.connect() as c:
         c.execute(text("ANALYZE subscribers"))
         c.commit()

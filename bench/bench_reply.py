@@ -48,6 +48,7 @@ from sqlalchemy import delete, insert
 
 from bulletin.model import Article, Issue, TocEntry
 from jobs.push import publish
+from jobs.uow import UnitOfWork
 from localbotapi import Limits, LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import open_database, transaction
@@ -150,7 +151,7 @@ def start_push(factory: Any) -> None:
     with transaction(factory) as session:
         latest = IssueRepository(session).latest()
         assert latest is not None
-        publish(session, latest.id, now, now)
+        publish(UnitOfWork(session), latest.id, now, now)
 
 
 def busiest_second(stamps: list[float]) -> int:

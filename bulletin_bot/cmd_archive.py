@@ -160,7 +160,7 @@ def run_aliases(args: argparse.Namespace, load: Load) -> int:
                 if not rows:
                     print("No remembered corrections.")
                 return 0
-            removed = forget(session, args.masthead, args.field, actor="command line")
+            removed = forget(UnitOfWork(session), args.masthead, args.field, actor="command line")
         if not removed:
             return _fail(f"no remembered correction for {args.masthead!r}", 1)
         print(f"removed {removed} remembered correction(s) of {args.masthead}")

@@ -133,7 +133,8 @@ def schedule_issue(
     if at is not None and when < now - dt.timedelta(minutes=1):
         return _fail(f"--at: {at} ({config.push.timezone.key}) is in the past; use --now to push at once", 2)
     with transaction(factory) as session:
-        found = find_issue(UnitOfWork(session), publication, ref.strip())
+        uow = UnitOfWork(session)
+        found = find_issue(uow, publication, ref.strip())
         if found.unknown_publication is not None:
             return _fail(f"--publication: no publication named {publication!r} (see `bulletin-bot issues`)", 2)
         if found.choices and found.by_number:
@@ -147,7 +148,7 @@ def schedule_issue(
         if stored is None:
             return _fail(unknown_issue(ref), 2)
         try:
-            result = publish(session, stored.id, when, now)
+            result = publish(uow, stored.id, when, now)
         except PublishError as exc:
             return _fail(f"{issue_label(stored.issue, ZH)}: {exc}")
         # The subscribers who receive this issue's publication.
@@ -240,7 +241,7 @@ def run_unpublish(args: argparse.Namespace, load: Load) -> int:
     """Cancel an issue's push that has not started."""
 
     def cancel(session: Session, stored: StoredIssue, config: Config) -> tuple[str, str]:
-        push = unpublish(session, stored.id, utcnow())
+        push = unpublish(UnitOfWork(session), stored.id, utcnow())
         when = _local(config, push.scheduled_at)
         label = issue_label(stored.issue, ZH)
         return f"{label}: push #{push.id} (was due {when}) cancelled", f"push #{push.id} cancelled"
@@ -283,7 +284,7 @@ def run_resend(args: argparse.Namespace, load: Load) -> int:
     """Resend an issue to the chats whose delivery failed (a new push, due now)."""
 
     def resend(session: Session, stored: StoredIssue, _config: Config) -> tuple[str, str]:
-        push, count = resend_failed(session, stored.id, utcnow())
+        push, count = resend_failed(UnitOfWork(session), stored.id, utcnow())
         return (f"{issue_label(stored.issue, ZH)}: push #{push.id} will resend to {count} chats whose delivery failed",
                 f"push #{push.id} to {count} failed chats")
 

@@ -308,13 +308,14 @@ class PushResult:
 def _publish_now(factory: sessionmaker[Session], issue_id: int) -> int | str:
     """Publish ISSUE_ID now, as `bulletin-bot publish ISSUE --now` does: the push id, or why not (for the user)."""
     from jobs.push import PublishError, publish, utcnow
+    from jobs.uow import UnitOfWork
     from storage.access_repo import AuditLog
     from storage.db import transaction
 
     now = utcnow()
     with transaction(factory) as session:
         try:
-            result = publish(session, issue_id, now, now)
+            result = publish(UnitOfWork(session), issue_id, now, now)
         except PublishError as exc:
             return _refusal(session, issue_id, exc)
         AuditLog(session).record(actor_id=USER_ID, action="publish", issue_id=issue_id,

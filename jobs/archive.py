@@ -16,8 +16,8 @@ from bulletin.i18n import ZH
 from bulletin.parser.bounded import parse_path_bounded
 from bulletin.render import issue_label
 from jobs.intake import apply_remembered, corrections_detail, remember
-from storage.access_repo import AuditLog
-from storage.archive import ArchiveError, ImportOutcome, IssueRepository, StoredIssue
+from jobs.uow import UnitOfWork
+from storage.archive import ArchiveError, ImportOutcome, StoredIssue
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -77,20 +77,21 @@ def import_file(
     notes: tuple[tuple[str, str], ...] = ()
     try:
         with transaction(factory) as session:
+            uow = UnitOfWork(session)
             parsed_masthead = issue.masthead
-            taken = apply_remembered(session, issue, skip=[f for f, _ in corrections])
+            taken = apply_remembered(uow, issue, skip=[f for f, _ in corrections])
             issue, notes = correct(taken.issue, corrections), taken.applied
             if not identifiable(issue):
                 raise ArchiveError("no issue number or date: give --set number=N, or --set date=YYYY-MM-DD")
-            stored, outcome = IssueRepository(session).add(issue, replace=replace)
+            stored, outcome = uow.issues.add(issue, replace=replace)
             if outcome in (ImportOutcome.ADDED, ImportOutcome.REPLACED):
-                remember(session, parsed_masthead, corrections, by=None)
+                remember(uow, parsed_masthead, corrections, by=None)
                 if audit is not None:
                     action = "import" if outcome is ImportOutcome.ADDED else "replace"
                     detail = "; ".join(
                         p for p in (f"{audit}: {os.path.basename(name)}", corrections_detail(corrections)) if p
                     )
-                    AuditLog(session).record(actor_id=None, action=action, issue_id=stored.id, detail=detail[:1000])
+                    uow.audit.record(actor_id=None, action=action, issue_id=stored.id, detail=detail[:1000])
     except FieldError as exc:
         return ImportResult(path=name, ok=False, message=str(exc), stored=None, outcome=None)
     except ArchiveError as exc:

@@ -101,7 +101,7 @@ def check_draft(uow: UnitOfWork, issue: Issue) -> DraftCheck:
 
 def prepare_draft(uow: UnitOfWork, issue: Issue) -> tuple[Taken, DraftCheck]:
     """An upload with its series' remembered corrections applied, and what the archive says about it (read only)."""
-    taken = apply_remembered(uow.session, issue)
+    taken = apply_remembered(uow, issue)
     return taken, check_draft(uow, taken.issue)
 
 
@@ -159,7 +159,7 @@ def commit_draft(
     if pushed is None:
         when = now if at is None or at <= now else at
         try:
-            publish(uow.session, stored.id, when, now)
+            publish(uow, stored.id, when, now)
         except PublishError:
             raise DeskError("already_pushed") from None
     detail = f"{outcome.value}; source {draft.source}; " + (
@@ -169,7 +169,7 @@ def commit_draft(
         detail += "; internal"
     if draft.corrections:
         detail += "; " + corrections_detail(draft.corrections)
-        remember(uow.session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
+        remember(uow, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
     if approved_by is not None:
         detail += f"; uploaded by {draft.uploader_id}, approved by {approved_by}"
     uow.audit.record(actor_id=actor_id, action="publish", issue_id=stored.id, detail=detail[:1000])
@@ -194,7 +194,7 @@ def submit_for_approval(
         )[:1000],
     )
     if draft.corrections:
-        remember(uow.session, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
+        remember(uow, draft.parsed_masthead, draft.corrections, by=draft.uploader_id)
     return approval
 
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from bulletin.corrections import REMEMBERED, Value, parse_value, with_values
 from bulletin.model import Issue
-from storage.access_repo import AuditLog
-from storage.aliases import SeriesAliasRepository
+from jobs.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -22,19 +19,21 @@ class Taken:
     applied: tuple[tuple[str, str], ...]
 
 
-def apply_remembered(session: Session, issue: Issue, *, skip: Sequence[str] = ()) -> Taken:
+def apply_remembered(uow: UnitOfWork, issue: Issue, *, skip: Sequence[str] = ()) -> Taken:
     """ISSUE with the masthead / publisher the office gave this series before (keyed by the parsed masthead);
     fields in SKIP (set explicitly this time) are left alone."""
-    remembered = SeriesAliasRepository(session).for_masthead(issue.masthead)
+    remembered = uow.aliases.for_masthead(issue.masthead)
     values: dict[str, Value] = {
         f: v for f, v in remembered.items() if f in REMEMBERED and f not in skip and getattr(issue, f) != v
     }
     return Taken(with_values(issue, values), tuple((f, str(v)) for f, v in values.items()))
 
 
-def remember(session: Session, parsed_masthead: str, corrections: Sequence[tuple[str, str]], *, by: int | None) -> None:
+def remember(
+    uow: UnitOfWork, parsed_masthead: str, corrections: Sequence[tuple[str, str]], *, by: int | None
+) -> None:
     """Remember corrected masthead / publisher values for the series whose parsed masthead is PARSED_MASTHEAD."""
-    aliases = SeriesAliasRepository(session)
+    aliases = uow.aliases
     for name, text in corrections:
         if name in REMEMBERED and parsed_masthead:
             value = parse_value(name, text)
@@ -49,10 +48,10 @@ def corrections_detail(corrections: Sequence[tuple[str, str]]) -> str:
     return "set " + ", ".join(f"{name}={text.strip()}" for name, text in corrections)
 
 
-def forget(session: Session, parsed_masthead: str, field: str | None, *, actor: str) -> int:
+def forget(uow: UnitOfWork, parsed_masthead: str, field: str | None, *, actor: str) -> int:
     """Forget the remembered corrections of PARSED_MASTHEAD (only FIELD's, when given); audited; how many."""
-    removed = SeriesAliasRepository(session).remove(parsed_masthead, field)
+    removed = uow.aliases.remove(parsed_masthead, field)
     if removed:
         what = f"{actor}: {parsed_masthead} {field or 'masthead and publisher'}"
-        AuditLog(session).record(actor_id=None, action="alias_remove", detail=what[:1000])
+        uow.audit.record(actor_id=None, action="alias_remove", detail=what[:1000])
     return removed

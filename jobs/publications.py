@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Config
 from jobs.access import AccessRules
 from jobs.uow import UnitOfWork
-from storage.archive import IssueHeader, StoredIssue, date_key, ref_date
+from storage.archive import IssueHeader, StoredIssue, date_key, leads_as_publication, ref_date
 from storage.db import transaction
 from storage.publications import Publication, PublicationRepository, PublicationSetting
 
@@ -126,7 +126,7 @@ class Found:
 
 def split_publication(args: Sequence[str]) -> tuple[str | None, list[str]]:
     """ARGS of /issue or /article with a leading publication name split off: ("专报", ["3"]) for ["专报", "3"]."""
-    if args and not args[0][:1].isdigit() and not args[0].startswith("#"):
+    if args and leads_as_publication(args[0]):
         return args[0], list(args[1:])
     return None, list(args)
 

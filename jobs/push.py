@@ -35,6 +35,7 @@ from jobs.marks import is_internal, with_internal_mark
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, PushPort, RetryAfter, SendError, TransientError
 from jobs.push_limits import ChatSpacing, RateLimiter
 from jobs.push_messages import FailedChat, Progress, progress_text, summary_text
+from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository, StoredIssue
 from storage.db import transaction
 from storage.publications import PublicationRepository
@@ -133,7 +134,7 @@ class PushReport:
     ambiguous_attempts: int = 0
 
 
-# ---- use cases called by the CLI and the bot (one Session = the caller's transaction)
+# ---- use cases called by the CLI and the bot (the caller's unit of work = its transaction)
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,9 @@ class PublishResult:
     rescheduled: bool
 
 
-def publish(session: Session, issue_id: int, at: dt.datetime, now: dt.datetime) -> PublishResult:
+def publish(uow: UnitOfWork, issue_id: int, at: dt.datetime, now: dt.datetime) -> PublishResult:
     """Schedule the publication push of ISSUE_ID at AT (UTC), or move the one not started yet."""
-    pushes = PushRepository(session)
+    pushes = uow.pushes
     for existing in reversed(pushes.for_issue(issue_id)):
         if existing.kind != PushKind.PUBLISH.value:
             continue
@@ -163,9 +164,9 @@ def publish(session: Session, issue_id: int, at: dt.datetime, now: dt.datetime) 
     return PublishResult(pushes.create(issue_id, at, now=now), rescheduled=False)
 
 
-def unpublish(session: Session, issue_id: int, now: dt.datetime) -> PushInfo:
+def unpublish(uow: UnitOfWork, issue_id: int, now: dt.datetime) -> PushInfo:
     """Cancel the scheduled (not yet started) push of ISSUE_ID."""
-    pushes = PushRepository(session)
+    pushes = uow.pushes
     for existing in reversed(pushes.for_issue(issue_id)):
         if existing.state == PushState.SCHEDULED.value:
             if not pushes.cancel(existing.id, now, note="unpublished"):
@@ -178,12 +179,12 @@ def unpublish(session: Session, issue_id: int, now: dt.datetime) -> PushInfo:
     raise PublishError("this issue has no scheduled push")
 
 
-def resend_failed(session: Session, issue_id: int, now: dt.datetime) -> tuple[PushInfo, int]:
+def resend_failed(uow: UnitOfWork, issue_id: int, now: dt.datetime) -> tuple[PushInfo, int]:
     """Create a push, due now, to exactly the chats whose latest delivery of ISSUE_ID failed."""
-    pushes = PushRepository(session)
+    pushes = uow.pushes
     if any(p.state in (PushState.SCHEDULED.value, PushState.RUNNING.value) for p in pushes.for_issue(issue_id)):
         raise PublishError("a push of this issue is scheduled or running; resend after it has finished")
-    ledger = LedgerRepository(session)
+    ledger = uow.ledger
     failed = ledger.failed_for_issue(issue_id)
     if not failed:
         raise PublishError("no chat failed to receive this issue; nothing to resend")

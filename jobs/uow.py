@@ -21,7 +21,7 @@ from storage.db import reading, transaction
 from storage.issue_cache import IssueCache
 from storage.publications import PublicationRepository
 from storage.publishing_repo import ApprovalRepository, CorrectionRepository, MarkRepository
-from storage.push_repo import PushRepository
+from storage.push_repo import LedgerRepository, PushRepository
 from storage.reader_repo import ReaderRepository, SignInRepository
 from storage.receipts_repo import ReceiptRepository
 from storage.subscribers import SubscriberRepository
@@ -88,6 +88,10 @@ class UnitOfWork:
     @cached_property
     def pushes(self) -> PushRepository:
         return PushRepository(self.session)
+
+    @cached_property
+    def ledger(self) -> LedgerRepository:
+        return LedgerRepository(self.session)
 
     @cached_property
     def watch(self) -> WatchRepository:

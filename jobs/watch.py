@@ -383,7 +383,7 @@ class Watcher:
             at = None
 
         def work(u: UnitOfWork) -> Committed | None:
-            taken = apply_remembered(u.session, issue)
+            taken = apply_remembered(u, issue)
             draft = Draft(taken.issue, f"watch: {found.url}", 0, parsed_masthead=issue.masthead)
             try:
                 committed = commit_draft(u, draft, at=at, now=now, actor_id=None)
@@ -418,7 +418,7 @@ def cancel_publication(uow: UnitOfWork, issue_id: int, *, actor_id: int, now: dt
     stored = uow.issues.get(issue_id)
     if stored is None:
         raise PublishError("this issue no longer exists")
-    push = unpublish(uow.session, issue_id, now)
+    push = unpublish(uow, issue_id, now)
     uow.audit.record(actor_id=actor_id, action="unpublish", issue_id=issue_id,
                      detail=f"push #{push.id} cancelled from the website watch's notice")
     return stored.issue

@@ -105,7 +105,7 @@ async def _one(
         return
 
     def store(u: UnitOfWork) -> ImportOutcome | str:
-        taken = apply_remembered(u.session, issue)
+        taken = apply_remembered(u, issue)
         if not identifiable(taken.issue):
             return "no issue number or date"
         stored, outcome = u.issues.add(taken.issue)

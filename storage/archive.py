@@ -819,9 +819,16 @@ _NAMED_COLUMNS = (
 )
 
 
+def leads_as_publication(word: str) -> bool:
+    """Whether WORD, leading the words of a reference (`/issue 专报 2024-6`), is read as a publication's name: it
+    does not begin as a reference does (a digit, or '#' of '#id'). jobs.publications.split_publication reads
+    references so, and exact_refs writes them so."""
+    return not word[:1].isdigit() and not word.startswith("#")
+
+
 def _one_word_name(name: str) -> bool:
     """Whether NAME can lead a reference (`/issue NAME 2024-6`): one word that does not read as a reference."""
-    return len(name.split()) == 1 and not name[:1].isdigit() and not name.startswith("#")
+    return len(name.split()) == 1 and leads_as_publication(name)
 
 
 @functools.lru_cache(maxsize=256)

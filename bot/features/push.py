@@ -94,7 +94,7 @@ async def resend_button(update: Update, context: Ctx, data: object) -> None:
 
     def work(u: UnitOfWork) -> tuple[str, int]:
         try:
-            push, count = resend_failed(u.session, issue_id, utcnow())
+            push, count = resend_failed(u, issue_id, utcnow())
         except PublishError as exc:
             return ("push_resend_nothing" if "nothing to resend" in str(exc) else "push_resend_busy"), 0
         u.audit.record(actor_id=user.id, action="resend", issue_id=issue_id,

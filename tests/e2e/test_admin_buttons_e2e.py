@@ -47,6 +47,7 @@ from bot.features.push import push_extension
 from bulletin.parser import parse_document
 from config import AccessConfig, WatchConfig, WatchSourceConfig
 from jobs.push import PushSettings, publish, utcnow
+from jobs.uow import UnitOfWork
 from storage.access_repo import AdminRepository
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -151,7 +152,7 @@ async def _world(server: Any, factory: sessionmaker[Session], site: OfficeSite |
         # the progress message and one subscriber's contents message fail: the summary offers a resend
         server.inject_faults(rate=1.0, kinds=("502",), methods={"sendmessage"}, count=2)
         with transaction(factory) as s:
-            publish(s, issue_id, utcnow(), utcnow())
+            publish(UnitOfWork(s), issue_id, utcnow(), utcnow())
         assert await server.await_for(lambda: any(_data_of(m, "r") for m in old.messages()), timeout=20)
         server.clear_faults()
         held: dict[tuple[str, int | None], tuple[int, str]] = {}

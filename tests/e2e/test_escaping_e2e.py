@@ -29,6 +29,7 @@ from bulletin_bot.cmd_push import push_settings
 from config import AccessConfig
 from jobs.push import publish
 from jobs.runner import PushRunner
+from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.push_models import PushState
@@ -117,7 +118,7 @@ async def test_departments_read_back_exactly_in_receipts(server: Any, factory: s
         server.kick(GROUP - 1)  # the push cannot reach the group: the admin's summary names it
         now = utcnow()
         with transaction(factory) as s:
-            publish(s, stored.id, now, now)
+            publish(UnitOfWork(s), stored.id, now, now)
         settings = dataclasses.replace(push_settings(config), private_interval=0.0, group_interval=0.0,
                                        progress_interval=0.2)
         await PushRunner(factory, TelegramSender(app.bot), settings, worker="test").tick()

@@ -30,6 +30,7 @@ from jobs.leader import (
     lead_until,
 )
 from jobs.push import PushSettings, publish, utcnow
+from jobs.uow import UnitOfWork
 from localbotapi import LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import create_db_engine, transaction
@@ -284,7 +285,7 @@ def publish_now(factory: sessionmaker[Session], number: int) -> int:
     with transaction(factory) as s:
         stored, _ = IssueRepository(s).add(make_issue(number))
         now = utcnow()
-        return publish(s, stored.id, now, now).push.id
+        return publish(UnitOfWork(s), stored.id, now, now).push.id
 
 
 async def test_the_bot_stops_every_timed_job_when_it_loses_leadership(

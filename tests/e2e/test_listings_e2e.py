@@ -18,6 +18,7 @@ from bulletin_bot.cmd_push import push_settings
 from config import AccessConfig, Config, TelegramConfig
 from jobs.push import publish
 from jobs.runner import PushRunner
+from jobs.uow import UnitOfWork
 from localbotapi import Limits, LocalBotApi
 from storage.access_repo import AuditLog
 from storage.archive import IssueRepository
@@ -93,7 +94,7 @@ async def test_long_listings_arrive_whole_in_several_messages(
     async with running_polling(app, poll_interval=0.0, timeout=1):
         now = utcnow()
         with transaction(factory) as s:
-            publish(s, stored.id, now, now)
+            publish(UnitOfWork(s), stored.id, now, now)
         settings = dataclasses.replace(push_settings(config), private_interval=0.0, group_interval=0.0,
                                        rate_per_second=1000.0, progress_interval=0.2)
         await PushRunner(factory, TelegramSender(app.bot), settings, worker="test").tick()

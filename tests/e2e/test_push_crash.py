@@ -25,6 +25,7 @@ from support.issues import make_issue
 
 from jobs.leader import Leadership, LeadershipError
 from jobs.push import publish, utcnow
+from jobs.uow import UnitOfWork
 from localbotapi import Limits, LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import create_db_engine, open_database, transaction
@@ -74,7 +75,7 @@ def seed(factory: sessionmaker[Session], server: LocalBotApi, n_users: int, n_gr
                            display_name=str(chat), language_code="zh", department="d")
         stored, _ = IssueRepository(s).add(make_issue(2))
         now = utcnow()
-        push_id = publish(s, stored.id, now, now).push.id
+        push_id = publish(UnitOfWork(s), stored.id, now, now).push.id
     return push_id, chats
 
 

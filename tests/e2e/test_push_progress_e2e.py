@@ -14,6 +14,7 @@ from support.issues import make_issue
 from bot.common.outbox import TelegramSender, make_push_bot
 from jobs.push import PushSettings, publish
 from jobs.runner import PushRunner
+from jobs.uow import UnitOfWork
 from localbotapi import Limits, LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -45,7 +46,7 @@ async def test_a_five_second_push_edits_the_progress_message_at_least_every_thre
                                language_code="zh-hans", department="办公室")
             stored, _ = IssueRepository(s).add(make_issue(7))
             now = utcnow()
-            publish(s, stored.id, now, now)
+            publish(UnitOfWork(s), stored.id, now, now)
         bot = make_push_bot(TOKEN, server.api_base_url(), read_timeout=5.0, connect_timeout=2.0)
         # What the admin sees, sampled: (seconds since the progress message came, its text).
         seen: list[tuple[float, str]] = []

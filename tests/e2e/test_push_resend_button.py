@@ -16,6 +16,7 @@ from bot.app import build_application, default_extensions, running_polling
 from bot.features.push import push_extension
 from config import AccessConfig
 from jobs.push import PushSettings, publish, utcnow
+from jobs.uow import UnitOfWork
 from storage.access_repo import AdminRepository, AuditLog
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -48,7 +49,7 @@ async def test_resend_button_for_an_added_admin_and_refused_once_removed(factory
         subscriber = Admin(server, SUBSCRIBER, SUBSCRIBER)
         async with running_bot(server, factory):
             with transaction(factory) as s:
-                publish(s, issue_id, utcnow(), utcnow())
+                publish(UnitOfWork(s), issue_id, utcnow(), utcnow())
             assert await server.await_for(
                 lambda: any("推送完成" in (m.text or "") for m in admin.messages()), timeout=20
             )

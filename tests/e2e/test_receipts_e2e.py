@@ -25,6 +25,7 @@ from config import AccessConfig, Config, PushConfig, TelegramConfig
 from jobs.push import publish
 from jobs.reminders import Reminders, ReminderSettings
 from jobs.runner import PushRunner
+from jobs.uow import UnitOfWork
 from localbotapi import Limits, LocalBotApi
 from storage.access_models import AuditRow
 from storage.archive import IssueRepository
@@ -409,7 +410,7 @@ async def test_the_running_bot_reminds_by_itself(server: LocalBotApi, factory: s
     cfg = config(server)
     two_days_ago = utcnow() - dt.timedelta(days=2)
     with transaction(factory) as s:
-        publish(s, issue_id, two_days_ago, two_days_ago)
+        publish(UnitOfWork(s), issue_id, two_days_ago, two_days_ago)
     push_bot = make_push_bot(TOKEN, server.api_base_url())
     settings = dataclasses.replace(push_settings(cfg), private_interval=0.0, group_interval=0.0, admins=())
     async with push_bot:

@@ -16,6 +16,7 @@ from bot.send_budget import SharedSendBudget, counts_against_budget
 from config import AccessConfig, Config, TelegramConfig
 from jobs.push import PushSettings, publish, utcnow
 from jobs.push_limits import RateLimiter
+from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.subscribers import SubscriberRepository
@@ -100,7 +101,7 @@ async def test_users_writing_during_a_30_per_second_push_cause_no_429(factory: s
 
         async with running_polling(app, poll_interval=0.0, timeout=1):
             with transaction(factory) as s:
-                publish(s, issue_id, utcnow(), utcnow())
+                publish(UnitOfWork(s), issue_id, utcnow(), utcnow())
             # Once the push runs at full speed, every asker writes at once.
             assert await server.await_for(lambda: pushed() >= 15, timeout=20)
             for uid in range(FIRST_ASKER, FIRST_ASKER + ASKERS):

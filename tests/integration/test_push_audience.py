@@ -11,6 +11,7 @@ from support.issues import make_issue
 
 from bulletin.i18n import lang_of
 from jobs.push import LEDGER_LANGS, publish
+from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.models import SubscriberRow
@@ -24,7 +25,7 @@ CODES = [None, "", "en", "EN", "en-US", "En-gb", " en", "eng", "e", "n", "zh-han
 def push_of_new_issue(factory: sessionmaker[Session]) -> int:
     with transaction(factory) as s:
         stored, _ = IssueRepository(s).add(make_issue(5))
-        return publish(s, stored.id, NOW, NOW).push.id
+        return publish(UnitOfWork(s), stored.id, NOW, NOW).push.id
 
 
 def add_subscribers(factory: sessionmaker[Session], count: int) -> dict[int, tuple[str, str, bool]]:

@@ -15,6 +15,7 @@ from bulletin.render import Rendered
 from jobs.ports import ChatGone, ChatMigrated, PermanentError, RetryAfter, SendError, TransientError
 from jobs.push import LEDGER_LANGS, PublishError, PushEngine, PushSettings, publish, resend_failed, unpublish
 from jobs.runner import PushRunner
+from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.push_models import DeliveryState, PushState
@@ -61,7 +62,7 @@ def seed(factory: sessionmaker[Session], chats: list[int], *, lang: str | None =
 
 def scheduled(factory: sessionmaker[Session], issue_id: int, at: dt.datetime = NOW) -> int:
     with transaction(factory) as s:
-        return publish(s, issue_id, at, at - dt.timedelta(hours=1)).push.id
+        return publish(UnitOfWork(s), issue_id, at, at - dt.timedelta(hours=1)).push.id
 
 
 def ledger(factory: sessionmaker[Session], push_id: int) -> dict[int, tuple[str, str | None]]:
@@ -145,7 +146,7 @@ async def test_subscribers_after_the_push_are_not_pushed_and_resend_targets_fail
     with transaction(factory) as s:
         SubscriberRepository(s).subscribe(23, chat_type="private", user_id=23, display_name="late",
                                           language_code=None, department="x")
-        push, n = resend_failed(s, issue_id, NOW)
+        push, n = resend_failed(UnitOfWork(s), issue_id, NOW)
     assert n == 1
     port.errors.clear()
     await run_due(factory, port)
@@ -153,7 +154,7 @@ async def test_subscribers_after_the_push_are_not_pushed_and_resend_targets_fail
     assert ledger(factory, push.id) == {22: ("sent", None)}
     assert ledger(factory, first)[22][0] == "failed"
     with transaction(factory) as s, pytest.raises(PublishError, match="nothing to resend"):
-        resend_failed(s, issue_id, NOW)
+        resend_failed(UnitOfWork(s), issue_id, NOW)
 
 
 async def test_a_push_is_claimed_once(factory: sessionmaker[Session]) -> None:
@@ -170,27 +171,27 @@ async def test_publish_twice_reschedules_and_done_issue_cannot_be_republished(fa
     first = scheduled(factory, issue_id, NOW + dt.timedelta(days=1))
     later = NOW + dt.timedelta(days=2)
     with transaction(factory) as s:
-        result = publish(s, issue_id, later, NOW)
+        result = publish(UnitOfWork(s), issue_id, later, NOW)
     assert result.rescheduled and result.push.id == first and result.push.scheduled_at == later
     with transaction(factory) as s:
-        publish(s, issue_id, NOW, NOW)
+        publish(UnitOfWork(s), issue_id, NOW, NOW)
     await run_due(factory, FakePort())
     with transaction(factory) as s, pytest.raises(PublishError, match="already pushed"):
-        publish(s, issue_id, NOW, NOW)
+        publish(UnitOfWork(s), issue_id, NOW, NOW)
 
 
 async def test_unpublish_cancels_only_a_push_not_started(factory: sessionmaker[Session]) -> None:
     issue_id = seed(factory, [51])
     push_id = scheduled(factory, issue_id, NOW + dt.timedelta(hours=1))
     with transaction(factory) as s:
-        assert unpublish(s, issue_id, NOW).state == "cancelled"
+        assert unpublish(UnitOfWork(s), issue_id, NOW).state == "cancelled"
     port = FakePort()
     await run_due(factory, port, now=NOW + dt.timedelta(hours=2))
     assert port.received == {}
     with transaction(factory) as s:
         assert PushRepository(s).get(push_id).state == "cancelled"  # type: ignore[union-attr]
         with pytest.raises(PublishError, match="no scheduled push"):
-            unpublish(s, issue_id, NOW)
+            unpublish(UnitOfWork(s), issue_id, NOW)
 
 
 async def test_misfire_within_grace_runs_late_and_older_is_reported_not_sent(factory: sessionmaker[Session]) -> None:
@@ -207,7 +208,7 @@ async def test_misfire_within_grace_runs_late_and_older_is_reported_not_sent(fac
 
     with transaction(factory) as s:
         issue2, _ = IssueRepository(s).add(make_issue(4))
-        late_id = publish(s, issue2.id, NOW, NOW).push.id
+        late_id = publish(UnitOfWork(s), issue2.id, NOW, NOW).push.id
     await run_due(factory, port, settings, now=NOW + dt.timedelta(hours=11))
     assert len(port.received[61]) == 1
     with transaction(factory) as s:

@@ -18,6 +18,7 @@ from bulletin.render import Rendered
 from jobs.ports import ChatGone
 from jobs.push import PushSettings, publish, utcnow
 from jobs.runner import PushRunner
+from jobs.uow import UnitOfWork
 from localbotapi import Limits, LocalBotApi
 from storage.archive import IssueRepository
 from storage.db import transaction
@@ -53,7 +54,7 @@ def subscribe_all(factory: sessionmaker[Session], server: LocalBotApi, users: li
 def publish_now(factory: sessionmaker[Session], issue_id: int) -> int:
     now = utcnow()
     with transaction(factory) as s:
-        return publish(s, issue_id, now, now).push.id
+        return publish(UnitOfWork(s), issue_id, now, now).push.id
 
 
 async def push(factory: sessionmaker[Session], server: LocalBotApi, settings: PushSettings,
@@ -196,7 +197,7 @@ def test_scheduled_at_is_stored_in_utc(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as s:
         stored, _ = IssueRepository(s).add(make_issue(9))
         at = dt.datetime(2024, 5, 6, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-        push = publish(s, stored.id, at, at)
+        push = publish(UnitOfWork(s), stored.id, at, at)
     with transaction(factory) as s:
         again = PushRepository(s).get(push.push.id)
     assert again is not None and again.scheduled_at == dt.datetime(2024, 5, 6, 1, 0, tzinfo=dt.UTC)

@@ -22,6 +22,7 @@ from bot.features.push import push_extension
 from bulletin.parser import parse_document
 from config import AccessConfig, Config, NetworkConfig, PublishConfig, TelegramConfig
 from jobs.push import PushSettings, publish
+from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository
 from storage.db import transaction
 from storage.subscribers import SubscriberRepository
@@ -109,7 +110,7 @@ def pushed_sample_issue(factory: sessionmaker[Session]) -> int:
     now = dt.datetime.now(dt.UTC)
     with transaction(factory) as s:
         stored, _ = IssueRepository(s).add(parse_document(sample_bytes(), "b6.txt"))
-        publish(s, stored.id, now, now)
+        publish(UnitOfWork(s), stored.id, now, now)
         return stored.id
 
 

@@ -13,6 +13,7 @@ from bulletin_bot.cmd_push import push_settings
 from config import Config
 from jobs.push import publish
 from jobs.runner import PushRunner
+from jobs.uow import UnitOfWork
 from storage.db import transaction
 from storage.types import utcnow
 
@@ -21,7 +22,7 @@ async def push_now(factory: sessionmaker[Session], bot: Any, config: Config, iss
     """Publish ISSUE_ID now and run its push through BOT (SETTINGS override the unpaced push settings)."""
     now = utcnow()
     with transaction(factory) as s:
-        publish(s, issue_id, now, now)
+        publish(UnitOfWork(s), issue_id, now, now)
     unpaced = dataclasses.replace(
         push_settings(config), private_interval=0.0, group_interval=0.0, rate_per_second=1000.0, **settings
     )
