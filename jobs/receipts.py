@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from jobs.uow import UnitOfWork
 from storage.archive import IssueRepository, StoredIssue
-from storage.receipts_repo import LedgerLine, active_per_department, departments_without_subscribers
+from storage.receipts_repo import LedgerLine
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,9 @@ def coverage(
     uow: UnitOfWork, departments: tuple[str, ...], actor: int | None
 ) -> tuple[list[str], dict[str | None, int]]:
     """The configured departments without an active subscriber, and the active subscribers per department."""
-    missing = departments_without_subscribers(uow.session, departments)
+    missing = uow.receipts.departments_without_subscribers(departments)
     uow.audit.record(actor_id=actor, action="coverage", detail=f"{len(missing)} without subscribers")
-    return missing, active_per_department(uow.session)
+    return missing, uow.receipts.active_per_department()
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def coverage_by_publication(
     found = [
         PublicationCoverage(
             p.short,
-            departments_without_subscribers(uow.session, departments, p.id),
-            active_per_department(uow.session, p.id),
+            uow.receipts.departments_without_subscribers(departments, p.id),
+            uow.receipts.active_per_department(p.id),
         )
         for p in publications
     ]

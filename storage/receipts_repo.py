@@ -200,6 +200,30 @@ class ReceiptRepository:
         ).all()
         return [issue_id for issue_id, _ in rows]
 
+    def departments_without_subscribers(
+        self, departments: Sequence[str], publication_id: int | None = None
+    ) -> list[str]:
+        """The configured DEPARTMENTS, in their order, that have no active subscriber (receiving PUBLICATION_ID,
+        when given)."""
+        covered = set(
+            self._session.scalars(
+                select(SubscriberRow.department).where(SubscriberRow.active.is_(True), *_receiving(publication_id))
+                .distinct()
+            )
+        )
+        return [d for d in departments if d not in covered]
+
+    def active_per_department(self, publication_id: int | None = None) -> dict[str | None, int]:
+        """Active subscribers per department (those receiving PUBLICATION_ID, when given)."""
+        return {
+            department: int(n)
+            for department, n in self._session.execute(
+                select(SubscriberRow.department, func.count())
+                .where(SubscriberRow.active.is_(True), *_receiving(publication_id))
+                .group_by(SubscriberRow.department)
+            )
+        }
+
 
 class ReminderRepository:
     """The one reminder per (issue, chat): who is due, and claiming a reminder before it is sent."""
@@ -266,32 +290,6 @@ class ReminderRepository:
                 select(ReminderRow.chat_id, ReminderRow.state).where(ReminderRow.issue_id == issue_id)
             )
         }
-
-
-def departments_without_subscribers(
-    session: Session, departments: Sequence[str], publication_id: int | None = None
-) -> list[str]:
-    """The configured DEPARTMENTS, in their order, that have no active subscriber (receiving PUBLICATION_ID, when
-    given)."""
-    covered = set(
-        session.scalars(
-            select(SubscriberRow.department).where(SubscriberRow.active.is_(True), *_receiving(publication_id))
-            .distinct()
-        )
-    )
-    return [d for d in departments if d not in covered]
-
-
-def active_per_department(session: Session, publication_id: int | None = None) -> dict[str | None, int]:
-    """Active subscribers per department (those receiving PUBLICATION_ID, when given)."""
-    return {
-        department: int(n)
-        for department, n in session.execute(
-            select(SubscriberRow.department, func.count())
-            .where(SubscriberRow.active.is_(True), *_receiving(publication_id))
-            .group_by(SubscriberRow.department)
-        )
-    }
 
 
 def _receiving(publication_id: int | None) -> list[Any]:

@@ -17,12 +17,7 @@ from storage.db import transaction
 from storage.push_models import DeliveryState, PushKind
 from storage.push_repo import LedgerRepository, LedgerTarget, Outcome, PushRepository
 from storage.receipts_models import ReminderState
-from storage.receipts_repo import (
-    ReceiptRepository,
-    ReminderRepository,
-    active_per_department,
-    departments_without_subscribers,
-)
+from storage.receipts_repo import ReceiptRepository, ReminderRepository
 from storage.subscribers import SubscriberRepository
 
 T0 = dt.datetime(2024, 3, 1, 1, 0, tzinfo=dt.UTC)
@@ -110,8 +105,9 @@ def test_coverage_counts_active_subscribers_only(factory: sessionmaker[Session])
     with transaction(factory) as s:
         setup(s, {1: "办公室", 2: "综合科"})
         SubscriberRepository(s).unsubscribe(2)
-        assert departments_without_subscribers(s, ("办公室", "综合科", "财务科")) == ["综合科", "财务科"]
-        assert active_per_department(s) == {"办公室": 1}
+        receipts = ReceiptRepository(s)
+        assert receipts.departments_without_subscribers(("办公室", "综合科", "财务科")) == ["综合科", "财务科"]
+        assert receipts.active_per_department() == {"办公室": 1}
 
 
 def test_csv_neutralises_formulas_in_names(factory: sessionmaker[Session]) -> None:
