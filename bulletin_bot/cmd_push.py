@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulletin.i18n import ZH
 from bulletin.render import issue_label
 from bulletin_bot.eventloop import use_uvloop
-from bulletin_bot.publication_option import add_publication_option
+from bulletin_bot.publication_option import UnknownPublication, add_publication_option, publication_of
 from bulletin_bot.wording import unknown_issue
 from config import Config, ConfigError
 from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until, probe_leader
@@ -134,9 +134,11 @@ def schedule_issue(
         return _fail(f"--at: {at} ({config.push.timezone.key}) is in the past; use --now to push at once", 2)
     with transaction(factory) as session:
         uow = UnitOfWork(session)
+        try:
+            publication_of(session, publication)  # an unknown name is refused, listing the known ones
+        except UnknownPublication as exc:
+            return _fail(str(exc), 2)
         found = find_issue(uow, publication, ref.strip())
-        if found.unknown_publication is not None:
-            return _fail(f"--publication: no publication named {publication!r} (see `bulletin-bot issues`)", 2)
         if found.choices and found.by_number:
             years = ", ".join(f"{h.issue.year}-{h.issue.number}" for h in found.choices)
             return _fail(f"{ref!r} is no cumulative number, and several issues are number {ref} of their year: "

@@ -58,9 +58,10 @@ def test_cli_takes_a_publication(tmp_path: Path, db_url: str) -> None:
         "1 article matches '清淤':", "1. [专报] 2024年第3期（总第15期） · article 1 · 全县启动春季河道清淤行动",
     ]
 
-    unknown = _bulletin_bot(db_url, config, "search", "清淤", "--publication", "周报")
-    assert unknown.returncode == 2
-    assert unknown.stderr == "bulletin-bot: --publication: no publication named '周报' (publications: 简报, 专报)\n"
+    for command in (("search", "清淤"), ("publish", "2024-3", "--now")):
+        unknown = _bulletin_bot(db_url, config, *command, "--publication", "周报")
+        assert unknown.returncode == 2
+        assert unknown.stderr == "bulletin-bot: --publication: no publication named '周报' (publications: 简报, 专报)\n"
 
     refused = _bulletin_bot(db_url, config, "publish", "2024-3", "--now")
     assert refused.returncode == 2 and "choose one with --publication NAME" in refused.stderr
