@@ -19,6 +19,7 @@ from bulletin.i18n import ZH
 from bulletin.render import issue_label
 from bulletin_bot.eventloop import use_uvloop
 from bulletin_bot.publication_option import UnknownPublication, add_publication_option, publication_of
+from bulletin_bot.startup import bot_api_ready
 from bulletin_bot.wording import unknown_issue
 from config import Config, ConfigError
 from jobs.leader import LeaderJobs, Leadership, LeadershipError, LeadershipLost, lead_until, probe_leader
@@ -438,8 +439,6 @@ def run_push_worker(args: argparse.Namespace, load: Load) -> int:
     config = load()
     if not config.telegram.token:
         raise ConfigError("telegram.token: required to send pushes (or set the env BULLETIN_BOT_TOKEN)")
-    from bulletin_bot.cmd_run import bot_api_ready  # late: it imports telegram
-
     # As `run` does: wait for the Bot API (the worker may start before the network), refuse a wrong token at once.
     if not bot_api_ready(config, "push-worker"):
         return 0

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 
 from bulletin_bot.eventloop import settle_heap, use_uvloop
+from bulletin_bot.startup import StopWaiting, check_bot_api, stop_waiting, token_rejected
 from config import MISSING_SECRET, Config, ConfigError, webhook_url_problem
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     from storage.db import open_database
 
     # Until the bot runs, SIGTERM ends a wait (for the network, or standing by for leadership) cleanly.
-    signal.signal(signal.SIGTERM, _stop_waiting)
+    signal.signal(signal.SIGTERM, stop_waiting)
     reader = None
     try:
         check_bot_api(config)
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
         application = build_application(config, session_factory=factory, extensions=extensions)
         if reader is not None:
             reader.attach(application)
-    except _StopWaiting:
+    except StopWaiting:
         return 0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # PTB and the webhook loop install their own handlers
     use_uvloop()  # before run_polling/run_webhook create the loop
@@ -77,51 +77,6 @@ def run(args: argparse.Namespace, load: Callable[[], Config]) -> int:
     except InvalidToken:
         raise ConfigError(token_rejected("Unauthorized")) from None
     return 0
-
-
-def token_rejected(description: str) -> str:
-    """The one line for a token the Bot API does not know (`run` exits 2 with it)."""
-    return f"telegram.token: the Bot API rejected this token ({description}); get the right one from @BotFather"
-
-
-class _StopWaiting(Exception):
-    """SIGTERM arrived while `run` was waiting for the Bot API."""
-
-
-def _stop_waiting(_signum: int, _frame: object) -> None:
-    raise _StopWaiting
-
-
-def check_bot_api(config: Config, command: str = "run") -> None:
-    """Wait until the Bot API answers getMe (one line per problem, bounded backoff); a refused token: ConfigError.
-
-    Without network the bot keeps trying instead of exiting, so a machine that boots before its network (or a
-    Telegram outage) needs nobody to restart it; a wrong token will never work and exits 2 at once. COMMAND names
-    the command in those lines (`run`, `push-worker`).
-    """
-    from bulletin_bot.botapi import BotApi, BotApiError, wait_for_bot_api
-
-    def say(line: str) -> None:
-        print(f"bulletin-bot {command}: {line}", file=sys.stderr, flush=True)
-
-    telegram = config.telegram
-    try:
-        me = wait_for_bot_api(BotApi(telegram.api_base_url, telegram.token), say)
-    except BotApiError as exc:
-        raise ConfigError(token_rejected(exc.description)) from None
-    log.info("the Bot API answers: this is @%s", me.get("username"))
-
-
-def bot_api_ready(config: Config, command: str) -> bool:
-    """check_bot_api for a command whose event loop has not started: SIGTERM ends the wait (False: exit 0)."""
-    previous = signal.signal(signal.SIGTERM, _stop_waiting)
-    try:
-        check_bot_api(config, command)
-    except _StopWaiting:
-        return False
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return True
 
 
 def _run(application: Any, config: Config, mode: str, reader: Any = None) -> None:
