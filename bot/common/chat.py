@@ -171,8 +171,10 @@ async def expired_button(update: Update, context: Ctx) -> None:
         await expired(update.callback_query, user_lang(update))
 
 
-def unknown_issue(lang: str, ref: str) -> str:
-    """The answer when REF names no stored issue."""
+def unknown_issue(lang: str, ref: str, publication: str | None = None) -> str:
+    """The answer when REF names no stored issue (of PUBLICATION, as the user named it, when given)."""
+    if publication is not None:
+        return esc(t(lang, "unknown_issue_of", name=publication, ref=ref))
     return t(lang, "unknown_issue", ref=esc(ref))
 
 

@@ -285,10 +285,7 @@ async def _not_one(
     if lookup.view is not None:
         return False
     if not found.choices:
-        text = unknown_issue(lang, ref) if publication is None else esc(
-            t(lang, "unknown_issue_of", name=publication, ref=ref)
-        )
-        await reply(update, context, text)
+        await reply(update, context, unknown_issue(lang, ref, publication))
         return True
     day = ref_date(ref)
     if day is not None and position is None:
